@@ -100,8 +100,12 @@ export interface ServiceEntryModel {
   resolution: 'DNS' | 'NONE' | 'STATIC';
   location: 'MESH_EXTERNAL';
   addresses?: string[];
+  /** Only with resolution STATIC: where the traffic goes (IP addresses). */
+  endpoints?: {address: string}[];
   /** Findings keys this entry covers, for the webapp's selection. */
   covers: string[];
+  /** Words for a person, one line each: the features this entry restores (rendered as YAML comments). */
+  comment?: string;
 }
 
 export interface SuggestionResult {

@@ -1,0 +1,57 @@
+// Reading inputs: files and stdin as byte chunks, with errors a person can act on.
+import {open} from 'node:fs/promises';
+
+const CHUNK = 4 * 1024 * 1024;
+
+export class InputError extends Error {}
+
+export function describeInput(path: string): string {
+  return path === '-' ? 'standard input' : path;
+}
+
+/** Yields the input's bytes; the buffer is reused between yields, so consumers must copy what they keep. */
+export async function* readChunks(path: string): AsyncGenerator<Buffer> {
+  if (path === '-') {
+    for await (const chunk of process.stdin) yield chunk as Buffer;
+    return;
+  }
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (err) {
+    throw new InputError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+  try {
+    const buf = Buffer.allocUnsafe(CHUNK);
+    for (;;) {
+      const {bytesRead} = await handle.read(buf, 0, CHUNK, null);
+      if (bytesRead === 0) return;
+      yield bytesRead === CHUNK ? buf : buf.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Lines of a small side input (Mattermost's log, a config): read whole, split, never huge. */
+export async function* readLines(path: string): AsyncGenerator<string> {
+  let carry = '';
+  for await (const chunk of readChunks(path)) {
+    const text = carry + chunk.toString('utf8');
+    const parts = text.split('\n');
+    carry = parts.pop() ?? '';
+    yield* parts;
+  }
+  if (carry !== '') yield carry;
+}
+
+export async function readText(path: string, maxBytes = 64 * 1024 * 1024): Promise<string> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of readChunks(path)) {
+    size += chunk.length;
+    if (size > maxBytes) throw new InputError(`${describeInput(path)} is larger than ${maxBytes} bytes`);
+    parts.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(parts).toString('utf8');
+}

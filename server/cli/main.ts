@@ -1,0 +1,130 @@
+// The egress-advisor command line.
+import {Command, CommanderError, Option} from 'commander';
+import {SUGGESTION_FORMATS} from '../../common/types';
+import {version} from '../../package.json';
+import {runClassify} from './classify';
+import {InputError} from './input';
+import {runScan, type CliIo, type ScanCliOptions} from './scan';
+
+
+export const EXIT = {ok: 0, actionNeeded: 1, usage: 2, input: 3, internal: 70} as const;
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0   the scan completed (with --exit-code: and found nothing blocked or failing)
+  1   with --exit-code: blocked or failing egress was found
+  2   wrong usage (unknown option, bad value)
+  3   an input could not be read or understood (missing file, invalid JSON or YAML)
+  70  an internal error (please report it with the command line you used)`;
+
+const SCAN_EXAMPLES = `
+Examples:
+  # What does REGISTRY_ONLY block for Mattermost right now?
+  kubectl -n mattermost logs deploy/mattermost -c istio-proxy --timestamps | egress-advisor scan -
+
+  # Name the hosts behind bare IPs and the features they break, and print only what your values lack
+  kubectl -n mattermost logs mattermost-0 -c istio-proxy > proxy.log
+  kubectl -n mattermost logs mattermost-0 -c mattermost > mattermost.log
+  curl -s -H "Authorization: Bearer $TOKEN" https://chat.example.com/api/v4/config > config.json
+  egress-advisor scan proxy.log --mattermost-config config.json --app-log mattermost.log \\
+      --values bigbang-values.yaml --format bigbang
+
+  # Just the YAML, for a merge request
+  egress-advisor scan proxy.log --values values.yaml --output yaml > add-to-values.yaml
+${EXIT_CODES_HELP}`;
+
+const CLASSIFY_EXAMPLES = `
+Each input line becomes one JSON object:
+  {"line": N, "verdict": V, "host": H|null, "ip": IP|null, "port": P|null, "protocol": PR|null, "reason": "…"}
+with V one of blocked, passthrough, external-ok, external-failed, internal, not-access-log.
+
+Examples:
+  kubectl -n mattermost logs mattermost-0 -c istio-proxy | egress-advisor classify - | jq 'select(.verdict=="blocked")'
+  egress-advisor classify proxy.log > verdicts.jsonl
+${EXIT_CODES_HELP}`;
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
+  const program = new Command();
+  program
+    .name('egress-advisor')
+    .description(
+      'Finds the outbound connections of Mattermost that an Istio REGISTRY_ONLY egress policy blocks, names the host\n' +
+        'and the Mattermost feature each one breaks, and writes the ServiceEntry (in your Big Bang values format) that allows it.',
+    )
+    .version(version)
+    .configureOutput({writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s)})
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('scan')
+    .description('Read istio-proxy access logs and print blocked destinations, the features they break and the ServiceEntries to add.')
+    .argument('[files...]', 'istio-proxy log files; "-" or nothing reads standard input')
+    .addOption(new Option('-o, --output <kind>', 'text for people, json for tools, yaml for just the snippet').choices(['text', 'json', 'yaml']).default('text'))
+    .addOption(new Option('-f, --format <format>', 'suggestion format').choices([...SUGGESTION_FORMATS]).default('bigbang'))
+    .option('--values <file>', 'your current values file (Big Bang umbrella, package, or ServiceEntry manifests): print only what it lacks')
+    .option('--mattermost-config <file>', 'Mattermost configuration (GET /api/v4/config or config.json): names features and hosts behind IPs')
+    .option('--webhooks <file>', 'outgoing webhooks (GET /api/v4/hooks/outgoing) whose callback URLs Mattermost calls')
+    .option('--commands <file>', 'custom slash commands (GET /api/v4/commands?custom_only=true) whose URLs Mattermost calls')
+    .option('--app-log <file>', "Mattermost's own log of the same pods: names the URL behind an IP-only blocked line (repeatable)", collect, [])
+    .option('--resolve <host:ip>', 'use these addresses for a configured host instead of DNS, as curl does (repeatable)', collect, [])
+    .option('--no-dns', 'do not resolve the configured hosts (only --resolve entries are used)')
+    .option('--namespace <ns>', 'metadata.namespace for the serviceentry format')
+    .option('--exhaustive', 'parse every line instead of only lines that can be egress findings (slower)', false)
+    .option('--exit-code', 'exit with 1 when blocked or failing egress is found', false)
+    .addHelpText('after', SCAN_EXAMPLES)
+    .action(async (files: string[], raw: Record<string, unknown>) => {
+      const opts: ScanCliOptions = {
+        output: raw.output as ScanCliOptions['output'],
+        format: raw.format as ScanCliOptions['format'],
+        values: raw.values as string | undefined,
+        mattermostConfig: raw.mattermostConfig as string | undefined,
+        webhooks: raw.webhooks as string | undefined,
+        commands: raw.commands as string | undefined,
+        appLog: raw.appLog as string[],
+        resolve: raw.resolve as string[],
+        dns: raw.dns as boolean,
+        exhaustive: raw.exhaustive as boolean,
+        namespace: raw.namespace as string | undefined,
+        exitCode: raw.exitCode as boolean,
+      };
+      const {code} = await runScan(files, opts, io);
+      setCode(code);
+    });
+
+  program
+    .command('classify')
+    .description('Write one JSON verdict per input line, for debugging and for other tools.')
+    .argument('[file]', 'istio-proxy log file; "-" or nothing reads standard input', '-')
+    .addHelpText('after', CLASSIFY_EXAMPLES)
+    .action(async (file: string) => {
+      setCode(await runClassify(file, io.stdout));
+    });
+
+  return program;
+}
+
+export async function main(argv: string[], io: CliIo = {stdout: process.stdout, stderr: process.stderr}): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = buildProgram(io, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here too, with exit code 0.
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (err instanceof InputError) {
+      io.stderr.write(`egress-advisor: ${err.message}\n`);
+      return EXIT.input;
+    }
+    throw err;
+  }
+  return code;
+}

@@ -1,0 +1,76 @@
+// The scan report for a terminal: what is blocked, what it breaks, and the YAML to paste.
+import type {Finding} from '../../common/types';
+import {printable} from '../engine/hostname';
+import {humanBytes} from './progress';
+import type {ScanReport} from './scan';
+
+const LABEL: Record<string, string> = {
+  blocked: 'BLOCKED',
+  'external-failed': 'FAILING',
+  passthrough: 'PASSTHROUGH',
+};
+
+/** "2026-11-28 08:01:02 UTC": readable, unambiguous, sortable. */
+export function readableTime(iso: string | null): string {
+  if (iso === null) return 'unknown time';
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return printable(iso);
+  return new Date(t).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC').replace(/Z$/, ' UTC');
+}
+
+function destinationText(f: Finding): string {
+  const d = f.destination;
+  if (d.host !== null) return `${d.host}:${d.port}${d.ip !== null ? ` (${d.ip})` : ''}`;
+  if (f.rejectedHost) return `${f.rejectedHost.printable} (${d.ip ?? 'no address'}:${d.port})`;
+  return `${d.ip ?? 'unknown'}:${d.port}`;
+}
+
+function findingText(f: Finding): string {
+  const lines: string[] = [];
+  const attempts = `${f.count.toLocaleString('en-US')} attempt${f.count === 1 ? '' : 's'}`;
+  lines.push(`${LABEL[f.verdict] ?? f.verdict.toUpperCase()}  ${printable(destinationText(f))}  ${f.protocol}  ${attempts}`);
+  lines.push(`  seen:     ${readableTime(f.firstSeen)} → ${readableTime(f.lastSeen)}${f.pods.length ? `  pods: ${f.pods.map(printable).join(', ')}` : ''}`);
+  if (f.features.length > 0) {
+    for (const feat of f.features) lines.push(`  breaks:   ${feat.name} (${feat.configPath})`);
+  }
+  const a = f.attribution;
+  if (a.method !== 'sni' && a.method !== 'authority' && a.method !== 'cluster') {
+    const cands = a.candidates.length > 1 ? ` candidates: ${a.candidates.join(', ')};` : '';
+    lines.push(`  host:     ${a.host ?? 'not named'} (${a.method}, ${a.confidence});${cands} ${a.note}`);
+  }
+  lines.push(`  advice:   ${f.advice}`);
+  return lines.join('\n');
+}
+
+export function renderText(r: ScanReport): string {
+  const s = r.summary;
+  const out: string[] = [];
+  out.push(
+    `Scanned ${s.lines.toLocaleString('en-US')} lines (${humanBytes(s.bytes)}) from ${s.inputs.join(', ')} in ${s.seconds.toFixed(2)} s: ` +
+      `${s.verdicts.blocked} blocked, ${s.verdicts['external-failed']} failing, ${s.verdicts.passthrough} passthrough connection(s).`,
+  );
+  if (r.inventory.endpoints > 0) out.push(`Mattermost configuration: ${r.inventory.endpoints} external endpoint(s) known.`);
+  for (const w of r.inventory.warnings) out.push(`warning: ${w}`);
+  if (s.destinationsOverflow > 0) out.push(`warning: ${s.destinationsOverflow} line(s) to further destinations were counted but not itemised (limit reached).`);
+  if (s.truncatedLines > 0) out.push(`note: ${s.truncatedLines} over-long line(s) were cut and could not be read as access-log records.`);
+  out.push('');
+  if (r.findings.length === 0) {
+    out.push('No blocked, failing or passthrough egress found.');
+    if (s.lines === 0) out.push('The input was empty: was it the istio-proxy container? kubectl logs <pod> -c istio-proxy');
+    else if (Object.keys(s.layouts).length === 0) out.push('No line was an Envoy access-log record: is access logging on (meshConfig.accessLogFile: /dev/stdout)?');
+    return out.join('\n') + '\n';
+  }
+  out.push(`${r.findings.length} destination(s):`, '');
+  for (const f of r.findings) out.push(findingText(f), '');
+  const sug = r.suggestion;
+  if (sug.yaml !== '') {
+    out.push(`Suggested ServiceEntries (${sug.format} format): add this to your values.`, '', sug.yaml.trimEnd(), '');
+  } else {
+    out.push('No ServiceEntry to add.');
+  }
+  if (sug.skipped.length > 0) {
+    out.push('Not in the YAML:');
+    for (const k of sug.skipped) out.push(`  - ${printable(k.host)}: ${k.reason}`);
+  }
+  return out.join('\n') + '\n';
+}

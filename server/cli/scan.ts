@@ -1,0 +1,149 @@
+// `egress-advisor scan`: the engine over files or stdin, with the Mattermost context that names hosts.
+import type {Finding, SuggestionFormat} from '../../common/types';
+import type {AppLogEvent, InventoryEndpoint, SuggestionResult} from '../engine/types';
+import {parseAppLogLine} from '../engine/applog';
+import {buildDnsIndex} from '../engine/attribute';
+import {buildFindings} from '../engine/findings';
+import {buildInventory} from '../engine/inventory';
+import {systemResolver} from '../engine/resolver';
+import {Scan} from '../engine/scan';
+import {suggest} from '../engine/suggest';
+import {InputError, describeInput, readChunks, readLines, readText} from './input';
+import {Progress} from './progress';
+import {renderText} from './render-text';
+import {stringify} from 'yaml';
+
+export interface ScanCliOptions {
+  output: 'text' | 'json' | 'yaml';
+  format: SuggestionFormat;
+  values?: string;
+  mattermostConfig?: string;
+  webhooks?: string;
+  commands?: string;
+  appLog: string[];
+  resolve: string[];
+  dns: boolean;
+  exhaustive: boolean;
+  namespace?: string;
+  exitCode: boolean;
+}
+
+export interface ScanReport {
+  summary: {
+    inputs: string[];
+    lines: number;
+    bytes: number;
+    seconds: number;
+    verdicts: {blocked: number; passthrough: number; 'external-failed': number};
+    destinationsOverflow: number;
+    truncatedLines: number;
+    layouts: Record<string, number>;
+    exhaustive: boolean;
+  };
+  inventory: {endpoints: number; warnings: string[]};
+  findings: Finding[];
+  suggestion: SuggestionResult;
+}
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream & {isTTY?: boolean};
+}
+
+/** `--resolve host:ip[,ip…]`, as curl spells it, for clusters whose DNS the workstation cannot see. */
+export function parseResolve(entries: string[]): Map<string, string[]> {
+  const table = new Map<string, string[]>();
+  for (const e of entries) {
+    const at = e.indexOf(':');
+    if (at <= 0) throw new InputError(`--resolve ${e}: expected host:address[,address…]`);
+    const host = e.slice(0, at).toLowerCase();
+    const ips = e.slice(at + 1).split(',').map((s) => s.trim()).filter(Boolean);
+    table.set(host, [...(table.get(host) ?? []), ...ips]);
+  }
+  return table;
+}
+
+async function loadInventory(opts: ScanCliOptions): Promise<{endpoints: InventoryEndpoint[]; warnings: string[]}> {
+  if (opts.mattermostConfig === undefined) return {endpoints: [], warnings: []};
+  const parseJson = async (path: string, what: string): Promise<unknown> => {
+    const text = await readText(path);
+    try {
+      return JSON.parse(text);
+    } catch (err) {
+      throw new InputError(`${path} is not valid JSON (${what}): ${(err as Error).message}`);
+    }
+  };
+  const config = await parseJson(opts.mattermostConfig, 'a Mattermost configuration');
+  const outgoingWebhooks = opts.webhooks ? await parseJson(opts.webhooks, 'GET /api/v4/hooks/outgoing') : undefined;
+  const commands = opts.commands ? await parseJson(opts.commands, 'GET /api/v4/commands') : undefined;
+  return buildInventory(config, {
+    outgoingWebhooks: Array.isArray(outgoingWebhooks) ? outgoingWebhooks : undefined,
+    commands: Array.isArray(commands) ? commands : undefined,
+  });
+}
+
+async function loadAppEvents(paths: string[]): Promise<AppLogEvent[]> {
+  const events: AppLogEvent[] = [];
+  for (const p of paths) {
+    for await (const line of readLines(p)) {
+      const e = parseAppLogLine(line);
+      if (e) events.push(e);
+    }
+  }
+  return events;
+}
+
+export async function runScan(files: string[], opts: ScanCliOptions, io: CliIo): Promise<{report: ScanReport; code: number}> {
+  const inputs = files.length === 0 ? ['-'] : files;
+  const started = process.hrtime.bigint();
+  const [inventory, appEvents] = await Promise.all([loadInventory(opts), loadAppEvents(opts.appLog)]);
+  const values = opts.values !== undefined ? await readText(opts.values) : undefined;
+
+  const table = parseResolve(opts.resolve);
+  const resolver = async (host: string): Promise<string[]> => {
+    const fixed = table.get(host.toLowerCase());
+    if (fixed) return fixed;
+    return opts.dns ? systemResolver(host) : [];
+  };
+  // Only host names from the Mattermost configuration are resolved; nothing read from a log is ever contacted.
+  const dnsPromise = buildDnsIndex(inventory.endpoints, resolver);
+
+  const scan = new Scan({exhaustive: opts.exhaustive});
+  const progress = new Progress(io.stderr, () => ({bytes: scan.bytes, lines: scan.lines, blocked: scan.folder.verdictCounts.blocked}));
+  try {
+    for (const input of inputs) {
+      progress.input(describeInput(input));
+      for await (const chunk of readChunks(input)) scan.push(chunk);
+      scan.end();
+    }
+  } finally {
+    progress.stop();
+  }
+  const dnsIndex = await dnsPromise;
+  const findings = buildFindings(scan.folder.stats(), {dnsIndex, appEvents, inventory: inventory.endpoints});
+  const suggestion = suggest(findings, {format: opts.format, values, namespace: opts.namespace});
+  const counts = scan.folder.verdictCounts;
+  const report: ScanReport = {
+    summary: {
+      inputs: inputs.map(describeInput),
+      lines: scan.lines,
+      bytes: scan.bytes,
+      seconds: Number(process.hrtime.bigint() - started) / 1e9,
+      verdicts: {blocked: counts.blocked, passthrough: counts.passthrough, 'external-failed': counts['external-failed']},
+      destinationsOverflow: scan.folder.overflow,
+      truncatedLines: scan.truncated,
+      layouts: Object.fromEntries(scan.layouts),
+      exhaustive: scan.exhaustive,
+    },
+    inventory: {endpoints: inventory.endpoints.length, warnings: inventory.warnings},
+    findings,
+    suggestion,
+  };
+
+  if (opts.output === 'json') io.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  else if (opts.output === 'yaml') io.stdout.write(suggestion.yaml === '' ? stringify({}) : suggestion.yaml);
+  else io.stdout.write(renderText(report));
+
+  const needsAction = findings.some((f) => f.verdict === 'blocked' || f.verdict === 'external-failed');
+  return {report, code: opts.exitCode && needsAction ? 1 : 0};
+}

@@ -1,0 +1,243 @@
+// Folds classified lines into one entry per destination, in bounded memory whatever the log size, then
+// turns those entries into findings: named host, features, advice.
+import type {AccessRecord, Attribution, AttributionContext, Classification, Finding, PortProtocol, Verdict} from './types';
+import {addressScope} from './address';
+import {attribute} from './attribute';
+import {checkHost, printable} from './hostname';
+import {featuresFor} from './inventory';
+
+/** Verdicts that make a finding; the rest is counted but not remembered. */
+export const FINDING_VERDICTS: ReadonlySet<Verdict> = new Set<Verdict>(['blocked', 'passthrough', 'external-failed']);
+
+export interface FoldLimits {
+  samples: number;
+  /** Times kept per destination for correlation with Mattermost's log: the first and the latest ones. */
+  times: number;
+  pods: number;
+  /** Distinct destinations remembered; beyond this they are counted as overflow, never stored. */
+  destinations: number;
+  sampleChars: number;
+}
+
+export const DEFAULT_LIMITS: FoldLimits = {samples: 5, times: 64, pods: 20, destinations: 10_000, sampleChars: 2_000};
+
+export interface DestinationStats {
+  key: string;
+  verdict: Verdict;
+  host: string | null;
+  hostSource: Classification['hostSource'];
+  ip: string | null;
+  port: number;
+  protocol: PortProtocol;
+  count: number;
+  firstSeen: string | null;
+  lastSeen: string | null;
+  pods: string[];
+  samples: string[];
+  firstTimesMs: number[];
+  lastTimesMs: number[];
+  reason: string;
+}
+
+export function destinationKey(host: string | null, ip: string | null, port: number | null): string {
+  const where = host ?? ip ?? 'unknown';
+  const bracketed = where.includes(':') ? `[${where}]` : where;
+  return `${bracketed}:${port ?? 0}`;
+}
+
+function timeMs(iso: string | null): number | null {
+  if (iso === null) return null;
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? null : t;
+}
+
+export class FindingsFolder {
+  readonly byKey = new Map<string, DestinationStats>();
+  /** Lines that would have made a new destination after the limit was reached. */
+  overflow = 0;
+  readonly verdictCounts: Record<Verdict, number> = {
+    blocked: 0,
+    passthrough: 0,
+    'external-ok': 0,
+    'external-failed': 0,
+    internal: 0,
+    'not-access-log': 0,
+  };
+
+  constructor(private readonly limits: FoldLimits = DEFAULT_LIMITS) {}
+
+  add(c: Classification, rec: AccessRecord, raw: string): void {
+    this.verdictCounts[c.verdict] += 1;
+    if (!FINDING_VERDICTS.has(c.verdict)) return;
+    const key = destinationKey(c.host === null ? null : c.host.toLowerCase(), c.ip, c.port);
+    let s = this.byKey.get(key);
+    if (s === undefined) {
+      if (this.byKey.size >= this.limits.destinations) {
+        this.overflow += 1;
+        return;
+      }
+      s = {
+        key,
+        verdict: c.verdict,
+        host: c.host,
+        hostSource: c.hostSource,
+        ip: c.ip,
+        port: c.port ?? 0,
+        protocol: c.protocol ?? 'TCP',
+        count: 0,
+        firstSeen: null,
+        lastSeen: null,
+        pods: [],
+        samples: [],
+        firstTimesMs: [],
+        lastTimesMs: [],
+        reason: c.reason,
+      };
+      this.byKey.set(key, s);
+    }
+    this.fold(s, c, rec, raw);
+  }
+
+  private fold(s: DestinationStats, c: Classification, rec: AccessRecord, raw: string): void {
+    const L = this.limits;
+    s.count += 1;
+    // The newest line states the current situation (e.g. a ServiceEntry was added and now a NetworkPolicy drops it).
+    s.verdict = c.verdict;
+    s.reason = c.reason;
+    if (c.protocol === 'HTTP' || (c.protocol === 'TLS' && s.protocol === 'TCP')) s.protocol = c.protocol;
+    if (s.ip === null && c.ip !== null) s.ip = c.ip;
+    const t = rec.startTime;
+    if (t !== null) {
+      if (s.firstSeen === null || t < s.firstSeen) s.firstSeen = t;
+      if (s.lastSeen === null || t > s.lastSeen) s.lastSeen = t;
+      const ms = timeMs(t);
+      if (ms !== null) {
+        if (s.firstTimesMs.length < L.times / 2) s.firstTimesMs.push(ms);
+        else {
+          s.lastTimesMs.push(ms);
+          if (s.lastTimesMs.length > L.times / 2) s.lastTimesMs.shift();
+        }
+      }
+    }
+    if (rec.pod !== null && s.pods.length < L.pods && !s.pods.includes(rec.pod)) s.pods.push(rec.pod);
+    if (s.samples.length < L.samples) s.samples.push(printable(raw.length > L.sampleChars ? raw.slice(0, L.sampleChars) : raw));
+  }
+
+  stats(): DestinationStats[] {
+    return [...this.byKey.values()];
+  }
+}
+
+function adviceFor(s: DestinationStats, a: Attribution, host: string | null): string {
+  const scope = s.ip !== null && s.host === null ? addressScope(s.ip) : 'public';
+  if (s.verdict === 'external-failed') {
+    return (
+      'A ServiceEntry already registers this host, so REGISTRY_ONLY is not what drops it. Allow the egress in the ' +
+      'NetworkPolicy (Big Bang: networkPolicies.egress.definitions) or the firewall in front of the cluster.'
+    );
+  }
+  if (scope === 'private' && host === null) {
+    return (
+      'This is an in-cluster address. A MESH_EXTERNAL ServiceEntry is the wrong fix: check the Sidecar egress hosts ' +
+      'and the exportTo of the Service or ServiceEntry that should be visible to this namespace.'
+    );
+  }
+  if (scope === 'istio-vip') {
+    return (
+      'The host is registered, but not on this port or not exported to this namespace: add the port to the existing ' +
+      'ServiceEntry or export it here (istioctl pc listeners <pod> shows which).'
+    );
+  }
+  const when = s.verdict === 'passthrough' ? 'before REGISTRY_ONLY is switched on' : 'to restore it';
+  if (host === null) return `Name the host first, then add a ServiceEntry ${when}. ${a.note}`;
+  return `Add a ServiceEntry for ${host} on port ${s.port} (${s.protocol}) ${when}; the suggested YAML below does exactly that.`;
+}
+
+/**
+ * Names hosts (attribution), attaches the Mattermost features that use them, and merges IP-only
+ * destinations into the named one they turned out to be.
+ */
+export function buildFindings(stats: readonly DestinationStats[], ctx: AttributionContext): Finding[] {
+  const merged = new Map<string, Finding>();
+  for (const s of stats) {
+    const a = attribute(
+      {host: s.host, hostSource: s.hostSource, ip: s.ip, port: s.port, timesMs: [...s.firstTimesMs, ...s.lastTimesMs], pods: s.pods},
+      ctx,
+    );
+    let host = a.host;
+    let rejectedHost: Finding['rejectedHost'];
+    if (host !== null) {
+      const checked = checkHost(host);
+      if (checked.ok) host = checked.host;
+      else {
+        rejectedHost = checked.rejected;
+        host = null;
+      }
+    }
+    const sure = host !== null && (a.confidence === 'certain' || a.confidence === 'likely');
+    const key = sure ? destinationKey(host, null, s.port) : rejectedHost ? destinationKey(null, s.ip, s.port) : s.key;
+    const finding: Finding = {
+      key,
+      destination: {host: sure ? host : null, ip: s.ip, port: s.port},
+      verdict: s.verdict,
+      protocol: s.protocol,
+      count: s.count,
+      firstSeen: s.firstSeen,
+      lastSeen: s.lastSeen,
+      pods: s.pods,
+      samples: s.samples,
+      attribution: rejectedHost ? {...a, host: null, candidates: [], confidence: 'unknown'} : a,
+      features: host !== null ? featuresFor(host, s.port, ctx.inventory) : [],
+      advice: '',
+      ...(rejectedHost ? {rejectedHost} : {}),
+    };
+    if (rejectedHost) {
+      finding.advice = `The host name in the log is not a valid DNS name (${rejectedHost.reason}); it is not suggested as a ServiceEntry. Check the client that sent it.`;
+    } else {
+      finding.advice = adviceFor(s, finding.attribution, sure ? host : null);
+    }
+    const prev = merged.get(key);
+    merged.set(key, prev ? mergeFindings(prev, finding) : finding);
+  }
+  return [...merged.values()].sort(compareFindings);
+}
+
+function mergeFindings(a: Finding, b: Finding): Finding {
+  const newer = (b.lastSeen ?? '') >= (a.lastSeen ?? '') ? b : a;
+  return {
+    ...newer,
+    count: a.count + b.count,
+    firstSeen: minTime(a.firstSeen, b.firstSeen),
+    lastSeen: newer.lastSeen ?? a.lastSeen ?? b.lastSeen,
+    pods: [...new Set([...a.pods, ...b.pods])],
+    samples: [...a.samples, ...b.samples].slice(0, Math.max(a.samples.length, b.samples.length, DEFAULT_LIMITS.samples)),
+    protocol: a.protocol === 'HTTP' || b.protocol === 'HTTP' ? 'HTTP' : a.protocol === 'TLS' || b.protocol === 'TLS' ? 'TLS' : 'TCP',
+    destination: {...newer.destination, ip: a.destination.ip ?? b.destination.ip},
+    features: uniqueBy([...a.features, ...b.features], (f) => `${f.id}|${f.configPath}`),
+  };
+}
+
+function minTime(a: string | null, b: string | null): string | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return a < b ? a : b;
+}
+
+function uniqueBy<T>(items: T[], key: (t: T) => string): T[] {
+  const seen = new Set<string>();
+  return items.filter((t) => (seen.has(key(t)) ? false : (seen.add(key(t)), true)));
+}
+
+const VERDICT_ORDER: Record<Verdict, number> = {
+  blocked: 0,
+  'external-failed': 1,
+  passthrough: 2,
+  'external-ok': 3,
+  internal: 4,
+  'not-access-log': 5,
+};
+
+/** Most urgent first, then most attempts, then by key so output is deterministic. */
+export function compareFindings(a: Finding, b: Finding): number {
+  return VERDICT_ORDER[a.verdict] - VERDICT_ORDER[b.verdict] || b.count - a.count || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+}

@@ -1,0 +1,78 @@
+// The streaming scan: bytes in, destination statistics out, in constant memory. The caller owns the I/O.
+import {parseAccessLine} from './accesslog';
+import {classifyRecord} from './classify';
+import {FindingsFolder, type FoldLimits, DEFAULT_LIMITS} from './findings';
+import {LineReader} from './lines';
+
+/**
+ * Layouts in which some blocked records carry none of the fast path's needles (Istio before 1.6 logged the
+ * block route without a name; custom formats may drop the cluster). Seeing one switches the scan to parsing
+ * every line.
+ */
+const EXHAUSTIVE_LAYOUTS = new Set(['istio-1.3-1.7', 'istio-1.2', 'istio-1.1', 'istio-1.1-pre', 'istio-1.0-http', 'istio-1.0-tcp', 'envoy-default', 'custom', 'json-1.1-1.7']);
+
+export interface ScanOptions {
+  /** Parse every line instead of only those carrying a needle (slower; the default decides by itself). */
+  exhaustive?: boolean;
+  limits?: FoldLimits;
+}
+
+export class Scan {
+  readonly folder: FindingsFolder;
+  readonly layouts = new Map<string, number>();
+  /** Lines that reached the parser. */
+  parsed = 0;
+  truncated = 0;
+  private readonly reader: LineReader;
+  private probing: boolean;
+
+  constructor(opts: ScanOptions = {}) {
+    this.folder = new FindingsFolder(opts.limits ?? DEFAULT_LIMITS);
+    // The first chunk is always parsed in full: it tells which layouts the log uses.
+    this.probing = !opts.exhaustive;
+    this.reader = new LineReader((line, _n, truncated) => this.line(line, truncated), {interestingOnly: false});
+  }
+
+  get lines(): number {
+    return this.reader.lines;
+  }
+
+  get bytes(): number {
+    return this.reader.bytes;
+  }
+
+  get exhaustive(): boolean {
+    return !this.reader.interestingOnly && !this.probing;
+  }
+
+  push(chunk: Buffer): void {
+    this.reader.push(chunk);
+    if (this.probing) {
+      this.probing = false;
+      const old = [...this.layouts.keys()].some((l) => EXHAUSTIVE_LAYOUTS.has(l));
+      this.reader.interestingOnly = !old;
+    } else if (this.reader.interestingOnly && this.sawOldLayout) {
+      this.reader.interestingOnly = false;
+    }
+  }
+
+  end(): void {
+    this.reader.end();
+  }
+
+  private sawOldLayout = false;
+
+  private line(line: string, truncated: boolean): void {
+    this.parsed += 1;
+    if (truncated) this.truncated += 1;
+    const p = parseAccessLine(line);
+    if (p.kind !== 'access') {
+      this.folder.verdictCounts['not-access-log'] += 1;
+      return;
+    }
+    const layout = p.record.layout;
+    this.layouts.set(layout, (this.layouts.get(layout) ?? 0) + 1);
+    if (EXHAUSTIVE_LAYOUTS.has(layout)) this.sawOldLayout = true;
+    this.folder.add(classifyRecord(p.record), p.record, line);
+  }
+}

@@ -1,0 +1,25 @@
+// What the administrator's values already allow, in a form the model can look up.
+import {hostMatches} from '../hostname';
+import {cidrContains} from './addresses';
+
+export interface AllowedHost {
+  /** Normalised host name or "*.domain" pattern. */
+  host: string;
+  port: number;
+  /** As written in the values (upper-cased), or null when the source gave none. */
+  protocol: string | null;
+  /** The entry's `addresses` (IPs or CIDRs); an IP-only destination is allowed through these. */
+  addresses: string[];
+  /** Where it is allowed, e.g. "routes.outbound.mattermost-external (package default)". */
+  source: string;
+}
+
+/** The first allowance (in values order) that covers host:port, or null. */
+export function findAllowance(allowed: readonly AllowedHost[], host: string, port: number): AllowedHost | null {
+  return allowed.find((a) => a.port === port && hostMatches(a.host, host)) ?? null;
+}
+
+/** The first allowance whose addresses contain ip on that port, or null. */
+export function findAddressAllowance(allowed: readonly AllowedHost[], ip: string, port: number): AllowedHost | null {
+  return allowed.find((a) => a.port === port && a.addresses.some((cidr) => cidrContains(cidr, ip))) ?? null;
+}

@@ -1,0 +1,92 @@
+// `npm run bench`: prints the figures the project's speed and memory goals are judged by. Figures are
+// printed, never asserted: a slow machine must not turn the test suite red.
+import {existsSync, mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs';
+import {join, resolve} from 'node:path';
+import {generateLog} from './genlog';
+import {mb, measure, median} from './measure';
+
+const ROOT = resolve(__dirname, '..', '..', '..');
+const CACHE = join(ROOT, '.cache', 'bench');
+const GENERATOR_VERSION = 1;
+const TARGET_BYTES = Number(process.env.BENCH_LOG_BYTES ?? 1024 * 1024 * 1024);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+
+interface LogMeta {
+  version: number;
+  targetBytes: number;
+  lines: number;
+  bytes: number;
+  blockedLines: number;
+}
+
+async function ensureLog(): Promise<{path: string; meta: LogMeta}> {
+  mkdirSync(CACHE, {recursive: true});
+  const path = join(CACHE, `istio-proxy-${TARGET_BYTES}.log`);
+  const metaPath = `${path}.json`;
+  if (existsSync(path) && existsSync(metaPath)) {
+    const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as LogMeta;
+    if (meta.version === GENERATOR_VERSION && statSync(path).size === meta.bytes) return {path, meta};
+  }
+  process.stdout.write(`generating a ${mb(TARGET_BYTES)} MiB istio-proxy log in ${path} …\n`);
+  const g = await generateLog(path, TARGET_BYTES);
+  const meta: LogMeta = {version: GENERATOR_VERSION, targetBytes: TARGET_BYTES, ...g};
+  writeFileSync(metaPath, JSON.stringify(meta));
+  return {path, meta};
+}
+
+async function benchScan(): Promise<void> {
+  const {path, meta} = await ensureLog();
+  process.stdout.write(`\n== engine: egress-advisor scan vs grep -c -F BlackHoleCluster ==\n`);
+  process.stdout.write(`log: ${mb(meta.bytes)} MiB, ${meta.lines.toLocaleString('en-US')} lines, ${meta.blockedLines} blocked lines\n`);
+  // Warm the page cache so both commands read from memory, as a second grep would.
+  await measure('cat', [path]);
+
+  const grepTimes: number[] = [];
+  let grepCount = '';
+  for (let i = 0; i < RUNS; i++) {
+    const g = await measure('grep', ['-c', '-F', 'BlackHoleCluster', path], {keepStdout: true});
+    grepTimes.push(g.seconds);
+    grepCount = g.stdout.trim();
+  }
+  const scanTimes: number[] = [];
+  const peaks: number[] = [];
+  let blocked = -1;
+  let lines = -1;
+  for (let i = 0; i < RUNS; i++) {
+    const s = await measure(process.execPath, [join(ROOT, 'bin', 'egress-advisor.js'), 'scan', path, '--output', 'json', '--no-dns'], {keepStdout: true});
+    if (s.code !== 0) throw new Error(`scan failed (${s.code}): ${s.stderr}`);
+    scanTimes.push(s.seconds);
+    peaks.push(s.peakRssBytes);
+    const report = JSON.parse(s.stdout) as {summary: {lines: number; verdicts: {blocked: number}}};
+    blocked = report.summary.verdicts.blocked;
+    lines = report.summary.lines;
+  }
+  const grepT = median(grepTimes);
+  const scanT = median(scanTimes);
+  const peak = Math.max(...peaks);
+  const ratio = scanT / grepT;
+  const row = (k: string, v: string): void => void process.stdout.write(`${k.padEnd(28)} ${v}\n`);
+  row('grep -c -F (median)', `${grepT.toFixed(3)} s  (${(meta.bytes / 1e6 / grepT).toFixed(0)} MB/s, count ${grepCount})`);
+  row('scan (median)', `${scanT.toFixed(3)} s  (${(meta.bytes / 1e6 / scanT).toFixed(0)} MB/s, ${(meta.lines / scanT / 1e6).toFixed(2)} M lines/s)`);
+  row('scan runs', scanTimes.map((t) => t.toFixed(3)).join(' s, ') + ' s');
+  row('scan peak RSS', `${mb(peak)} MiB`);
+  row('scan / grep time', `${ratio.toFixed(2)}x`);
+  row('lines counted', `${lines.toLocaleString('en-US')} (generated ${meta.lines.toLocaleString('en-US')})`);
+  row('blocked lines found', `${blocked} (generated ${meta.blockedLines})`);
+  row('target: time <= 2x grep', ratio <= 2 ? 'met' : 'MISSED');
+  row('target: peak RSS < 150 MB', peak < 150 * 1e6 ? 'met' : 'MISSED');
+  if (lines !== meta.lines || blocked !== meta.blockedLines) process.stdout.write('WARNING: the scan did not count what was generated\n');
+}
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2);
+  const sections: [string, () => Promise<void>][] = [['scan', benchScan]];
+  for (const [name, fn] of sections) {
+    if (only.length === 0 || only.includes(name)) await fn();
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exitCode = 1;
+});
