@@ -72,6 +72,7 @@ export function buildProgram(io: CliIo, setCode: (code: number) => void): Comman
     .option('--commands <file>', 'custom slash commands (GET /api/v4/commands?custom_only=true) whose URLs Mattermost calls')
     .option('--app-log <file>', "Mattermost's own log of the same pods: names the URL behind an IP-only blocked line (repeatable)", collect, [])
     .option('--resolve <host:ip>', 'use these addresses for a configured host instead of DNS, as curl does (repeatable)', collect, [])
+    .option('--hosts <file>', 'a hosts file (address name…) to use instead of DNS for the configured hosts, e.g. from `getent hosts` in the pod')
     .option('--no-dns', 'do not resolve the configured hosts (only --resolve entries are used)')
     .option('--namespace <ns>', 'metadata.namespace for the serviceentry format')
     .option('--exhaustive', 'parse every line instead of only lines that can be egress findings (slower)', false)
@@ -87,6 +88,7 @@ export function buildProgram(io: CliIo, setCode: (code: number) => void): Comman
         commands: raw.commands as string | undefined,
         appLog: raw.appLog as string[],
         resolve: raw.resolve as string[],
+        hosts: raw.hosts as string | undefined,
         dns: raw.dns as boolean,
         exhaustive: raw.exhaustive as boolean,
         namespace: raw.namespace as string | undefined,

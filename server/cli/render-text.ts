@@ -18,23 +18,26 @@ export function readableTime(iso: string | null): string {
   return new Date(t).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC').replace(/Z$/, ' UTC');
 }
 
+/** Every piece that came from a log is made printable; the punctuation around it is ours. */
 function destinationText(f: Finding): string {
   const d = f.destination;
-  if (d.host !== null) return `${d.host}:${d.port}${d.ip !== null ? ` (${d.ip})` : ''}`;
-  if (f.rejectedHost) return `${f.rejectedHost.printable} (${d.ip ?? 'no address'}:${d.port})`;
-  return `${d.ip ?? 'unknown'}:${d.port}`;
+  const ip = d.ip !== null ? printable(d.ip) : null;
+  if (d.host !== null) return `${printable(d.host)}:${d.port}${ip !== null ? ` (${ip})` : ''}`;
+  if (f.rejectedHost) return `${f.rejectedHost.printable} (${ip ?? 'no address'}:${d.port})`;
+  return `${ip ?? 'unknown'}:${d.port}`;
 }
 
 function findingText(f: Finding): string {
   const lines: string[] = [];
   const attempts = `${f.count.toLocaleString('en-US')} attempt${f.count === 1 ? '' : 's'}`;
-  lines.push(`${LABEL[f.verdict] ?? f.verdict.toUpperCase()}  ${printable(destinationText(f))}  ${f.protocol}  ${attempts}`);
-  lines.push(`  seen:     ${readableTime(f.firstSeen)} → ${readableTime(f.lastSeen)}${f.pods.length ? `  pods: ${f.pods.map(printable).join(', ')}` : ''}`);
+  lines.push(`${LABEL[f.verdict] ?? f.verdict.toUpperCase()}  ${destinationText(f)}  ${f.protocol}  ${attempts}`);
+  lines.push(`  seen:     ${readableTime(f.firstSeen)} → ${readableTime(f.lastSeen)}${f.pods.length ? `  pods: ${f.pods.map((p) => printable(p)).join(', ')}` : ''}`);
   if (f.features.length > 0) {
     for (const feat of f.features) lines.push(`  breaks:   ${feat.name} (${feat.configPath})`);
   }
   const a = f.attribution;
-  if (a.method !== 'sni' && a.method !== 'authority' && a.method !== 'cluster') {
+  // Well-known addresses already explain themselves in the advice.
+  if (a.method !== 'sni' && a.method !== 'authority' && a.method !== 'cluster' && a.method !== 'well-known') {
     const cands = a.candidates.length > 1 ? ` candidates: ${a.candidates.join(', ')};` : '';
     lines.push(`  host:     ${a.host ?? 'not named'} (${a.method}, ${a.confidence});${cands} ${a.note}`);
   }

@@ -22,6 +22,7 @@ export interface ScanCliOptions {
   commands?: string;
   appLog: string[];
   resolve: string[];
+  hosts?: string;
   dns: boolean;
   exhaustive: boolean;
   namespace?: string;
@@ -63,6 +64,20 @@ export function parseResolve(entries: string[]): Map<string, string[]> {
   return table;
 }
 
+/** /etc/hosts syntax ("address name [name…]", # comments): the cluster's view of DNS, captured once. */
+export function parseHostsFile(text: string): Map<string, string[]> {
+  const table = new Map<string, string[]>();
+  for (const raw of text.split('\n')) {
+    const [address, ...names] = raw.replace(/#.*/, '').trim().split(/\s+/);
+    if (!address || names.length === 0) continue;
+    for (const name of names) {
+      const host = name.toLowerCase();
+      table.set(host, [...(table.get(host) ?? []), address]);
+    }
+  }
+  return table;
+}
+
 async function loadInventory(opts: ScanCliOptions): Promise<{endpoints: InventoryEndpoint[]; warnings: string[]}> {
   if (opts.mattermostConfig === undefined) return {endpoints: [], warnings: []};
   const parseJson = async (path: string, what: string): Promise<unknown> => {
@@ -99,7 +114,8 @@ export async function runScan(files: string[], opts: ScanCliOptions, io: CliIo):
   const [inventory, appEvents] = await Promise.all([loadInventory(opts), loadAppEvents(opts.appLog)]);
   const values = opts.values !== undefined ? await readText(opts.values) : undefined;
 
-  const table = parseResolve(opts.resolve);
+  const table = opts.hosts !== undefined ? parseHostsFile(await readText(opts.hosts)) : new Map<string, string[]>();
+  for (const [host, ips] of parseResolve(opts.resolve)) table.set(host, [...(table.get(host) ?? []), ...ips]);
   const resolver = async (host: string): Promise<string[]> => {
     const fixed = table.get(host.toLowerCase());
     if (fixed) return fixed;

@@ -72,9 +72,10 @@ const LAYOUTS: Layout[] = [
 const LAYOUT_BY_SIGNATURE = new Map(LAYOUTS.map((l) => [l.signature, l]));
 
 const START_TIME = /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)\] /;
-// Quoted tokens first; Envoy does not escape quotes inside them, so a stray quote can break the shape, which
-// the fallback below survives.
-const TOKEN = /"[^"]*"|[^\s"]+/g;
+// A quoted token starts a field and its closing quote ends one; Envoy escapes nothing, so a quote inside a
+// bare field (an SNI an attacker chose) stays part of that field, and a shape broken by a quote inside a
+// quoted field is left to the cluster-anchored fallback.
+const TOKEN = /"[^"]*"(?=\s|$)|\S+/g;
 const CLUSTER_LIKE = /^(?:BlackHoleCluster|PassthroughCluster|InboundPassthroughCluster(?:Ipv[46])?|AllowAnyDynamicDNSCluster|outbound\||inbound\|)/;
 
 export function emptyRecord(encoding: 'text' | 'json', layout: string): AccessRecord {
@@ -196,7 +197,7 @@ function parseAroundCluster(tokens: string[], rec: AccessRecord): boolean {
 function parseText(body: string, time: string): AccessRecord | null {
   const tokens = body.match(TOKEN) ?? [];
   let signature = '';
-  for (const t of tokens) signature += t.charCodeAt(0) === 34 ? 'q' : 'u';
+  for (const t of tokens) signature += t.length >= 2 && t.charCodeAt(0) === 34 && t.charCodeAt(t.length - 1) === 34 ? 'q' : 'u';
   const layout = LAYOUT_BY_SIGNATURE.get(signature);
   const rec = emptyRecord('text', layout?.name ?? 'custom');
   rec.startTime = time;

@@ -9,8 +9,9 @@ const CONNECT_FAILURE_FLAGS = new Set(['UF', 'UH', 'URX']);
 const TLS_PORTS = new Set([443, 8443, 9243]);
 const HTTP_PORTS = new Set([80]);
 
+/** Service names: FQDNs under cluster.local, and single labels that only the cluster's search path resolves. */
 export function isInClusterName(host: string): boolean {
-  return /\.(?:svc|svc\.cluster\.local|cluster\.local)$/.test(host);
+  return !host.includes('.') || /\.(?:svc|svc\.cluster\.local|cluster\.local)$/.test(host);
 }
 
 /** Host part of an :authority value ("h:8080", "[::1]:80"); IP literals are not host names. */
@@ -23,6 +24,17 @@ function authorityHost(authority: string | null): {host: string | null; port: nu
     return {host: authority.slice(0, colon), port: Number(authority.slice(colon + 1))};
   }
   return {host: authority, port: null};
+}
+
+/**
+ * Outbound traffic that a broken capture set-up (VMs, custom iptables) sent through the inbound passthrough
+ * chain: the cluster says inbound, the addresses say it left for the internet.
+ */
+function isMisroutedOutbound(rec: AccessRecord): boolean {
+  if (rec.upstreamCluster === null || !rec.upstreamCluster.startsWith('InboundPassthroughCluster')) return false;
+  if (rec.upstreamLocalAddress !== null && rec.upstreamLocalAddress.startsWith('127.0.0.6:')) return false;
+  const dst = parseAddress(rec.downstreamLocalAddress);
+  return dst !== null && addressScope(dst.ip) === 'public';
 }
 
 function isInbound(rec: AccessRecord): boolean {
@@ -50,9 +62,11 @@ interface Target {
 
 function target(rec: AccessRecord, clusterHost: string | null, clusterPort: number | null): Target {
   const dst = parseAddress(rec.downstreamLocalAddress);
-  const sni = rec.requestedServerName;
+  // A client that puts an IP literal in SNI has named no host.
+  const sni = rec.requestedServerName !== null && parseAddress(rec.requestedServerName) === null ? rec.requestedServerName : null;
   const auth = authorityHost(rec.authority);
-  const port = dst?.port ?? clusterPort ?? auth.port;
+  // Plain HTTP with no port anywhere (Istio 1.0's layout logs no addresses) went to the scheme's default.
+  const port = dst?.port ?? clusterPort ?? auth.port ?? (rec.httpProtocol !== null ? 80 : null);
   if (sni !== null) return {host: sni, hostSource: 'sni', ip: dst?.ip ?? null, port};
   if (auth.host !== null) return {host: auth.host, hostSource: 'authority', ip: dst?.ip ?? null, port};
   if (clusterHost !== null) return {host: clusterHost, hostSource: 'cluster', ip: dst?.ip ?? null, port};
@@ -87,6 +101,9 @@ export function classifyRecord(rec: AccessRecord): Classification {
   const t = target(rec, clusterHost, clusterPort);
   const protocol = protocolFor(rec, t.port, t.hostSource === 'sni' ? t.host : null);
 
+  if (isMisroutedOutbound(rec)) {
+    return classifyOutsideMesh(t, protocol, false, `${cluster} although the destination is outside the cluster: outbound traffic captured as inbound, no ServiceEntry applied`);
+  }
   if (isInbound(rec)) return result('internal', t, null, 'inbound traffic to the pod');
 
   if (cluster === 'BlackHoleCluster') return classifyOutsideMesh(t, protocol, true, 'BlackHoleCluster');
@@ -104,8 +121,13 @@ export function classifyRecord(rec: AccessRecord): Classification {
     // The fall-through block route had no name before Istio 1.6.
     return classifyOutsideMesh(t, protocol, true, 'unnamed block route answered 502 (Istio before 1.6)');
   }
-  if (cluster === null && rec.responseFlags.includes('NR') && rec.httpProtocol !== null && /^istio-1\.(0|1)/.test(rec.layout)) {
-    return classifyOutsideMesh(t, protocol, true, '404 NR: Istio before 1.2 had no route for hosts outside the registry');
+  if (cluster === null && rec.responseFlags.includes('NR') && rec.httpProtocol !== null && t.host !== null && !isInClusterName(t.host)) {
+    // Before 1.2 this is how an unknown host on an HTTP port was refused; later it is what a request the
+    // catch-all routes do not match (CONNECT to a proxy, say) gets.
+    const why = /^(istio-1\.[01]|envoy-default)/.test(rec.layout)
+      ? '404 NR: Istio before 1.2 had no route for hosts outside the registry'
+      : '404 NR: no route for this host on the outbound HTTP listener (not the usual block_all answer)';
+    return classifyOutsideMesh(t, protocol, true, why);
   }
 
   if (clusterHost !== null) {

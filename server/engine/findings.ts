@@ -120,7 +120,7 @@ export class FindingsFolder {
       }
     }
     if (rec.pod !== null && s.pods.length < L.pods && !s.pods.includes(rec.pod)) s.pods.push(rec.pod);
-    if (s.samples.length < L.samples) s.samples.push(printable(raw.length > L.sampleChars ? raw.slice(0, L.sampleChars) : raw));
+    if (s.samples.length < L.samples) s.samples.push(printable(raw, L.sampleChars));
   }
 
   stats(): DestinationStats[] {
@@ -147,6 +147,10 @@ function adviceFor(s: DestinationStats, a: Attribution, host: string | null): st
       'The host is registered, but not on this port or not exported to this namespace: add the port to the existing ' +
       'ServiceEntry or export it here (istioctl pc listeners <pod> shows which).'
     );
+  }
+  if (a.method === 'well-known') return a.note;
+  if (host === null && a.confidence === 'ambiguous' && a.candidates.length > 0) {
+    return `The address is shared by ${a.candidates.join(', ')} (all hosts Mattermost uses); the suggested YAML allows each of them.`;
   }
   const when = s.verdict === 'passthrough' ? 'before REGISTRY_ONLY is switched on' : 'to restore it';
   if (host === null) return `Name the host first, then add a ServiceEntry ${when}. ${a.note}`;
@@ -187,7 +191,8 @@ export function buildFindings(stats: readonly DestinationStats[], ctx: Attributi
       pods: s.pods,
       samples: s.samples,
       attribution: rejectedHost ? {...a, host: null, candidates: [], confidence: 'unknown'} : a,
-      features: host !== null ? featuresFor(host, s.port, ctx.inventory) : [],
+      // A bare address can still be a configured one (the instance-metadata service S3 credentials come from).
+      features: host !== null ? featuresFor(host, s.port, ctx.inventory) : s.ip !== null && !rejectedHost ? featuresFor(s.ip, s.port, ctx.inventory) : [],
       advice: '',
       ...(rejectedHost ? {rejectedHost} : {}),
     };

@@ -15,7 +15,7 @@ const KUBECTL_PREFIX = /^\[pod\/([^/\]\s]{1,253})\/([^\]\s]{1,253})\] /;
 const RFC3339 = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d)) /;
 // "<pod> <container> " as written by shippers and older kubectl prefix forms, only when the container is
 // one we know, so a free-form word is never mistaken for a pod name.
-const SHIPPER_PREFIX = /^([a-z0-9][a-z0-9.-]{0,252})\s+(istio-proxy|mattermost|istio-init) /;
+const SHIPPER_PREFIX = /^\[?([a-z0-9][a-z0-9.-]{0,252})\s+(istio-proxy|mattermost|istio-init)\]? /;
 
 export function splitPrefix(line: string): Prefix {
   let pod: string | null = null;

@@ -1,20 +1,14 @@
-// Host names and addresses as a Mattermost configuration or a Mattermost log line gives them. Both are text
-// other people control (any team admin can set a webhook URL; error strings echo whatever was dialled), so
-// a name is accepted only in the plain RFC 1123 form that can go into YAML, Markdown or HTML unchanged.
+// Where a URL or a "host:port" setting from a Mattermost configuration or a Mattermost log line points.
+// Both are text other people control (any team admin can set a webhook URL; error strings echo whatever
+// was dialled), so names go through checkHost like every host name the engine emits.
 import {isIP} from 'node:net';
 
-const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+import {checkHost} from './hostname';
 
-/** The lower-cased name without a trailing dot, or null when it is not a plain RFC 1123 host name. */
-export function normalizeHostName(raw: string): string | null {
-  let h = raw.trim().toLowerCase();
-  if (h.endsWith('.')) h = h.slice(0, -1);
-  if (h.length === 0 || h.length > 253) return null;
-  const labels = h.split('.');
-  if (!labels.every((l) => LABEL.test(l))) return null;
-  // An all-numeric last label is a mangled IPv4 address, never a name a resolver would answer for.
-  if (/^\d+$/.test(labels[labels.length - 1])) return null;
-  return h;
+/** A concrete host name (no wildcard), lower-cased, or null when checkHost rejects it. */
+export function hostName(raw: string): string | null {
+  const c = checkHost(raw.trim());
+  return c.ok && !c.host.includes('*') ? c.host : null;
 }
 
 /**
@@ -32,19 +26,6 @@ export function normalizeIp(raw: string): string | null {
   if (family === 4) return s;
   if (family === 6) return new URL(`http://[${s}]/`).hostname.slice(1, -1);
   return null;
-}
-
-export function isIpLiteral(s: string): boolean {
-  return normalizeIp(s) !== null;
-}
-
-/** Text from a configuration or a log, safe to quote in a warning: control and non-ASCII characters escaped, cut short. */
-export function printable(raw: string, max = 80): string {
-  const cut = raw.length > max ? `${raw.slice(0, max)}…` : raw;
-  return cut.replace(/[^\x20-\x7e…]/g, (c) => {
-    const code = c.charCodeAt(0);
-    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
 }
 
 export interface UrlTarget {
@@ -85,7 +66,7 @@ export function urlTarget(raw: string): UrlTarget | null {
   const ip = normalizeIp(u.hostname);
   if (ip !== null) return {scheme, host: null, ip, port};
   // WHATWG URL keeps the host of non-special schemes (postgres://) as written, so it is validated here too.
-  const host = normalizeHostName(decodeURIComponentSafe(u.hostname));
+  const host = hostName(decodeURIComponentSafe(u.hostname));
   return host === null ? null : {scheme, host, ip: null, port};
 }
 

@@ -1,7 +1,7 @@
 // A JSON Schema of the networking.istio.io/v1 ServiceEntry `spec`, written from the API's field list
 // (networking/v1alpha3/service_entry.proto). It checks shape and value domains; the cross-field rules that
 // Istio's validating webhook enforces live in validate.ts.
-import Ajv from 'ajv';
+import type {ValidateFunction} from 'ajv';
 
 const dnsLabel = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 const port = {type: 'integer', minimum: 1, maximum: 65535} as const;
@@ -72,12 +72,20 @@ export const SERVICE_ENTRY_SPEC_SCHEMA = {
   },
 } as const;
 
-// Compiled once: the validator is a pure function of its input afterwards.
-const ajv = new Ajv({allErrors: true, strict: true});
-const validateSpecShape = ajv.compile(SERVICE_ENTRY_SPEC_SCHEMA);
+// Compiled once, on first use: loading and compiling ajv costs more than a small scan, and a scan that finds
+// nothing to suggest never needs it.
+let compiled: ValidateFunction | null = null;
+function specValidator(): ValidateFunction {
+  if (compiled === null) {
+    const Ajv = (require('ajv') as typeof import('ajv')).default;
+    compiled = new Ajv({allErrors: true, strict: true}).compile(SERVICE_ENTRY_SPEC_SCHEMA);
+  }
+  return compiled;
+}
 
 /** Schema violations of a ServiceEntry spec, as "spec.<path> <message>" sentences; empty when it conforms. */
 export function schemaErrors(spec: unknown): string[] {
+  const validateSpecShape = specValidator();
   if (validateSpecShape(spec)) {
     return [];
   }

@@ -1,0 +1,344 @@
+// Names the host behind a blocked destination. The line's own host (SNI, :authority, cluster) is the
+// truth when present; for an IP-only destination the evidence is, in order: a fixed address with a known
+// meaning, what Mattermost itself logged at that moment, what the configured hosts resolve to, and the
+// address range. When nothing names it, the note says how the administrator can. Nothing here connects to
+// anything: addresses read from a log are only compared.
+import type {AppLogEvent, Attribution, AttributionContext, InventoryEndpoint, Resolver} from './types';
+import {addressScope} from './address';
+import {failedBeforeConnecting} from './applog';
+import {normalizeIp} from './urltarget';
+
+export interface BlockedDestination {
+  host: string | null;
+  hostSource: 'sni' | 'authority' | 'cluster' | null;
+  ip: string | null;
+  port: number | null;
+  timesMs: number[];
+  pods: string[];
+}
+
+export interface AttributeOptions {
+  /** How far from a blocked connection a Mattermost log line may be and still be about it. */
+  windowMs?: number;
+}
+
+export const DEFAULT_WINDOW_MS = 5000;
+
+// ---- DNS index -----------------------------------------------------------------------------------------
+
+export interface DnsIndexOptions {
+  concurrency?: number;
+  timeoutMs?: number;
+}
+
+/**
+ * Resolves every host name of the inventory (IP literals map to themselves, wildcards are skipped) and
+ * returns address → sorted host names. Lookups that fail or take longer than timeoutMs are left out.
+ */
+export async function buildDnsIndex(
+  inventory: readonly InventoryEndpoint[],
+  resolve: Resolver,
+  opts: DnsIndexOptions = {},
+): Promise<Map<string, string[]>> {
+  const concurrency = Math.max(1, Math.min(64, Math.floor(opts.concurrency ?? 8)));
+  const timeoutMs = Math.max(1, opts.timeoutMs ?? 3000);
+  const byIp = new Map<string, Set<string>>();
+  const add = (ip: string, host: string) => {
+    const set = byIp.get(ip) ?? new Set<string>();
+    set.add(host);
+    byIp.set(ip, set);
+  };
+  const names: string[] = [];
+  for (const host of new Set(inventory.map((e) => e.host))) {
+    if (host.includes('*')) continue;
+    const ip = normalizeIp(host);
+    if (ip !== null) add(ip, ip);
+    else names.push(host);
+  }
+  let next = 0;
+  const worker = async () => {
+    while (next < names.length) {
+      const host = names[next++];
+      const addrs = await withTimeout(host, resolve, timeoutMs);
+      for (const a of addrs) {
+        const ip = typeof a === 'string' ? normalizeIp(a) : null;
+        if (ip !== null) add(ip, host);
+      }
+    }
+  };
+  await Promise.all(Array.from({length: Math.min(concurrency, names.length)}, worker));
+  return new Map([...byIp].map(([ip, hosts]) => [ip, [...hosts].sort()]));
+}
+
+function withTimeout(host: string, resolve: Resolver, ms: number): Promise<unknown[]> {
+  return new Promise((done) => {
+    const timer = setTimeout(() => done([]), ms);
+    const finish = (v: unknown) => {
+      clearTimeout(timer);
+      done(Array.isArray(v) ? v : []);
+    };
+    // A resolver that throws synchronously is treated like one that rejects.
+    Promise.resolve()
+      .then(() => resolve(host))
+      .then(finish, () => finish([]));
+  });
+}
+
+// ---- Attribution ---------------------------------------------------------------------------------------
+
+const LINE_SOURCES: Readonly<Record<'sni' | 'authority' | 'cluster', string>> = {
+  sni: 'the TLS server name (SNI)',
+  authority: 'the HTTP Host header (:authority)',
+  cluster: 'the outbound cluster name',
+};
+
+interface FixedAddress {
+  what: string;
+  /** What to do, given the address and port. */
+  fix: (where: string) => string;
+}
+
+const IMDS_FIX = (where: string) =>
+  `Give the Mattermost service account an IAM role through IRSA or Pod Identity (then only STS or the pod agent is called), or allow ${where} with a ServiceEntry that lists the address.`;
+const AGENT_FIX = (where: string) => `Allow ${where} with a ServiceEntry that lists the address.`;
+
+const FIXED_ADDRESSES: Readonly<Record<string, FixedAddress>> = {
+  '169.254.169.254': {what: 'the cloud instance-metadata service', fix: IMDS_FIX},
+  'fd00:ec2::254': {what: 'the cloud instance-metadata service (IPv6)', fix: IMDS_FIX},
+  '169.254.170.2': {what: 'the ECS task-credentials endpoint', fix: AGENT_FIX},
+  '169.254.170.23': {what: 'the EKS Pod Identity agent', fix: AGENT_FIX},
+  'fd00:ec2::23': {what: 'the EKS Pod Identity agent (IPv6)', fix: AGENT_FIX},
+};
+
+export function attribute(dest: BlockedDestination, ctx: AttributionContext, opts: AttributeOptions = {}): Attribution {
+  const windowMs = Math.max(0, opts.windowMs ?? DEFAULT_WINDOW_MS);
+  const lineHost = dest.host !== null && dest.host !== '' ? dest.host : null;
+  const hostIsIp = lineHost !== null ? normalizeIp(lineHost) : null;
+  if (lineHost !== null && hostIsIp === null) {
+    const source = dest.hostSource ?? 'sni';
+    return {
+      host: lineHost,
+      candidates: [lineHost],
+      method: source,
+      confidence: 'certain',
+      note: `Envoy logged ${LINE_SOURCES[source]} ${lineHost} with the blocked connection.`,
+    };
+  }
+
+  const ip = (dest.ip !== null ? normalizeIp(dest.ip) : null) ?? hostIsIp;
+  const where = ip !== null ? `${ip}${dest.port !== null ? `:${dest.port}` : ''}` : dest.port !== null ? `port ${dest.port}` : 'this destination';
+  if (ip === null) return unknown(dest, where, null, windowMs);
+
+  const fixed = FIXED_ADDRESSES[ip];
+  if (fixed !== undefined) return wellKnownFixed(ip, dest.port, fixed, ctx.inventory);
+
+  const scope = addressScope(ip);
+  const fromLog = fromAppLog(dest, ip, ctx.appEvents, windowMs);
+  const configured = ctx.dnsIndex.get(ip) ?? [];
+  const dnsHosts = configured.filter((h) => normalizeIp(h) === null);
+  const inCluster = scopeNote(scope, dest.port);
+
+  if (fromLog.length > 0) {
+    const strong = fromLog.filter((c) => c.ipMatch);
+    const pool = strong.length > 0 ? strong : fromLog;
+    let chosen: Candidate[] = pool;
+    if (pool.length > 1) {
+      const agreed = pool.filter((c) => dnsHosts.includes(c.host));
+      if (agreed.length === 1) chosen = agreed;
+    }
+    if (chosen.length === 1) {
+      const c = chosen[0];
+      const agrees = dnsHosts.includes(c.host) ? ` and ${c.host} resolves to ${ip}` : '';
+      return {
+        host: c.host,
+        candidates: pool.map((p) => p.host),
+        method: 'app-log',
+        confidence: c.ipMatch ? 'certain' : 'likely',
+        note: `Mattermost logged a failed call to ${c.url ?? c.host} ${seconds(c.deltaMs)} from this block${c.podMatch ? ' in the same pod' : ''}${agrees}.${inCluster}`,
+      };
+    }
+    return {
+      host: null,
+      candidates: pool.map((p) => p.host),
+      method: 'app-log',
+      confidence: 'ambiguous',
+      note: `Mattermost logged failed calls to ${listHosts(pool.map((p) => p.host))} within ${seconds(windowMs)} of this block; any of them may be ${where}.${inCluster}`,
+    };
+  }
+
+  if (dnsHosts.length === 1) {
+    const host = dnsHosts[0];
+    return {
+      host,
+      candidates: [host],
+      method: 'dns',
+      confidence: 'likely',
+      note: `${ip} is an address of ${host}, which the Mattermost configuration uses for ${featureNames(host, ctx.inventory)}.${inCluster}`,
+    };
+  }
+  if (dnsHosts.length > 1) {
+    return {
+      host: null,
+      candidates: dnsHosts,
+      method: 'dns',
+      confidence: 'ambiguous',
+      note: `${ip} is shared by ${dnsHosts.length} hosts of the Mattermost configuration (a CDN or shared load balancer): ${listHosts(dnsHosts)}; allow the one whose feature is broken, or all of them.`,
+    };
+  }
+  if (configured.includes(ip)) {
+    return {
+      host: null,
+      candidates: [],
+      method: 'dns',
+      confidence: 'likely',
+      note: `Mattermost is configured to reach ${ip} by address, for ${featureNames(ip, ctx.inventory)}; a ServiceEntry for it lists the address under addresses.${inCluster}`,
+    };
+  }
+
+  if (scope === 'istio-vip') {
+    return {
+      host: null,
+      candidates: [],
+      method: 'well-known',
+      confidence: 'unknown',
+      note:
+        `${ip} is an address Istio allocated to a ServiceEntry: that host is registered, but not on port ${dest.port ?? '(unknown)'} or not exported to this namespace. ` +
+        `Find it in the status.addresses of \`kubectl get serviceentries -A -o yaml\` and add the port or fix exportTo.`,
+    };
+  }
+  if (scope === 'private') {
+    return {
+      host: null,
+      candidates: [],
+      method: 'well-known',
+      confidence: 'unknown',
+      note:
+        `${ip} is a private address, most likely a Service or pod inside the cluster that the Sidecar's egress hosts or exportTo hide, not an external host. ` +
+        `Find it with \`kubectl get svc,pods -A -o wide | grep ${ip}\` and add its namespace to the Sidecar egress hosts rather than a ServiceEntry.`,
+    };
+  }
+  return unknown(dest, where, ip, windowMs);
+}
+
+interface Candidate {
+  host: string;
+  url: string | null;
+  deltaMs: number;
+  ipMatch: boolean;
+  podMatch: boolean;
+}
+
+/** Events with a time, sorted by it; built once per event list (callers hand over a finished list). */
+const sortedCache = new WeakMap<readonly AppLogEvent[], AppLogEvent[]>();
+
+function sortedEvents(events: readonly AppLogEvent[]): AppLogEvent[] {
+  let sorted = sortedCache.get(events);
+  if (!sorted) {
+    sorted = events.filter((e) => e !== null && typeof e === 'object' && typeof e.timeMs === 'number' && Number.isFinite(e.timeMs));
+    sorted.sort((a, b) => (a.timeMs as number) - (b.timeMs as number));
+    sortedCache.set(events, sorted);
+  }
+  return sorted;
+}
+
+function firstAtOrAfter(sorted: AppLogEvent[], t: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid].timeMs as number) < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Host names from Mattermost's own failed calls near the blocked times: same pod when both sides know it,
+ * same port and address when the event names them, and only calls that got as far as connecting.
+ * Best first: an exact address match, then the closest in time.
+ */
+function fromAppLog(dest: BlockedDestination, ip: string, events: readonly AppLogEvent[], windowMs: number): Candidate[] {
+  if (events.length === 0 || dest.timesMs.length === 0) return [];
+  const sorted = sortedEvents(events);
+  const pods = new Set(dest.pods);
+  const best = new Map<string, Candidate>();
+  for (const t of dest.timesMs) {
+    if (!Number.isFinite(t)) continue;
+    for (let i = firstAtOrAfter(sorted, t - windowMs); i < sorted.length && (sorted[i].timeMs as number) <= t + windowMs; i++) {
+      const e = sorted[i];
+      if (e.host === null || normalizeIp(e.host) !== null) continue;
+      if (e.pod !== null && pods.size > 0 && !pods.has(e.pod)) continue;
+      if (e.port !== null && dest.port !== null && e.port !== dest.port) continue;
+      const eventIp = e.ip !== null ? normalizeIp(e.ip) : null;
+      if (eventIp !== null && eventIp !== ip) continue;
+      if (failedBeforeConnecting(e)) continue;
+      const c: Candidate = {
+        host: e.host,
+        url: e.url,
+        deltaMs: Math.abs((e.timeMs as number) - t),
+        ipMatch: eventIp === ip,
+        podMatch: e.pod !== null && pods.has(e.pod),
+      };
+      const prev = best.get(c.host);
+      if (!prev || rank(c) < rank(prev)) best.set(c.host, c);
+    }
+  }
+  return [...best.values()].sort((a, b) => rank(a) - rank(b) || a.host.localeCompare(b.host));
+}
+
+function rank(c: Candidate): number {
+  return (c.ipMatch ? 0 : 1e12) + (c.podMatch ? 0 : 1e11) + c.deltaMs;
+}
+
+function wellKnownFixed(ip: string, port: number | null, fixed: FixedAddress, inventory: readonly InventoryEndpoint[]): Attribution {
+  const where = `${ip.includes(':') ? `[${ip}]` : ip}:${port ?? 80}`;
+  const credentials = inventory.find((e) => e.feature.id.endsWith('-credentials'));
+  const who = credentials
+    ? `, where Mattermost's S3 client asks for IAM role credentials because ${credentials.feature.configPath} is empty`
+    : ', where cloud SDKs fetch role credentials';
+  return {
+    host: null,
+    candidates: [],
+    method: 'well-known',
+    confidence: 'certain',
+    note: `${ip} is ${fixed.what}${who}. ${fixed.fix(where)}`,
+  };
+}
+
+const SNI_PORTS = new Set([443, 8443]);
+
+function unknown(dest: BlockedDestination, where: string, ip: string | null, windowMs: number): Attribution {
+  const pod = dest.pods.length > 0 ? dest.pods[0] : '<pod>';
+  let first = Infinity;
+  for (const t of dest.timesMs) if (Number.isFinite(t) && t < first) first = t;
+  const since = Number.isFinite(first) ? new Date(first - windowMs).toISOString() : null;
+  const logs = `compare with Mattermost's own log${since ? ` from ${since}` : ''} (\`kubectl logs ${pod} -c mattermost${since ? ` --since-time=${since}` : ''}\`, or pass it with --app-log)`;
+  const sni = dest.port !== null && SNI_PORTS.has(dest.port) ? `, check whether SNI can be logged with \`istioctl pc listeners ${pod} --port ${dest.port}\`` : '';
+  const reverse = ip !== null ? `, or reverse-resolve it yourself (\`dig -x ${ip}\`)` : '';
+  return {
+    host: null,
+    candidates: [],
+    method: 'none',
+    confidence: 'unknown',
+    note: `Nothing names ${where}: ${logs}${sni}${reverse}.`,
+  };
+}
+
+function scopeNote(scope: ReturnType<typeof addressScope>, port: number | null): string {
+  if (scope === 'private') return ' The address is private: this is an in-cluster destination hidden by the Sidecar egress hosts or exportTo, not an external host.';
+  if (scope === 'istio-vip') return ` The address is an Istio ServiceEntry VIP: the host is registered, but not on port ${port ?? '(unknown)'} or not exported to this namespace.`;
+  return '';
+}
+
+function featureNames(host: string, inventory: readonly InventoryEndpoint[]): string {
+  const names = [...new Set(inventory.filter((e) => e.host === host).map((e) => e.feature.name))];
+  return names.length > 0 ? names.join(', ') : 'a configured integration';
+}
+
+function listHosts(hosts: readonly string[]): string {
+  return hosts.length > 5 ? `${hosts.slice(0, 5).join(', ')} and ${hosts.length - 5} more` : hosts.join(', ');
+}
+
+function seconds(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}

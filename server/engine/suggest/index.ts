@@ -1,0 +1,108 @@
+// The suggestion stage: findings (and optionally the administrator's current values) in, the ServiceEntries
+// still missing out, in the requested format, every one of them checked against Istio's rules.
+import {printable} from '../hostname';
+import type {Finding, SuggestionFormat, SuggestionResult} from '../types';
+import {buildServiceEntries, partitionValid, type Skipped} from './model';
+import {isDns1123Label} from './names';
+import {readBack} from './readback';
+import {renderSuggestion} from './render';
+import {checkServiceEntrySpec} from './validate';
+import {allowedByValues, DEFAULT_ROUTES} from './values';
+
+export {checkHost, hostMatches, isIpAddress, printable} from '../hostname';
+export type {AllowedHost} from './allowed';
+export {buildServiceEntries, partitionValid, INSTANCE_METADATA_HOST} from './model';
+export type {BuildOptions, BuildResult, Skipped} from './model';
+export {readBack} from './readback';
+export {GENERATED_LABEL, renderSuggestion} from './render';
+export {SERVICE_ENTRY_SPEC_SCHEMA, schemaErrors} from './schema';
+export {checkServiceEntrySpec, toServiceEntrySpec, validateServiceEntry, validateServiceEntrySpec} from './validate';
+export type {ServiceEntrySpec, ValidationReport} from './validate';
+export {allowedByValues, DEFAULT_ROUTES} from './values';
+export type {ValuesReport} from './values';
+
+export interface SuggestOptions {
+  format: SuggestionFormat;
+  /** The administrator's current values file (umbrella, package, or ServiceEntry manifests). */
+  values?: string;
+  /** metadata.namespace of `serviceentry` manifests. */
+  namespace?: string;
+  /** Emit the instance metadata entry instead of advice against it (see BuildOptions). */
+  allowInstanceMetadata?: boolean;
+}
+
+export interface SuggestResult extends SuggestionResult {
+  /** What a person should know about the input: values that could not be read, a namespace that was ignored. */
+  notes: string[];
+}
+
+export function suggest(findings: readonly Finding[], opts: SuggestOptions): SuggestResult {
+  const notes: string[] = [];
+  const headerNotes: string[] = [];
+
+  // Without a values file the traffic is the only evidence: a blocked host is blocked, even one the chart's
+  // default route would allow (that route may be switched off). With one, the values say what is allowed.
+  const report =
+    opts.values !== undefined ? allowedByValues(opts.values) : {allowed: [], routeNames: [], errors: [], warnings: []};
+  if (report.errors.length > 0) {
+    const note = `The values file could not be read completely (${report.errors.join('; ')}); hosts it may already allow are listed anyway.`;
+    notes.push(note);
+    headerNotes.push(note);
+  }
+  notes.push(...report.warnings);
+
+  let namespace = opts.namespace;
+  if (namespace !== undefined && !isDns1123Label(namespace)) {
+    notes.push(`The namespace ${printable(namespace, 63)} is not a valid Kubernetes namespace name and was left out.`);
+    namespace = undefined;
+  }
+
+  const reservedNames = [...report.routeNames, ...Object.keys(DEFAULT_ROUTES).flatMap((n) => [n, `${n}-external`])];
+  const built = buildServiceEntries(findings, {
+    allowed: report.allowed,
+    reservedNames,
+    allowInstanceMetadata: opts.allowInstanceMetadata === true,
+  });
+  const valid = partitionValid(built.entries, namespace);
+  const rendered = renderSuggestion(valid.entries, opts.format, {
+    ...(namespace !== undefined ? {namespace} : {}),
+    notes: headerNotes,
+  });
+  const skipped: Skipped[] = [...built.skipped, ...valid.skipped, ...rendered.skipped];
+
+  // The YAML is read back as the chart would read it; output that does not hold up is never shown.
+  const problems = outputProblems(rendered.yaml, opts.format, rendered.entries, namespace);
+  if (problems.length > 0) {
+    for (const entry of rendered.entries) {
+      for (const host of entry.hosts) {
+        skipped.push({host, reason: `the rendered suggestion did not validate: ${problems.join('; ')}`});
+      }
+    }
+    return {format: opts.format, yaml: '', entries: [], skipped, notes};
+  }
+  return {format: opts.format, yaml: rendered.yaml, entries: rendered.entries, skipped, notes};
+}
+
+function outputProblems(
+  yaml: string,
+  format: SuggestionFormat,
+  entries: readonly {name: string; hosts: string[]}[],
+  namespace: string | undefined,
+): string[] {
+  if (yaml === '') {
+    return entries.length === 0 ? [] : ['no YAML was produced'];
+  }
+  const back = readBack(yaml, format);
+  const problems = [...back.errors];
+  if (back.entries.length !== entries.length) {
+    problems.push(`the YAML holds ${back.entries.length} entries instead of ${entries.length}`);
+  }
+  back.entries.forEach((e, i) => {
+    problems.push(...checkServiceEntrySpec(e.spec, namespace === undefined ? {} : {namespace}));
+    const expected = entries[i]?.hosts ?? [];
+    if (JSON.stringify(e.spec.hosts) !== JSON.stringify(expected)) {
+      problems.push(`entry ${i + 1} does not hold the hosts it was built with`);
+    }
+  });
+  return [...new Set(problems)];
+}

@@ -1,0 +1,525 @@
+// From findings to ServiceEntry models: which destinations a MESH_EXTERNAL ServiceEntry can fix, how they are
+// grouped, and what each entry is called. Everything here is deterministic: the same findings (in any order)
+// and the same options give the same entries.
+import {getDomain} from 'tldts';
+
+import {checkHost, isIpAddress, printable} from '../hostname';
+import type {FeatureRef, Finding, PortProtocol, ServiceEntryModel} from '../types';
+import {classifyAddress, type AddressKind} from './addresses';
+import {findAddressAllowance, findAllowance, type AllowedHost} from './allowed';
+import {portName, slug, uniqueName} from './names';
+import {commentText} from './text';
+import {checkServiceEntrySpec, toServiceEntrySpec} from './validate';
+
+export interface Skipped {
+  /** The host (or address) as it is safe to print. */
+  host: string;
+  reason: string;
+}
+
+export interface BuildOptions {
+  /** What the administrator's values already allow (see allowedByValues). */
+  allowed?: readonly AllowedHost[];
+  /** Names already in use (route names, ServiceEntry names): generated names avoid them. */
+  reservedNames?: readonly string[];
+  /**
+   * Emit an entry for the cloud instance metadata service instead of advice against it. Off by default: it
+   * hands the node's credentials to the pod, and Big Bang's egress NetworkPolicy excludes it on purpose.
+   */
+  allowInstanceMetadata?: boolean;
+}
+
+export interface BuildResult {
+  entries: ServiceEntryModel[];
+  skipped: Skipped[];
+}
+
+/** Placeholder host of the instance metadata entry: Istio needs a host, the SDKs connect by address. */
+export const INSTANCE_METADATA_HOST = 'instance-metadata.internal';
+
+// Ports on which the protocol is TLS from the first byte (IANA): a connection there that the log shows as TCP
+// (no server name was captured) is still TLS, and declaring it TLS lets Istio route it by SNI.
+const IMPLICIT_TLS_PORTS = new Set([443, 465, 636, 853, 989, 990, 992, 993, 994, 995]);
+
+// When one host:port was seen as different protocols, the most specific evidence wins.
+const PROTOCOL_RANK: Record<PortProtocol, number> = {TLS: 3, HTTP: 2, TCP: 1};
+
+interface Need {
+  host: string;
+  port: number;
+  protocol: PortProtocol;
+  finding: Finding;
+  /** The log showed TCP, the port implies TLS. */
+  upgraded: boolean;
+}
+
+interface PortUse {
+  protocol: PortProtocol;
+  upgraded: boolean;
+}
+
+interface Group {
+  label: string;
+  kind: 'domain' | 'host';
+  resolution: 'DNS' | 'NONE';
+  hosts: Set<string>;
+  ports: Map<number, PortUse>;
+  findings: Finding[];
+  ambiguous: boolean;
+}
+
+export function buildServiceEntries(findings: readonly Finding[], opts: BuildOptions = {}): BuildResult {
+  const allowed = opts.allowed ?? [];
+  const skipped: Skipped[] = [];
+  const needs: Need[] = [];
+  const metadataFindings: Finding[] = [];
+
+  for (const finding of sortFindings(findings)) {
+    if (finding.verdict !== 'blocked' && finding.verdict !== 'passthrough') {
+      if (finding.verdict === 'external-failed') {
+        skipped.push({host: labelOf(finding), reason: ALREADY_REGISTERED});
+      }
+      continue;
+    }
+    collectNeeds(finding, allowed, opts, needs, metadataFindings, skipped);
+  }
+
+  const groups = groupNeeds(needs, skipped);
+  const taken = new Set(opts.reservedNames ?? []);
+  const entries = nameGroups(groups, taken);
+  if (metadataFindings.length > 0) {
+    entries.push(instanceMetadataEntry(metadataFindings, taken));
+  }
+  const valid = partitionValid(entries);
+  return {entries: valid.entries, skipped: dedupe([...skipped, ...valid.skipped])};
+}
+
+/** Keeps the entries Istio would accept; the others become skipped hosts with the validation errors. */
+export function partitionValid(entries: readonly ServiceEntryModel[], namespace?: string): BuildResult {
+  const ok: ServiceEntryModel[] = [];
+  const skipped: Skipped[] = [];
+  for (const entry of entries) {
+    const errors = checkServiceEntrySpec(toServiceEntrySpec(entry), namespace === undefined ? {} : {namespace});
+    if (errors.length === 0) {
+      ok.push(entry);
+    } else {
+      for (const host of entry.hosts) {
+        skipped.push({host: printable(host), reason: `the generated entry would be refused by Istio: ${errors.join('; ')}`});
+      }
+    }
+  }
+  return {entries: ok, skipped};
+}
+
+const ALREADY_REGISTERED =
+  'already registered: Envoy routed it to its ServiceEntry, but the connection failed further on. ' +
+  'An egress NetworkPolicy (or a firewall) usually blocks it; another ServiceEntry would not help.';
+
+function sortFindings(findings: readonly Finding[]): Finding[] {
+  // Keys should be unique; the full text only breaks ties so that even duplicate keys sort the same way.
+  return findings
+    .map((f) => ({f, text: JSON.stringify(f)}))
+    .sort((a, b) => cmp(a.f.key, b.f.key) || cmp(a.text, b.text))
+    .map(({f}) => f);
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function labelOf(finding: Finding): string {
+  const raw = finding.attribution.host ?? finding.destination.host ?? finding.destination.ip ?? finding.key;
+  const check = checkHost(raw);
+  return check.ok ? check.host : printable(String(raw));
+}
+
+function collectNeeds(
+  finding: Finding,
+  allowed: readonly AllowedHost[],
+  opts: BuildOptions,
+  needs: Need[],
+  metadataFindings: Finding[],
+  skipped: Skipped[],
+): void {
+  const port = finding.destination.port;
+  if (finding.rejectedHost !== undefined) {
+    skipped.push({host: finding.rejectedHost.printable, reason: `host name rejected: ${finding.rejectedHost.reason}`});
+    return;
+  }
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    skipped.push({host: labelOf(finding), reason: `port ${printable(String(port))} is not a valid port number`});
+    return;
+  }
+
+  let ip = finding.destination.ip !== null && isIpAddress(finding.destination.ip) ? finding.destination.ip : null;
+  // An address shared by several configured hosts names no single host; its candidates stand in for it below.
+  const firstCandidate = finding.attribution.confidence === 'ambiguous' ? ([...finding.attribution.candidates].sort()[0] ?? null) : null;
+  let raw = finding.attribution.host ?? finding.destination.host ?? firstCandidate;
+  if (raw !== null) {
+    raw = withoutPort(raw, port);
+    if (isIpAddress(raw)) {
+      // An address in the host field is an IP-only destination, not a hostile name.
+      ip ??= raw;
+      raw = null;
+    }
+  }
+  let host: string | null = null;
+  if (raw !== null) {
+    const check = checkHost(raw);
+    if (!check.ok) {
+      skipped.push({host: check.rejected.printable, reason: `host name rejected: ${check.rejected.reason}`});
+      return;
+    }
+    host = check.host;
+  }
+
+  if (ip !== null) {
+    const kind = classifyAddress(ip);
+    if (kind === 'instance-metadata') {
+      const allowance = findAddressAllowance(allowed, ip, port);
+      if (allowance !== null) {
+        skipped.push({host: printable(ip), reason: `port ${port} is already allowed by ${allowance.source}`});
+      } else if (opts.allowInstanceMetadata === true) {
+        metadataFindings.push(finding);
+      } else {
+        skipped.push({host: printable(ip), reason: instanceMetadataAdvice(printable(ip), port)});
+      }
+      return;
+    }
+    if (kind !== 'public') {
+      skipped.push({host: host ?? printable(ip), reason: addressAdvice(kind, printable(ip), port, host)});
+      return;
+    }
+  }
+
+  if (host === null) {
+    skipped.push({
+      host: ip !== null ? printable(ip) : labelOf(finding),
+      reason: ipOnlyAdvice(finding, ip === null ? null : printable(ip), port),
+    });
+    return;
+  }
+  if (isInClusterName(host)) {
+    skipped.push({host, reason: inClusterAdvice(host)});
+    return;
+  }
+
+  const hosts = [host];
+  if (finding.attribution.confidence === 'ambiguous') {
+    // The address is shared by several configured hosts (a CDN): the connection went to one of them, and
+    // all of them belong to Mattermost's configuration, so all are allowed rather than a guess.
+    for (const candidate of finding.attribution.candidates) {
+      const check = checkHost(candidate);
+      if (check.ok && !isInClusterName(check.host)) {
+        hosts.push(check.host);
+      } else if (!check.ok) {
+        skipped.push({host: check.rejected.printable, reason: `candidate host name rejected: ${check.rejected.reason}`});
+      }
+    }
+  }
+
+  const upgraded = finding.protocol === 'TCP' && IMPLICIT_TLS_PORTS.has(port);
+  const protocol: PortProtocol = upgraded ? 'TLS' : finding.protocol;
+  for (const h of [...new Set(hosts)]) {
+    const allowance = findAllowance(allowed, h, port);
+    if (allowance !== null) {
+      const declared =
+        allowance.protocol !== null && !sameFamily(allowance.protocol, protocol) ? ` (declared there as ${allowance.protocol})` : '';
+      const pattern = allowance.host === h ? '' : ` (${allowance.host})`;
+      skipped.push({host: h, reason: `port ${port} is already allowed by ${allowance.source}${pattern}${declared}`});
+      continue;
+    }
+    if (h.startsWith('*.') && protocol === 'TCP') {
+      skipped.push({
+        host: h,
+        reason: `a wildcard host cannot be allowed on TCP port ${port}: Istio cannot tell TCP hosts apart, so it would open the port to every address. Name the exact host.`,
+      });
+      continue;
+    }
+    needs.push({host: h, port, protocol, finding, upgraded});
+  }
+}
+
+function sameFamily(declared: string, protocol: PortProtocol): boolean {
+  const d = declared.toUpperCase();
+  if (protocol === 'TLS') {
+    return d === 'TLS' || d === 'HTTPS';
+  }
+  if (protocol === 'HTTP') {
+    return d === 'HTTP' || d === 'HTTP2' || d === 'GRPC' || d === 'GRPC-WEB';
+  }
+  return d === 'TCP';
+}
+
+/** "example.com:8080" → "example.com" when 8080 is the destination port (an :authority often carries it). */
+function withoutPort(raw: string, port: number): string {
+  const m = /^(.*[^:]):([0-9]{1,5})$/.exec(raw);
+  return m !== null && Number(m[2]) === port && !m[1].includes(':') ? m[1] : raw;
+}
+
+function isInClusterName(host: string): boolean {
+  return !host.includes('.') || /(^|\.)cluster\.local$/.test(host) || /\.svc(\.|$)/.test(host);
+}
+
+function groupNeeds(needs: readonly Need[], skipped: Skipped[]): Group[] {
+  // host → port → protocols seen
+  const perHost = new Map<string, Map<number, {protocols: Set<PortProtocol>; upgraded: boolean; findings: Finding[]; ambiguous: boolean}>>();
+  for (const need of needs) {
+    const ports = perHost.get(need.host) ?? new Map();
+    perHost.set(need.host, ports);
+    const use = ports.get(need.port) ?? {protocols: new Set<PortProtocol>(), upgraded: false, findings: [], ambiguous: false};
+    ports.set(need.port, use);
+    use.protocols.add(need.protocol);
+    use.upgraded ||= need.upgraded;
+    use.findings.push(need.finding);
+    use.ambiguous ||= need.finding.attribution.confidence === 'ambiguous';
+  }
+
+  const groups = new Map<string, Group>();
+  for (const host of [...perHost.keys()].sort()) {
+    const ports = new Map<number, PortUse>();
+    const findings: Finding[] = [];
+    let ambiguous = false;
+    for (const number of [...perHost.get(host)!.keys()].sort((a, b) => a - b)) {
+      const use = perHost.get(host)!.get(number)!;
+      const protocol = [...use.protocols].sort((a, b) => PROTOCOL_RANK[b] - PROTOCOL_RANK[a])[0];
+      if (use.protocols.size > 1) {
+        const others = [...use.protocols].filter((p) => p !== protocol).sort();
+        skipped.push({
+          host,
+          reason: `port ${number} was also seen as ${others.join(', ')}; one port has one protocol, declared as ${protocol}`,
+        });
+      }
+      ports.set(number, {protocol, upgraded: use.upgraded && protocol === 'TLS'});
+      findings.push(...use.findings);
+      ambiguous ||= use.ambiguous;
+    }
+    const wildcard = host.startsWith('*.');
+    const resolution = wildcard ? 'NONE' : 'DNS';
+    const signature = [...ports].map(([n, u]) => `${n}/${u.protocol}`).join(',');
+    const tcp = [...ports.values()].some((u) => u.protocol === 'TCP');
+    const domain = getDomain(wildcard ? host.slice(2) : host) ?? (wildcard ? host.slice(2) : host);
+    // Istio tells hosts apart by SNI (TLS) or Host (HTTP) only: a host with a TCP port stands alone, and with
+    // DNS resolution more than one host there would be refused anyway.
+    const key = tcp ? `host|${host}` : `domain|${domain}|${resolution}|${signature}`;
+    const group = groups.get(key) ?? {
+      label: tcp ? host : domain,
+      kind: tcp ? 'host' : 'domain',
+      resolution,
+      hosts: new Set<string>(),
+      ports,
+      findings: [],
+      ambiguous: false,
+    };
+    groups.set(key, group);
+    group.hosts.add(host);
+    group.findings.push(...findings);
+    group.ambiguous ||= ambiguous;
+    for (const [n, u] of ports) {
+      const existing = group.ports.get(n);
+      if (existing !== undefined) {
+        existing.upgraded ||= u.upgraded;
+      }
+    }
+  }
+  return [...groups.values()].sort(
+    (a, b) => cmp(a.label, b.label) || cmp(a.kind, b.kind) || cmp(a.resolution, b.resolution) || cmp(signatureOf(a), signatureOf(b)),
+  );
+}
+
+function signatureOf(g: Group): string {
+  return [...g.ports].map(([n, u]) => `${String(n).padStart(5, '0')}/${u.protocol}`).join(',');
+}
+
+function nameGroups(groups: readonly Group[], taken: Set<string>): ServiceEntryModel[] {
+  const baseCount = new Map<string, number>();
+  for (const g of groups) {
+    baseCount.set(slug(g.label), (baseCount.get(slug(g.label)) ?? 0) + 1);
+  }
+  // Ports that more than one TCP entry claims: Istio then routes that port by address only.
+  const tcpPortUse = new Map<number, number>();
+  for (const g of groups) {
+    for (const [n, u] of g.ports) {
+      if (u.protocol === 'TCP') {
+        tcpPortUse.set(n, (tcpPortUse.get(n) ?? 0) + 1);
+      }
+    }
+  }
+
+  const entries: ServiceEntryModel[] = [];
+  for (const g of groups) {
+    for (const [i, hosts] of chunks([...g.hosts].sort(), 256).entries()) {
+      let base = slug(g.label);
+      if ((baseCount.get(base) ?? 0) > 1) {
+        base += `-${g.resolution === 'NONE' ? 'wildcard-' : ''}${[...g.ports.keys()].join('-')}`;
+      }
+      if (i > 0) {
+        base += `-part${i + 1}`;
+      }
+      const sharedTcp = [...g.ports].filter(([n, u]) => u.protocol === 'TCP' && (tcpPortUse.get(n) ?? 0) > 1).map(([n]) => n);
+      entries.push({
+        name: uniqueName(base, taken),
+        hosts,
+        ports: [...g.ports].map(([number, u]) => ({number, name: portName(number, u.protocol), protocol: u.protocol})),
+        resolution: g.resolution,
+        location: 'MESH_EXTERNAL',
+        covers: [...new Set(g.findings.map((f) => f.key))].sort(),
+        comment: groupComment(g, sharedTcp),
+      });
+    }
+  }
+  return entries.sort((a, b) => cmp(a.name, b.name));
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) {
+    out.push(items.slice(i, i + size));
+  }
+  return out;
+}
+
+function featureLines(findings: readonly Finding[]): string[] {
+  const byId = new Map<string, FeatureRef>();
+  for (const f of findings) {
+    for (const feature of f.features) {
+      byId.set(`${feature.id}\u0000${feature.configPath}`, feature);
+    }
+  }
+  return [...byId.values()]
+    .map((f) => `Restores: ${commentText(f.name)} [${commentText(f.configPath)}]`)
+    .sort()
+    .filter((line, i, all) => all.indexOf(line) === i);
+}
+
+function groupComment(g: Group, sharedTcp: number[]): string {
+  const lines = featureLines(g.findings);
+  if (lines.length === 0) {
+    lines.push('Restores: connections Mattermost made that no configured feature explains');
+  }
+  if (g.findings.every((f) => f.verdict === 'passthrough')) {
+    lines.push('Seen leaving the mesh under ALLOW_ANY: needed once REGISTRY_ONLY is enforced');
+  }
+  if (g.resolution === 'NONE') {
+    lines.push('Wildcard hosts need resolution NONE: traffic goes to the address the application resolved');
+  }
+  const upgraded = [...g.ports].filter(([, u]) => u.upgraded).map(([n]) => n);
+  if (upgraded.length > 0) {
+    lines.push(`Port ${upgraded.join(', ')} declared as TLS: the log showed no server name, but the port is TLS from the first byte`);
+  }
+  if (g.ambiguous) {
+    lines.push('The address is shared by several configured hosts; all of them are listed');
+  }
+  for (const n of sharedTcp) {
+    lines.push(`Another entry also uses TCP port ${n}: Istio routes TCP by address, so add the server's IP addresses to tell them apart`);
+  }
+  return lines.join('\n');
+}
+
+function instanceMetadataEntry(findings: readonly Finding[], taken: Set<string>): ServiceEntryModel {
+  // IPv4-mapped IPv6 ("::ffff:169.254.169.254") is the IPv4 address; the CIDR must be written as such.
+  const ips = [...new Set(findings.map((f) => (f.destination.ip ?? '169.254.169.254').toLowerCase().replace(/^::ffff:(?=[0-9.]+$)/, '')))].sort();
+  // TCP with the address: Istio then matches the connection by address alone, whatever Host header or host
+  // name the cloud SDK uses, while an HTTP port would be matched by Host against the placeholder.
+  const ports = [...new Set(findings.map((f) => f.destination.port))].sort((a, b) => a - b);
+  const lines = featureLines(findings);
+  lines.push(
+    'Cloud instance metadata service, reached by address; the host name is a placeholder',
+    "It hands the node's credentials to Mattermost: prefer credentials for the pod (IRSA, Pod Identity)",
+    "Big Bang's egress NetworkPolicy excludes this address: it must be opened there too",
+  );
+  return {
+    name: uniqueName('instance-metadata', taken),
+    hosts: [INSTANCE_METADATA_HOST],
+    ports: ports.map((number) => ({number, name: portName(number, 'TCP'), protocol: 'TCP' as const})),
+    resolution: 'STATIC',
+    location: 'MESH_EXTERNAL',
+    addresses: ips.map((ip) => `${ip}/${ip.includes(':') ? 128 : 32}`),
+    endpoints: ips.map((address) => ({address})),
+    covers: [...new Set(findings.map((f) => f.key))].sort(),
+    comment: lines.join('\n'),
+  };
+}
+
+function instanceMetadataAdvice(ip: string, port: number): string {
+  return (
+    `${ip}:${port} is the cloud instance metadata service: Mattermost (usually the AWS SDK for S3 without access keys) ` +
+    "is asking for the node's credentials. Give the pod its own credentials instead (IAM Roles for Service Accounts or " +
+    'EKS Pod Identity, which need sts.<region>.amazonaws.com on 443) or set S3 access keys. Big Bang\'s egress ' +
+    'NetworkPolicy excludes this address on purpose, so a ServiceEntry alone would not open it; an instance-metadata ' +
+    'entry is generated only when asked for explicitly.'
+  );
+}
+
+function addressAdvice(kind: AddressKind, ip: string, port: number, host: string | null): string {
+  const named = host !== null ? `${host} (${ip}:${port})` : `${ip}:${port}`;
+  switch (kind) {
+    case 'istio-vip':
+      return (
+        `${named} is an address Istio allocated to a ServiceEntry (240.240.0.0/16): the host is registered, but not on ` +
+        `port ${port} or not exported to this namespace. Find the entry by its status.addresses (or ` +
+        '`istioctl proxy-config listeners <pod>`) and add the port or fix its exportTo.'
+      );
+    case 'loopback':
+      return `${named} is the pod's own loopback address: no egress is involved and no ServiceEntry applies.`;
+    case 'link-local':
+      return `${named} is a link-local address served by the node, not an external service: a ServiceEntry is the wrong fix.`;
+    case 'unspecified':
+    case 'invalid':
+      return `${named} is not a usable destination address.`;
+    case 'private':
+    case 'shared':
+    default: {
+      const range = kind === 'shared' ? 'the shared range 100.64.0.0/10, often the Pod or Service range' : 'a private range';
+      if (host === null || isInClusterName(host)) {
+        return (
+          `${named} is in ${range}: an in-cluster Service or Pod that the Sidecar's egress hosts or the Service's ` +
+          'exportTo hide from Mattermost. Allow its namespace in the Sidecar instead; a MESH_EXTERNAL ServiceEntry is the wrong fix.'
+        );
+      }
+      return (
+        `${named} is in ${range}. If it is a Kubernetes Service or Pod, the Sidecar's egress hosts or an exportTo hide it: ` +
+        'fix those, not with a MESH_EXTERNAL ServiceEntry. If it is a server outside the cluster on a private network, ' +
+        'write its ServiceEntry by hand after checking that the address is outside the Pod and Service ranges.'
+      );
+    }
+  }
+}
+
+function inClusterAdvice(host: string): string {
+  const what = host.includes('.')
+    ? 'an in-cluster name'
+    : "a single-label name, which the pod resolves through its DNS search path (an in-cluster Service, or localhost)";
+  return (
+    `${host} is ${what}. When it is blocked, the Sidecar's egress hosts or the Service's exportTo hide it from ` +
+    'Mattermost: allow its namespace in the Sidecar rather than adding a MESH_EXTERNAL ServiceEntry. If it really is ' +
+    'a server outside the cluster, configure Mattermost with its fully qualified name.'
+  );
+}
+
+function ipOnlyAdvice(finding: Finding, ip: string | null, port: number): string {
+  const where = ip === null ? `port ${port}` : `${ip}:${port}`;
+  const candidates = finding.attribution.candidates
+    .map((c) => checkHost(c))
+    .filter((c): c is {ok: true; host: string} => c.ok)
+    .map((c) => c.host);
+  const could = candidates.length > 0 ? ` It could be ${[...new Set(candidates)].sort().join(', ')}.` : '';
+  const note = finding.attribution.note.trim() === '' ? '' : ` ${commentText(finding.attribution.note, 300)}`;
+  return (
+    `no host name is known for ${where}, and a ServiceEntry needs the name Mattermost connects to.${note}${could} ` +
+    'Find the Mattermost setting that points at this address (or give the advisor the Mattermost configuration so it ' +
+    'can match addresses to configured hosts), then allow that host.'
+  );
+}
+
+function dedupe(skipped: readonly Skipped[]): Skipped[] {
+  const seen = new Set<string>();
+  return skipped.filter((s) => {
+    const key = `${s.host}\u0000${s.reason}`;
+    if (seen.has(key)) {
+      return false;
+    }
+    seen.add(key);
+    return true;
+  });
+}
