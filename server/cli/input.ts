@@ -9,7 +9,10 @@ export function describeInput(path: string): string {
   return path === '-' ? 'standard input' : path;
 }
 
-/** Yields the input's bytes; the buffer is reused between yields, so consumers must copy what they keep. */
+/**
+ * Yields the input's bytes; buffers are reused between yields, so consumers must copy what they keep. Two
+ * buffers alternate so the next read runs on the thread pool while the consumer works on the current one.
+ */
 export async function* readChunks(path: string): AsyncGenerator<Buffer> {
   if (path === '-') {
     for await (const chunk of process.stdin) yield chunk as Buffer;
@@ -21,14 +24,20 @@ export async function* readChunks(path: string): AsyncGenerator<Buffer> {
   } catch (err) {
     throw new InputError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
+  const bufs = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
+  let which = 0;
+  let pending = handle.read(bufs[0], 0, CHUNK, null);
   try {
-    const buf = Buffer.allocUnsafe(CHUNK);
     for (;;) {
-      const {bytesRead} = await handle.read(buf, 0, CHUNK, null);
+      const {bytesRead, buffer} = await pending;
       if (bytesRead === 0) return;
-      yield bytesRead === CHUNK ? buf : buf.subarray(0, bytesRead);
+      which ^= 1;
+      pending = handle.read(bufs[which], 0, CHUNK, null);
+      yield bytesRead === CHUNK ? buffer : buffer.subarray(0, bytesRead);
     }
   } finally {
+    // A consumer that stops early leaves one read in flight; let it land before closing the descriptor.
+    await pending.catch(() => undefined);
     await handle.close();
   }
 }

@@ -2,6 +2,8 @@
 // ranges that decide whether a destination is outside the cluster.
 import {isIP} from 'node:net';
 
+const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
 export interface HostPort {
   ip: string;
   port: number | null;
@@ -25,7 +27,8 @@ export function parseAddress(s: string | null): HostPort | null {
       ip = s;
     }
   }
-  if (isIP(ip) === 0) return null;
+  // Nearly every address in a log is IPv4; the regex is much cheaper than isIP on the hot path.
+  if (!IPV4.test(ip) && isIP(ip) === 0) return null;
   const n = port === undefined ? null : Number(port);
   return {ip: ip.toLowerCase(), port: n !== null && Number.isInteger(n) && n > 0 && n < 65536 ? n : null};
 }

@@ -11,6 +11,8 @@ import {LineReader} from './lines';
  */
 const EXHAUSTIVE_LAYOUTS = new Set(['istio-1.3-1.7', 'istio-1.2', 'istio-1.1', 'istio-1.1-pre', 'istio-1.0-http', 'istio-1.0-tcp', 'envoy-default', 'custom', 'json-1.1-1.7']);
 
+const PROBE_BYTES = 256 * 1024;
+
 export interface ScanOptions {
   /** Parse every line instead of only those carrying a needle (slower; the default decides by itself). */
   exhaustive?: boolean;
@@ -46,14 +48,18 @@ export class Scan {
   }
 
   push(chunk: Buffer): void {
-    this.reader.push(chunk);
     if (this.probing) {
+      // Parse only the head in full: enough lines to see the layout, few enough to cost nothing.
+      const cut = chunk.length > PROBE_BYTES ? chunk.indexOf(10, PROBE_BYTES) + 1 : chunk.length;
+      const head = cut > 0 ? chunk.subarray(0, cut) : chunk;
+      this.reader.push(head);
       this.probing = false;
-      const old = [...this.layouts.keys()].some((l) => EXHAUSTIVE_LAYOUTS.has(l));
-      this.reader.interestingOnly = !old;
-    } else if (this.reader.interestingOnly && this.sawOldLayout) {
-      this.reader.interestingOnly = false;
+      this.reader.interestingOnly = !this.sawOldLayout;
+      if (head.length < chunk.length) this.push(chunk.subarray(head.length));
+      return;
     }
+    this.reader.push(chunk);
+    if (this.reader.interestingOnly && this.sawOldLayout) this.reader.interestingOnly = false;
   }
 
   end(): void {

@@ -1,0 +1,200 @@
+// The egress-advisor command end to end: the shipped sample cluster (its expected findings are written down
+// in server/sample/README.md), the classify contract, stdin, exit codes and hostile input.
+import {spawnSync} from 'node:child_process';
+import {readFileSync} from 'node:fs';
+import {join} from 'node:path';
+import {PassThrough} from 'node:stream';
+import {parse, parseAllDocuments} from 'yaml';
+import {SUGGESTION_FORMATS, VERDICTS, type ClassifiedLine, type Finding} from '../../common/types';
+import {main} from '../../server/cli/main';
+import type {ScanReport} from '../../server/cli/scan';
+import {checkServiceEntrySpec} from '../../server/engine/suggest/validate';
+import {readBack} from '../../server/engine/suggest/readback';
+
+const ROOT = join(__dirname, '..', '..');
+const SAMPLE = join(ROOT, 'server', 'sample');
+const sample = (f: string): string => join(SAMPLE, f);
+const SAMPLE_ARGS = [
+  'scan',
+  sample('istio-proxy.log'),
+  '--mattermost-config', sample('mattermost-config.json'),
+  '--webhooks', sample('outgoing-webhooks.json'),
+  '--app-log', sample('mattermost.log'),
+  '--hosts', sample('hosts'),
+  '--no-dns',
+  '--values', sample('values.yaml'),
+];
+
+async function cli(args: string[]): Promise<{code: number; out: string; err: string}> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d: Buffer) => (out += d.toString()));
+  stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await main(['node', 'egress-advisor', ...args], {stdout, stderr});
+  return {code, out, err};
+}
+
+async function sampleReport(extra: string[] = []): Promise<ScanReport> {
+  const r = await cli([...SAMPLE_ARGS, '--output', 'json', ...extra]);
+  expect(r.code).toBe(0);
+  return JSON.parse(r.out) as ScanReport;
+}
+
+function byHost(findings: Finding[], host: string): Finding {
+  const f = findings.find((x) => x.destination.host === host);
+  if (!f) throw new Error(`no finding for ${host}: ${findings.map((x) => x.key).join(', ')}`);
+  return f;
+}
+
+describe('scan on the sample cluster', () => {
+  let report: ScanReport;
+  beforeAll(async () => {
+    report = await sampleReport();
+  });
+
+  it('counts every line of the log', () => {
+    const lines = readFileSync(sample('istio-proxy.log'), 'utf8').split('\n').filter((l, i, a) => i < a.length - 1 || l !== '').length;
+    expect(report.summary.lines).toBe(lines);
+  });
+
+  it('names the hosts behind the blocked connections and the features they break', () => {
+    const f = report.findings;
+    expect(byHost(f, 'push.mattermost.com')).toMatchObject({verdict: 'blocked', protocol: 'TLS', destination: {port: 443}});
+    expect(byHost(f, 'push.mattermost.com').features.map((x) => x.configPath)).toContain('EmailSettings.PushNotificationServer');
+    // IP-only S3 lines, named from Mattermost's own log of the same pod at the same moment.
+    const s3 = byHost(f, 'bigbang-mattermost-files.s3.us-gov-west-1.amazonaws.com');
+    expect(s3.attribution.method).toBe('app-log');
+    expect(s3.features.map((x) => x.id)).toContain('file-storage');
+    // IP-only SMTP lines, named through the configured host's addresses.
+    const smtp = byHost(f, 'email-smtp.us-gov-west-1.amazonaws.com');
+    expect(smtp).toMatchObject({verdict: 'blocked', protocol: 'TCP', destination: {port: 587}, count: 2});
+    expect(smtp.attribution.method).toBe('dns');
+    expect(byHost(f, 'deploybot.tools.example.mil')).toMatchObject({protocol: 'HTTP', destination: {port: 8080}});
+    expect(byHost(f, 'deploybot.tools.example.mil').features[0].name).toMatch(/Outgoing webhook/);
+  });
+
+  it('tells a NetworkPolicy failure from a registry block', () => {
+    const gh = byHost(report.findings, 'api.github.com');
+    expect(gh.verdict).toBe('external-failed');
+    expect(gh.advice).toMatch(/NetworkPolicy/);
+    expect(report.suggestion.entries.flatMap((e) => e.hosts)).not.toContain('api.github.com');
+  });
+
+  it('explains the instance-metadata address instead of opening it', () => {
+    const imds = report.findings.find((x) => x.destination.ip === '169.254.169.254');
+    expect(imds).toBeDefined();
+    expect(imds!.attribution.method).toBe('well-known');
+    expect(imds!.advice).toMatch(/instance-metadata/);
+    expect(report.suggestion.skipped.some((s) => s.host === '169.254.169.254')).toBe(true);
+  });
+
+  it('reports the hostile server name and never puts it in the YAML', () => {
+    const hostile = report.findings.find((x) => x.rejectedHost !== undefined);
+    expect(hostile?.rejectedHost?.printable).toContain('<script>');
+    expect(report.suggestion.yaml).not.toMatch(/script|evil/);
+  });
+
+  it('suggests only what the values file lacks', () => {
+    const hosts = report.suggestion.entries.flatMap((e) => e.hosts).sort();
+    expect(hosts).toEqual([
+      'bigbang-mattermost-files.s3.us-gov-west-1.amazonaws.com',
+      'deploybot.tools.example.mil',
+      'email-smtp.us-gov-west-1.amazonaws.com',
+      'push.mattermost.com',
+      's3.us-gov-west-1.amazonaws.com',
+    ]);
+    // gitlab.example.mil is already in routes.outbound.gitlab-sso; SMTP is allowed there on 465 only.
+    expect(report.suggestion.skipped.find((s) => s.host === 'gitlab.example.mil')?.reason).toMatch(/gitlab-sso/);
+    const smtp = report.suggestion.entries.find((e) => e.hosts.includes('email-smtp.us-gov-west-1.amazonaws.com'));
+    expect(smtp?.ports).toEqual([{number: 587, name: 'tcp-587', protocol: 'TCP'}]);
+  });
+
+  it('prints YAML that Big Bang reads as routes.outbound and Istio accepts', () => {
+    const doc = parse(report.suggestion.yaml) as {addons: {mattermost: {values: {routes: {outbound: Record<string, {hosts: string[]}>}}}}};
+    const routes = doc.addons.mattermost.values.routes.outbound;
+    const existing = Object.keys((parse(readFileSync(sample('values.yaml'), 'utf8')) as {addons: {mattermost: {values: {routes: {outbound: object}}}}}).addons.mattermost.values.routes.outbound);
+    for (const name of Object.keys(routes)) expect(existing).not.toContain(name);
+    const back = readBack(report.suggestion.yaml, 'bigbang');
+    expect(back.errors).toEqual([]);
+    for (const e of back.entries) expect(checkServiceEntrySpec(e.spec)).toEqual([]);
+  });
+});
+
+describe.each(SUGGESTION_FORMATS.map((f) => [f]))('format %s', (format) => {
+  it('renders valid ServiceEntries for the sample', async () => {
+    const r = await cli([...SAMPLE_ARGS, '--output', 'yaml', '--format', format]);
+    expect(r.code).toBe(0);
+    const back = readBack(r.out, format);
+    expect(back.errors).toEqual([]);
+    expect(back.entries.length).toBeGreaterThan(0);
+    for (const e of back.entries) expect(checkServiceEntrySpec(e.spec)).toEqual([]);
+    for (const d of parseAllDocuments(r.out)) expect(d.errors).toEqual([]);
+  });
+});
+
+describe('classify', () => {
+  it('writes one contract object per input line, in order', async () => {
+    const r = await cli(['classify', sample('istio-proxy.log')]);
+    expect(r.code).toBe(0);
+    const rows = r.out.trimEnd().split('\n').map((l) => JSON.parse(l) as ClassifiedLine);
+    const inputLines = readFileSync(sample('istio-proxy.log'), 'utf8').replace(/\n$/, '').split('\n').length;
+    expect(rows).toHaveLength(inputLines);
+    rows.forEach((row, i) => {
+      expect(Object.keys(row)).toEqual(['line', 'verdict', 'host', 'ip', 'port', 'protocol', 'reason']);
+      expect(row.line).toBe(i + 1);
+      expect(VERDICTS).toContain(row.verdict);
+    });
+    expect(new Set(rows.map((x) => x.verdict))).toEqual(new Set(['blocked', 'external-failed', 'external-ok', 'internal', 'not-access-log']));
+  });
+
+  it('keeps a hostile server name inside its JSON string', async () => {
+    const r = await cli(['classify', join(ROOT, 'test', 'fixtures', 'access-logs', 'hostile.log')]);
+    for (const line of r.out.trimEnd().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+  });
+});
+
+describe('exit codes and help', () => {
+  it('3 for a missing input, with the file named', async () => {
+    const r = await cli(['scan', '/nonexistent/proxy.log']);
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/cannot read \/nonexistent\/proxy.log: no such file/);
+  });
+
+  it('3 for a Mattermost configuration that is not JSON', async () => {
+    const r = await cli(['scan', sample('istio-proxy.log'), '--mattermost-config', sample('values.yaml')]);
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/not valid JSON/);
+  });
+
+  it('2 for a wrong option value', async () => {
+    const r = await cli(['scan', '--format', 'helm']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/Allowed choices are bigbang/);
+  });
+
+  it('1 with --exit-code when something is blocked, 0 otherwise', async () => {
+    expect((await cli([...SAMPLE_ARGS, '--exit-code', '--output', 'yaml'])).code).toBe(1);
+    expect((await cli(['scan', join(ROOT, 'test', 'fixtures', 'access-logs', 'non-access.log'), '--exit-code'])).code).toBe(0);
+  });
+
+  it('--help explains with a kubectl example and the exit codes', async () => {
+    const r = await cli(['scan', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/kubectl -n mattermost logs .* -c istio-proxy/);
+    expect(r.out).toMatch(/Exit codes:/);
+  });
+});
+
+describe('the installed command', () => {
+  it('reads standard input from a pipe, as kubectl logs … | egress-advisor scan - does', () => {
+    const input = readFileSync(sample('istio-proxy.log'));
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'egress-advisor.js'), 'scan', '-', '--output', 'json', '--no-dns'], {input});
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout.toString()) as ScanReport;
+    expect(report.summary.inputs).toEqual(['standard input']);
+    expect(report.summary.verdicts.blocked).toBeGreaterThan(0);
+    expect(report.findings.some((f) => f.destination.host === 'push.mattermost.com')).toBe(true);
+  });
+});
