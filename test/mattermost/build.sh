@@ -38,16 +38,27 @@ version="$(awk -v m="$server_module" '$1 == m && $2 ~ /^v/ { print $2; exit }' "
 cache_root="${EGRESS_ADVISOR_CACHE:-${HOME:?HOME is not set}/.cache/egress-advisor}"
 out_dir="$cache_root/mattermost/$version"
 binary="$out_dir/mattermost"
+# The folder is keyed by version alone, but a changed replace line or go.sum changes what gets
+# built; a stamp of both files next to the binary makes such a change rebuild instead of reuse.
+stamp="$out_dir/inputs.sha256"
+inputs="$(cat "$here/go.mod" "$here/go.sum" 2>/dev/null | sha256sum | cut -d' ' -f1)"
+
+is_current() {
+  [[ -x "$binary" && -f "$stamp" && "$(cat "$stamp")" == "$inputs" ]]
+}
 
 if [[ "$mode" == print ]]; then
   echo "$binary"
   exit 0
 fi
 
-if [[ "$mode" == build && -x "$binary" ]]; then
+if [[ "$mode" == build ]] && is_current; then
   echo "Mattermost $version: reusing cached binary"
   echo "$binary"
   exit 0
+fi
+if [[ "$mode" == build && -x "$binary" ]]; then
+  echo "Mattermost $version: go.mod or go.sum changed since the cached binary was built, rebuilding" >&2
 fi
 
 command -v go >/dev/null 2>&1 || fail "the Go toolchain is not on PATH (expected Go >= 1.24, e.g. /usr/local/go/bin)"
@@ -61,7 +72,7 @@ if ! flock -n 9; then
   echo "Mattermost $version: another build is running, waiting for it..." >&2
   flock 9
 fi
-if [[ "$mode" == build && -x "$binary" ]]; then
+if [[ "$mode" == build ]] && is_current; then
   echo "Mattermost $version: built by a concurrent run, reusing it"
   echo "$binary"
   exit 0
@@ -88,5 +99,6 @@ if ! (
 fi
 
 mv -f "$tmp" "$binary"
+echo "$inputs" >"$stamp"
 echo "Mattermost $version: built in $(($(date +%s) - start)) s" >&2
 echo "$binary"

@@ -11,10 +11,17 @@ require (
 )
 
 // Replace directives of a dependency are ignored by Go, so the server's own ones are repeated
-// here; without them the build resolves incompatible versions of these modules.
+// here; without this one the build resolves an incompatible tablewriter.
 replace github.com/olekukonko/tablewriter => github.com/olekukonko/tablewriter v0.0.5
 
-replace github.com/vmihailenco/msgpack/v5 => github.com/mattermost/msgpack/v5 v5.0.0-20260120151306-2f9c67d7e57f
+// The server replaces msgpack with Mattermost's fork at v5.0.0-20260120151306-2f9c67d7e57f, which
+// the module proxy reachable from the project's machines does not serve. Upstream v5.4.1 (the
+// version the server requires) compiles in its place; the fork's change (MM-66167) was not examined.
+replace github.com/vmihailenco/msgpack/v5 => github.com/vmihailenco/msgpack/v5 v5.4.1
+
+// That proxy also serves the metadata of msoleps v1.0.5 but refuses its zip. The previous release
+// compiles in its place; it only serves text extraction from Office attachments.
+replace github.com/richardlehane/msoleps => github.com/richardlehane/msoleps v1.0.4
 
 // Same reasoning for the exclude block of the public module.
 exclude (
