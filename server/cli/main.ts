@@ -5,6 +5,7 @@ import {version} from '../../package.json';
 import {runClassify} from './classify';
 import {InputError} from './input';
 import {runScan, type CliIo, type ScanCliOptions} from './scan';
+import {runServe, settingsHelp} from './serve';
 
 
 export const EXIT = {ok: 0, actionNeeded: 1, usage: 2, input: 3, internal: 70} as const;
@@ -105,6 +106,17 @@ export function buildProgram(io: CliIo, setCode: (code: number) => void): Comman
     .addHelpText('after', CLASSIFY_EXAMPLES)
     .action(async (file: string) => {
       setCode(await runClassify(file, io.stdout));
+    });
+
+  program
+    .command('serve')
+    .description(
+      'Run the bridge: follow istio-proxy logs, keep findings in SQLite, alert an admin channel, answer /egress, and\n' +
+        'serve the System Console page\'s API. With nothing configured it reads the shipped sample cluster.',
+    )
+    .addHelpText('after', settingsHelp())
+    .action(async () => {
+      setCode(await runServe(io));
     });
 
   return program;

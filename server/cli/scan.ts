@@ -4,6 +4,7 @@ import type {AppLogEvent, InventoryEndpoint, SuggestionResult} from '../engine/t
 import {parseAppLogLine} from '../engine/applog';
 import {buildDnsIndex} from '../engine/attribute';
 import {buildFindings} from '../engine/findings';
+import {parseHostsFile, tableResolver} from '../engine/hostsfile';
 import {buildInventory} from '../engine/inventory';
 import {systemResolver} from '../engine/resolver';
 import {Scan} from '../engine/scan';
@@ -64,20 +65,6 @@ export function parseResolve(entries: string[]): Map<string, string[]> {
   return table;
 }
 
-/** /etc/hosts syntax ("address name [name…]", # comments): the cluster's view of DNS, captured once. */
-export function parseHostsFile(text: string): Map<string, string[]> {
-  const table = new Map<string, string[]>();
-  for (const raw of text.split('\n')) {
-    const [address, ...names] = raw.replace(/#.*/, '').trim().split(/\s+/);
-    if (!address || names.length === 0) continue;
-    for (const name of names) {
-      const host = name.toLowerCase();
-      table.set(host, [...(table.get(host) ?? []), address]);
-    }
-  }
-  return table;
-}
-
 async function loadInventory(opts: ScanCliOptions): Promise<{endpoints: InventoryEndpoint[]; warnings: string[]}> {
   if (opts.mattermostConfig === undefined) return {endpoints: [], warnings: []};
   const parseJson = async (path: string, what: string): Promise<unknown> => {
@@ -116,11 +103,7 @@ export async function runScan(files: string[], opts: ScanCliOptions, io: CliIo):
 
   const table = opts.hosts !== undefined ? parseHostsFile(await readText(opts.hosts)) : new Map<string, string[]>();
   for (const [host, ips] of parseResolve(opts.resolve)) table.set(host, [...(table.get(host) ?? []), ...ips]);
-  const resolver = async (host: string): Promise<string[]> => {
-    const fixed = table.get(host.toLowerCase());
-    if (fixed) return fixed;
-    return opts.dns ? systemResolver(host) : [];
-  };
+  const resolver = tableResolver(table, opts.dns ? systemResolver : null);
   // Only host names from the Mattermost configuration are resolved; nothing read from a log is ever contacted.
   const dnsPromise = buildDnsIndex(inventory.endpoints, resolver);
 

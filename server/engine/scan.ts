@@ -1,7 +1,7 @@
 // The streaming scan: bytes in, destination statistics out, in constant memory. The caller owns the I/O.
 import {parseAccessLine} from './accesslog';
 import {classifyRecord} from './classify';
-import {FindingsFolder, type FoldLimits, DEFAULT_LIMITS} from './findings';
+import {FindingsFolder, type DestinationStats, type FoldLimits, DEFAULT_LIMITS} from './findings';
 import {LineReader} from './lines';
 
 /**
@@ -64,6 +64,14 @@ export class Scan {
 
   end(): void {
     this.reader.end();
+  }
+
+  /** Hands over what was folded since the last drain and starts afresh: how a long-running tail batches. */
+  drain(): DestinationStats[] {
+    const stats = this.folder.stats();
+    this.folder.byKey.clear();
+    this.folder.overflow = 0;
+    return stats;
   }
 
   private sawOldLayout = false;

@@ -1,0 +1,328 @@
+// The bridge's HTTP API as the webapp sees it: every request, response and event body, and every error
+// code. The webapp imports this file, so it must stay free of Node and server imports (common/types.ts is
+// shared the same way).
+import type {Attribution, Destination, FeatureRef, PortProtocol, RejectedHost, SuggestionFormat, Verdict} from './types';
+
+export type {SuggestionFormat, Verdict} from './types';
+
+/**
+ * The ingress in front of Mattermost routes this prefix to the bridge (see DESIGN.md, "Webapp → bridge: same
+ * origin"). On a subpath install the webapp puts the Site URL's path in front of it.
+ */
+export const API_BASE_PATH = '/plugins/egress-advisor/api/v1';
+
+// ---------------------------------------------------------------------------------------------------------
+// Findings
+
+export type FindingStatus = 'open' | 'ignored' | 'resolved';
+
+export const FINDING_STATUSES: readonly FindingStatus[] = ['open', 'ignored', 'resolved'];
+
+export type FindingSort = 'urgency' | 'lastSeen' | 'firstSeen' | 'count' | 'key' | 'updatedAt';
+
+export const FINDING_SORTS: readonly FindingSort[] = ['urgency', 'lastSeen', 'firstSeen', 'count', 'key', 'updatedAt'];
+
+export type SortOrder = 'asc' | 'desc';
+
+/** A Mattermost user who decided something about a finding. */
+export interface ApiActor {
+  userId: string;
+  username: string;
+}
+
+/** One finding in a list: everything but the raw sample lines, which only the detail carries. */
+export interface FindingSummary {
+  /** Destination key, e.g. "push.mattermost.com:443" or "[2001:db8::1]:443"; URL-encode it in paths. */
+  key: string;
+  destination: Destination;
+  verdict: Verdict;
+  protocol: PortProtocol;
+  status: FindingStatus;
+  count: number;
+  /** ISO-8601 times from the log lines (null when the lines carry none). */
+  firstSeen: string | null;
+  lastSeen: string | null;
+  pods: string[];
+  attribution: Attribution;
+  features: FeatureRef[];
+  advice: string;
+  rejectedHost: RejectedHost | null;
+  /** Set while status is 'ignored'. */
+  ignored: {by: ApiActor; reason: string; at: string} | null;
+  /** ISO-8601 times of the bridge's store. */
+  createdAt: string;
+  updatedAt: string;
+  statusChangedAt: string | null;
+  resolvedAt: string | null;
+  /** The alert post that announced the finding, once posted. */
+  alertPostId: string | null;
+  /** Grows on every change of this finding. */
+  revision: number;
+}
+
+export interface HistoryPoint {
+  /** Start of the hour (ISO-8601, UTC). */
+  hour: string;
+  count: number;
+}
+
+export type DecisionAction = 'ignore' | 'unignore' | 'resolve' | 'reopen';
+
+export interface ApiDecision {
+  action: DecisionAction;
+  /** Null for the bridge's own changes (resolved by policy, reopened by new traffic). */
+  by: ApiActor | null;
+  reason: string;
+  at: string;
+}
+
+/** GET findings/:key */
+export interface FindingDetail extends FindingSummary {
+  /** A few raw access-log lines, already made printable. */
+  samples: string[];
+  /** Blocked connections per hour, oldest first. */
+  history: HistoryPoint[];
+  /** Every status change, oldest first. */
+  decisions: ApiDecision[];
+}
+
+/** Query of GET findings; lists may be comma-separated or repeated (`status=open&status=ignored`). */
+export interface FindingsQuery {
+  status?: FindingStatus | FindingStatus[];
+  verdict?: Verdict | Verdict[];
+  /** Case-insensitive text in the key, host, address, candidates, features, pods or ignore reason. */
+  q?: string;
+  sort?: FindingSort;
+  order?: SortOrder;
+  /** 1..500, default 100. */
+  limit?: number;
+  offset?: number;
+}
+
+/** Longest `q` accepted. */
+export const MAX_SEARCH_CHARS = 200;
+
+export interface FindingsPage {
+  items: FindingSummary[];
+  /** Matching findings in all pages. */
+  total: number;
+  limit: number;
+  offset: number;
+  /** The findings revision this page was read at (see FindingsRevision). */
+  revision: number;
+  /** Counts over all findings, whatever the filter: for status tabs and badges. */
+  counts: FindingCountsReport;
+  /**
+   * True when a text search stopped before looking at every finding (the store holds more than a search
+   * reads): `total` then counts only what was looked at. Narrow the search with status or verdict.
+   */
+  searchTruncated: boolean;
+}
+
+/** GET findings/revision: changes whenever any finding changes; refetch when it differs from what you hold. */
+export interface FindingsRevision {
+  revision: number;
+}
+
+/** Longest ignore/unignore reason accepted. */
+export const MAX_REASON_CHARS = 1000;
+
+/** POST findings/:key/ignore. The answer is the finding after the change (FindingSummary). */
+export interface IgnoreRequest {
+  /** Why this destination needs no ServiceEntry; shown to the other administrators. 1..1000 characters. */
+  reason: string;
+}
+
+/** POST findings/:key/unignore (the body may be left out). */
+export interface UnignoreRequest {
+  reason?: string;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Suggestions
+
+/** Most keys one suggestion request may name; use "all" for more. */
+export const MAX_SUGGESTION_KEYS = 5000;
+
+/** POST suggestions */
+export interface SuggestionsRequest {
+  /** Finding keys, or "all" for every open finding. */
+  keys: string[] | 'all';
+  format: SuggestionFormat;
+}
+
+export interface SuggestedServiceEntry {
+  name: string;
+  hosts: string[];
+  ports: {number: number; name: string; protocol: PortProtocol}[];
+  resolution: 'DNS' | 'NONE' | 'STATIC';
+  /** Addresses of an address-only entry. */
+  addresses?: string[];
+  /** With resolution STATIC: where the traffic goes. */
+  endpoints?: {address: string}[];
+  /** Finding keys this entry covers. */
+  covers: string[];
+  comment?: string;
+}
+
+export interface SuggestionsResponse {
+  format: SuggestionFormat;
+  /** YAML ready to paste; '' when nothing is missing. */
+  yaml: string;
+  entries: SuggestedServiceEntry[];
+  /** Hosts left out, each with why (already allowed, unusable name, in-cluster address…). */
+  skipped: {host: string; reason: string}[];
+  /** What a person should know about the input. */
+  notes?: string[];
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Status
+
+export type SourceState = 'starting' | 'following' | 'waiting' | 'error' | 'ended' | 'stopped';
+
+export interface SourceStreamReport {
+  id: string;
+  /** A path, "stdin", or "namespace/pod/container". */
+  origin: string;
+  state: SourceState;
+  lines: number;
+  /** When the bridge last took in a line of this stream (ISO-8601), not the time inside the log. */
+  lastLineAt: string | null;
+}
+
+export interface SourceReport {
+  id: string;
+  kind: 'file' | 'stdin' | 'kubernetes';
+  state: SourceState;
+  /** When the source entered its current state. */
+  since: string;
+  lastLineAt: string | null;
+  lines: number;
+  lastError: string | null;
+  lastErrorAt: string | null;
+  streams: SourceStreamReport[];
+  /** Recent events worth knowing (rotations, waiting for a file, errors), oldest first. */
+  notices: {at: string; code: string; message: string}[];
+}
+
+export const UNTRUSTED_CONNECTIONS_SETTING = 'ServiceSettings.AllowedUntrustedInternalConnections';
+export const UNTRUSTED_CONNECTIONS_ENV = 'MM_SERVICESETTINGS_ALLOWEDUNTRUSTEDINTERNALCONNECTIONS';
+
+/** Bridge → Mattermost: the REST API with the bridge's token. */
+export interface MattermostOutboundStatus {
+  state: 'up' | 'down' | 'unknown';
+  /** The URL the bridge calls (usually the in-cluster Service). */
+  url: string | null;
+  checkedAt: string | null;
+  serverVersion: string | null;
+  identity: {userId: string; username: string; isBot: boolean} | null;
+  /** Why it is down or degraded, for a person. */
+  error: string | null;
+  /** Missing permissions or settings found by the bridge's checks. */
+  problems: {code: string; severity: 'error' | 'warning'; message: string}[];
+}
+
+/**
+ * Mattermost → bridge: slash command and button callbacks. Mattermost refuses private addresses unless the
+ * bridge host is listed in ServiceSettings.AllowedUntrustedInternalConnections; `setting` says exactly what
+ * to add.
+ */
+export interface MattermostInboundStatus {
+  state: 'allowed' | 'refused' | 'unknown' | 'invalid-url' | 'not-configured';
+  /** The URL Mattermost calls for `/egress` and the alert buttons. */
+  bridgeUrl: string | null;
+  /** One or two sentences: what works, or what fails and how to fix it. */
+  reason: string;
+  setting: {
+    path: typeof UNTRUSTED_CONNECTIONS_SETTING;
+    env: typeof UNTRUSTED_CONNECTIONS_ENV;
+    /** The value as the bridge read it from the config (null when it could not read it). */
+    current: string | null;
+    /** The entry to add, exactly (the host as written in the bridge URL), when one is needed. */
+    add: string | null;
+    /** The whole value with the entry added, ready to paste. */
+    suggestedValue: string | null;
+  };
+  /** When Mattermost last called the bridge successfully (a command or a button). */
+  lastCallAt: string | null;
+}
+
+export interface HardeningStatus {
+  /**
+   * registry-only: BlackHoleCluster lines seen, the Sidecar blocks unregistered hosts.
+   * allow-any: unregistered traffic passes (PassthroughCluster): findings say what hardening would block.
+   */
+  state: 'registry-only' | 'allow-any' | 'unknown';
+  /** What the state was concluded from. */
+  evidence: string;
+}
+
+export interface FindingCountsReport {
+  byStatus: Record<FindingStatus, number>;
+  /** Open findings only. */
+  openByVerdict: Partial<Record<Verdict, number>>;
+}
+
+/** GET status */
+export interface StatusReport {
+  generatedAt: string;
+  bridgeVersion: string;
+  ready: {ready: boolean; reasons: string[]};
+  sources: SourceReport[];
+  mattermost: {outbound: MattermostOutboundStatus; inbound: MattermostInboundStatus};
+  hardening: HardeningStatus;
+  counts: FindingCountsReport;
+  /** Alerts waiting to be posted; null when unknown. */
+  outboxDepth: number | null;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Live updates
+
+/** Server-Sent Events at GET events. */
+export const SSE_EVENT_REVISION = 'revision';
+export const SSE_EVENT_FINDINGS_CHANGED = 'findings-changed';
+
+/**
+ * `revision` is sent once on connect (the current revision: refetch if it differs from what you show);
+ * `findings-changed` on every change after that. `keys` names the findings that changed when they are few,
+ * null means "any". Comments (": heartbeat") keep proxies from closing an idle stream.
+ */
+export interface FindingsChangedEvent {
+  revision: number;
+  keys: string[] | null;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Errors
+
+export type ApiErrorCode =
+  | 'unauthenticated' // no Mattermost session (log in)
+  | 'session_invalid' // the session expired or was revoked
+  | 'not_system_admin'
+  | 'csrf_missing'
+  | 'csrf_mismatch'
+  | 'mattermost_unreachable' // the session could not be checked
+  | 'invalid_request'
+  | 'invalid_json'
+  | 'unsupported_media_type'
+  | 'body_too_large'
+  | 'not_found'
+  | 'finding_not_found'
+  | 'too_many_streams'
+  | 'not_ready'
+  | 'command_token_invalid'
+  | 'command_not_configured'
+  | 'internal';
+
+/** Every error answer of the bridge. */
+export interface ApiError {
+  /** What happened and what to do, for a person. */
+  error: string;
+  code: ApiErrorCode;
+  /** For validation errors: the values that would have been accepted. */
+  allowed?: string[];
+  /** The bridge's request id, to find the matching log lines. */
+  requestId?: string;
+}

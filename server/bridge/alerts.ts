@@ -1,0 +1,170 @@
+// Delivers the notification outbox to the admin channel. New destinations wait out the digest window and
+// go out as one post; later activity becomes a reply in that post's thread, at most once per interval. When
+// Mattermost is away, items wait with back-off and go out once when it returns: a post is only created after
+// checking the channel for one carrying the same digest id, so a crash between "posted" and "marked
+// delivered" cannot post twice.
+import type {Logger} from 'pino';
+import type {Post} from '@mattermost/types/posts';
+import type {SuggestionFormat} from '../../common/types';
+import {ALERT_POST_TYPE, THREAD_UPDATE_PROPS_KEY, readAlertData} from '../../common/alert';
+import {isMattermostError} from '../mattermost/errors';
+import {renderAlert, renderThreadUpdate} from '../present/alert';
+import {suggest} from '../engine/suggest';
+import {backoffDelayMs} from '../store/backoff';
+import type {ClaimedItem, Store, StoredFinding} from '../store/types';
+
+export const UPDATE_INTERVAL_MS = 10 * 60 * 1000;
+
+/** The few Mattermost calls the worker needs, bound to the bot's identity and the admin channel. */
+export interface AlertChannel {
+  channelId: string;
+  createPost(post: {message: string; props: Record<string, unknown>; type: string; rootId?: string}): Promise<Post>;
+  postsSince(sinceMs: number): Promise<Post[]>;
+}
+
+export interface AlertSettings {
+  format: SuggestionFormat;
+  values: string | undefined;
+  actionUrl: string;
+  hmacKey: Buffer;
+  siteUrl: string | undefined;
+}
+
+export interface AlertCounters {
+  sent(kind: 'alert' | 'update'): void;
+  failed(): void;
+}
+
+interface UpdatePayload {
+  postId: string;
+}
+
+export class AlertWorker {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly channel: () => AlertChannel | null,
+    private readonly settings: () => AlertSettings,
+    private readonly log: Logger,
+    private readonly counters: AlertCounters,
+  ) {}
+
+  start(intervalMs = 1000): void {
+    this.timer = setInterval(() => void this.tick(), intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  /** One pass over what is due; concurrent calls share the pass in flight. */
+  tick(): Promise<void> {
+    if (this.running === null) {
+      this.running = this.deliverDue().finally(() => {
+        this.running = null;
+      });
+    }
+    return this.running;
+  }
+
+  /** After a change in a destination that was already announced: a thread reply, not before the interval. */
+  async scheduleUpdates(keys: readonly string[]): Promise<void> {
+    const posts = new Set<string>();
+    for (const key of keys) {
+      const f = await this.store.getFinding(key);
+      if (f?.alertPostId && f.status === 'open') posts.add(f.alertPostId);
+    }
+    for (const postId of posts) {
+      await this.store.enqueue({kind: 'alert-update', payload: {postId} satisfies UpdatePayload, dedupeKey: `update:${postId}`, availableAt: new Date(Date.now() + UPDATE_INTERVAL_MS)});
+    }
+  }
+
+  private async deliverDue(): Promise<void> {
+    const channel = this.channel();
+    if (channel === null) return;
+    const items = await this.store.claimDue(new Date(), 10, {leaseMs: 60_000});
+    for (const item of items) {
+      try {
+        const postId = item.kind === 'alert-update' ? await this.deliverUpdate(channel, item) : await this.deliverDigest(channel, item);
+        await this.store.markDelivered(item.id, postId);
+      } catch (err) {
+        this.counters.failed();
+        const permanent = isMattermostError(err) && !err.retryable;
+        const delay = backoffDelayMs(item.attempts, Math.random());
+        const message = err instanceof Error ? err.message : String(err);
+        this.log.warn({outboxId: item.id, kind: item.kind, attempts: item.attempts, permanent, err: message}, 'alert not delivered; will retry');
+        await this.store.markFailed(item.id, message, new Date(Date.now() + (permanent ? Math.max(delay, 60_000) : delay)), item.claimToken);
+      }
+    }
+  }
+
+  private async unannounced(): Promise<StoredFinding[]> {
+    const page = await this.store.listFindings({status: 'open', sort: 'urgency', limit: 500});
+    return page.items.filter((f) => f.alertPostId === null && f.verdict !== 'external-ok' && f.verdict !== 'internal');
+  }
+
+  private async deliverDigest(channel: AlertChannel, item: ClaimedItem): Promise<string | null> {
+    const digestId = `digest-${item.id}`;
+    const findings = await this.unannounced();
+    if (findings.length === 0) return null;
+    // Was this digest posted before a crash? Then adopt that post instead of posting again.
+    const since = Date.parse(item.createdAt) - 60_000;
+    const existing = (await channel.postsSince(since)).find((p) => readAlertData(p.props)?.digest_id === digestId);
+    let postId: string;
+    let announced: string[];
+    if (existing) {
+      postId = existing.id;
+      announced = readAlertData(existing.props)?.findings.map((f) => f.key) ?? [];
+    } else {
+      const s = this.settings();
+      const suggestion = suggest(findings, {format: s.format, values: s.values});
+      const rendered = renderAlert({
+        findings,
+        suggestionYaml: suggestion.yaml,
+        format: s.format,
+        actionUrl: s.actionUrl,
+        hmacKey: s.hmacKey,
+        now: new Date(),
+        siteUrl: s.siteUrl,
+        digestId,
+      });
+      const post = await channel.createPost({message: rendered.message, props: rendered.props as unknown as Record<string, unknown>, type: ALERT_POST_TYPE});
+      postId = post.id;
+      announced = findings.map((f) => f.key);
+      this.counters.sent('alert');
+      this.log.info({postId, destinations: findings.length}, 'alert posted');
+    }
+    for (const key of announced) {
+      await this.store.setAlertPostId(key, postId);
+      const f = await this.store.getFinding(key);
+      if (f) await this.store.setMeta(`announced:${key}`, JSON.stringify({count: f.count, pods: f.pods}));
+    }
+    return postId;
+  }
+
+  private async deliverUpdate(channel: AlertChannel, item: ClaimedItem): Promise<string | null> {
+    const {postId} = item.payload as UpdatePayload;
+    const page = await this.store.listFindings({status: 'open', limit: 500});
+    const entries = [];
+    for (const f of page.items.filter((x) => x.alertPostId === postId)) {
+      const before = JSON.parse((await this.store.getMeta(`announced:${f.key}`)) ?? '{"count":0,"pods":[]}') as {count: number; pods: string[]};
+      if (f.count > before.count || f.pods.some((p) => !before.pods.includes(p))) entries.push({finding: f, previousCount: before.count, previousPods: before.pods});
+    }
+    if (entries.length === 0) return null;
+    const digestId = `update-${item.id}`;
+    const existing = (await channel.postsSince(Date.parse(item.createdAt) - 60_000)).find(
+      (p) => (p.props?.[THREAD_UPDATE_PROPS_KEY] as {digest_id?: string} | undefined)?.digest_id === digestId,
+    );
+    if (existing) return existing.id;
+    const rendered = renderThreadUpdate({digestId, entries});
+    const reply = await channel.createPost({message: rendered.message, props: rendered.props as unknown as Record<string, unknown>, type: '', rootId: postId});
+    for (const e of entries) await this.store.setMeta(`announced:${e.finding.key}`, JSON.stringify({count: e.finding.count, pods: e.finding.pods}));
+    this.counters.sent('update');
+    return reply.id;
+  }
+}

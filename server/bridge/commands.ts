@@ -1,0 +1,140 @@
+// What /egress and the alert buttons do. Mattermost lets every team member run a custom command and
+// click a button, so the caller's roles are checked here, on every call.
+import type {SuggestionFormat} from '../../common/types';
+import {suggest} from '../engine/suggest';
+import {verifyContext} from '../present/hmac';
+import {parseCommand, type EgressCommand} from '../present/command';
+import {renderCommandReply, type CommandReply, type FindingView, type StatusInput} from '../present/replies';
+import type {ActionRequest, ActionResponse, CommandResponse, SlashCommandRequest} from '../http/types';
+import type {Store, StoredFinding} from '../store/types';
+
+export interface CommandDeps {
+  store: Store;
+  /** Looks the caller up in Mattermost; false for anyone who is not a system admin (or cannot be checked). */
+  isSystemAdmin(userId: string): Promise<boolean>;
+  status(): Promise<StatusInput>;
+  format(): SuggestionFormat;
+  values(): string | undefined;
+  hmacKey(): Buffer;
+}
+
+const ephemeral = (text: string): CommandResponse => ({response_type: 'ephemeral', text});
+
+/** A finding named the way people type it: its key, its host, host:port, or its address. */
+export async function findTargets(store: Store, target: string): Promise<StoredFinding[]> {
+  const t = target.toLowerCase().replace(/^\[|\]$/g, '');
+  const page = await store.listFindings({limit: 5000});
+  const exact = page.items.filter((f) => f.key === t);
+  if (exact.length > 0) return exact;
+  return page.items.filter((f) => {
+    const d = f.destination;
+    return d.host === t || d.ip === t || `${d.host}:${d.port}` === t || `${d.ip}:${d.port}` === t || f.attribution.candidates.includes(t);
+  });
+}
+
+function byFilter(filter: string, f: StoredFinding): boolean {
+  switch (filter) {
+    case 'open':
+      return f.status === 'open';
+    case 'blocked':
+      return f.status === 'open' && f.verdict === 'blocked';
+    case 'failing':
+      return f.status === 'open' && f.verdict === 'external-failed';
+    case 'passthrough':
+      return f.status === 'open' && f.verdict === 'passthrough';
+    case 'ignored':
+      return f.status === 'ignored';
+    default:
+      return true;
+  }
+}
+
+export class CommandHandler {
+  constructor(private readonly deps: CommandDeps) {}
+
+  async slash(req: SlashCommandRequest): Promise<CommandResponse> {
+    if (!(await this.deps.isSystemAdmin(req.userId))) return ephemeral(renderCommandReply({kind: 'refused'}));
+    const parsed = parseCommand(req.text);
+    if (!parsed.ok) return ephemeral(parsed.reply);
+    return ephemeral(renderCommandReply(await this.run(parsed.command, {userId: req.userId, username: req.username})));
+  }
+
+  private async one(target: string): Promise<StoredFinding | CommandReply> {
+    const matches = await findTargets(this.deps.store, target);
+    if (matches.length === 0) return {kind: 'not-found', target};
+    if (matches.length > 1) return {kind: 'ambiguous', target, matches: matches as FindingView[]};
+    return matches[0];
+  }
+
+  private async run(cmd: EgressCommand, by: {userId: string; username: string}): Promise<CommandReply> {
+    const {store} = this.deps;
+    switch (cmd.name) {
+      case 'help':
+        return {kind: 'help'};
+      case 'status':
+        return {kind: 'status', status: await this.deps.status()};
+      case 'list': {
+        const page = await store.listFindings({sort: 'urgency', limit: 5000});
+        const findings = page.items.filter((f) => byFilter(cmd.filter, f));
+        return {kind: 'list', list: {filter: cmd.filter, findings, total: findings.length}};
+      }
+      case 'show': {
+        const f = await this.one(cmd.target);
+        return 'kind' in f ? f : {kind: 'show', finding: f};
+      }
+      case 'snippet': {
+        const format = cmd.format ?? this.deps.format();
+        let findings: StoredFinding[];
+        if (cmd.target === null) findings = (await store.listFindings({status: 'open', limit: 5000})).items;
+        else {
+          const f = await this.one(cmd.target);
+          if ('kind' in f) return f;
+          findings = [f];
+        }
+        const s = suggest(findings, {format, values: this.deps.values()});
+        return {kind: 'snippet', snippet: {target: cmd.target, format, yaml: s.yaml, skipped: s.skipped, notes: s.notes}};
+      }
+      case 'ignore': {
+        const f = await this.one(cmd.target);
+        if ('kind' in f) return f;
+        const updated = await store.ignore(f.key, by, cmd.reason);
+        return {kind: 'ignored', finding: updated, reason: cmd.reason};
+      }
+      case 'unignore': {
+        const f = await this.one(cmd.target);
+        if ('kind' in f) return f;
+        const wasIgnored = f.status === 'ignored';
+        const updated = wasIgnored ? await store.unignore(f.key, by) : f;
+        return {kind: 'unignored', finding: updated, wasIgnored};
+      }
+    }
+  }
+
+  async action(req: ActionRequest): Promise<ActionResponse> {
+    const checked = verifyContext(this.deps.hmacKey(), req.context, new Date());
+    if (!checked.ok) {
+      return {ephemeral_text: checked.reason === 'expired' ? 'This alert is too old for its buttons; use `/egress list`.' : 'This button could not be verified.'};
+    }
+    if (!(await this.deps.isSystemAdmin(req.userId))) return {ephemeral_text: renderCommandReply({kind: 'refused'})};
+    const fields = checked.fields;
+    const keys = typeof fields.key === 'string' ? [fields.key] : Array.isArray(fields.keys) ? [...fields.keys] : [];
+    const by = {userId: req.userId, username: req.username};
+    if (fields.action === 'ignore') {
+      const replies: string[] = [];
+      for (const key of keys) {
+        const f = await this.deps.store.getFinding(key);
+        if (f === null) replies.push(renderCommandReply({kind: 'not-found', target: key}));
+        else replies.push(renderCommandReply({kind: 'ignored', finding: await this.deps.store.ignore(key, by, 'ignored from the alert'), reason: 'ignored from the alert'}));
+      }
+      return {ephemeral_text: replies.join('\n\n')};
+    }
+    if (fields.action === 'show-snippet') {
+      const found = (await Promise.all(keys.map((k) => this.deps.store.getFinding(k)))).filter((f): f is StoredFinding => f !== null);
+      const format = this.deps.format();
+      const s = suggest(found, {format, values: this.deps.values()});
+      const target = found.length === 1 ? (found[0].destination.host ?? found[0].key) : null;
+      return {ephemeral_text: renderCommandReply({kind: 'snippet', snippet: {target, format, yaml: s.yaml, skipped: s.skipped, notes: s.notes}})};
+    }
+    return {ephemeral_text: 'This button does nothing any more.'};
+  }
+}

@@ -1,0 +1,196 @@
+// The bridge's configuration: environment variables, optionally a YAML/JSON file, and defaults that let
+// `npm start` run with nothing set (SQLite in ./data, the shipped sample log, no Mattermost).
+import {existsSync, readFileSync} from 'node:fs';
+import {dirname, join, resolve} from 'node:path';
+import {parse} from 'yaml';
+import {SUGGESTION_FORMATS, type SuggestionFormat} from '../../common/types';
+
+export interface SourceSpec {
+  kind: 'file' | 'stdin';
+  /** Which log: the istio-proxy access log, or Mattermost's own log (for naming IP-only destinations). */
+  log: 'proxy' | 'app';
+  path?: string;
+}
+
+export interface BridgeConfig {
+  listenHost: string;
+  listenPort: number;
+  dataDir: string;
+  sources: SourceSpec[];
+  /** True when no source was configured and the shipped sample stands in. */
+  sampleSources: boolean;
+  mattermost: {
+    url: string | null;
+    token: string | null;
+    team: string | null;
+    channel: string;
+    channelPrivate: boolean;
+  } | null;
+  /** The URL Mattermost uses to reach the bridge (slash command, buttons): its in-cluster Service URL. */
+  publicUrl: string;
+  digestSeconds: number;
+  format: SuggestionFormat;
+  valuesFile: string | null;
+  hostsFile: string | null;
+  /** Without a Mattermost connection: its configuration and outgoing webhooks from files, to name features. */
+  mattermostConfigFile: string | null;
+  webhooksFile: string | null;
+  logLevel: string;
+}
+
+/** Every setting: environment variable, file key, default, and what it is for. README's table comes from here. */
+export const SETTINGS = [
+  ['EGRESS_ADVISOR_LISTEN', 'listen', '127.0.0.1:8080', 'host:port the HTTP server listens on (0.0.0.0:8080 in a pod)'],
+  ['EGRESS_ADVISOR_DATA_DIR', 'dataDir', './data', 'folder of the SQLite store'],
+  ['EGRESS_ADVISOR_SOURCES', 'sources', '(the shipped sample log)', 'comma-separated log sources: file:/path (istio-proxy access log), app:/path (Mattermost\'s own log), stdin'],
+  ['MATTERMOST_URL', 'mattermost.url', '(none: run without Mattermost)', 'Mattermost site URL, e.g. http://mattermost.mattermost.svc.cluster.local:8065'],
+  ['MATTERMOST_TOKEN', 'mattermost.token', '(none)', 'personal access token of a system admin (set-up) — or MATTERMOST_TOKEN_FILE'],
+  ['EGRESS_ADVISOR_TEAM', 'mattermost.team', '(the first team)', 'team (name) for the admin channel and /egress'],
+  ['EGRESS_ADVISOR_CHANNEL', 'mattermost.channel', 'egress-advisor', 'admin channel name'],
+  ['EGRESS_ADVISOR_CHANNEL_PRIVATE', 'mattermost.channelPrivate', 'true', 'create the admin channel as private'],
+  ['EGRESS_ADVISOR_PUBLIC_URL', 'publicUrl', 'http://<listen>', 'the bridge URL as Mattermost reaches it (slash command and buttons)'],
+  ['EGRESS_ADVISOR_DIGEST_SECONDS', 'digestSeconds', '30', 'new blocked destinations are gathered this long into one alert post'],
+  ['EGRESS_ADVISOR_FORMAT', 'format', 'bigbang', `suggestion format in alerts: ${SUGGESTION_FORMATS.join(', ')}`],
+  ['EGRESS_ADVISOR_VALUES_FILE', 'valuesFile', '(none)', 'your Big Bang values: suggestions leave out what it already allows'],
+  ['EGRESS_ADVISOR_HOSTS_FILE', 'hostsFile', '(none; the sample\'s with the sample log)', 'hosts-file addresses for configured hosts, instead of DNS'],
+  ['EGRESS_ADVISOR_MATTERMOST_CONFIG', 'mattermostConfigFile', '(none; the sample\'s with the sample log)', 'a Mattermost config.json, used when MATTERMOST_URL is not set'],
+  ['EGRESS_ADVISOR_WEBHOOKS_FILE', 'webhooksFile', '(none; the sample\'s with the sample log)', 'outgoing webhooks as GET /api/v4/hooks/outgoing returns them, when MATTERMOST_URL is not set'],
+  ['LOG_LEVEL', 'logLevel', 'info', 'pino log level'],
+  ['EGRESS_ADVISOR_CONFIG', '', '(none)', 'a YAML or JSON file with the keys above; environment variables win'],
+] as const;
+
+export class ConfigError extends Error {}
+
+/** The checkout or package folder: the one holding server/sample, whether running from source or from lib/. */
+function projectRoot(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(join(dir, 'server', 'sample'))) return dir;
+    dir = dirname(dir);
+  }
+  return resolve(__dirname, '..', '..');
+}
+
+const ROOT = projectRoot();
+export const SAMPLE_PROXY_LOG = join(ROOT, 'server', 'sample', 'istio-proxy.log');
+export const SAMPLE_APP_LOG = join(ROOT, 'server', 'sample', 'mattermost.log');
+const SAMPLE = (name: string): string => join(ROOT, 'server', 'sample', name);
+
+type Env = Record<string, string | undefined>;
+
+function fileSettings(env: Env): Record<string, unknown> {
+  const path = env.EGRESS_ADVISOR_CONFIG;
+  if (!path) return {};
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`EGRESS_ADVISOR_CONFIG: cannot read ${path}: ${(err as Error).message}`);
+  }
+  const doc: unknown = parse(text);
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`${path}: expected a mapping of settings`);
+  return doc as Record<string, unknown>;
+}
+
+function pick(env: Env, file: Record<string, unknown>, envName: string, fileKey: string): string | undefined {
+  const fromEnv = env[envName];
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  let v: unknown = file;
+  for (const part of fileKey.split('.')) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[part] : undefined;
+  if (v === undefined || v === null) return undefined;
+  return Array.isArray(v) ? v.join(',') : String(v);
+}
+
+export function parseSources(spec: string): SourceSpec[] {
+  return spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s): SourceSpec => {
+      if (s === 'stdin' || s === '-') return {kind: 'stdin', log: 'proxy'};
+      const m = /^(file|app):(.+)$/.exec(s);
+      if (!m) throw new ConfigError(`EGRESS_ADVISOR_SOURCES: "${s}" is not file:/path, app:/path or stdin`);
+      return {kind: 'file', log: m[1] === 'app' ? 'app' : 'proxy', path: m[2]};
+    });
+}
+
+function bool(v: string | undefined, name: string, dflt: boolean): boolean {
+  if (v === undefined) return dflt;
+  if (/^(1|true|yes|on)$/i.test(v)) return true;
+  if (/^(0|false|no|off)$/i.test(v)) return false;
+  throw new ConfigError(`${name}: "${v}" is not true or false`);
+}
+
+export function loadConfig(env: Env = process.env): BridgeConfig {
+  const file = fileSettings(env);
+  const get = (envName: string, key: string): string | undefined => pick(env, file, envName, key);
+
+  const listen = get('EGRESS_ADVISOR_LISTEN', 'listen') ?? '127.0.0.1:8080';
+  const colon = listen.lastIndexOf(':');
+  const listenPort = Number(listen.slice(colon + 1));
+  if (colon <= 0 || !Number.isInteger(listenPort) || listenPort < 0 || listenPort > 65535) {
+    throw new ConfigError(`EGRESS_ADVISOR_LISTEN: "${listen}" is not host:port`);
+  }
+  const listenHost = listen.slice(0, colon);
+
+  const sourcesSpec = get('EGRESS_ADVISOR_SOURCES', 'sources');
+  const sources = sourcesSpec ? parseSources(sourcesSpec) : [
+    {kind: 'file' as const, log: 'proxy' as const, path: SAMPLE_PROXY_LOG},
+    {kind: 'file' as const, log: 'app' as const, path: SAMPLE_APP_LOG},
+  ];
+
+  const url = get('MATTERMOST_URL', 'mattermost.url') ?? null;
+  let token = get('MATTERMOST_TOKEN', 'mattermost.token') ?? null;
+  const tokenFile = env.MATTERMOST_TOKEN_FILE;
+  if (token === null && tokenFile) {
+    try {
+      token = readFileSync(tokenFile, 'utf8').trim();
+    } catch (err) {
+      throw new ConfigError(`MATTERMOST_TOKEN_FILE: cannot read ${tokenFile}: ${(err as Error).message}`);
+    }
+  }
+  if (url !== null && token === null) throw new ConfigError('MATTERMOST_URL is set but MATTERMOST_TOKEN (or MATTERMOST_TOKEN_FILE) is not');
+
+  const digestSeconds = Number(get('EGRESS_ADVISOR_DIGEST_SECONDS', 'digestSeconds') ?? '30');
+  if (!Number.isFinite(digestSeconds) || digestSeconds < 0) throw new ConfigError('EGRESS_ADVISOR_DIGEST_SECONDS must be a number of seconds, 0 or more');
+  const format = (get('EGRESS_ADVISOR_FORMAT', 'format') ?? 'bigbang') as SuggestionFormat;
+  if (!SUGGESTION_FORMATS.includes(format)) throw new ConfigError(`EGRESS_ADVISOR_FORMAT: "${format}" is not one of ${SUGGESTION_FORMATS.join(', ')}`);
+
+  return {
+    listenHost,
+    listenPort,
+    dataDir: get('EGRESS_ADVISOR_DATA_DIR', 'dataDir') ?? './data',
+    sources,
+    sampleSources: !sourcesSpec,
+    mattermost: url === null ? null : {
+      url: url.replace(/\/+$/, ''),
+      token,
+      team: get('EGRESS_ADVISOR_TEAM', 'mattermost.team') ?? null,
+      channel: get('EGRESS_ADVISOR_CHANNEL', 'mattermost.channel') ?? 'egress-advisor',
+      channelPrivate: bool(get('EGRESS_ADVISOR_CHANNEL_PRIVATE', 'mattermost.channelPrivate'), 'EGRESS_ADVISOR_CHANNEL_PRIVATE', true),
+    },
+    publicUrl: (get('EGRESS_ADVISOR_PUBLIC_URL', 'publicUrl') ?? `http://${listenHost === '0.0.0.0' ? '127.0.0.1' : listenHost}:${listenPort}`).replace(/\/+$/, ''),
+    digestSeconds,
+    format,
+    valuesFile: get('EGRESS_ADVISOR_VALUES_FILE', 'valuesFile') ?? (sourcesSpec ? null : SAMPLE('values.yaml')),
+    hostsFile: get('EGRESS_ADVISOR_HOSTS_FILE', 'hostsFile') ?? (sourcesSpec ? null : SAMPLE('hosts')),
+    mattermostConfigFile: get('EGRESS_ADVISOR_MATTERMOST_CONFIG', 'mattermostConfigFile') ?? (sourcesSpec ? null : SAMPLE('mattermost-config.json')),
+    webhooksFile: get('EGRESS_ADVISOR_WEBHOOKS_FILE', 'webhooksFile') ?? (sourcesSpec ? null : SAMPLE('outgoing-webhooks.json')),
+    logLevel: get('LOG_LEVEL', 'logLevel') ?? 'info',
+  };
+}
+
+/** The configuration as it may be logged: never the token. */
+export function describeConfig(c: BridgeConfig): Record<string, unknown> {
+  return {
+    listen: `${c.listenHost}:${c.listenPort}`,
+    dataDir: c.dataDir,
+    sources: c.sources.map((s) => (s.kind === 'stdin' ? 'stdin' : `${s.log}:${s.path}`)),
+    sampleSources: c.sampleSources,
+    mattermost: c.mattermost ? {url: c.mattermost.url, team: c.mattermost.team, channel: c.mattermost.channel, token: c.mattermost.token ? '(set)' : '(missing)'} : null,
+    publicUrl: c.publicUrl,
+    digestSeconds: c.digestSeconds,
+    format: c.format,
+    valuesFile: c.valuesFile,
+  };
+}

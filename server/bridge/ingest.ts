@@ -1,0 +1,103 @@
+// From source batches to stored findings: the engine folds each batch, attribution names what it can with
+// what the bridge knows right now, and the store commits the findings together with the stream's resume
+// point — so a crash replays a batch or not at all, never half of it.
+import type {AppLogEvent, AttributionContext, InventoryEndpoint} from '../engine/types';
+import type {Verdict} from '../../common/types';
+import {parseAppLogLine} from '../engine/applog';
+import {buildFindings} from '../engine/findings';
+import {LineReader} from '../engine/lines';
+import {Scan} from '../engine/scan';
+import type {SourceBatch} from '../sources/types';
+import type {ApplyResult, OutboxInput, Store} from '../store/types';
+
+/** How long Mattermost's own log lines are kept for naming IP-only destinations. */
+const APP_EVENT_WINDOW_MS = 10 * 60 * 1000;
+const APP_EVENT_MAX = 10_000;
+
+export const DIGEST_DEDUPE_KEY = 'digest';
+
+export interface IngestListener {
+  (result: ApplyResult, verdictLines: Partial<Record<Verdict, number>>): void;
+}
+
+/** What the bridge knows about Mattermost that names hosts: its configured endpoints and their addresses. */
+export class AttributionState {
+  inventory: InventoryEndpoint[] = [];
+  dnsIndex: ReadonlyMap<string, readonly string[]> = new Map();
+  private events: AppLogEvent[] = [];
+  private snapshot: AppLogEvent[] = [];
+
+  addAppEvent(e: AppLogEvent): void {
+    this.events.push(e);
+    if (this.events.length > APP_EVENT_MAX) this.events.splice(0, this.events.length - APP_EVENT_MAX);
+  }
+
+  /** A fresh array per batch: attribution caches its sorted view per array identity. */
+  context(now: number): AttributionContext {
+    const since = now - APP_EVENT_WINDOW_MS;
+    // Log times are the pods' clocks, replayed logs are old: keep recent ones, and the newest when replaying.
+    const recent = this.events.filter((e) => e.timeMs === null || e.timeMs >= since);
+    if (recent.length > 0 || this.events.length < APP_EVENT_MAX) this.events = recent.length > 0 ? recent : this.events;
+    this.snapshot = [...this.events];
+    return {dnsIndex: this.dnsIndex, appEvents: this.snapshot, inventory: this.inventory};
+  }
+}
+
+export class Ingest {
+  /** One scanner per proxy stream: each keeps its own layout knowledge across batches. */
+  private readonly scans = new Map<string, Scan>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly attribution: AttributionState,
+    private readonly digestSeconds: () => number,
+    private readonly listener: IngestListener,
+  ) {}
+
+  /** The SourceSink's batch(): resolves once the batch is durable, which is the source's back-pressure. */
+  async batch(b: SourceBatch): Promise<void> {
+    if (b.stream.log === 'app') {
+      this.appLines(b);
+      // Mattermost's log names hosts but makes no findings; its position is still remembered.
+      const result = await this.store.applyBatch({sourceId: b.stream.id, from: b.from, position: b.position, observations: []});
+      this.listener(result, {});
+      return;
+    }
+    let scan = this.scans.get(b.stream.id);
+    if (scan === undefined) {
+      scan = new Scan();
+      this.scans.set(b.stream.id, scan);
+    }
+    const before = {...scan.folder.verdictCounts};
+    scan.push(b.data);
+    scan.end();
+    const stats = scan.drain();
+    const verdictLines: Partial<Record<Verdict, number>> = {};
+    for (const [v, n] of Object.entries(scan.folder.verdictCounts) as [Verdict, number][]) {
+      if (n > before[v]) verdictLines[v] = n - before[v];
+    }
+    const findings = stats.length > 0 ? buildFindings(stats, this.attribution.context(Date.now())) : [];
+    const result = await this.store.applyBatch({
+      sourceId: b.stream.id,
+      from: b.from,
+      position: b.position,
+      observations: findings,
+      // Enqueued in the same transaction: a new destination is never stored without its alert being due.
+      notify: (changes) => (changes.newKeys.length > 0 || changes.reopenedKeys.length > 0 ? [this.digestTrigger()] : []),
+    });
+    this.listener(result, verdictLines);
+  }
+
+  digestTrigger(): OutboxInput {
+    return {kind: 'alert-new', payload: {}, dedupeKey: DIGEST_DEDUPE_KEY, availableAt: new Date(Date.now() + this.digestSeconds() * 1000)};
+  }
+
+  private appLines(b: SourceBatch): void {
+    const reader = new LineReader((line) => {
+      const e = parseAppLogLine(line);
+      if (e) this.attribution.addAppEvent(e);
+    });
+    reader.push(b.data);
+    reader.end();
+  }
+}

@@ -1,0 +1,195 @@
+// The bridge's standing connection to Mattermost: checks the token and says what is missing, sets up the
+// bot, the admin channel and /egress, keeps the integration inventory fresh, and knows whether each
+// direction works. Mattermost may be away at start or later; the link keeps trying and never throws.
+import type {Logger} from 'pino';
+import type {Post} from '@mattermost/types/posts';
+import type {MattermostInboundStatus, MattermostOutboundStatus} from '../../common/api';
+import {UNTRUSTED_CONNECTIONS_ENV, UNTRUSTED_CONNECTIONS_SETTING} from '../../common/api';
+import {MattermostClient} from '../mattermost/client';
+import {isMattermostError} from '../mattermost/errors';
+import {checkConfigChanged, fetchInventory, type IntegrationInventory} from '../mattermost/inventory';
+import {createPost, listPostsSince} from '../mattermost/posts';
+import {preflight} from '../mattermost/preflight';
+import {checkBridgeReachability} from '../mattermost/reachability';
+import {setup} from '../mattermost/setup';
+import type {Store} from '../store/types';
+import type {AlertChannel} from './alerts';
+import {COMMAND_PATH} from '../http/mattermost';
+
+const BOT_TOKEN_META = 'mattermost.bot-token';
+const CHECK_INTERVAL_MS = 30_000;
+const ADMIN_CACHE_MS = 30_000;
+
+export interface LinkOptions {
+  url: string;
+  token: string;
+  team: string | null;
+  channel: string;
+  channelPrivate: boolean;
+  publicUrl: string;
+}
+
+export class MattermostLink {
+  outbound: MattermostOutboundStatus;
+  inbound: MattermostInboundStatus;
+  slashTokens: string[] = [];
+  channel: AlertChannel | null = null;
+  inventory: IntegrationInventory | null = null;
+  private readonly admin: MattermostClient;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly adminCache = new Map<string, {admin: boolean; at: number}>();
+  private connecting: Promise<void> | null = null;
+
+  constructor(
+    private readonly opts: LinkOptions,
+    private readonly store: Store,
+    private readonly log: Logger,
+    private readonly onInventory: (inv: IntegrationInventory) => void,
+  ) {
+    this.admin = new MattermostClient({url: opts.url, token: opts.token});
+    this.outbound = {state: 'unknown', url: opts.url, checkedAt: null, serverVersion: null, identity: null, error: null, problems: []};
+    this.inbound = {
+      state: 'unknown',
+      bridgeUrl: this.commandUrl,
+      reason: 'not checked yet',
+      setting: {path: UNTRUSTED_CONNECTIONS_SETTING, env: UNTRUSTED_CONNECTIONS_ENV, current: null, add: null, suggestedValue: null},
+      lastCallAt: null,
+    };
+  }
+
+  get commandUrl(): string {
+    return `${this.opts.publicUrl}${COMMAND_PATH}`;
+  }
+
+  get up(): boolean {
+    return this.outbound.state === 'up' && this.channel !== null;
+  }
+
+  start(): void {
+    void this.connect();
+    this.timer = setInterval(() => void this.check(), CHECK_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  markCalled(): void {
+    this.inbound.lastCallAt = new Date().toISOString();
+  }
+
+  /** One attempt at the whole set-up; on failure the periodic check tries again. */
+  connect(): Promise<void> {
+    if (this.connecting === null) {
+      this.connecting = this.doConnect().finally(() => {
+        this.connecting = null;
+      });
+    }
+    return this.connecting;
+  }
+
+  private async doConnect(): Promise<void> {
+    const checkedAt = new Date().toISOString();
+    try {
+      const report = await preflight(this.admin, {bridgeUrl: this.commandUrl, teams: this.opts.team ? [this.opts.team] : undefined});
+      this.outbound = {
+        state: report.ok ? 'up' : 'down',
+        url: this.opts.url,
+        checkedAt,
+        serverVersion: report.serverVersion || null,
+        identity: report.identity ? {userId: report.identity.id, username: report.identity.username, isBot: report.identity.isBot} : null,
+        error: report.ok ? null : report.problems.filter((p) => p.severity === 'error').map((p) => `${p.message} ${p.fix}`).join(' ') || null,
+        problems: report.problems.map((p) => ({code: p.code, severity: p.severity, message: `${p.message} ${p.fix}`})),
+      };
+      for (const p of report.problems) this.log.warn({code: p.code, fix: p.fix}, p.message);
+      if (!report.ok) return;
+      const config = report.config;
+      const team = this.opts.team ?? (await this.admin.call('getMyTeams', (api) => api.getMyTeams()))[0]?.name;
+      if (!team) {
+        this.outbound = {...this.outbound, state: 'down', error: 'The bridge identity belongs to no team: set EGRESS_ADVISOR_TEAM or add it to a team.'};
+        return;
+      }
+      const storedToken = (await this.store.getMeta(BOT_TOKEN_META)) ?? undefined;
+      const result = await setup(this.admin, {
+        botToken: storedToken,
+        channel: {team, name: this.opts.channel, private: this.opts.channelPrivate},
+        command: {teams: [team], url: this.commandUrl},
+      });
+      if (result.botToken.token !== storedToken) await this.store.setMeta(BOT_TOKEN_META, result.botToken.token);
+      this.slashTokens = result.commands.map((c) => c.command.token);
+      const bot = result.botClient;
+      const channelId = result.channel.channel.id;
+      this.channel = {
+        channelId,
+        createPost: (p) => createPost(bot, {channelId, message: p.message, props: p.props, type: p.type, rootId: p.rootId}),
+        postsSince: (since: number): Promise<Post[]> => listPostsSince(bot, channelId, since),
+      };
+      this.updateInbound(config?.ServiceSettings?.AllowedUntrustedInternalConnections ?? null, report.reachability);
+      await this.refreshInventory(true);
+      this.log.info({team, channel: this.opts.channel, commandUrl: this.commandUrl}, 'connected to Mattermost');
+    } catch (err) {
+      this.fail(err, checkedAt);
+    }
+  }
+
+  private fail(err: unknown, checkedAt: string): void {
+    const message = err instanceof Error ? this.admin.scrub(err.message) : String(err);
+    const was = this.outbound.state;
+    this.outbound = {...this.outbound, state: 'down', checkedAt, error: message};
+    if (was !== 'down') this.log.warn({err: message}, 'Mattermost is not reachable; alerts wait in the outbox');
+  }
+
+  private updateInbound(current: string | null, reach?: ReturnType<typeof checkBridgeReachability>): void {
+    const r = reach ?? checkBridgeReachability({allowedUntrustedInternalConnections: current, bridgeUrl: this.commandUrl});
+    this.inbound = {
+      ...this.inbound,
+      state: r.verdict,
+      reason: r.reason,
+      setting: {...this.inbound.setting, current, add: r.add ?? null, suggestedValue: r.suggestedValue ?? null},
+    };
+    if (r.verdict === 'refused') {
+      this.log.warn({setting: UNTRUSTED_CONNECTIONS_SETTING, add: r.add, suggestedValue: r.suggestedValue}, `Mattermost will refuse to call the bridge: ${r.reason}`);
+    }
+  }
+
+  private async refreshInventory(force: boolean): Promise<void> {
+    if (!force && this.inventory) {
+      const change = await checkConfigChanged(this.admin, this.inventory.configHash);
+      if (!change.changed) return;
+    }
+    this.inventory = await fetchInventory(this.admin);
+    this.updateInbound(this.inventory.config.ServiceSettings?.AllowedUntrustedInternalConnections ?? null);
+    this.onInventory(this.inventory);
+  }
+
+  private async check(): Promise<void> {
+    if (this.channel === null || this.outbound.state !== 'up') {
+      await this.connect();
+      return;
+    }
+    const checkedAt = new Date().toISOString();
+    try {
+      await this.admin.call('ping', (api) => api.ping(false));
+      this.outbound = {...this.outbound, checkedAt};
+      await this.refreshInventory(false);
+    } catch (err) {
+      this.fail(err, checkedAt);
+    }
+  }
+
+  /** Custom commands and buttons reach every team member: the caller's roles are looked up on each call. */
+  async isSystemAdmin(userId: string): Promise<boolean> {
+    const cached = this.adminCache.get(userId);
+    if (cached && Date.now() - cached.at < ADMIN_CACHE_MS) return cached.admin;
+    try {
+      const user = await this.admin.call('getUser', (api) => api.getUser(userId));
+      const admin = user.roles.split(' ').includes('system_admin');
+      this.adminCache.set(userId, {admin, at: Date.now()});
+      return admin;
+    } catch (err) {
+      if (!isMattermostError(err)) throw err;
+      return false;
+    }
+  }
+}

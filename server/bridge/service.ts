@@ -1,0 +1,280 @@
+// The bridge: log sources → engine → store, alerts to Mattermost, /egress, and the webapp's API. Every
+// part degrades on its own: without Mattermost findings still accumulate and alerts wait in the outbox.
+import {randomBytes} from 'node:crypto';
+import {EventEmitter} from 'node:events';
+import {mkdirSync, readFileSync} from 'node:fs';
+import {join} from 'node:path';
+import type {Readable} from 'node:stream';
+import type {Logger} from 'pino';
+import {Registry} from 'prom-client';
+import type {StatusReport, SuggestionsResponse} from '../../common/api';
+import type {SuggestionFormat, Verdict} from '../../common/types';
+import {version} from '../../package.json';
+import {buildDnsIndex} from '../engine/attribute';
+import {parseHostsFile, tableResolver} from '../engine/hostsfile';
+import {buildInventory} from '../engine/inventory';
+import {systemResolver} from '../engine/resolver';
+import {suggest} from '../engine/suggest';
+import {buildHttpApp, createBridgeMetrics, createMattermostSessionVerifier, FINDINGS_CHANGED, type BridgeMetrics} from '../http';
+import type {StatusInput} from '../present/replies';
+import {FileSource, StdinSource, resumePointsOf, type LogSource} from '../sources';
+import {openSqliteStore} from '../store';
+import type {Store} from '../store/types';
+import {AlertWorker} from './alerts';
+import {CommandHandler} from './commands';
+import type {BridgeConfig} from './config';
+import {AttributionState, Ingest} from './ingest';
+import {MattermostLink} from './mattermost-link';
+
+const HMAC_META = 'hmac-key';
+const GAUGE_INTERVAL_MS = 5_000;
+
+export interface Bridge {
+  url: string;
+  store: Store;
+  link: MattermostLink | null;
+  sources: LogSource[];
+  alerts: AlertWorker;
+  stop(): Promise<void>;
+}
+
+function readOptional(path: string | null, what: string, log: Logger): string | undefined {
+  if (path === null) return undefined;
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    log.error({path, err: (err as Error).message}, `cannot read ${what}; going on without it`);
+    return undefined;
+  }
+}
+
+async function hmacKey(store: Store): Promise<Buffer> {
+  const stored = await store.getMeta(HMAC_META);
+  if (stored !== null) return Buffer.from(stored, 'hex');
+  const key = randomBytes(32);
+  await store.setMeta(HMAC_META, key.toString('hex'));
+  return key;
+}
+
+/** REGISTRY_ONLY shows as blocked lines, ALLOW_ANY as passthrough lines; the latest evidence wins. */
+class HardeningEvidence {
+  private last: {state: 'registry-only' | 'allow-any'; at: string} | null = null;
+
+  see(lines: Partial<Record<Verdict, number>>): void {
+    if (lines.blocked) this.last = {state: 'registry-only', at: new Date().toISOString()};
+    else if (lines.passthrough) this.last = {state: 'allow-any', at: new Date().toISOString()};
+  }
+
+  get report(): StatusReport['hardening'] {
+    if (this.last === null) return {state: 'unknown', evidence: 'no blocked or passthrough line seen yet'};
+    return this.last.state === 'registry-only'
+      ? {state: 'registry-only', evidence: `BlackHoleCluster or block_all lines, latest read at ${this.last.at}`}
+      : {state: 'allow-any', evidence: `PassthroughCluster lines (ALLOW_ANY), latest read at ${this.last.at}: findings are what hardening would block`};
+  }
+}
+
+function makeSources(config: BridgeConfig, stdin: Readable | undefined): LogSource[] {
+  return config.sources.map((s) =>
+    s.kind === 'stdin' ? new StdinSource(stdin ?? process.stdin, {id: 'stdin', kind: s.log}) : new FileSource(s.path!, {kind: s.log}),
+  );
+}
+
+/** Waits (bounded) until a source has read what is there, so the next one can use it. */
+async function settled(s: LogSource, maxMs: number): Promise<void> {
+  const until = Date.now() + maxMs;
+  while (Date.now() < until && s.status().state === 'starting') await new Promise((r) => setTimeout(r, 20));
+}
+
+export async function startBridge(config: BridgeConfig, log: Logger, opts: {stdin?: Readable} = {}): Promise<Bridge> {
+  mkdirSync(config.dataDir, {recursive: true});
+  const store = openSqliteStore(join(config.dataDir, 'egress-advisor.db'));
+  const key = await hmacKey(store);
+  const values = readOptional(config.valuesFile, 'the values file', log);
+  const hosts = readOptional(config.hostsFile, 'the hosts file', log);
+  const resolver = tableResolver(hosts ? parseHostsFile(hosts) : new Map(), systemResolver);
+  const attribution = new AttributionState();
+  const registry = new Registry();
+  const metrics: BridgeMetrics = createBridgeMetrics(registry, {defaultMetrics: true});
+  const events = new EventEmitter();
+  const hardening = new HardeningEvidence();
+
+  const setInventory = async (config: unknown, extras: Parameters<typeof buildInventory>[1]): Promise<void> => {
+    const inv = buildInventory(config, extras);
+    for (const w of inv.warnings) log.debug({warning: w}, 'Mattermost configuration');
+    attribution.inventory = inv.endpoints;
+    // Only host names from Mattermost's configuration are resolved; nothing read from a log is contacted.
+    attribution.dnsIndex = await buildDnsIndex(inv.endpoints, resolver);
+  };
+
+  let link: MattermostLink | null = null;
+  if (config.mattermost?.url && config.mattermost.token) {
+    link = new MattermostLink(
+      {url: config.mattermost.url, token: config.mattermost.token, team: config.mattermost.team, channel: config.mattermost.channel, channelPrivate: config.mattermost.channelPrivate, publicUrl: config.publicUrl},
+      store,
+      log.child({part: 'mattermost'}),
+      (inv) => void setInventory(inv.config, {outgoingWebhooks: inv.outgoingWebhooks, commands: inv.commands}),
+    );
+  } else {
+    const mmConfig = readOptional(config.mattermostConfigFile, 'the Mattermost configuration file', log);
+    const hooks = readOptional(config.webhooksFile, 'the outgoing webhooks file', log);
+    try {
+      await setInventory(mmConfig ? JSON.parse(mmConfig) : {}, {outgoingWebhooks: hooks ? JSON.parse(hooks) : undefined});
+    } catch (err) {
+      log.error({err: (err as Error).message}, 'the Mattermost configuration file is not valid JSON');
+    }
+  }
+
+  const alerts = new AlertWorker(
+    store,
+    () => link?.channel ?? null,
+    () => ({format: config.format, values, actionUrl: `${config.publicUrl}/mattermost/action`, hmacKey: key, siteUrl: config.mattermost?.url ?? undefined}),
+    log.child({part: 'alerts'}),
+    {sent: () => metrics.alertsSentTotal.inc(), failed: () => undefined},
+  );
+
+  const ingest = new Ingest(store, attribution, () => config.digestSeconds, (result, lines) => {
+    for (const [verdict, n] of Object.entries(lines)) metrics.linesTotal.inc({verdict}, n);
+    hardening.see(lines);
+    const changed = [...result.newKeys, ...result.changedKeys, ...result.reopenedKeys];
+    if (changed.length === 0) return;
+    events.emit(FINDINGS_CHANGED, {keys: changed});
+    for (const k of result.newKeys) {
+      void store.getFinding(k).then((f) => {
+        if (f === null) return;
+        const features = f.features.map((x) => x.name).join(', ');
+        log.info({key: k, verdict: f.verdict, count: f.count}, `${f.verdict}: ${k} (${f.protocol})${features ? ` breaks ${features}` : ''}`);
+      });
+    }
+    void alerts.scheduleUpdates(result.changedKeys).catch((err: Error) => log.warn({err: err.message}, 'cannot schedule a thread update'));
+  });
+
+  const sources = makeSources(config, opts.stdin);
+  const resume = resumePointsOf(await store.listResumePoints());
+  const sink = {batch: (b: Parameters<Ingest['batch']>[0]) => ingest.batch(b), notice: (n: {code: string; message: string; sourceId: string}) => log.info({source: n.sourceId, code: n.code}, n.message)};
+
+  const statusInput = async (): Promise<StatusInput> => {
+    const counts = await store.countFindings();
+    return {
+      now: new Date(),
+      version,
+      sources: sources.map((s) => {
+        const st = s.status();
+        return {name: `${s.kind} ${st.streams[0]?.origin ?? s.id}`, state: st.state === 'following' || st.state === 'ended' ? 'running' : st.state === 'error' ? 'error' : st.state === 'stopped' ? 'stopped' : 'starting', lastLineAt: st.lastLineAt, lines: st.lines, error: st.lastError};
+      }),
+      mattermost: link
+        ? {ok: link.up, detail: link.outbound.error ?? `as ${link.outbound.identity?.username ?? 'unknown'}`, serverVersion: link.outbound.serverVersion ?? undefined}
+        : {ok: false, detail: 'not configured (MATTERMOST_URL is not set)'},
+      hardening: {state: hardening.report.state, detail: hardening.report.evidence},
+      reachability: link ? {verdict: link.inbound.state === 'not-configured' ? 'unknown' : link.inbound.state, reason: link.inbound.reason, add: link.inbound.setting.add ?? undefined, suggestedValue: link.inbound.setting.suggestedValue ?? undefined} : undefined,
+      counts: {open: counts.byStatus.open, ignored: counts.byStatus.ignored, resolved: counts.byStatus.resolved, openByVerdict: counts.openByVerdict},
+      outboxDepth: await store.outboxDepth(),
+    };
+  };
+
+  const commands = new CommandHandler({
+    store,
+    isSystemAdmin: (userId) => (link ? link.isSystemAdmin(userId) : Promise.resolve(false)),
+    status: statusInput,
+    format: () => config.format,
+    values: () => values,
+    hmacKey: () => key,
+  });
+
+  const ready = (): {ready: boolean; reasons: string[]} => {
+    const reasons = sources.filter((s) => s.status().state === 'error').map((s) => `source ${s.id}: ${s.status().lastError ?? 'error'}`);
+    return {ready: reasons.length === 0, reasons};
+  };
+
+  const app = buildHttpApp({
+    store,
+    sessions: createMattermostSessionVerifier({url: config.mattermost?.url ?? 'http://127.0.0.1:0'}),
+    status: async (): Promise<StatusReport> => {
+      const counts = await store.countFindings();
+      return {
+        generatedAt: new Date().toISOString(),
+        bridgeVersion: version,
+        ready: ready(),
+        sources: sources.map((s) => {
+          const st = s.status();
+          return {id: st.id, kind: st.kind, state: st.state, since: st.since, lastLineAt: st.lastLineAt, lines: st.lines, lastError: st.lastError, lastErrorAt: st.lastErrorAt, streams: st.streams.map((x) => ({id: x.id, origin: x.origin, state: x.state, lines: x.lines, lastLineAt: x.lastLineAt})), notices: st.notices.map((n) => ({at: n.at, code: n.code, message: n.message}))};
+        }),
+        mattermost: link
+          ? {outbound: link.outbound, inbound: link.inbound}
+          : {
+              outbound: {state: 'unknown', url: null, checkedAt: null, serverVersion: null, identity: null, error: 'MATTERMOST_URL is not set', problems: []},
+              inbound: {state: 'not-configured', bridgeUrl: null, reason: 'MATTERMOST_URL is not set', setting: {path: 'ServiceSettings.AllowedUntrustedInternalConnections', env: 'MM_SERVICESETTINGS_ALLOWEDUNTRUSTEDINTERNALCONNECTIONS', current: null, add: null, suggestedValue: null}, lastCallAt: null},
+            },
+        hardening: hardening.report,
+        counts,
+        outboxDepth: await store.outboxDepth(),
+      };
+    },
+    suggest: async (keys, format: SuggestionFormat): Promise<SuggestionsResponse> => {
+      const findings = keys === 'all' ? (await store.listFindings({status: 'open', limit: 5000})).items : (await Promise.all(keys.map((k) => store.getFinding(k)))).filter((f) => f !== null);
+      const s = suggest(findings, {format, values});
+      return {format, yaml: s.yaml, entries: s.entries, skipped: s.skipped, notes: s.notes};
+    },
+    onSlashCommand: (req) => {
+      link?.markCalled();
+      return commands.slash(req);
+    },
+    onAction: (req) => {
+      link?.markCalled();
+      return commands.action(req);
+    },
+    slashToken: () => (link && link.slashTokens.length > 0 ? link.slashTokens : null),
+    metrics: registry,
+    ready,
+    events,
+    logger: log.child({part: 'http'}),
+  });
+
+  await app.listen({host: config.listenHost, port: config.listenPort});
+  const address = app.server.address();
+  const url = `http://${config.listenHost}:${typeof address === 'object' && address ? address.port : config.listenPort}`;
+
+  // A crash inside the digest window left findings that were never announced: make their alert due again.
+  const open = await store.listFindings({status: 'open', limit: 500});
+  if (open.items.some((f) => f.alertPostId === null)) await store.enqueue(ingest.digestTrigger());
+
+  // Mattermost's own log first: what it names is what IP-only proxy lines are attributed with.
+  const isApp = (i: number): boolean => config.sources[i].log === 'app';
+  const order = sources.map((_, i) => i).sort((a, b) => Number(isApp(b)) - Number(isApp(a)));
+  for (const i of order) {
+    await sources[i].start(sink, resume);
+    if (isApp(i)) await settled(sources[i], 2_000);
+  }
+  link?.start();
+  alerts.start();
+
+  const gauges = setInterval(() => {
+    void (async () => {
+      metrics.outboxDepth.set(await store.outboxDepth());
+      const counts = await store.countFindings();
+      metrics.setFindings(Object.entries(counts.openByVerdict).map(([verdict, n]) => ({status: 'open', verdict: verdict as Verdict, count: n ?? 0})));
+      metrics.mattermostUp.set(link?.up ? 1 : 0);
+      for (const s of sources) {
+        const st = s.status();
+        metrics.sourceUp.set({source: s.id}, st.state === 'following' ? 1 : 0);
+        if (st.lastLineAt) metrics.sourceLastLineTimestamp.set({source: s.id}, Date.parse(st.lastLineAt) / 1000);
+      }
+    })().catch((err: Error) => log.warn({err: err.message}, 'cannot update gauges'));
+  }, GAUGE_INTERVAL_MS);
+  gauges.unref();
+
+  return {
+    url,
+    store,
+    link,
+    sources,
+    alerts,
+    async stop(): Promise<void> {
+      clearInterval(gauges);
+      link?.stop();
+      for (const s of sources) await s.stop();
+      await alerts.stop();
+      await app.close();
+      await store.close();
+    },
+  };
+}

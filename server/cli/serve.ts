@@ -1,0 +1,44 @@
+// `egress-advisor serve`: the bridge as a long-running service.
+import {ConfigError, SETTINGS, describeConfig, loadConfig} from '../bridge/config';
+import {startBridge} from '../bridge/service';
+import {createBridgeLogger} from '../http';
+import type {CliIo} from './scan';
+
+export function settingsHelp(): string {
+  const rows = SETTINGS.map(([env, , dflt, what]) => `  ${env.padEnd(34)} ${what}\n  ${''.padEnd(34)} default: ${dflt}`);
+  return `\nSettings (environment variables):\n${rows.join('\n')}\n`;
+}
+
+export async function runServe(io: CliIo): Promise<number> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.stderr.write(`egress-advisor: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const log = createBridgeLogger({level: config.logLevel});
+  log.info({config: describeConfig(config)}, 'starting');
+  const bridge = await startBridge(config, log);
+  io.stderr.write(
+    `Egress Advisor bridge listening on ${bridge.url}\n` +
+      `  webapp API: ${bridge.url}/plugins/egress-advisor/api/v1/ (route this path of the Mattermost host here)\n` +
+      `  health: ${bridge.url}/healthz  readiness: ${bridge.url}/readyz  metrics: ${bridge.url}/metrics\n` +
+      `  reading: ${config.sources.map((s) => (s.kind === 'stdin' ? 'stdin' : `${s.path} (${s.log === 'app' ? "Mattermost's log" : 'istio-proxy'})`)).join(', ')}\n` +
+      (config.sampleSources ? '  (no EGRESS_ADVISOR_SOURCES set: reading the shipped sample cluster)\n' : '') +
+      (config.mattermost ? '' : '  Mattermost: not configured (set MATTERMOST_URL and MATTERMOST_TOKEN for alerts and /egress)\n'),
+  );
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      log.info({signal}, 'stopping');
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  await bridge.stop();
+  return 0;
+}

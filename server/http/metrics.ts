@@ -1,0 +1,150 @@
+// The bridge's Prometheus metrics, created once per Registry and handed out as typed handles. Creating
+// them again on the same Registry returns the same handles, so the HTTP layer and the bridge's start-up
+// code can both call this without a "metric already registered" error.
+import {collectDefaultMetrics, Counter, Gauge, Histogram, type Metric, type Registry} from 'prom-client';
+
+import type {FindingStatus} from '../../common/api';
+import type {Verdict} from '../../common/types';
+
+export interface FindingCountRow {
+  status: FindingStatus;
+  verdict: Verdict;
+  count: number;
+}
+
+export interface BridgeMetrics {
+  readonly registry: Registry;
+  /** Access-log lines read, by the verdict the engine gave them. */
+  readonly linesTotal: Counter<'verdict'>;
+  /** Findings held, by status and verdict; set them all at once with setFindings. */
+  readonly findings: Gauge<'status' | 'verdict'>;
+  readonly alertsSentTotal: Counter;
+  /** Outbox items not yet delivered. */
+  readonly outboxDepth: Gauge;
+  /** 1 when the last call to Mattermost's API succeeded. */
+  readonly mattermostUp: Gauge;
+  /** 1 while a source is following its log. */
+  readonly sourceUp: Gauge<'source'>;
+  /** When a source last delivered a line (seconds since the epoch). */
+  readonly sourceLastLineTimestamp: Gauge<'source'>;
+  readonly httpRequestDuration: Histogram<'method' | 'route' | 'status_code'>;
+  /** Calls Mattermost made to the bridge (slash command, buttons), by outcome. */
+  readonly mattermostCallbacksTotal: Counter<'kind' | 'outcome'>;
+  /** Webapp session checks: cached, verified, invalid, unreachable. */
+  readonly sessionChecksTotal: Counter<'outcome'>;
+  readonly eventStreams: Gauge;
+  /** Replaces every findings{status,verdict} series, so that a combination no longer held disappears. */
+  setFindings(rows: readonly FindingCountRow[]): void;
+}
+
+export interface BridgeMetricsOptions {
+  /** Also register prom-client's process metrics (CPU, memory, event loop lag). Default false. */
+  defaultMetrics?: boolean;
+}
+
+function getOrCreate<T extends Metric>(registry: Registry, name: string, create: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? create();
+}
+
+const created = new WeakMap<Registry, BridgeMetrics>();
+
+export function createBridgeMetrics(registry: Registry, opts: BridgeMetricsOptions = {}): BridgeMetrics {
+  if (opts.defaultMetrics && registry.getSingleMetric('process_cpu_user_seconds_total') === undefined) {
+    collectDefaultMetrics({register: registry});
+  }
+  const existing = created.get(registry);
+  if (existing) return existing;
+  const registers = [registry];
+
+  const findings = getOrCreate(
+    registry,
+    'egress_advisor_findings',
+    () => new Gauge({name: 'egress_advisor_findings', help: 'Findings held by the bridge, by status and verdict.', labelNames: ['status', 'verdict'] as const, registers}),
+  );
+
+  const metrics: BridgeMetrics = {
+    registry,
+    linesTotal: getOrCreate(
+      registry,
+      'egress_advisor_lines_total',
+      () => new Counter({name: 'egress_advisor_lines_total', help: 'Access-log lines read, by verdict.', labelNames: ['verdict'] as const, registers}),
+    ),
+    findings,
+    alertsSentTotal: getOrCreate(
+      registry,
+      'egress_advisor_alerts_sent_total',
+      () => new Counter({name: 'egress_advisor_alerts_sent_total', help: 'Alert posts created or updated in Mattermost.', registers}),
+    ),
+    outboxDepth: getOrCreate(
+      registry,
+      'egress_advisor_outbox_depth',
+      () => new Gauge({name: 'egress_advisor_outbox_depth', help: 'Notifications waiting to be delivered to Mattermost.', registers}),
+    ),
+    mattermostUp: getOrCreate(
+      registry,
+      'egress_advisor_mattermost_up',
+      () => new Gauge({name: 'egress_advisor_mattermost_up', help: '1 when the last call to the Mattermost API succeeded, else 0.', registers}),
+    ),
+    sourceUp: getOrCreate(
+      registry,
+      'egress_advisor_source_up',
+      () => new Gauge({name: 'egress_advisor_source_up', help: '1 while a log source is following its log, else 0.', labelNames: ['source'] as const, registers}),
+    ),
+    sourceLastLineTimestamp: getOrCreate(
+      registry,
+      'egress_advisor_source_last_line_timestamp_seconds',
+      () =>
+        new Gauge({
+          name: 'egress_advisor_source_last_line_timestamp_seconds',
+          help: 'When a log source last delivered a line, in seconds since the epoch.',
+          labelNames: ['source'] as const,
+          registers,
+        }),
+    ),
+    httpRequestDuration: getOrCreate(
+      registry,
+      'egress_advisor_http_request_duration_seconds',
+      () =>
+        new Histogram({
+          name: 'egress_advisor_http_request_duration_seconds',
+          help: 'Time to answer HTTP requests, by route template (never the raw path, which holds keys).',
+          labelNames: ['method', 'route', 'status_code'] as const,
+          buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+          registers,
+        }),
+    ),
+    mattermostCallbacksTotal: getOrCreate(
+      registry,
+      'egress_advisor_mattermost_callbacks_total',
+      () =>
+        new Counter({
+          name: 'egress_advisor_mattermost_callbacks_total',
+          help: 'Calls from Mattermost (slash command, message buttons), by outcome.',
+          labelNames: ['kind', 'outcome'] as const,
+          registers,
+        }),
+    ),
+    sessionChecksTotal: getOrCreate(
+      registry,
+      'egress_advisor_session_checks_total',
+      () =>
+        new Counter({
+          name: 'egress_advisor_session_checks_total',
+          help: 'Mattermost session checks of webapp requests, by outcome (cached, verified, invalid, unreachable).',
+          labelNames: ['outcome'] as const,
+          registers,
+        }),
+    ),
+    eventStreams: getOrCreate(
+      registry,
+      'egress_advisor_event_streams',
+      () => new Gauge({name: 'egress_advisor_event_streams', help: 'Open Server-Sent Events streams of the webapp.', registers}),
+    ),
+    setFindings(rows) {
+      findings.reset();
+      for (const row of rows) findings.inc({status: row.status, verdict: row.verdict}, row.count);
+    },
+  };
+  created.set(registry, metrics);
+  return metrics;
+}

@@ -1,0 +1,43 @@
+// Probes and metrics for Kubernetes and Prometheus. They sit outside the webapp prefix, so the ingress in
+// front of Mattermost never routes them: only the cluster reaches them, without a session. They log at
+// warn level only, since probes and scrapes would otherwise fill the log.
+import type {FastifyInstance} from 'fastify';
+
+import type {ApiError} from '../../common/api';
+import type {HttpDeps, Readiness} from './types';
+
+export const HEALTHZ_PATH = '/healthz';
+export const READYZ_PATH = '/readyz';
+export const METRICS_PATH = '/metrics';
+
+export function opsRoutes(deps: Pick<HttpDeps, 'ready' | 'metrics'>) {
+  return async function routes(app: FastifyInstance): Promise<void> {
+    const quiet = {logLevel: 'warn' as const};
+
+    // Alive means "the event loop answers"; nothing else, so that a Mattermost outage never restarts the pod.
+    app.get(HEALTHZ_PATH, quiet, async () => ({status: 'ok'}));
+
+    app.get(READYZ_PATH, quiet, async (request, reply) => {
+      let state: Readiness;
+      try {
+        state = deps.ready();
+      } catch (err) {
+        request.log.error({err}, 'readiness check failed');
+        state = {ready: false, reasons: ['the readiness check itself failed; see the bridge log']};
+      }
+      if (state.ready) return {ready: true, reasons: []};
+      const body: ApiError & Readiness = {
+        error: `Not ready: ${state.reasons.join('; ') || 'no reason given'}`,
+        code: 'not_ready',
+        ready: false,
+        reasons: state.reasons,
+      };
+      return reply.code(503).send(body);
+    });
+
+    app.get(METRICS_PATH, quiet, async (_request, reply) => {
+      const text = await deps.metrics.metrics();
+      return reply.type(deps.metrics.contentType).send(text);
+    });
+  };
+}

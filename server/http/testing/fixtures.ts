@@ -1,0 +1,255 @@
+// Shared by the HTTP layer's tests: a real SQLite store with a few findings, a table-driven session
+// verifier, handlers that record their calls, and a logger whose output the test can read.
+import {EventEmitter} from 'node:events';
+import {mkdtempSync, rmSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {Writable} from 'node:stream';
+
+import pino, {type Logger} from 'pino';
+import {Registry} from 'prom-client';
+
+import type {StatusReport, SuggestionsResponse} from '../../../common/api';
+import {openSqliteStore, type Observation, type SqliteStore} from '../../store';
+import type {ActionRequest, HttpDeps, SessionIdentity, SessionVerifier, SlashCommandRequest} from '../types';
+
+export const ADMIN_TOKEN = 'adm1n0000000000000000000aa';
+export const USER_TOKEN = 'us3r00000000000000000000bb';
+export const BOT_ADMIN_TOKEN = 'b0t000000000000000000000cc';
+export const DOWN_TOKEN = 'd0wn00000000000000000000dd';
+export const BAD_TOKEN = 'bad000000000000000000000ee';
+export const CSRF = 'csrf0123456789abcdefghijkl';
+export const SLASH_TOKEN = 'sl4sh000000000000000000000';
+
+export const ADMIN: SessionIdentity = {userId: 'u-admin', username: 'alice', roles: ['system_user', 'system_admin']};
+export const USER: SessionIdentity = {userId: 'u-user', username: 'bob', roles: ['system_user']};
+
+export const KEYS = {
+  push: 'push.mattermost.com:443',
+  ip: '52.1.2.3:443',
+  v6: '[2001:db8::1]:443',
+  s3: 's3.amazonaws.com:443',
+};
+
+function observation(key: string, extra: Partial<Observation>): Observation {
+  const port = Number(/:(\d+)$/.exec(key)?.[1] ?? 443);
+  const addr = key.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  const isName = /[a-z]/i.test(addr) && !addr.includes(':');
+  return {
+    key,
+    destination: {host: isName ? addr : null, ip: isName ? null : addr, port},
+    verdict: 'blocked',
+    protocol: 'TLS',
+    count: 3,
+    firstSeen: '2024-05-01T10:00:00.000Z',
+    lastSeen: '2024-05-01T10:00:05.000Z',
+    pods: ['mattermost-0'],
+    samples: [`[2024-05-01T10:00:05.000Z] "- - -" 0 UH - BlackHoleCluster ${key}`],
+    ...extra,
+  };
+}
+
+export interface TestStore {
+  store: SqliteStore;
+  cleanup(): Promise<void>;
+}
+
+export async function seededStore(): Promise<TestStore> {
+  const dir = mkdtempSync(join(tmpdir(), 'egress-http-'));
+  const store = openSqliteStore(join(dir, 'store.db'));
+  await store.applyBatch({
+    sourceId: 'test',
+    position: 'p1',
+    observations: [
+      observation(KEYS.push, {
+        count: 40,
+        features: [{id: 'push', name: 'Push notifications', configPath: 'EmailSettings.PushNotificationServer'}],
+      }),
+      observation(KEYS.ip, {count: 7, pods: ['mattermost-1']}),
+      observation(KEYS.v6, {count: 2}),
+      observation(KEYS.s3, {verdict: 'passthrough', count: 12}),
+    ],
+  });
+  return {
+    store,
+    async cleanup() {
+      await store.close();
+      rmSync(dir, {recursive: true, force: true});
+    },
+  };
+}
+
+/** Answers by token from a table; counts its calls. Tokens not in the table are 'invalid'. */
+export function tableVerifier(table: Record<string, SessionIdentity | 'invalid' | 'unreachable'> = defaultSessions()): SessionVerifier & {
+  calls: string[];
+  table: Record<string, SessionIdentity | 'invalid' | 'unreachable'>;
+} {
+  const calls: string[] = [];
+  const fn = async (token: string) => {
+    calls.push(token);
+    return table[token] ?? 'invalid';
+  };
+  return Object.assign(fn, {calls, table});
+}
+
+export function defaultSessions(): Record<string, SessionIdentity | 'invalid' | 'unreachable'> {
+  return {
+    [ADMIN_TOKEN]: ADMIN,
+    [USER_TOKEN]: USER,
+    [BOT_ADMIN_TOKEN]: {userId: 'u-bot', username: 'ops-bot', roles: ['system_user', 'system_admin']},
+    [DOWN_TOKEN]: 'unreachable',
+  };
+}
+
+export interface CapturedLog {
+  logger: Logger;
+  /** Everything written so far, one JSON line per entry. */
+  text(): string;
+  entries(): Record<string, unknown>[];
+}
+
+export function captureLogger(level = 'trace'): CapturedLog {
+  const chunks: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      chunks.push(chunk.toString('utf8'));
+      cb();
+    },
+  });
+  // A plain parent without redaction: the HTTP layer must bring its own.
+  const logger = pino({level}, sink);
+  return {
+    logger,
+    text: () => chunks.join(''),
+    entries: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
+}
+
+export function sampleStatus(): StatusReport {
+  return {
+    generatedAt: '2024-05-01T10:00:00.000Z',
+    bridgeVersion: '0.1.0',
+    ready: {ready: true, reasons: []},
+    sources: [
+      {
+        id: 'file:/var/log/istio-proxy.log',
+        kind: 'file',
+        state: 'following',
+        since: '2024-05-01T09:00:00.000Z',
+        lastLineAt: '2024-05-01T09:59:58.000Z',
+        lines: 1234,
+        lastError: null,
+        lastErrorAt: null,
+        streams: [],
+        notices: [],
+      },
+    ],
+    mattermost: {
+      outbound: {
+        state: 'up',
+        url: 'http://mattermost:8065',
+        checkedAt: '2024-05-01T09:59:00.000Z',
+        serverVersion: '11.5.0',
+        identity: {userId: 'u-bot', username: 'egress-advisor', isBot: true},
+        error: null,
+        problems: [],
+      },
+      inbound: {
+        state: 'refused',
+        bridgeUrl: 'http://egress-advisor.mattermost.svc.cluster.local:8080/mattermost/command',
+        reason: 'Mattermost refuses to call the bridge',
+        setting: {
+          path: 'ServiceSettings.AllowedUntrustedInternalConnections',
+          env: 'MM_SERVICESETTINGS_ALLOWEDUNTRUSTEDINTERNALCONNECTIONS',
+          current: '',
+          add: 'egress-advisor.mattermost.svc.cluster.local',
+          suggestedValue: 'egress-advisor.mattermost.svc.cluster.local',
+        },
+        lastCallAt: null,
+      },
+    },
+    hardening: {state: 'registry-only', evidence: 'BlackHoleCluster lines seen'},
+    counts: {byStatus: {open: 4, ignored: 0, resolved: 0}, openByVerdict: {blocked: 3, passthrough: 1}},
+    outboxDepth: 0,
+  };
+}
+
+export interface TestDeps extends HttpDeps {
+  verifier: ReturnType<typeof tableVerifier>;
+  commands: SlashCommandRequest[];
+  actions: ActionRequest[];
+  suggestCalls: Array<{keys: string[] | 'all'; format: string}>;
+  emitter: EventEmitter;
+  log: CapturedLog;
+  readiness: {ready: boolean; reasons: string[]};
+}
+
+export function testDeps(store: HttpDeps['store'], overrides: Partial<HttpDeps> = {}): TestDeps {
+  const verifier = tableVerifier();
+  const commands: SlashCommandRequest[] = [];
+  const actions: ActionRequest[] = [];
+  const suggestCalls: TestDeps['suggestCalls'] = [];
+  const emitter = new EventEmitter();
+  const log = captureLogger();
+  const readiness = {ready: true, reasons: [] as string[]};
+  const deps: TestDeps = {
+    store,
+    sessions: verifier,
+    verifier,
+    commands,
+    actions,
+    suggestCalls,
+    emitter,
+    log,
+    readiness,
+    status: async () => sampleStatus(),
+    suggest: async (keys, format): Promise<SuggestionsResponse> => {
+      suggestCalls.push({keys, format});
+      return {
+        format,
+        yaml: 'addons:\n  mattermost: {}\n',
+        entries: [
+          {
+            name: 'push-mattermost-com',
+            hosts: ['push.mattermost.com'],
+            ports: [{number: 443, name: 'tls-443', protocol: 'TLS'}],
+            resolution: 'DNS',
+            covers: [KEYS.push],
+          },
+        ],
+        skipped: [{host: '52.1.2.3', reason: 'no host name'}],
+      };
+    },
+    onSlashCommand: async (req) => {
+      commands.push(req);
+      return {response_type: 'ephemeral', text: `you said ${req.text}`};
+    },
+    onAction: async (req) => {
+      actions.push(req);
+      return {ephemeral_text: 'done'};
+    },
+    slashToken: () => SLASH_TOKEN,
+    metrics: new Registry(),
+    ready: () => ({...readiness, reasons: [...readiness.reasons]}),
+    events: emitter,
+    logger: log.logger,
+    ...overrides,
+  };
+  return deps;
+}
+
+export function cookieHeader(token: string, csrf?: string): string {
+  return csrf === undefined ? `MMAUTHTOKEN=${token}; MMUSERID=u` : `MMAUTHTOKEN=${token}; MMUSERID=u; MMCSRF=${csrf}`;
+}
+
+/** Headers of a browser request with the admin's cookie session and a matching CSRF token. */
+export function adminBrowser(): Record<string, string> {
+  return {cookie: cookieHeader(ADMIN_TOKEN, CSRF), 'x-csrf-token': CSRF};
+}
+
+export const API = '/plugins/egress-advisor/api/v1';

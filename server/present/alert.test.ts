@@ -1,0 +1,257 @@
+import {ALERT_PROPS_KEY, readAlertData, THREAD_UPDATE_PROPS_KEY} from '../../common/alert';
+import type {Finding} from '../../common/types';
+import {renderAlert, renderThreadUpdate, type AlertInput} from './alert';
+import {verifyContext} from './hmac';
+import {runeLength} from './markdown';
+import {MAX_PROPS_CHARS} from './props';
+import {FINDINGS, GITHUB_FAILING, KEY, NOW, PUSH, S3, UNNAMED, YAML} from './testing';
+import {MAX_POST_RUNES} from './text';
+
+const Z = '\u200B';
+const ACTION_URL = 'http://egress-advisor.mattermost.svc.cluster.local:8080/actions';
+
+function input(over: Partial<AlertInput> = {}): AlertInput {
+  return {
+    findings: FINDINGS,
+    suggestionYaml: YAML,
+    format: 'bigbang',
+    actionUrl: ACTION_URL,
+    hmacKey: KEY,
+    now: NOW,
+    siteUrl: 'https://chat.example.mil',
+    digestId: 'digest-2026-11-28T08',
+    ...over,
+  };
+}
+
+const GOLDEN = `**Egress Advisor:** 4 outbound destinations of Mattermost need attention (3 blocked, 1 failing).
+
+**1. Blocked:** \`bigbang-mattermost-files.s3.us-gov-west-1.amazonaws.com\` port 443/TLS
+- Breaks: File storage \\(Amazon S3\\) (\`FileSettings.AmazonS3Endpoint\`)
+- Seen: 4 attempts, first 2026-11-28 08:03:18 UTC, last 2026-11-28 08:09:03 UTC
+- Pods: \`mattermost-6c8f9d7b54-2xq8k\`, \`mattermost-6c8f9d7b54-p7wzn\`
+- Address: \`203.0.113.40\`; host named from Mattermost's own log of the failed call
+- What to do: Add a ServiceEntry for bigbang\\-mattermost\\-files\\.s3\\.us\\-gov\\-west\\-1\\.amazonaws\\.com on port 443 \\(TLS\\) to restore it; the suggested YAML below does exactly that\\.
+
+**2. Blocked:** \`push.mattermost.com\` port 443/TLS
+- Breaks: Push notifications (\`EmailSettings.PushNotificationServer\`)
+- Seen: 1,234 attempts, first 2026-11-28 08:14:52 UTC, last 2026-11-28 08:26:11 UTC
+- Pods: \`mattermost-6c8f9d7b54-p7wzn\`
+- What to do: Add a ServiceEntry for push\\.mattermost\\.com on port 443 \\(TLS\\) to restore it; the suggested YAML below does exactly that\\.
+
+**3. Blocked:** \`140.82.112.5\` port 443/TLS
+- Breaks: no configured feature uses it (a plugin, a webhook or a link preview may)
+- Seen: 1 attempt, at 2026-11-28 08:20:45 UTC
+- Pods: \`mattermost-6c8f9d7b54-2xq8k\`
+- Host: not named yet.
+- What to do: Name the host first, then add a ServiceEntry to restore it\\. Nothing names 140\\.82\\.112\\.5:${Z}443:${Z} no Mattermost log line and no configured host points at it\\.
+
+**4. Failing:** \`api.github.com\` port 443/TLS
+- Breaks: GitHub plugin (\`PluginSettings.Plugins.github\`)
+- Seen: 3 attempts, first 2026-11-28 08:16:10 UTC, last 2026-11-28 08:22:40 UTC
+- Pods: \`mattermost-6c8f9d7b54-p7wzn\`, \`mattermost-6c8f9d7b54-2xq8k\`
+- What to do: A ServiceEntry already registers this host, so REGISTRY\\_ONLY is not what drops it\\. Allow the egress in the NetworkPolicy \\(Big Bang:${Z} networkPolicies\\.egress\\.definitions\\) or the firewall in front of the cluster\\.
+
+Add to your Big Bang values (\`addons.mattermost.values.routes.outbound\`):
+
+\`\`\`yaml
+${YAML.trimEnd()}
+\`\`\`
+
+Other formats: \`/egress snippet all --format bigbang|bigbang-legacy|package|package-legacy|serviceentry\`
+
+History and settings: [System Console](https://chat.example.mil/admin_console/plugins/plugin_egress-advisor)`;
+
+describe('renderAlert message', () => {
+  test('golden text for the sample findings', () => {
+    expect(renderAlert(input()).message).toBe(GOLDEN);
+  });
+
+  test('without a SiteURL there is no console link; a subpath install keeps its path', () => {
+    expect(renderAlert(input({siteUrl: undefined})).message).not.toContain('System Console');
+    expect(renderAlert(input({siteUrl: 'https://example.com/mm/'})).message).toContain(
+      '[System Console](https://example.com/mm/admin_console/plugins/plugin_egress-advisor)',
+    );
+  });
+
+  test('a SiteURL that could break the link is left out', () => {
+    for (const siteUrl of ['javascript:alert(1)', 'https://a.example/x)(y', 'not a url', 'https://user:pw@a.example']) {
+      expect(renderAlert(input({siteUrl})).message).not.toContain('System Console');
+    }
+  });
+
+  test('each format names where its YAML goes', () => {
+    expect(renderAlert(input({format: 'bigbang-legacy'})).message).toContain('`addons.mattermost.values.istio.hardened.customServiceEntries`');
+    expect(renderAlert(input({format: 'package'})).message).toContain("Mattermost chart's values (`routes.outbound`)");
+    expect(renderAlert(input({format: 'serviceentry'})).message).toContain('`kubectl apply -f -`');
+  });
+
+  test('no YAML: says why instead of showing an empty block', () => {
+    const only = renderAlert(input({findings: [UNNAMED], suggestionYaml: ''})).message;
+    expect(only).not.toContain('```');
+    expect(only).toContain('No ServiceEntry to suggest yet: a destination needs a host name first');
+    expect(only).not.toContain('too long');
+    const failing = renderAlert(input({findings: [GITHUB_FAILING], suggestionYaml: ''})).message;
+    expect(failing).toContain('No ServiceEntry to suggest: see what to do above.');
+    expect(failing).toContain('1 outbound destination of Mattermost needs attention (1 failing).');
+  });
+
+  test('many destinations: cut to the limit with a pointer to /egress list, YAML kept', () => {
+    const many: Finding[] = Array.from({length: 300}, (_, i) => ({
+      ...S3,
+      key: `host-${i}.example.com:443`,
+      destination: {host: `host-${i}.example.com`, ip: null, port: 443},
+      attribution: {...S3.attribution, method: 'sni'},
+    }));
+    const msg = renderAlert(input({findings: many})).message;
+    expect(runeLength(msg)).toBeLessThanOrEqual(MAX_POST_RUNES);
+    const m = /\n\n… and (\d+) more, see \/egress list\n\n/.exec(msg);
+    expect(m).not.toBeNull();
+    const shown = (msg.match(/^\*\*\d+\. Blocked:\*\*/gm) ?? []).length;
+    expect(shown + Number(m![1])).toBe(300);
+    expect(msg).toContain(`\`\`\`yaml\n${YAML.trimEnd()}\n\`\`\``);
+  });
+
+  test('YAML too long for a post gives way to /egress snippet', () => {
+    const huge = `${YAML}${'# padding line for a very long suggestion\n'.repeat(500)}`;
+    const msg = renderAlert(input({suggestionYaml: huge})).message;
+    expect(runeLength(msg)).toBeLessThanOrEqual(MAX_POST_RUNES);
+    expect(msg).not.toContain('```');
+    expect(msg).toContain('The suggested YAML is too long for a post: get it with `/egress snippet all`.');
+    expect(msg).toContain('**4. Failing:**');
+  });
+
+  test('zero findings', () => {
+    expect(renderAlert(input({findings: []})).message).toBe('**Egress Advisor:** no outbound destination of Mattermost needs attention.');
+  });
+});
+
+describe('renderAlert props', () => {
+  test('versioned data the webapp can read back', () => {
+    const {props} = renderAlert(input());
+    const data = readAlertData(JSON.parse(JSON.stringify(props)));
+    expect(data).not.toBeNull();
+    expect(data!.version).toBe(1);
+    expect(data!.digest_id).toBe('digest-2026-11-28T08');
+    expect(data!.format).toBe('bigbang');
+    expect(data!.yaml).toBe(YAML);
+    expect(data!.yaml_omitted).toBe(false);
+    expect(data!.findings_omitted).toBe(0);
+    expect(data!.findings[0]).toEqual({
+      key: S3.key,
+      host: 'bigbang-mattermost-files.s3.us-gov-west-1.amazonaws.com',
+      ip: '203.0.113.40',
+      port: 443,
+      protocol: 'TLS',
+      verdict: 'blocked',
+      features: [{name: 'File storage (Amazon S3)', configPath: 'FileSettings.AmazonS3Endpoint'}],
+      count: 4,
+      firstSeen: '2026-11-28T08:03:18.403Z',
+      lastSeen: '2026-11-28T08:09:03.440Z',
+      pods: ['mattermost-6c8f9d7b54-2xq8k', 'mattermost-6c8f9d7b54-p7wzn'],
+    });
+  });
+
+  test('buttons: one attachment per destination, one for all; ids Mattermost accepts; contexts signed', () => {
+    const {props} = renderAlert(input());
+    const atts = props.attachments;
+    expect(atts).toHaveLength(5);
+    expect(atts.map((a) => a.color)).toEqual(['danger', 'danger', 'danger', 'warning', 'danger']);
+    expect(atts[0].fallback).toBe('blocked: bigbang-mattermost-files.s3.us-gov-west-1.amazonaws.com:443');
+    expect(atts[1].actions.map((a) => a.name)).toEqual(['Ignore push.mattermost.com:443', 'Show ServiceEntry']);
+    expect(atts[4].actions.map((a) => a.name)).toEqual(['Show all ServiceEntries']);
+    const ids = atts.flatMap((a) => a.actions.map((b) => b.id));
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9]+$/);
+
+    for (const b of atts.flatMap((a) => a.actions)) {
+      expect(b.type).toBe('button');
+      expect(b.integration!.url).toBe(ACTION_URL);
+      // As Mattermost hands it back: through JSON.
+      const v = verifyContext(KEY, JSON.parse(JSON.stringify(b.integration!.context)), NOW);
+      expect(v.ok).toBe(true);
+      if (v.ok) expect(v.fields.digest_id).toBe('digest-2026-11-28T08');
+    }
+    expect(atts[0].actions[0].integration!.context).toMatchObject({action: 'ignore', key: S3.key});
+    expect(atts[0].actions[1].integration!.context).toMatchObject({action: 'show-snippet', key: S3.key});
+    expect(atts[4].actions[0].integration!.context.keys).toEqual(FINDINGS.map((f) => f.key));
+    // Thirty days, then the buttons say so instead of acting.
+    const later = new Date(NOW.getTime() + 31 * 24 * 3600 * 1000);
+    expect(verifyContext(KEY, atts[0].actions[0].integration!.context, later)).toEqual({ok: false, reason: 'expired'});
+  });
+
+  test('a single destination gets no "all" button', () => {
+    expect(renderAlert(input({findings: [PUSH]})).props.attachments).toHaveLength(1);
+  });
+
+  test('many destinations: props stay under the cap and say how many were left out', () => {
+    const many: Finding[] = Array.from({length: 2000}, (_, i) => ({
+      ...S3,
+      key: `host-${i}.example.com:443`,
+      destination: {host: `host-${i}.example.com`, ip: null, port: 443},
+    }));
+    const {props} = renderAlert(input({findings: many}));
+    expect(JSON.stringify(props).length).toBeLessThanOrEqual(MAX_PROPS_CHARS);
+    const data = props[ALERT_PROPS_KEY];
+    expect(data.findings.length).toBeGreaterThan(10);
+    expect(data.findings.length + data.findings_omitted).toBe(2000);
+    expect(props.attachments).toHaveLength(6);
+    expect(props.attachments[5].actions[0].name).toBe('Show ServiceEntries (first 100)');
+  });
+
+  test('a YAML too large for the props is left out and flagged', () => {
+    const huge = 'x'.repeat(40_000);
+    const data = renderAlert(input({suggestionYaml: huge})).props[ALERT_PROPS_KEY];
+    expect(data.yaml).toBe('');
+    expect(data.yaml_omitted).toBe(true);
+    expect(data.findings).toHaveLength(4);
+  });
+
+  test('readAlertData refuses other versions and damaged props', () => {
+    const {props} = renderAlert(input());
+    expect(readAlertData({...props, [ALERT_PROPS_KEY]: {...props[ALERT_PROPS_KEY], version: 2}})).toBeNull();
+    expect(readAlertData({[ALERT_PROPS_KEY]: {...props[ALERT_PROPS_KEY], findings: [{key: 1}]}})).toBeNull();
+    expect(readAlertData(null)).toBeNull();
+    expect(readAlertData('x')).toBeNull();
+  });
+});
+
+describe('renderThreadUpdate', () => {
+  test('one short line per destination', () => {
+    const out = renderThreadUpdate({
+      digestId: 'd1',
+      entries: [
+        {finding: S3, previousCount: 2, previousPods: ['mattermost-6c8f9d7b54-2xq8k']},
+        {finding: PUSH, previousCount: 1234, previousPods: PUSH.pods, reopened: true},
+      ],
+    });
+    expect(out.message).toBe(
+      [
+        'More activity on 2 destinations of this alert:',
+        '- `bigbang-mattermost-files.s3.us-gov-west-1.amazonaws.com:443` blocked: 4 attempts (+2), last 2026-11-28 08:09:03 UTC, new pod `mattermost-6c8f9d7b54-p7wzn`',
+        '- `push.mattermost.com:443` blocked again: 1,234 attempts, last 2026-11-28 08:26:11 UTC',
+      ].join('\n'),
+    );
+    expect(out.props[THREAD_UPDATE_PROPS_KEY]).toEqual({
+      version: 1,
+      digest_id: 'd1',
+      items: [
+        {key: S3.key, count: 4, previous_count: 2, new_pods: ['mattermost-6c8f9d7b54-p7wzn'], reopened: false, lastSeen: S3.lastSeen},
+        {key: PUSH.key, count: 1234, previous_count: 1234, new_pods: [], reopened: true, lastSeen: PUSH.lastSeen},
+      ],
+      items_omitted: 0,
+    });
+  });
+
+  test('many destinations are cut with a pointer to /egress list', () => {
+    const entries = Array.from({length: 80}, (_, i) => ({
+      finding: {...PUSH, key: `h${i}.example.com:443`, destination: {host: `h${i}.example.com`, ip: null, port: 443}},
+      previousCount: 1,
+      previousPods: [],
+    }));
+    const out = renderThreadUpdate({digestId: 'd', entries});
+    expect(out.message.split('\n')).toHaveLength(52);
+    expect(out.message.endsWith('… and 30 more, see /egress list')).toBe(true);
+    expect(out.props[THREAD_UPDATE_PROPS_KEY].items_omitted).toBe(30);
+  });
+});

@@ -1,0 +1,243 @@
+/*
+ * The alert post: a Markdown message that reads well where the plugin is not loaded (mobile, email,
+ * push), plus the props the webapp renders (props.ts). Thread updates are the short replies for
+ * destinations an alert already announced.
+ */
+import {THREAD_UPDATE_PROPS_KEY, type AlertProps, type ThreadUpdateItem, type ThreadUpdateProps} from '../../common/alert';
+import type {Finding, SuggestionFormat, Verdict} from '../../common/types';
+import {codeBlock, fitMarkdown, inlineCode, runeLength} from './markdown';
+import {renderAlertProps} from './props';
+import {
+  adviceText,
+  attemptsText,
+  attributionText,
+  destinationCode,
+  FORMAT_PLACE,
+  featureText,
+  MAX_POST_RUNES,
+  nameCode,
+  plural,
+  podText,
+  utcTime,
+  VERDICT_WORD,
+} from './text';
+
+export {MAX_PROPS_CHARS, MAX_BUTTON_FINDINGS} from './props';
+
+export interface AlertInput {
+  findings: Finding[];
+  suggestionYaml: string;
+  format: SuggestionFormat;
+  /** Where Mattermost posts button clicks: the bridge's in-cluster URL. */
+  actionUrl: string;
+  hmacKey: Buffer;
+  now: Date;
+  /** Mattermost's SiteURL, for a link to the plugin's System Console page. */
+  siteUrl?: string;
+  digestId: string;
+}
+
+export interface RenderedAlert {
+  message: string;
+  props: AlertProps;
+}
+
+const PLUGIN_ID = 'egress-advisor';
+const MAX_PODS_SHOWN = 5;
+const MAX_FEATURES_SHOWN = 4;
+const NOTE_CHARS = 300;
+const ADVICE_CHARS = 600;
+/** Kept free under the limit for the "… and N more" line. */
+const MORE_LINE_RUNES = 80;
+
+const SUMMARY_ORDER: Verdict[] = ['blocked', 'external-failed', 'passthrough'];
+
+function summary(findings: readonly Finding[]): string {
+  const n = findings.length;
+  const parts = SUMMARY_ORDER.map((v) => [v, findings.filter((f) => f.verdict === v).length] as const)
+    .filter(([, c]) => c > 0)
+    .map(([v, c]) => `${c} ${VERDICT_WORD[v]}`);
+  const other = n - findings.filter((f) => SUMMARY_ORDER.includes(f.verdict)).length;
+  if (other > 0) parts.push(`${other} other`);
+  const needs = n === 1 ? 'needs' : 'need';
+  return `**Egress Advisor:** ${plural(n, 'outbound destination')} of Mattermost ${needs} attention (${parts.join(', ')}).`;
+}
+
+/** One destination: a bold title line, then a short list a phone shows without scrolling sideways. */
+function section(f: Finding, index: number): string {
+  // Code spans stay out of bold: the web renderer would let a `**` inside one end the bold early.
+  const lines = [`**${index}. ${capitalize(VERDICT_WORD[f.verdict])}:** ${nameCode(f)} port ${f.destination.port}/${f.protocol}`];
+  lines.push(`- Breaks: ${featureText(f.features, MAX_FEATURES_SHOWN)}`);
+  lines.push(`- Seen: ${attemptsText(f)}`);
+  if (f.pods.length > 0) lines.push(`- Pods: ${podText(f.pods, MAX_PODS_SHOWN)}`);
+  const host = attributionText(f, NOTE_CHARS);
+  if (host !== null) lines.push(`- ${host.label}: ${host.text}`);
+  lines.push(`- What to do: ${adviceText(f, ADVICE_CHARS)}`);
+  return lines.join('\n');
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+function yamlPart(yaml: string, format: SuggestionFormat): string {
+  return `${FORMAT_PLACE[format]}:\n\n${codeBlock(yaml, 'yaml')}`;
+}
+
+function noYamlPart(findings: readonly Finding[]): string {
+  const unnamed = findings.some((f) => f.destination.host === null);
+  return unnamed
+    ? 'No ServiceEntry to suggest yet: a destination needs a host name first (see above).'
+    : 'No ServiceEntry to suggest: see what to do above.';
+}
+
+/** A link to the plugin's System Console page, only for a plain http(s) SiteURL. */
+function consoleLink(siteUrl: string | undefined): string | null {
+  if (siteUrl === undefined || siteUrl === '') return null;
+  let url: URL;
+  try {
+    url = new URL(siteUrl);
+  } catch {
+    return null;
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username !== '' || url.password !== '') return null;
+  const base = url.href.replace(/[?#].*$/, '').replace(/\/+$/, '');
+  const href = `${base}/admin_console/plugins/plugin_${PLUGIN_ID}`;
+  // Characters that could end the link destination or the Markdown around it.
+  if (/[\s()<>[\]\\`"']/.test(href)) return null;
+  return `History and settings: [System Console](${href})`;
+}
+
+function join(parts: readonly string[]): string {
+  return parts.join('\n\n');
+}
+
+/**
+ * Lays the pieces out within Mattermost's length limit: all of it when it fits; else as many
+ * destinations as fit with the YAML; else the YAML gives way to a pointer at `/egress snippet`.
+ */
+function layout(head: string, sections: readonly string[], yaml: string | null, tail: readonly string[], yamlTooLong: string): string {
+  const budget = MAX_POST_RUNES - MORE_LINE_RUNES;
+  const fill = (yamlBlock: string | null): string | null => {
+    const fixed = runeLength(join([head, ...(yamlBlock !== null ? [yamlBlock] : []), ...tail]));
+    if (fixed > budget) return null;
+    const kept: string[] = [];
+    let used = fixed;
+    for (const s of sections) {
+      const n = runeLength(s) + 2;
+      if (used + n > budget) break;
+      kept.push(s);
+      used += n;
+    }
+    if (kept.length === 0 && sections.length > 0) return null;
+    const more = sections.length - kept.length;
+    const moreLine = more > 0 ? [`… and ${more} more, see /egress list`] : [];
+    return join([head, ...kept, ...moreLine, ...(yamlBlock !== null ? [yamlBlock] : []), ...tail]);
+  };
+  const full = fill(yaml);
+  if (full !== null) return full;
+  if (yaml !== null) {
+    const without = fill(yamlTooLong);
+    if (without !== null) return without;
+  }
+  // Unreachable with the bounds of section(); kept so that the limit holds whatever the input.
+  return fitMarkdown(join([head, ...sections, ...(yaml !== null ? [yamlTooLong] : [])]), MAX_POST_RUNES, '… see /egress list');
+}
+
+export function renderAlertMessage(input: AlertInput): string {
+  const {findings} = input;
+  if (findings.length === 0) return '**Egress Advisor:** no outbound destination of Mattermost needs attention.';
+  const head = summary(findings);
+  const sections = findings.map((f, i) => section(f, i + 1));
+  const yaml = input.suggestionYaml.trim() === '' ? null : yamlPart(input.suggestionYaml, input.format);
+  const tail = [
+    ...(yaml === null ? [noYamlPart(findings)] : []),
+    'Other formats: `/egress snippet all --format bigbang|bigbang-legacy|package|package-legacy|serviceentry`',
+    ...[consoleLink(input.siteUrl)].filter((x): x is string => x !== null),
+  ];
+  const tooLong = 'The suggested YAML is too long for a post: get it with `/egress snippet all`.';
+  return layout(head, sections, yaml, tail, tooLong);
+}
+
+export function renderAlert(input: AlertInput): RenderedAlert {
+  return {message: renderAlertMessage(input), props: renderAlertProps(input)};
+}
+
+export interface ThreadUpdateEntry {
+  finding: Finding;
+  /** What the thread last said about it. */
+  previousCount: number;
+  previousPods: readonly string[];
+  /** It had been resolved and came back. */
+  reopened?: boolean;
+}
+
+export interface ThreadUpdateInput {
+  digestId: string;
+  entries: readonly ThreadUpdateEntry[];
+}
+
+export interface RenderedThreadUpdate {
+  message: string;
+  props: ThreadUpdateProps;
+}
+
+const MAX_UPDATE_LINES = 50;
+const MAX_NEW_PODS_SHOWN = 3;
+
+function updateLine(e: ThreadUpdateEntry): {line: string; item: ThreadUpdateItem} {
+  const f = e.finding;
+  const known = new Set(e.previousPods);
+  const newPods = f.pods.filter((p) => !known.has(p));
+  const grew = f.count - e.previousCount;
+  const parts = [`${plural(f.count, 'attempt')}${grew > 0 ? ` (+${grew.toLocaleString('en-US')})` : ''}`];
+  parts.push(`last ${utcTime(f.lastSeen)}`);
+  if (newPods.length > 0) parts.push(`new ${newPods.length === 1 ? 'pod' : 'pods'} ${podTextShort(newPods)}`);
+  const state = e.reopened ? `${VERDICT_WORD[f.verdict]} again` : VERDICT_WORD[f.verdict];
+  return {
+    line: `- ${destinationCode(f)} ${state}: ${parts.join(', ')}`,
+    item: {
+      key: f.key,
+      count: f.count,
+      previous_count: e.previousCount,
+      new_pods: newPods.slice(0, 20),
+      reopened: e.reopened === true,
+      lastSeen: f.lastSeen,
+    },
+  };
+}
+
+function podTextShort(pods: readonly string[]): string {
+  const shown = pods.slice(0, MAX_NEW_PODS_SHOWN).map((p) => inlineCode(p, 255));
+  return shown.join(', ') + (pods.length > MAX_NEW_PODS_SHOWN ? ` and ${pods.length - MAX_NEW_PODS_SHOWN} more` : '');
+}
+
+/** The reply in an alert's thread when destinations it announced see more traffic. */
+export function renderThreadUpdate(input: ThreadUpdateInput): RenderedThreadUpdate {
+  const rendered = input.entries.map(updateLine);
+  const head = `More activity on ${plural(input.entries.length, 'destination')} of this alert:`;
+  const lines: string[] = [head];
+  let used = runeLength(head);
+  const budget = MAX_POST_RUNES - MORE_LINE_RUNES;
+  let shown = 0;
+  for (const r of rendered) {
+    const n = runeLength(r.line) + 1;
+    if (shown >= MAX_UPDATE_LINES || used + n > budget) break;
+    lines.push(r.line);
+    used += n;
+    shown++;
+  }
+  const more = rendered.length - shown;
+  if (more > 0) lines.push(`… and ${more} more, see /egress list`);
+  return {
+    message: lines.join('\n'),
+    props: {
+      [THREAD_UPDATE_PROPS_KEY]: {
+        version: 1,
+        digest_id: input.digestId,
+        items: rendered.slice(0, shown).map((r) => r.item),
+        items_omitted: more,
+      },
+    },
+  };
+}

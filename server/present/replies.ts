@@ -1,0 +1,318 @@
+/*
+ * Replies to `/egress`, in Markdown that reads on a phone: short lines and lists, no tables
+ * (Mattermost mobile renders wide tables poorly). Every string that came from traffic, from
+ * Mattermost's configuration or from the person typing goes through markdown.ts.
+ */
+import type {Finding, SuggestionFormat, Verdict} from '../../common/types';
+import {LIST_FILTERS, renderHelp, renderUsageError, type ListFilter} from './command';
+import {codeBlock, escapeMarkdown, fitMarkdown, inlineCode, runeLength} from './markdown';
+import {
+  adviceText,
+  age,
+  attemptsText,
+  attributionText,
+  destinationCode,
+  FORMAT_PLACE,
+  featureText,
+  MAX_POST_RUNES,
+  nameCode,
+  plural,
+  podText,
+  targetText,
+  utcTime,
+  VERDICT_MEANING,
+  VERDICT_WORD,
+} from './text';
+
+export {renderHelp, renderUsageError};
+
+/** A finding as the store holds it; the store's StoredFinding fits as it is. */
+export interface FindingView extends Finding {
+  status?: 'open' | 'ignored' | 'resolved';
+  ignored?: {by: {username: string}; reason: string; at: string} | null;
+}
+
+export const REFUSAL = 'Only system administrators can use /egress.';
+
+export function renderRefusal(): string {
+  return REFUSAL;
+}
+
+// ---- status ----
+
+export interface SourceStatus {
+  /** E.g. "kubernetes mattermost/mattermost-0", "file /var/log/istio-proxy.log". */
+  name: string;
+  state: 'running' | 'starting' | 'stopped' | 'error';
+  /** ISO-8601 time the bridge last read a line from it. */
+  lastLineAt: string | null;
+  lines?: number;
+  error?: string | null;
+}
+
+export interface StatusInput {
+  now: Date;
+  version?: string;
+  sources: readonly SourceStatus[];
+  mattermost: {ok: boolean; detail: string; serverVersion?: string};
+  /** From the verdicts seen: blocked lines mean REGISTRY_ONLY, passthrough lines mean ALLOW_ANY. */
+  hardening: {state: 'registry-only' | 'allow-any' | 'unknown'; detail?: string};
+  /** Whether Mattermost will call the bridge (see server/mattermost/reachability.ts). */
+  reachability?: {verdict: 'allowed' | 'refused' | 'unknown' | 'invalid-url'; reason: string; add?: string; suggestedValue?: string};
+  counts: {open: number; ignored: number; resolved: number; openByVerdict: Partial<Record<Verdict, number>>};
+  /** Notifications not yet delivered. */
+  outboxDepth?: number;
+}
+
+const HARDENING: Record<StatusInput['hardening']['state'], string> = {
+  'registry-only': '`REGISTRY_ONLY`, unregistered hosts are blocked',
+  'allow-any': '`ALLOW_ANY`, nothing is blocked yet; passthrough destinations are what hardening would block',
+  unknown: 'not known yet (no outbound line seen)',
+};
+
+function sourceLine(s: SourceStatus, now: Date): string {
+  const last = s.lastLineAt === null ? 'no line yet' : `last line ${age(s.lastLineAt, now)} (${utcTime(s.lastLineAt)})`;
+  const lines = s.lines !== undefined ? `, ${plural(s.lines, 'line')}` : '';
+  const err = s.error ? `: ${escapeMarkdown(s.error, {maxLength: 300})}` : '';
+  return `- ${inlineCode(s.name, 200)} ${s.state}, ${last}${lines}${err}`;
+}
+
+function reachabilityLines(r: NonNullable<StatusInput['reachability']>): string[] {
+  if (r.verdict === 'allowed') return [`- Mattermost can call the bridge: ${escapeMarkdown(r.reason, {maxLength: 300})}`];
+  const out = [`- Mattermost may not call the bridge: ${escapeMarkdown(r.reason, {maxLength: 300})}`];
+  if (r.add !== undefined) {
+    out.push(`- Fix: add ${inlineCode(r.add, 255)} to ${inlineCode('ServiceSettings.AllowedUntrustedInternalConnections')} (System Console > Environment > Developer)`);
+  }
+  if (r.suggestedValue !== undefined) out.push(`- New value: ${inlineCode(r.suggestedValue, 1000)}`);
+  return out;
+}
+
+export function renderStatus(s: StatusInput): string {
+  const out: string[] = [`**Egress Advisor status**${s.version ? ` (${escapeMarkdown(s.version, {maxLength: 40})})` : ''}`, ''];
+  const c = s.counts;
+  const open = (['blocked', 'external-failed', 'passthrough'] as const)
+    .map((v) => [v, c.openByVerdict[v] ?? 0] as const)
+    .filter(([, n]) => n > 0)
+    .map(([v, n]) => `${n} ${VERDICT_WORD[v]}`);
+  out.push(`- Findings: ${c.open} open${open.length ? ` (${open.join(', ')})` : ''}, ${c.ignored} ignored, ${c.resolved} resolved`);
+  out.push(`- Istio egress: ${HARDENING[s.hardening.state]}${s.hardening.detail ? `. ${escapeMarkdown(s.hardening.detail, {maxLength: 300})}` : ''}`);
+  const mmVersion = s.mattermost.serverVersion ? ` (server ${escapeMarkdown(s.mattermost.serverVersion, {maxLength: 40})})` : '';
+  out.push(`- Mattermost: ${s.mattermost.ok ? 'connected' : 'not connected'}${mmVersion}: ${escapeMarkdown(s.mattermost.detail, {maxLength: 300})}`);
+  if (s.reachability) out.push(...reachabilityLines(s.reachability));
+  if (s.outboxDepth !== undefined && s.outboxDepth > 0) out.push(`- Notifications waiting: ${s.outboxDepth}`);
+  out.push('', '**Log sources**');
+  if (s.sources.length === 0) out.push('- none configured');
+  const shown = s.sources.slice(0, 30);
+  out.push(...shown.map((x) => sourceLine(x, s.now)));
+  if (s.sources.length > shown.length) out.push(`- … and ${s.sources.length - shown.length} more`);
+  return fit(out.join('\n'));
+}
+
+// ---- list ----
+
+const LIST_TITLE: Record<ListFilter, string> = {
+  open: 'Open destinations',
+  blocked: 'Blocked destinations',
+  failing: 'Failing destinations',
+  passthrough: 'Passthrough destinations',
+  ignored: 'Ignored destinations',
+  all: 'All destinations',
+};
+
+const MAX_LIST_ITEMS = 50;
+
+function listItem(f: FindingView): string {
+  const feature = f.features.length === 0 ? '' : `, ${escapeMarkdown(f.features[0].name, {maxLength: 60})}${f.features.length > 1 ? ` +${f.features.length - 1}` : ''}`;
+  const status = f.status && f.status !== 'open' ? ` (${f.status})` : '';
+  return `- ${destinationCode(f)} ${VERDICT_WORD[f.verdict]}${status}: ${plural(f.count, 'attempt')}, last ${utcTime(f.lastSeen)}${feature}`;
+}
+
+export interface ListInput {
+  filter: ListFilter;
+  findings: readonly FindingView[];
+  /** All that match, when `findings` is one page of them. */
+  total?: number;
+}
+
+export function renderList(input: ListInput): string {
+  const total = input.total ?? input.findings.length;
+  if (total === 0) {
+    const hint = input.filter === 'open' ? ' Nothing is blocked that the bridge has seen.' : '';
+    return `**${LIST_TITLE[input.filter]}:** none.${hint} Other lists: ${LIST_FILTERS.map((f) => `\`${f}\``).join(', ')}.`;
+  }
+  const head = `**${LIST_TITLE[input.filter]}** (${total})`;
+  const foot = 'Details: `/egress show <host>`. YAML: `/egress snippet all`.';
+  const lines = [head];
+  let used = runeLength(head) + runeLength(foot) + 100;
+  let shown = 0;
+  for (const f of input.findings) {
+    const item = listItem(f);
+    const n = runeLength(item) + 1;
+    if (shown >= MAX_LIST_ITEMS || used + n > MAX_POST_RUNES) break;
+    lines.push(item);
+    used += n;
+    shown++;
+  }
+  if (total > shown) lines.push(`- … and ${total - shown} more`);
+  lines.push('', foot);
+  return lines.join('\n');
+}
+
+// ---- show ----
+
+const MAX_SAMPLES = 5;
+const SAMPLE_CHARS = 1000;
+
+export function renderShow(f: FindingView): string {
+  const status = f.status ? `, ${f.status}` : '';
+  const out = [
+    `**${VERDICT_WORD[f.verdict].replace(/^./, (c) => c.toUpperCase())}${status}:** ${nameCode(f)} port ${f.destination.port}/${f.protocol}`,
+    `- Meaning: ${VERDICT_MEANING[f.verdict]}`,
+    `- Breaks: ${featureText(f.features, 10)}`,
+    `- Seen: ${attemptsText(f)}`,
+  ];
+  if (f.pods.length > 0) out.push(`- Pods: ${podText(f.pods, 10)}`);
+  const host = attributionText(f, 600);
+  if (host !== null) out.push(`- ${host.label}: ${host.text}`);
+  else if (f.destination.host !== null && f.destination.ip !== null) out.push(`- Address: ${inlineCode(f.destination.ip, 255)}`);
+  if (f.destination.host !== null && host !== null && f.attribution.note.trim() !== '') {
+    out.push(`- How: ${escapeMarkdown(f.attribution.note, {maxLength: 600})}`);
+  }
+  if (f.ignored) {
+    const reason = f.ignored.reason.trim() === '' ? '' : `: ${escapeMarkdown(f.ignored.reason, {maxLength: 300})}`;
+    out.push(`- Ignored by ${escapeMarkdown(f.ignored.by.username, {maxLength: 64})} on ${utcTime(f.ignored.at)}${reason}`);
+  }
+  out.push('', `**What to do:** ${adviceText(f, 1000)}`);
+  const tail = ['', `YAML: ${inlineCode(`/egress snippet ${targetText(f)}`, 300)}`];
+  // The log lines get what room is left; each is whole or left out.
+  const budget = MAX_POST_RUNES - runeLength([...out, ...tail].join('\n')) - 200;
+  const samples: string[] = [];
+  let used = 0;
+  for (const raw of f.samples.slice(0, MAX_SAMPLES)) {
+    const line = truncate(raw, SAMPLE_CHARS);
+    // Room for the zero-width spaces codeBlock() adds after each '@'.
+    const n = runeLength(line) + (line.match(/@/g)?.length ?? 0) + 1;
+    if (used + n > budget) break;
+    samples.push(line);
+    used += n;
+  }
+  if (samples.length > 0) {
+    out.push('', `Recent log lines (${samples.length} of ${plural(f.count, 'attempt')}):`, codeBlock(samples.join('\n'), 'text'));
+  }
+  out.push(...tail);
+  return fit(out.join('\n'));
+}
+
+function truncate(s: string, max: number): string {
+  const chars = [...s.replace(/\r?\n/g, ' ')];
+  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : chars.join('');
+}
+
+// ---- snippet ----
+
+export interface SnippetInput {
+  /** The host asked for; null for all open destinations. */
+  target: string | null;
+  format: SuggestionFormat;
+  yaml: string;
+  /** Hosts left out of the YAML, and why (suggest()'s `skipped`). */
+  skipped?: readonly {host: string; reason: string}[];
+  /** suggest()'s `notes`. */
+  notes?: readonly string[];
+}
+
+export function renderSnippet(s: SnippetInput): string {
+  const what = s.target === null ? 'all open destinations' : inlineCode(s.target, 255);
+  const out: string[] = [];
+  if (s.yaml.trim() === '') {
+    out.push(`**No ServiceEntry to add** for ${what} (\`${s.format}\` format).`);
+  } else {
+    out.push(`**ServiceEntries for ${s.target === null ? 'all open destinations' : 'one destination'}** (\`${s.format}\` format)`);
+    if (s.target !== null) out.push(`Host: ${what}`);
+    out.push(`${FORMAT_PLACE[s.format]}:`, '', codeBlock(s.yaml, 'yaml'));
+  }
+  const skipped = s.skipped ?? [];
+  if (skipped.length > 0) {
+    out.push('', 'Not in the YAML:');
+    for (const k of skipped.slice(0, 20)) out.push(`- ${inlineCode(k.host, 255)}: ${escapeMarkdown(k.reason, {maxLength: 300})}`);
+    if (skipped.length > 20) out.push(`- … and ${skipped.length - 20} more`);
+  }
+  for (const n of (s.notes ?? []).slice(0, 5)) out.push('', `Note: ${escapeMarkdown(n, {maxLength: 400})}`);
+  const message = out.join('\n');
+  if (runeLength(message) <= MAX_POST_RUNES) return message;
+  // Half a YAML document is worse than none: it would paste without error and allow too little.
+  return [
+    `**The YAML for ${what} is too long for a reply** (\`${s.format}\` format).`,
+    'Get it from the System Console page of Egress Advisor, or ask for one host at a time: `/egress snippet <host>`.',
+  ].join('\n');
+}
+
+// ---- ignore / unignore / lookups ----
+
+export function renderIgnored(f: FindingView, reason: string): string {
+  const why = reason.trim() === '' ? '' : `\nReason: ${escapeMarkdown(reason, {maxLength: 500})}`;
+  return `Ignored ${destinationCode(f)}: no more alerts for it.${why}\nUndo: ${inlineCode(`/egress unignore ${targetText(f)}`, 300)}`;
+}
+
+export function renderUnignored(f: FindingView, wasIgnored: boolean): string {
+  if (!wasIgnored) return `Not ignored, nothing changed: ${destinationCode(f)}`;
+  return `No longer ignored: ${destinationCode(f)}. New traffic to it will alert again.`;
+}
+
+export function renderNotFound(target: string): string {
+  return `No destination matches ${inlineCode(target, 300)}. See \`/egress list all\`.`;
+}
+
+/** A host with findings on several ports: the reply names them so one can be picked. */
+export function renderAmbiguous(target: string, matches: readonly FindingView[]): string {
+  const lines = [`${inlineCode(target, 300)} matches ${matches.length} destinations; add the port:`];
+  for (const f of matches.slice(0, 20)) lines.push(`- ${destinationCode(f)} ${VERDICT_WORD[f.verdict]}`);
+  if (matches.length > 20) lines.push(`- … and ${matches.length - 20} more`);
+  return lines.join('\n');
+}
+
+// ---- one entry point ----
+
+export type CommandReply =
+  | {kind: 'help'}
+  | {kind: 'usage-error'; error: string}
+  | {kind: 'refused'}
+  | {kind: 'status'; status: StatusInput}
+  | {kind: 'list'; list: ListInput}
+  | {kind: 'show'; finding: FindingView}
+  | {kind: 'snippet'; snippet: SnippetInput}
+  | {kind: 'ignored'; finding: FindingView; reason: string}
+  | {kind: 'unignored'; finding: FindingView; wasIgnored: boolean}
+  | {kind: 'not-found'; target: string}
+  | {kind: 'ambiguous'; target: string; matches: readonly FindingView[]};
+
+export function renderCommandReply(reply: CommandReply): string {
+  switch (reply.kind) {
+    case 'help':
+      return renderHelp();
+    case 'usage-error':
+      return renderUsageError(reply.error);
+    case 'refused':
+      return renderRefusal();
+    case 'status':
+      return renderStatus(reply.status);
+    case 'list':
+      return renderList(reply.list);
+    case 'show':
+      return renderShow(reply.finding);
+    case 'snippet':
+      return renderSnippet(reply.snippet);
+    case 'ignored':
+      return renderIgnored(reply.finding, reply.reason);
+    case 'unignored':
+      return renderUnignored(reply.finding, reply.wasIgnored);
+    case 'not-found':
+      return renderNotFound(reply.target);
+    case 'ambiguous':
+      return renderAmbiguous(reply.target, reply.matches);
+  }
+}
+
+function fit(message: string): string {
+  return fitMarkdown(message, MAX_POST_RUNES, '… (cut: too long for one reply)');
+}
