@@ -1,9 +1,25 @@
 /** @type {import('jest').Config} */
 module.exports = {
-  testEnvironment: 'node',
-  transform: {
-    '^.+\\.tsx?$': ['@swc/jest', {jsc: {target: 'es2022', parser: {syntax: 'typescript', tsx: true}}}],
-  },
-  testMatch: ['<rootDir>/server/**/*.test.ts', '<rootDir>/common/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/lib/', '/dist/'],
+  projects: [
+    {
+      displayName: 'node',
+      testEnvironment: 'node',
+      transform: {
+        '^.+\\.tsx?$': ['@swc/jest', {jsc: {target: 'es2022', parser: {syntax: 'typescript', tsx: true}}}],
+      },
+      testMatch: ['<rootDir>/server/**/*.test.ts', '<rootDir>/common/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '/lib/', '/dist/'],
+    },
+    {
+      displayName: 'webapp',
+      testEnvironment: 'jsdom',
+      transform: {
+        // The classic JSX runtime, as in the bundle (React.createElement, no react/jsx-runtime).
+        '^.+\\.tsx?$': ['@swc/jest', {jsc: {target: 'es2022', parser: {syntax: 'typescript', tsx: true}, transform: {react: {runtime: 'classic'}}}}],
+      },
+      testMatch: ['<rootDir>/webapp/src/**/*.test.ts?(x)'],
+      testPathIgnorePatterns: ['/node_modules/', '/lib/', '/dist/'],
+      setupFilesAfterEnv: ['<rootDir>/webapp/src/test/setup.ts'],
+    },
+  ],
 };

@@ -12,7 +12,9 @@ import {renderAlert, renderThreadUpdate} from '../present/alert';
 import {suggest} from '../engine/suggest';
 import {backoffDelayMs} from '../store/backoff';
 import type {ClaimedItem, Store, StoredFinding} from '../store/types';
+import {allFindings} from './pages';
 
+/** Default for AlertWorkerOptions.updateIntervalMs (EGRESS_ADVISOR_UPDATE_SECONDS). */
 export const UPDATE_INTERVAL_MS = 10 * 60 * 1000;
 
 /** The few Mattermost calls the worker needs, bound to the bot's identity and the admin channel. */
@@ -35,6 +37,11 @@ export interface AlertCounters {
   failed(): void;
 }
 
+export interface AlertWorkerOptions {
+  /** A thread reply goes out at most once per this interval per alert post. Default UPDATE_INTERVAL_MS. */
+  updateIntervalMs?: number;
+}
+
 interface UpdatePayload {
   postId: string;
 }
@@ -42,6 +49,7 @@ interface UpdatePayload {
 export class AlertWorker {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  private readonly updateIntervalMs: number;
 
   constructor(
     private readonly store: Store,
@@ -49,7 +57,10 @@ export class AlertWorker {
     private readonly settings: () => AlertSettings,
     private readonly log: Logger,
     private readonly counters: AlertCounters,
-  ) {}
+    opts: AlertWorkerOptions = {},
+  ) {
+    this.updateIntervalMs = opts.updateIntervalMs ?? UPDATE_INTERVAL_MS;
+  }
 
   start(intervalMs = 1000): void {
     this.timer = setInterval(() => void this.tick(), intervalMs);
@@ -80,7 +91,7 @@ export class AlertWorker {
       if (f?.alertPostId && f.status === 'open') posts.add(f.alertPostId);
     }
     for (const postId of posts) {
-      await this.store.enqueue({kind: 'alert-update', payload: {postId} satisfies UpdatePayload, dedupeKey: `update:${postId}`, availableAt: new Date(Date.now() + UPDATE_INTERVAL_MS)});
+      await this.store.enqueue({kind: 'alert-update', payload: {postId} satisfies UpdatePayload, dedupeKey: `update:${postId}`, availableAt: new Date(Date.now() + this.updateIntervalMs)});
     }
   }
 
@@ -104,8 +115,8 @@ export class AlertWorker {
   }
 
   private async unannounced(): Promise<StoredFinding[]> {
-    const page = await this.store.listFindings({status: 'open', sort: 'urgency', limit: 500});
-    return page.items.filter((f) => f.alertPostId === null && f.verdict !== 'external-ok' && f.verdict !== 'internal');
+    // All of them: a digest that took only the first page would leave the rest unannounced until the next new destination.
+    return (await allFindings(this.store, {status: 'open'})).filter((f) => f.alertPostId === null && f.verdict !== 'external-ok' && f.verdict !== 'internal');
   }
 
   private async deliverDigest(channel: AlertChannel, item: ClaimedItem): Promise<string | null> {
@@ -149,9 +160,8 @@ export class AlertWorker {
 
   private async deliverUpdate(channel: AlertChannel, item: ClaimedItem): Promise<string | null> {
     const {postId} = item.payload as UpdatePayload;
-    const page = await this.store.listFindings({status: 'open', limit: 500});
     const entries = [];
-    for (const f of page.items.filter((x) => x.alertPostId === postId)) {
+    for (const f of (await allFindings(this.store, {status: 'open'})).filter((x) => x.alertPostId === postId)) {
       const before = JSON.parse((await this.store.getMeta(`announced:${f.key}`)) ?? '{"count":0,"pods":[]}') as {count: number; pods: string[]};
       if (f.count > before.count || f.pods.some((p) => !before.pods.includes(p))) entries.push({finding: f, previousCount: before.count, previousPods: before.pods});
     }

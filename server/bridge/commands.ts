@@ -7,6 +7,7 @@ import {parseCommand, type EgressCommand} from '../present/command';
 import {renderCommandReply, type CommandReply, type FindingView, type StatusInput} from '../present/replies';
 import type {ActionRequest, ActionResponse, CommandResponse, SlashCommandRequest} from '../http/types';
 import type {Store, StoredFinding} from '../store/types';
+import {allFindings} from './pages';
 
 export interface CommandDeps {
   store: Store;
@@ -23,10 +24,10 @@ const ephemeral = (text: string): CommandResponse => ({response_type: 'ephemeral
 /** A finding named the way people type it: its key, its host, host:port, or its address. */
 export async function findTargets(store: Store, target: string): Promise<StoredFinding[]> {
   const t = target.toLowerCase().replace(/^\[|\]$/g, '');
-  const page = await store.listFindings({limit: 5000});
-  const exact = page.items.filter((f) => f.key === t);
+  const all = await allFindings(store);
+  const exact = all.filter((f) => f.key === t);
   if (exact.length > 0) return exact;
-  return page.items.filter((f) => {
+  return all.filter((f) => {
     const d = f.destination;
     return d.host === t || d.ip === t || `${d.host}:${d.port}` === t || `${d.ip}:${d.port}` === t || f.attribution.candidates.includes(t);
   });
@@ -74,8 +75,7 @@ export class CommandHandler {
       case 'status':
         return {kind: 'status', status: await this.deps.status()};
       case 'list': {
-        const page = await store.listFindings({sort: 'urgency', limit: 5000});
-        const findings = page.items.filter((f) => byFilter(cmd.filter, f));
+        const findings = (await allFindings(store)).filter((f) => byFilter(cmd.filter, f));
         return {kind: 'list', list: {filter: cmd.filter, findings, total: findings.length}};
       }
       case 'show': {
@@ -85,7 +85,7 @@ export class CommandHandler {
       case 'snippet': {
         const format = cmd.format ?? this.deps.format();
         let findings: StoredFinding[];
-        if (cmd.target === null) findings = (await store.listFindings({status: 'open', limit: 5000})).items;
+        if (cmd.target === null) findings = await allFindings(store, {status: 'open'});
         else {
           const f = await this.one(cmd.target);
           if ('kind' in f) return f;

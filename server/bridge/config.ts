@@ -29,6 +29,8 @@ export interface BridgeConfig {
   /** The URL Mattermost uses to reach the bridge (slash command, buttons): its in-cluster Service URL. */
   publicUrl: string;
   digestSeconds: number;
+  /** At most one thread reply per alert post in this many seconds (more traffic on announced destinations). */
+  updateSeconds: number;
   format: SuggestionFormat;
   valuesFile: string | null;
   hostsFile: string | null;
@@ -50,6 +52,7 @@ export const SETTINGS = [
   ['EGRESS_ADVISOR_CHANNEL_PRIVATE', 'mattermost.channelPrivate', 'true', 'create the admin channel as private'],
   ['EGRESS_ADVISOR_PUBLIC_URL', 'publicUrl', 'http://<listen>', 'the bridge URL as Mattermost reaches it (slash command and buttons)'],
   ['EGRESS_ADVISOR_DIGEST_SECONDS', 'digestSeconds', '30', 'new blocked destinations are gathered this long into one alert post'],
+  ['EGRESS_ADVISOR_UPDATE_SECONDS', 'updateSeconds', '600', 'more traffic on destinations an alert announced becomes at most one reply in its thread per this many seconds'],
   ['EGRESS_ADVISOR_FORMAT', 'format', 'bigbang', `suggestion format in alerts: ${SUGGESTION_FORMATS.join(', ')}`],
   ['EGRESS_ADVISOR_VALUES_FILE', 'valuesFile', '(none)', 'your Big Bang values: suggestions leave out what it already allows'],
   ['EGRESS_ADVISOR_HOSTS_FILE', 'hostsFile', '(none; the sample\'s with the sample log)', 'hosts-file addresses for configured hosts, instead of DNS'],
@@ -153,6 +156,8 @@ export function loadConfig(env: Env = process.env): BridgeConfig {
 
   const digestSeconds = Number(get('EGRESS_ADVISOR_DIGEST_SECONDS', 'digestSeconds') ?? '30');
   if (!Number.isFinite(digestSeconds) || digestSeconds < 0) throw new ConfigError('EGRESS_ADVISOR_DIGEST_SECONDS must be a number of seconds, 0 or more');
+  const updateSeconds = Number(get('EGRESS_ADVISOR_UPDATE_SECONDS', 'updateSeconds') ?? '600');
+  if (!Number.isFinite(updateSeconds) || updateSeconds < 0) throw new ConfigError('EGRESS_ADVISOR_UPDATE_SECONDS must be a number of seconds, 0 or more');
   const format = (get('EGRESS_ADVISOR_FORMAT', 'format') ?? 'bigbang') as SuggestionFormat;
   if (!SUGGESTION_FORMATS.includes(format)) throw new ConfigError(`EGRESS_ADVISOR_FORMAT: "${format}" is not one of ${SUGGESTION_FORMATS.join(', ')}`);
 
@@ -171,6 +176,7 @@ export function loadConfig(env: Env = process.env): BridgeConfig {
     },
     publicUrl: (get('EGRESS_ADVISOR_PUBLIC_URL', 'publicUrl') ?? `http://${listenHost === '0.0.0.0' ? '127.0.0.1' : listenHost}:${listenPort}`).replace(/\/+$/, ''),
     digestSeconds,
+    updateSeconds,
     format,
     valuesFile: get('EGRESS_ADVISOR_VALUES_FILE', 'valuesFile') ?? (sourcesSpec ? null : SAMPLE('values.yaml')),
     hostsFile: get('EGRESS_ADVISOR_HOSTS_FILE', 'hostsFile') ?? (sourcesSpec ? null : SAMPLE('hosts')),
@@ -190,6 +196,7 @@ export function describeConfig(c: BridgeConfig): Record<string, unknown> {
     mattermost: c.mattermost ? {url: c.mattermost.url, team: c.mattermost.team, channel: c.mattermost.channel, token: c.mattermost.token ? '(set)' : '(missing)'} : null,
     publicUrl: c.publicUrl,
     digestSeconds: c.digestSeconds,
+    updateSeconds: c.updateSeconds,
     format: c.format,
     valuesFile: c.valuesFile,
   };

@@ -25,9 +25,12 @@ import {CommandHandler} from './commands';
 import type {BridgeConfig} from './config';
 import {AttributionState, Ingest} from './ingest';
 import {MattermostLink} from './mattermost-link';
+import {allFindings} from './pages';
 
 const HMAC_META = 'hmac-key';
 const GAUGE_INTERVAL_MS = 5_000;
+/** Bigger reads mean fewer store transactions when a source catches up; a live tail reads what is there. */
+const SOURCE_CHUNK_BYTES = 1024 * 1024;
 
 export interface Bridge {
   url: string;
@@ -75,7 +78,7 @@ class HardeningEvidence {
 
 function makeSources(config: BridgeConfig, stdin: Readable | undefined): LogSource[] {
   return config.sources.map((s) =>
-    s.kind === 'stdin' ? new StdinSource(stdin ?? process.stdin, {id: 'stdin', kind: s.log}) : new FileSource(s.path!, {kind: s.log}),
+    s.kind === 'stdin' ? new StdinSource(stdin ?? process.stdin, {id: 'stdin', kind: s.log}) : new FileSource(s.path!, {kind: s.log, chunkBytes: SOURCE_CHUNK_BYTES}),
   );
 }
 
@@ -130,6 +133,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: {stdi
     () => ({format: config.format, values, actionUrl: `${config.publicUrl}/mattermost/action`, hmacKey: key, siteUrl: config.mattermost?.url ?? undefined}),
     log.child({part: 'alerts'}),
     {sent: () => metrics.alertsSentTotal.inc(), failed: () => undefined},
+    {updateIntervalMs: config.updateSeconds * 1000},
   );
 
   const ingest = new Ingest(store, attribution, () => config.digestSeconds, (result, lines) => {
@@ -138,6 +142,8 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: {stdi
     const changed = [...result.newKeys, ...result.changedKeys, ...result.reopenedKeys];
     if (changed.length === 0) return;
     events.emit(FINDINGS_CHANGED, {keys: changed});
+    // Deliver as soon as the digest window closes rather than at the worker's next poll.
+    if (result.newKeys.length > 0 || result.reopenedKeys.length > 0) setTimeout(() => void alerts.tick(), config.digestSeconds * 1000 + 5).unref();
     for (const k of result.newKeys) {
       void store.getFinding(k).then((f) => {
         if (f === null) return;
@@ -210,7 +216,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: {stdi
       };
     },
     suggest: async (keys, format: SuggestionFormat): Promise<SuggestionsResponse> => {
-      const findings = keys === 'all' ? (await store.listFindings({status: 'open', limit: 5000})).items : (await Promise.all(keys.map((k) => store.getFinding(k)))).filter((f) => f !== null);
+      const findings = keys === 'all' ? await allFindings(store, {status: 'open'}) : (await Promise.all(keys.map((k) => store.getFinding(k)))).filter((f) => f !== null);
       const s = suggest(findings, {format, values});
       return {format, yaml: s.yaml, entries: s.entries, skipped: s.skipped, notes: s.notes};
     },
@@ -234,8 +240,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: {stdi
   const url = `http://${config.listenHost}:${typeof address === 'object' && address ? address.port : config.listenPort}`;
 
   // A crash inside the digest window left findings that were never announced: make their alert due again.
-  const open = await store.listFindings({status: 'open', limit: 500});
-  if (open.items.some((f) => f.alertPostId === null)) await store.enqueue(ingest.digestTrigger());
+  if ((await allFindings(store, {status: 'open'})).some((f) => f.alertPostId === null)) await store.enqueue(ingest.digestTrigger());
 
   // Mattermost's own log first: what it names is what IP-only proxy lines are attributed with.
   const isApp = (i: number): boolean => config.sources[i].log === 'app';

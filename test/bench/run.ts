@@ -3,6 +3,7 @@
 import {existsSync, mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs';
 import {join, resolve} from 'node:path';
 import {generateLog} from './genlog';
+import {benchAlertLatency, benchBridgeIngest} from './bridge';
 import {mb, measure, median} from './measure';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
@@ -80,7 +81,11 @@ async function benchScan(): Promise<void> {
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
-  const sections: [string, () => Promise<void>][] = [['scan', benchScan]];
+  const sections: [string, () => Promise<void>][] = [
+    ['scan', benchScan],
+    ['bridge', () => benchBridgeIngest()],
+    ['alert', () => benchAlertLatency()],
+  ];
   for (const [name, fn] of sections) {
     if (only.length === 0 || only.includes(name)) await fn();
   }

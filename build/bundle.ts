@@ -1,0 +1,120 @@
+/*
+ * Builds the webapp plugin and packs it the way Mattermost installs it.
+ *
+ *   node -r ./build/ts-register.js build/bundle.ts webapp   webpack → webapp/dist/main.js, prints its size
+ *   node -r ./build/ts-register.js build/bundle.ts dist     the above, then dist/<id>-<version>.tar.gz
+ *
+ * The tarball holds one top-level directory named after the plugin id, with plugin.json and
+ * webapp/dist/main.js in it (the layout of the starter template's `make dist`).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import {gzipSync} from 'node:zlib';
+
+import {validateManifest, type PluginManifest} from './manifest';
+import {parentDirectories, tarGz, type TarEntry} from './tar';
+
+const ROOT = path.resolve(__dirname, '..');
+
+/** Upper bound for the gzipped bundle; every user downloads it on every new build. */
+export const MAX_GZIP_BYTES = 60 * 1024;
+
+export interface BundleSize {
+  raw: number;
+  gzip: number;
+}
+
+export function measure(bytes: Buffer): BundleSize {
+  return {raw: bytes.length, gzip: gzipSync(bytes, {level: 9}).length};
+}
+
+function kib(n: number): string {
+  return `${(n / 1024).toFixed(1)} KiB`;
+}
+
+export function readManifest(root = ROOT): {manifest: PluginManifest; text: string} {
+  const text = fs.readFileSync(path.join(root, 'plugin.json'), 'utf8');
+  return {manifest: JSON.parse(text) as PluginManifest, text};
+}
+
+/** Reasons not to pack: an invalid manifest, or a version that differs from package.json's. */
+export function manifestProblems(manifest: PluginManifest, packageVersion: string): string[] {
+  const problems = validateManifest(manifest);
+  if (manifest.version !== packageVersion) problems.push(`plugin.json version ${manifest.version} differs from package.json version ${packageVersion}`);
+  return problems;
+}
+
+export function tarballName(manifest: PluginManifest): string {
+  return `${manifest.id}-${manifest.version}.tar.gz`;
+}
+
+/** What goes into the tarball, directories first, all under `<id>/`. */
+export function bundleEntries(manifest: PluginManifest, manifestText: string, mainJs: Buffer): TarEntry[] {
+  const bundlePath = manifest.webapp?.bundle_path;
+  if (bundlePath === undefined) throw new Error('plugin.json has no webapp.bundle_path');
+  const files: Array<[string, Buffer]> = [
+    [`${manifest.id}/plugin.json`, Buffer.from(manifestText, 'utf8')],
+    [`${manifest.id}/${bundlePath}`, mainJs],
+  ];
+  return [...parentDirectories(files.map(([name]) => name)).map((name) => ({name})), ...files.map(([name, data]) => ({name, data}))];
+}
+
+async function runWebpack(outDir: string): Promise<void> {
+  // Loaded here so that the pure helpers above can be imported without webpack.
+  const webpack = require('webpack') as typeof import('webpack');
+  const configFn = require(path.join(ROOT, 'webapp', 'webpack.config.js')) as (env: {outputPath: string}, argv: {mode: string}) => import('webpack').Configuration;
+  const config = configFn({outputPath: outDir}, {mode: 'production'});
+  await new Promise<void>((resolve, reject) => {
+    webpack(config, (err, stats) => {
+      if (err) return reject(err);
+      if (stats === undefined) return reject(new Error('webpack returned no stats'));
+      const info = stats.toJson({all: false, errors: true, warnings: true});
+      for (const w of info.warnings ?? []) console.warn(`webpack warning: ${w.message}`);
+      if (stats.hasErrors()) return reject(new Error((info.errors ?? []).map((e) => e.message).join('\n\n')));
+      resolve();
+    });
+  });
+}
+
+/** Builds main.js into `outDir` (default webapp/dist) and returns its bytes. */
+export async function buildWebapp(outDir = path.join(ROOT, 'webapp', 'dist')): Promise<Buffer> {
+  await runWebpack(outDir);
+  const out = path.join(outDir, 'main.js');
+  const bytes = fs.readFileSync(out);
+  const size = measure(bytes);
+  console.log(`${path.relative(ROOT, out)}: ${size.raw} bytes (${kib(size.raw)}), gzipped ${size.gzip} bytes (${kib(size.gzip)}; limit ${kib(MAX_GZIP_BYTES)})`);
+  if (size.gzip > MAX_GZIP_BYTES) throw new Error(`the gzipped bundle is ${kib(size.gzip)}, over the ${kib(MAX_GZIP_BYTES)} limit`);
+  const chunks = fs.readdirSync(path.dirname(out)).filter((f) => f.endsWith('.js') && f !== 'main.js');
+  if (chunks.length > 0) throw new Error(`webpack split the bundle (${chunks.join(', ')}); Mattermost serves main.js only`);
+  return bytes;
+}
+
+export async function buildDist(): Promise<string> {
+  const {manifest, text} = readManifest();
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {version: string};
+  const problems = manifestProblems(manifest, pkg.version);
+  if (problems.length > 0) throw new Error(`plugin.json:\n- ${problems.join('\n- ')}`);
+  const mainJs = await buildWebapp();
+  const epoch = Number(process.env.SOURCE_DATE_EPOCH);
+  const mtime = Number.isInteger(epoch) && epoch > 0 ? epoch : Math.floor(Date.now() / 1000);
+  const archive = tarGz(bundleEntries(manifest, text, mainJs), mtime);
+  const dest = path.join(ROOT, 'dist', tarballName(manifest));
+  fs.mkdirSync(path.dirname(dest), {recursive: true});
+  fs.writeFileSync(dest, archive);
+  console.log(`${path.relative(ROOT, dest)}: ${archive.length} bytes`);
+  return dest;
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const command = argv[0];
+  if (command === 'webapp') await buildWebapp();
+  else if (command === 'dist') await buildDist();
+  else throw new Error('usage: bundle.ts webapp|dist');
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,107 @@
+/**
+ * @jest-environment node
+ */
+// The webapp's client against the bridge's real HTTP server (server/http, on a real SQLite store,
+// listening on a port): paths, key encoding, cookies and CSRF, and the error mapping. A 404 from
+// the bridge itself (an unknown finding) must stay an error of the bridge, never "not routed".
+import type {AddressInfo} from 'net';
+
+import type {FastifyInstance} from 'fastify';
+
+import {buildHttpApp} from '../../server/http/app';
+import {ADMIN_TOKEN, CSRF, KEYS, USER_TOKEN, cookieHeader, seededStore, testDeps, type TestStore} from '../../server/http/testing/fixtures';
+
+import {BridgeClient, BridgeError} from './client';
+
+let db: TestStore;
+let app: FastifyInstance;
+let origin = '';
+
+const doc = globalThis as unknown as {document?: {cookie: string}};
+
+/** The browser's side: the session cookies go with every request, and MMCSRF is readable by the page. */
+function browser(token: string, csrf: string | null): BridgeClient {
+  doc.document = {cookie: csrf === null ? 'MMUSERID=u' : `MMUSERID=u; MMCSRF=${csrf}`};
+  return new BridgeClient({
+    siteUrl: 'https://chat.example.com',
+    fetch: (input, init) =>
+      fetch(`${origin}${input}`, {...init, headers: {...(init?.headers as Record<string, string>), cookie: cookieHeader(token, csrf ?? undefined)}}),
+  });
+}
+
+beforeEach(async () => {
+  db = await seededStore();
+  app = buildHttpApp(testDeps(db.store, {options: {eventCoalesceMs: 0}}));
+  await app.listen({port: 0, host: '127.0.0.1'});
+  origin = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+});
+
+afterEach(async () => {
+  await app.close();
+  await db.cleanup();
+  delete doc.document;
+});
+
+test('lists, filters and reads findings, IPv6 keys included', async () => {
+  const client = browser(ADMIN_TOKEN, CSRF);
+  const page = await client.findings({status: 'open', limit: 500});
+  expect(page.items.map((f) => f.key).sort()).toEqual(Object.values(KEYS).sort());
+  expect(page.counts.byStatus.open).toBe(4);
+  expect(typeof page.revision).toBe('number');
+
+  const passthrough = await client.findings({verdict: 'passthrough'});
+  expect(passthrough.items.map((f) => f.key)).toEqual([KEYS.s3]);
+  const search = await client.findings({q: 'push'});
+  expect(search.items.map((f) => f.key)).toEqual([KEYS.push]);
+
+  const v6 = await client.finding(KEYS.v6);
+  expect(v6.key).toBe(KEYS.v6);
+  expect(v6.destination.ip).toBe('2001:db8::1');
+  expect(v6.samples.length).toBeGreaterThan(0);
+  expect(await client.revision()).toEqual({revision: page.revision});
+  expect((await client.status()).mattermost.inbound.setting.path).toBe('ServiceSettings.AllowedUntrustedInternalConnections');
+});
+
+test('ignore and un-ignore with the CSRF token from the cookie; the revision moves', async () => {
+  const client = browser(ADMIN_TOKEN, CSRF);
+  const before = (await client.revision()).revision;
+  const ignored = await client.ignore(KEYS.ip, 'internal load balancer');
+  expect(ignored.status).toBe('ignored');
+  expect(ignored.ignored).toMatchObject({by: {username: 'alice'}, reason: 'internal load balancer'});
+  expect((await client.revision()).revision).toBeGreaterThan(before);
+  expect((await client.findings({status: 'ignored'})).items.map((f) => f.key)).toEqual([KEYS.ip]);
+
+  const reopened = await client.unignore(KEYS.ip);
+  expect(reopened.status).toBe('open');
+  const detail = await client.finding(KEYS.ip);
+  expect(detail.decisions.map((d) => d.action)).toEqual(['ignore', 'unignore']);
+});
+
+test('suggestions for the selection and for all', async () => {
+  const client = browser(ADMIN_TOKEN, CSRF);
+  const some = await client.suggestions({keys: [KEYS.push], format: 'serviceentry'});
+  expect(some.format).toBe('serviceentry');
+  expect(some.yaml).not.toBe('');
+  const all = await client.suggestions({keys: 'all', format: 'bigbang'});
+  expect(all.format).toBe('bigbang');
+});
+
+test('errors of the bridge keep its code and message, and are not taken for a missing route', async () => {
+  const noCsrf = browser(ADMIN_TOKEN, null);
+  const csrf = (await noCsrf.ignore(KEYS.push, 'x').catch((e: unknown) => e)) as BridgeError;
+  expect(csrf).toBeInstanceOf(BridgeError);
+  expect([csrf.kind, csrf.code, csrf.unreachable]).toEqual(['api', 'csrf_missing', false]);
+  expect(csrf.message).toMatch(/MMCSRF/);
+
+  const admin = browser(ADMIN_TOKEN, CSRF);
+  const missing = (await admin.finding('nowhere.example.com:443').catch((e: unknown) => e)) as BridgeError;
+  expect([missing.kind, missing.status, missing.code, missing.unreachable]).toEqual(['api', 404, 'finding_not_found', false]);
+  expect(missing.requestId).not.toBeNull();
+
+  const blank = (await admin.ignore(KEYS.push, '   ').catch((e: unknown) => e)) as BridgeError;
+  expect([blank.kind, blank.code]).toEqual(['api', 'invalid_request']);
+
+  const user = browser(USER_TOKEN, CSRF);
+  const notAdmin = (await user.status().catch((e: unknown) => e)) as BridgeError;
+  expect([notAdmin.kind, notAdmin.status, notAdmin.code]).toEqual(['api', 403, 'not_system_admin']);
+});

@@ -1,0 +1,274 @@
+import React from 'react';
+
+import type {FindingSummary, MattermostInboundStatus, MattermostOutboundStatus, SourceReport, StatusReport} from '../../../../common/api';
+import {CopyButton} from '../common/copy_button';
+import {RelativeTime} from '../common/relative_time';
+import {HARDENING_LABEL, plural, SOURCE_STATE_LABEL} from '../../utils/words';
+
+interface Props {
+  status: StatusReport | null;
+  /** The open findings (for the features at risk); null while loading. */
+  open: FindingSummary[] | null;
+  now: number;
+}
+
+export interface FeatureAtRisk {
+  name: string;
+  configPath: string;
+  destinations: number;
+}
+
+/** The features of the open findings, most affected first. */
+export function featuresAtRisk(open: readonly FindingSummary[]): FeatureAtRisk[] {
+  const byId = new Map<string, FeatureAtRisk>();
+  for (const f of open) {
+    for (const feature of f.features) {
+      const entry = byId.get(feature.id) ?? {name: feature.name, configPath: feature.configPath, destinations: 0};
+      entry.destinations++;
+      byId.set(feature.id, entry);
+    }
+  }
+  return [...byId.values()].sort((a, b) => b.destinations - a.destinations || a.name.localeCompare(b.name));
+}
+
+type Tone = 'ok' | 'warn' | 'error' | 'none';
+
+function Card({label, children}: {label: string; children: React.ReactNode}) {
+  return (
+    <div className='ea-card'>
+      <p className='ea-card__label'>{label}</p>
+      {children}
+    </div>
+  );
+}
+
+function Dot({tone}: {tone: Tone}) {
+  return (
+    <span
+      className={`ea-dot${tone === 'none' ? '' : ` ea-dot--${tone}`}`}
+      aria-hidden='true'
+    />
+  );
+}
+
+function sourceTone(s: SourceReport): Tone {
+  if (s.state === 'error') return 'error';
+  if (s.state === 'following') return 'ok';
+  if (s.state === 'waiting' || s.state === 'starting') return 'warn';
+  return 'none';
+}
+
+function Sources({sources, now}: {sources: SourceReport[]; now: number}) {
+  if (sources.length === 0) {
+    return <p className='ea-muted'>{'No log source is configured: the bridge reads nothing.'}</p>;
+  }
+  return (
+    <ul className='ea-plain-list'>
+      {sources.map((s) => (
+        <li key={s.id}>
+          <div>
+            <Dot tone={sourceTone(s)}/>
+            <strong>{s.id}</strong>
+            <span className='ea-muted'>{` (${s.kind}) · ${SOURCE_STATE_LABEL[s.state] ?? s.state}`}</span>
+          </div>
+          <div className='ea-small'>
+            {'Last line: '}
+            <RelativeTime
+              iso={s.lastLineAt}
+              now={now}
+              empty='none yet'
+            />
+            {` · ${plural(s.lines, 'line')}`}
+            {s.streams.length > 1 ? ` · ${plural(s.streams.length, 'stream')}` : ''}
+          </div>
+          {s.lastError !== null && (
+            <div className='ea-small ea-error-text'>
+              {s.lastError}
+              {s.lastErrorAt !== null && (
+                <>
+                  {' ('}
+                  <RelativeTime
+                    iso={s.lastErrorAt}
+                    now={now}
+                  />
+                  {')'}
+                </>
+              )}
+            </div>
+          )}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function Outbound({out, now}: {out: MattermostOutboundStatus; now: number}) {
+  const tone: Tone = out.state === 'up' ? (out.problems.some((p) => p.severity === 'error') ? 'warn' : 'ok') : out.state === 'down' ? 'error' : 'none';
+  const word = out.state === 'up' ? 'Reachable' : out.state === 'down' ? 'Not reachable' : 'Not checked yet';
+  return (
+    <div>
+      <div>
+        <Dot tone={tone}/>
+        <strong>{word}</strong>
+        {out.identity !== null && <span className='ea-muted'>{` as @${out.identity.username}${out.identity.isBot ? ' (bot)' : ''}`}</span>}
+      </div>
+      {out.url !== null && <div className='ea-small ea-code'>{out.url}</div>}
+      {out.checkedAt !== null && (
+        <div className='ea-small ea-muted'>
+          {'Checked '}
+          <RelativeTime
+            iso={out.checkedAt}
+            now={now}
+          />
+        </div>
+      )}
+      {out.error !== null && <div className='ea-small ea-error-text'>{out.error}</div>}
+      {out.problems.length > 0 && (
+        <ul className='ea-list ea-small'>
+          {out.problems.map((p) => (
+            <li
+              key={p.code}
+              className={p.severity === 'error' ? 'ea-error-text' : undefined}
+            >
+              {p.message}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+const INBOUND_WORD: Record<MattermostInboundStatus['state'], string> = {
+  allowed: 'Allowed',
+  refused: 'Refused by Mattermost',
+  unknown: 'Not known',
+  'invalid-url': 'Invalid bridge URL',
+  'not-configured': 'Not configured',
+};
+
+function Inbound({inbound, now}: {inbound: MattermostInboundStatus; now: number}) {
+  const tone: Tone = inbound.state === 'allowed' ? 'ok' : inbound.state === 'refused' || inbound.state === 'invalid-url' ? 'error' : 'warn';
+  const s = inbound.setting;
+  return (
+    <div>
+      <div>
+        <Dot tone={tone}/>
+        <strong>{INBOUND_WORD[inbound.state]}</strong>
+      </div>
+      {inbound.bridgeUrl !== null && <div className='ea-small ea-code'>{inbound.bridgeUrl}</div>}
+      <div className='ea-small'>{inbound.reason}</div>
+      {s.add !== null && (
+        <div className='ea-small'>
+          <p style={{margin: '6px 0 2px'}}>
+            {'Add '}
+            <code className='ea-code'>{s.add}</code>
+            {' to '}
+            <code className='ea-code'>{s.path}</code>
+            {' (System Console › Environment › Developer › Allow untrusted internal connections to), or set the environment variable '}
+            <code className='ea-code'>{s.env}</code>
+            {'. The whole value:'}
+          </p>
+          <pre className='ea-pre'>{s.suggestedValue ?? s.add}</pre>
+          <CopyButton
+            text={s.suggestedValue ?? s.add}
+            label='Copy value'
+            className='ea-btn ea-btn--secondary ea-btn--small'
+          />
+        </div>
+      )}
+      {inbound.lastCallAt !== null && (
+        <div className='ea-small ea-muted'>
+          {'Last call from Mattermost: '}
+          <RelativeTime
+            iso={inbound.lastCallAt}
+            now={now}
+          />
+        </div>
+      )}
+    </div>
+  );
+}
+
+export function AtAGlance({status, open, now}: Props) {
+  const counts = status?.counts.openByVerdict;
+  const blocked = counts?.blocked ?? 0;
+  const wouldBlock = counts?.passthrough ?? 0;
+  const failing = counts?.['external-failed'] ?? 0;
+  const features = open === null ? null : featuresAtRisk(open);
+  const hardening = status?.hardening;
+
+  return (
+    <section
+      className='ea-section'
+      aria-labelledby='ea-glance-title'
+    >
+      <h3 id='ea-glance-title'>{'At a glance'}</h3>
+      <div className='ea-cards'>
+        <Card label='Blocked destinations'>
+          <div className={`ea-card__value${blocked > 0 ? ' ea-error-text' : ''}`}>{status === null ? '…' : blocked.toLocaleString('en-US')}</div>
+          {status !== null && (wouldBlock > 0 || failing > 0) && (
+            <div className='ea-small ea-muted'>
+              {[wouldBlock > 0 ? `${wouldBlock.toLocaleString('en-US')} blocked once hardened` : '', failing > 0 ? `${failing.toLocaleString('en-US')} registered but unreachable` : '']
+                .filter(Boolean)
+                .join(' · ')}
+            </div>
+          )}
+          {status !== null && (
+            <div className='ea-small ea-muted'>{`${status.counts.byStatus.ignored.toLocaleString('en-US')} ignored · ${status.counts.byStatus.resolved.toLocaleString('en-US')} resolved`}</div>
+          )}
+        </Card>
+        <Card label='Features at risk'>
+          {features === null && <div className='ea-card__value'>{'…'}</div>}
+          {features !== null && features.length === 0 && <div className='ea-muted'>{'None'}</div>}
+          {features !== null && features.length > 0 && (
+            <ul className='ea-list'>
+              {features.slice(0, 6).map((f) => (
+                <li key={f.name + f.configPath}>
+                  {f.name}
+                  <span className='ea-muted ea-small'>{` (${plural(f.destinations, 'destination')})`}</span>
+                </li>
+              ))}
+              {features.length > 6 && <li className='ea-muted'>{`and ${features.length - 6} more`}</li>}
+            </ul>
+          )}
+        </Card>
+        <Card label='Egress hardening'>
+          <div>
+            <Dot tone={hardening?.state === 'registry-only' ? 'ok' : hardening?.state === 'allow-any' ? 'warn' : 'none'}/>
+            <strong>{hardening ? HARDENING_LABEL[hardening.state] : '…'}</strong>
+          </div>
+          {hardening && <div className='ea-small ea-muted'>{hardening.evidence}</div>}
+          {hardening?.state === 'allow-any' && (
+            <div className='ea-small'>{'Unregistered traffic passes today; the findings show what hardening would block.'}</div>
+          )}
+        </Card>
+      </div>
+      {status !== null && (
+        <div
+          className='ea-cards'
+          style={{marginTop: 12}}
+        >
+          <Card label='Log sources'>
+            <Sources
+              sources={status.sources}
+              now={now}
+            />
+          </Card>
+          <Card label='Bridge → Mattermost'>
+            <Outbound
+              out={status.mattermost.outbound}
+              now={now}
+            />
+          </Card>
+          <Card label='Mattermost → bridge (/egress, alert buttons)'>
+            <Inbound
+              inbound={status.mattermost.inbound}
+              now={now}
+            />
+          </Card>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,253 @@
+/*
+ * An in-memory bridge behind a fake fetch, answering the routes of common/api.ts the way the bridge
+ * does (filters, ignore/unignore, suggestions per format, revisions), and Mattermost's post-action
+ * route. It records every request so tests can check paths, headers and bodies. It can also play an
+ * unrouted path (Mattermost's plain 404), a proxy with the bridge down (502) or a network failure.
+ */
+import type {
+  ApiError,
+  FindingDetail,
+  FindingStatus,
+  FindingSummary,
+  StatusReport,
+  SuggestionsRequest,
+  SuggestionsResponse,
+} from '../../../common/api';
+import type {Verdict} from '../../../common/types';
+
+export interface RecordedRequest {
+  method: string;
+  url: string;
+  path: string;
+  query: URLSearchParams;
+  headers: Record<string, string>;
+  body: unknown;
+  credentials: RequestCredentials | undefined;
+}
+
+interface FakeResponseInit {
+  status: number;
+  contentType?: string;
+  body?: unknown;
+  text?: string;
+}
+
+/** Just what client.ts reads of a Response. */
+export function fakeResponse({status, contentType, body, text}: FakeResponseInit): Response {
+  const type = contentType ?? (body !== undefined ? 'application/json; charset=utf-8' : 'text/plain; charset=utf-8');
+  const raw = body !== undefined ? JSON.stringify(body) : text ?? '';
+  return {
+    ok: status >= 200 && status < 300,
+    status,
+    headers: {get: (name: string) => (name.toLowerCase() === 'content-type' ? type : null)},
+    json: async () => JSON.parse(raw) as unknown,
+    text: async () => raw,
+  } as unknown as Response;
+}
+
+let nextId = 1;
+
+export function makeFinding(p: Partial<FindingDetail> & {host?: string | null; ip?: string | null; port?: number} = {}): FindingDetail {
+  const host = p.host === undefined ? `host${nextId}.example.com` : p.host;
+  const ip = p.ip === undefined ? null : p.ip;
+  const port = p.port ?? 443;
+  const key = p.key ?? `${host ?? ip}:${port}`;
+  nextId++;
+  const base: FindingDetail = {
+    key,
+    destination: {host, ip, port},
+    verdict: 'blocked',
+    protocol: 'TLS',
+    status: 'open',
+    count: 10,
+    firstSeen: '2026-05-01T10:00:00.000Z',
+    lastSeen: '2026-05-01T11:00:00.000Z',
+    pods: ['mattermost-0'],
+    attribution: {host, candidates: host ? [host] : [], method: host ? 'sni' : 'none', confidence: host ? 'certain' : 'unknown', note: host ? 'The TLS server name names it.' : 'No host could be named.'},
+    features: [],
+    advice: `Add a ServiceEntry for ${host ?? ip}.`,
+    rejectedHost: null,
+    ignored: null,
+    createdAt: '2026-05-01T10:00:00.000Z',
+    updatedAt: '2026-05-01T11:00:00.000Z',
+    statusChangedAt: null,
+    resolvedAt: null,
+    alertPostId: null,
+    revision: 1,
+    samples: [`[2026-05-01T10:00:00.000Z] "- - -" 0 UH - - - "-" 0 0 0 - "-" "-" "-" "-" "-" BlackHoleCluster - 10.0.0.1:${port} 10.1.0.5:40000 ${host ?? '-'} -`],
+    history: [],
+    decisions: [],
+  };
+  const rest: Partial<FindingDetail> & Record<string, unknown> = {...p};
+  for (const k of ['host', 'ip', 'port']) delete rest[k];
+  return {...base, ...rest, destination: {host, ip, port}};
+}
+
+export function makeStatus(p: Partial<StatusReport> = {}): StatusReport {
+  return {
+    generatedAt: '2026-05-01T12:00:00.000Z',
+    bridgeVersion: '0.1.0',
+    ready: {ready: true, reasons: []},
+    sources: [
+      {
+        id: 'kubernetes',
+        kind: 'kubernetes',
+        state: 'following',
+        since: '2026-05-01T09:00:00.000Z',
+        lastLineAt: '2026-05-01T11:59:00.000Z',
+        lines: 1234,
+        lastError: null,
+        lastErrorAt: null,
+        streams: [],
+        notices: [],
+      },
+    ],
+    mattermost: {
+      outbound: {
+        state: 'up',
+        url: 'http://mattermost.mattermost.svc.cluster.local:8065',
+        checkedAt: '2026-05-01T11:58:00.000Z',
+        serverVersion: '11.5.0',
+        identity: {userId: 'u1', username: 'egress-advisor', isBot: true},
+        error: null,
+        problems: [],
+      },
+      inbound: {
+        state: 'refused',
+        bridgeUrl: 'http://egress-advisor.mattermost.svc.cluster.local:8080/mattermost/command',
+        reason: 'Mattermost refuses the private address of the bridge.',
+        setting: {
+          path: 'ServiceSettings.AllowedUntrustedInternalConnections',
+          env: 'MM_SERVICESETTINGS_ALLOWEDUNTRUSTEDINTERNALCONNECTIONS',
+          current: '',
+          add: 'egress-advisor.mattermost.svc.cluster.local',
+          suggestedValue: 'egress-advisor.mattermost.svc.cluster.local',
+        },
+        lastCallAt: null,
+      },
+    },
+    hardening: {state: 'registry-only', evidence: 'BlackHoleCluster lines seen.'},
+    counts: {byStatus: {open: 0, ignored: 0, resolved: 0}, openByVerdict: {}},
+    outboxDepth: 0,
+    ...p,
+  };
+}
+
+function summaryOf(d: FindingDetail): FindingSummary {
+  const summary: Partial<FindingDetail> = {...d};
+  delete summary.samples;
+  delete summary.history;
+  delete summary.decisions;
+  return summary as FindingSummary;
+}
+
+function matches(f: FindingDetail, q: string): boolean {
+  const needle = q.toLowerCase();
+  const hay = [f.key, f.destination.host ?? '', f.destination.ip ?? '', ...f.attribution.candidates, ...f.features.map((x) => x.name), ...f.pods, f.ignored?.reason ?? ''];
+  return hay.some((h) => h.toLowerCase().includes(needle));
+}
+
+export type BridgeMode = 'ok' | 'not-routed' | 'bridge-down' | 'network';
+
+export class FakeBridge {
+  findings: FindingDetail[] = [];
+  revision = 1;
+  statusReport: StatusReport = makeStatus();
+  mode: BridgeMode = 'ok';
+  /** Answers a path (without query) with this error instead of the normal answer. */
+  failures = new Map<string, {status: number; body: ApiError}>();
+  requests: RecordedRequest[] = [];
+  readonly apiRoot: string;
+
+  constructor(apiRoot = '/plugins/egress-advisor/api/v1', findings: FindingDetail[] = []) {
+    this.apiRoot = apiRoot;
+    this.findings = findings;
+  }
+
+  /** A change on the bridge's side: bumps the revision. */
+  change(key: string, patch: Partial<FindingDetail>): void {
+    this.revision++;
+    this.findings = this.findings.map((f) => (f.key === key ? {...f, ...patch, revision: this.revision} : f));
+  }
+
+  add(f: FindingDetail): void {
+    this.revision++;
+    this.findings = [...this.findings, {...f, revision: this.revision}];
+  }
+
+  requestsTo(path: string, method?: string): RecordedRequest[] {
+    return this.requests.filter((r) => r.path === path && (method === undefined || r.method === method));
+  }
+
+  private counts(): StatusReport['counts'] {
+    const byStatus: Record<FindingStatus, number> = {open: 0, ignored: 0, resolved: 0};
+    const openByVerdict: Partial<Record<Verdict, number>> = {};
+    for (const f of this.findings) {
+      byStatus[f.status]++;
+      if (f.status === 'open') openByVerdict[f.verdict] = (openByVerdict[f.verdict] ?? 0) + 1;
+    }
+    return {byStatus, openByVerdict};
+  }
+
+  fetch = async (input: string, init: RequestInit = {}): Promise<Response> => {
+    const url = new URL(input, 'http://mm.example.com');
+    const method = (init.method ?? 'GET').toUpperCase();
+    const headers = {...((init.headers ?? {}) as Record<string, string>)};
+    const body = typeof init.body === 'string' ? (JSON.parse(init.body) as unknown) : undefined;
+    const rec: RecordedRequest = {method, url: input, path: url.pathname, query: url.searchParams, headers, body, credentials: init.credentials};
+    this.requests.push(rec);
+
+    if (this.mode === 'network') throw new TypeError('Failed to fetch');
+    if (url.pathname.includes('/api/v4/posts/')) return fakeResponse({status: 200, body: {}});
+    if (this.mode === 'not-routed') return fakeResponse({status: 404, text: '404 page not found'});
+    if (this.mode === 'bridge-down') return fakeResponse({status: 502, contentType: 'text/html', text: '<html>Bad Gateway</html>'});
+    if (!url.pathname.startsWith(`${this.apiRoot}/`)) return fakeResponse({status: 404, text: '404 page not found'});
+    const path = url.pathname.slice(this.apiRoot.length + 1);
+    const failure = this.failures.get(path);
+    if (failure) return fakeResponse({status: failure.status, body: failure.body});
+    return this.route(method, path, url.searchParams, body);
+  };
+
+  private route(method: string, path: string, query: URLSearchParams, body: unknown): Response {
+    if (method === 'GET' && path === 'status') return fakeResponse({status: 200, body: {...this.statusReport, counts: this.counts()}});
+    if (method === 'GET' && path === 'findings/revision') return fakeResponse({status: 200, body: {revision: this.revision}});
+    if (method === 'GET' && path === 'findings') {
+      const statuses = (query.get('status') ?? '').split(',').filter(Boolean);
+      const verdicts = (query.get('verdict') ?? '').split(',').filter(Boolean);
+      const q = query.get('q') ?? '';
+      const items = this.findings.filter(
+        (f) => (statuses.length === 0 || statuses.includes(f.status)) && (verdicts.length === 0 || verdicts.includes(f.verdict)) && (q === '' || matches(f, q)),
+      );
+      const limit = Number(query.get('limit') ?? 100);
+      return fakeResponse({
+        status: 200,
+        body: {items: items.slice(0, limit).map(summaryOf), total: items.length, limit, offset: 0, revision: this.revision, counts: this.counts(), searchTruncated: false},
+      });
+    }
+    if (method === 'POST' && path === 'suggestions') {
+      const req = body as SuggestionsRequest;
+      const keys = req.keys === 'all' ? this.findings.filter((f) => f.status === 'open').map((f) => f.key) : req.keys;
+      const hosts = this.findings.filter((f) => keys.includes(f.key) && f.destination.host !== null).map((f) => f.destination.host as string);
+      const yaml = hosts.length === 0 ? '' : `# format: ${req.format}\n${hosts.map((h) => `- ${h}`).join('\n')}\n`;
+      const res: SuggestionsResponse = {format: req.format, yaml, entries: [], skipped: []};
+      return fakeResponse({status: 200, body: res});
+    }
+    const m = /^findings\/([^/]+)(?:\/(ignore|unignore))?$/.exec(path);
+    if (m) {
+      const key = decodeURIComponent(m[1]);
+      const f = this.findings.find((x) => x.key === key);
+      if (!f) return fakeResponse({status: 404, body: {error: `No finding with key "${key}".`, code: 'finding_not_found'}});
+      if (method === 'GET' && m[2] === undefined) return fakeResponse({status: 200, body: f});
+      if (method === 'POST' && m[2] === 'ignore') {
+        const reason = (body as {reason?: string} | undefined)?.reason ?? '';
+        this.change(key, {status: 'ignored', ignored: {by: {userId: 'u1', username: 'admin'}, reason, at: '2026-05-01T12:00:00.000Z'}});
+        return fakeResponse({status: 200, body: summaryOf(this.findings.find((x) => x.key === key)!)});
+      }
+      if (method === 'POST' && m[2] === 'unignore') {
+        this.change(key, {status: 'open', ignored: null});
+        return fakeResponse({status: 200, body: summaryOf(this.findings.find((x) => x.key === key)!)});
+      }
+    }
+    return fakeResponse({status: 404, body: {error: 'No such route.', code: 'not_found'}});
+  }
+}
