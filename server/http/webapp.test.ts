@@ -6,7 +6,7 @@ import type {FastifyInstance} from 'fastify';
 
 import type {FindingDetail, FindingsPage} from '../../common/api';
 import {buildHttpApp} from './app';
-import {adminBrowser, API, KEYS, sampleStatus, seededStore, testDeps, type TestDeps, type TestStore} from './testing/fixtures';
+import {adminBrowser, API, KEYS, RECENT_HOUR, sampleStatus, seededStore, testDeps, type TestDeps, type TestStore} from './testing/fixtures';
 import {FINDINGS_CHANGED} from './types';
 
 let db: TestStore;
@@ -93,7 +93,7 @@ describe('GET findings/:key', () => {
     const detail = res.json() as FindingDetail;
     expect(detail.samples).toEqual([expect.stringContaining('BlackHoleCluster push.mattermost.com:443')]);
     expect(detail.attribution).toMatchObject({method: expect.any(String), confidence: expect.any(String)});
-    expect(detail.history).toEqual([{hour: '2024-05-01T10:00:00.000Z', count: 40}]);
+    expect(detail.history).toEqual([{hour: RECENT_HOUR, count: 40}]);
     expect(detail.decisions).toEqual([{action: 'ignore', by: {userId: 'u-admin', username: 'alice'}, reason: 'push relay is elsewhere', at: expect.any(String)}]);
   });
 

@@ -31,6 +31,10 @@ export const KEYS = {
   s3: 's3.amazonaws.com:443',
 };
 
+/** An hour inside the store's history retention (history older than 30 days is pruned). */
+export const RECENT_HOUR = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000).toISOString();
+const RECENT_LAST = new Date(Date.parse(RECENT_HOUR) + 5_000).toISOString();
+
 function observation(key: string, extra: Partial<Observation>): Observation {
   const port = Number(/:(\d+)$/.exec(key)?.[1] ?? 443);
   const addr = key.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
@@ -41,10 +45,10 @@ function observation(key: string, extra: Partial<Observation>): Observation {
     verdict: 'blocked',
     protocol: 'TLS',
     count: 3,
-    firstSeen: '2024-05-01T10:00:00.000Z',
-    lastSeen: '2024-05-01T10:00:05.000Z',
+    firstSeen: RECENT_HOUR,
+    lastSeen: RECENT_LAST,
     pods: ['mattermost-0'],
-    samples: [`[2024-05-01T10:00:05.000Z] "- - -" 0 UH - BlackHoleCluster ${key}`],
+    samples: [`[${RECENT_LAST}] "- - -" 0 UH - BlackHoleCluster ${key}`],
     ...extra,
   };
 }

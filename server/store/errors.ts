@@ -1,0 +1,45 @@
+// Errors callers are expected to tell apart (by class or by `code`): the HTTP API turns the first two into
+// 4xx answers, the bridge restarts a source on a conflict, and an operator must act on a schema mismatch.
+
+export class StoreInputError extends Error {
+  readonly code = 'STORE_INPUT';
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreInputError';
+  }
+}
+
+export class FindingNotFoundError extends Error {
+  readonly code = 'FINDING_NOT_FOUND';
+  constructor(readonly key: string) {
+    super('no finding with this key');
+    this.name = 'FindingNotFoundError';
+  }
+}
+
+/** Another writer moved the source's resume point since this batch was read: re-read from the stored one. */
+export class ResumeConflictError extends Error {
+  readonly code = 'RESUME_CONFLICT';
+  constructor(
+    readonly sourceId: string,
+    readonly expected: string | null,
+    readonly actual: string | null,
+  ) {
+    super('the resume point of this source moved since the batch was read');
+    this.name = 'ResumeConflictError';
+  }
+}
+
+export class SchemaTooNewError extends Error {
+  readonly code = 'SCHEMA_TOO_NEW';
+  constructor(
+    readonly databaseVersion: number,
+    readonly codeVersion: number,
+  ) {
+    super(
+      `the store's database has schema version ${databaseVersion}, but this bridge only knows versions up to ${codeVersion}: ` +
+        'it was written by a newer release. Run that release (or newer), or restore a backup taken before the upgrade.',
+    );
+    this.name = 'SchemaTooNewError';
+  }
+}

@@ -1,0 +1,455 @@
+// The default store: one SQLite file in WAL mode, so the HTTP API reads while a batch is being written.
+// Every write is an IMMEDIATE transaction (the write lock is taken before anything is read), which keeps
+// read-modify-write sequences correct even with several connections or processes on the same file.
+import Database from 'better-sqlite3';
+import type {Finding} from '../../common/types';
+import {FindingNotFoundError, ResumeConflictError, StoreInputError} from './errors';
+import {mergeFinding} from './merge';
+import {MIGRATIONS, migrate, type Migration} from './migrations';
+import {contentOf, decisionOf, findingOf, iso, resumeOf, sameContent, storedOf, type DecisionRow, type FindingRow, type ResumeRow} from './rows';
+import {normaliseObservation, requireActor, requireText, text} from './sanitize';
+import {SqliteOutbox} from './sqlite-outbox';
+import {findingQuerySql} from './query';
+import {
+  DEFAULT_RETENTION,
+  DEFAULT_STORE_LIMITS,
+  FINDING_STATUSES,
+  type Actor,
+  type ApplyResult,
+  type BatchChanges,
+  type ClaimedItem,
+  type ClaimOptions,
+  type Decision,
+  type DecisionAction,
+  type EnqueueResult,
+  type FindingCounts,
+  type FindingPage,
+  type FindingQuery,
+  type HistoryEntry,
+  type ObservationBatch,
+  type OutboxInput,
+  type OutboxItem,
+  type PruneResult,
+  type ResumePoint,
+  type RetentionPolicy,
+  type StatusChangeOptions,
+  type Store,
+  type StoredFinding,
+  type StoreLimits,
+} from './types';
+
+export interface SqliteStoreOptions {
+  /** How long a write waits for another connection's lock before failing; default 5 s. */
+  busyTimeoutMs?: number;
+  /**
+   * NORMAL (default) survives any process crash; after a power loss the last transactions may be gone,
+   * but always together with their resume point, so their lines are read again, not lost. FULL also keeps
+   * them, at the cost of an fsync per batch.
+   */
+  synchronous?: 'NORMAL' | 'FULL';
+  limits?: Partial<StoreLimits>;
+  retention?: Partial<RetentionPolicy>;
+  /** Epoch milliseconds; replaceable so tests can control time. */
+  clock?: () => number;
+  /**
+   * applyBatch prunes by itself at most this often (default hourly; 0 turns it off), so that history and
+   * finished outbox items stay bounded even if nobody schedules prune().
+   */
+  autoPruneMs?: number;
+  /** Only for tests of the migration machinery. */
+  migrations?: readonly Migration[];
+}
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+const MAX_SOURCE_ID = 512;
+const MAX_POSITION = 4_096;
+const MAX_REASON = 1_000;
+const MAX_META_KEY = 256;
+const MAX_META_VALUE = 64 * 1024;
+const OVERFLOW_META = 'store.overflow-lines';
+
+/**
+ * Hour the lines are counted in, by their log time. A clock far ahead (or a forged time) counts as now,
+ * so that it cannot plant history beyond pruning's reach.
+ */
+function hourOf(lastSeen: string | null, now: number): number {
+  const t = lastSeen === null ? NaN : Date.parse(lastSeen);
+  const ms = Number.isFinite(t) && t <= now + HOUR_MS ? t : now;
+  return Math.floor(ms / HOUR_MS) * HOUR_MS;
+}
+
+function statements(db: Database.Database) {
+  return {
+    finding: db.prepare<[string], FindingRow>('SELECT * FROM findings WHERE key = ?'),
+    findingCount: db.prepare<[], {n: number}>('SELECT COUNT(*) AS n FROM findings'),
+    insertFinding: db.prepare(
+      `INSERT INTO findings (key, status, verdict, protocol, host, ip, port, count, first_seen, last_seen, pods, samples,
+         attribution, features, advice, rejected_host, created_at, updated_at, revision)
+       VALUES (@key, 'open', @verdict, @protocol, @host, @ip, @port, @count, @first_seen, @last_seen, @pods, @samples,
+         @attribution, @features, @advice, @rejected_host, @now, @now, 1)`,
+    ),
+    updateContent: db.prepare(
+      `UPDATE findings SET verdict = @verdict, protocol = @protocol, host = @host, ip = @ip, port = @port, count = @count,
+         first_seen = @first_seen, last_seen = @last_seen, pods = @pods, samples = @samples, attribution = @attribution,
+         features = @features, advice = @advice, rejected_host = @rejected_host, updated_at = @now, revision = revision + 1
+       WHERE key = @key`,
+    ),
+    reopen: db.prepare(
+      "UPDATE findings SET status = 'open', status_changed_at = ?, resolved_at = NULL, updated_at = ?, revision = revision + 1 WHERE key = ?",
+    ),
+    ignore: db.prepare(
+      `UPDATE findings SET status = 'ignored', status_changed_at = @now, ignored_by_id = @userId, ignored_by_name = @username,
+         ignored_reason = @reason, ignored_at = @now, updated_at = @now, revision = revision + 1 WHERE key = @key`,
+    ),
+    unignore: db.prepare(
+      `UPDATE findings SET status = 'open', status_changed_at = ?, ignored_by_id = NULL, ignored_by_name = NULL,
+         ignored_reason = NULL, ignored_at = NULL, updated_at = ?, revision = revision + 1 WHERE key = ?`,
+    ),
+    resolve: db.prepare(
+      "UPDATE findings SET status = 'resolved', status_changed_at = ?, resolved_at = ?, updated_at = ?, revision = revision + 1 WHERE key = ?",
+    ),
+    alertPost: db.prepare('UPDATE findings SET alert_post_id = ?, updated_at = ? WHERE key = ?'),
+    addHistory: db.prepare(
+      'INSERT INTO finding_history (key, hour, count) VALUES (?, ?, ?) ON CONFLICT (key, hour) DO UPDATE SET count = count + excluded.count',
+    ),
+    history: db.prepare<[string, number], HistoryEntryRow>('SELECT hour, count FROM finding_history WHERE key = ? AND hour >= ? ORDER BY hour'),
+    pruneHistory: db.prepare('DELETE FROM finding_history WHERE hour < ?'),
+    decide: db.prepare('INSERT INTO decisions (key, action, by_user_id, by_username, reason, at) VALUES (?, ?, ?, ?, ?, ?)'),
+    decisions: db.prepare<[string], DecisionRow>('SELECT * FROM decisions WHERE key = ? ORDER BY id'),
+    resume: db.prepare<[string], ResumeRow>('SELECT * FROM resume_points WHERE source_id = ?'),
+    resumeAll: db.prepare<[], ResumeRow>('SELECT * FROM resume_points ORDER BY source_id'),
+    setResume: db.prepare<[string, string, number], ResumeRow>(
+      `INSERT INTO resume_points (source_id, position, seq, updated_at) VALUES (?, ?, 1, ?)
+       ON CONFLICT (source_id) DO UPDATE SET position = excluded.position, seq = seq + 1, updated_at = excluded.updated_at
+       RETURNING *`,
+    ),
+    byStatus: db.prepare<[], {status: string; n: number}>('SELECT status, COUNT(*) AS n FROM findings GROUP BY status'),
+    openByVerdict: db.prepare<[], {verdict: string; n: number}>("SELECT verdict, COUNT(*) AS n FROM findings WHERE status = 'open' GROUP BY verdict"),
+    getMeta: db.prepare<[string], {value: string}>('SELECT value FROM meta WHERE key = ?'),
+    setMeta: db.prepare(
+      'INSERT INTO meta (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
+    ),
+    deleteMeta: db.prepare('DELETE FROM meta WHERE key = ?'),
+  };
+}
+
+interface HistoryEntryRow {
+  hour: number;
+  count: number;
+}
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  private readonly s: ReturnType<typeof statements>;
+  private readonly outbox: SqliteOutbox;
+  private readonly limits: StoreLimits;
+  private readonly retention: RetentionPolicy;
+  private readonly clock: () => number;
+  private readonly autoPruneMs: number;
+  private lastPrune = -Infinity;
+
+  constructor(
+    private readonly db: Database.Database,
+    opts: SqliteStoreOptions = {},
+  ) {
+    this.limits = {...DEFAULT_STORE_LIMITS, ...opts.limits};
+    this.retention = {...DEFAULT_RETENTION, ...opts.retention};
+    this.clock = opts.clock ?? Date.now;
+    this.autoPruneMs = opts.autoPruneMs ?? HOUR_MS;
+    this.s = statements(db);
+    this.outbox = new SqliteOutbox(db, this.clock);
+  }
+
+  get path(): string {
+    return this.db.name;
+  }
+
+  async applyBatch(batch: ObservationBatch): Promise<ApplyResult> {
+    return this.applyBatchSync(batch);
+  }
+
+  /** The synchronous core, for callers (the bench, tests of crash safety) that want no event-loop turns. */
+  applyBatchSync(batch: ObservationBatch): ApplyResult {
+    const sourceId = requireText('sourceId', batch.sourceId, MAX_SOURCE_ID);
+    const position = requireText('position', batch.position, MAX_POSITION, true);
+    const from = batch.from === undefined || batch.from === null ? batch.from : requireText('from', batch.from, MAX_POSITION, true);
+    if (!Array.isArray(batch.observations)) throw new StoreInputError('observations must be an array');
+    const deltas = batch.observations.map((o) => normaliseObservation(o, this.limits));
+    const lines = deltas.reduce((n, d) => n + d.count, 0);
+    // Replays are recognised by the position moving; a batch with lines that does not move it could be
+    // applied twice without anyone noticing.
+    if (from !== undefined && from === position && lines > 0) {
+      throw new StoreInputError('a batch with lines must move the resume point');
+    }
+    const result = this.db.transaction(() => this.applyInTx(sourceId, from, position, deltas, batch.notify)).immediate();
+    const now = this.clock();
+    if (this.autoPruneMs > 0 && now - this.lastPrune >= this.autoPruneMs) this.pruneSync(now);
+    return result;
+  }
+
+  private applyInTx(
+    sourceId: string,
+    from: string | null | undefined,
+    position: string,
+    deltas: Finding[],
+    notify: ObservationBatch['notify'],
+  ): ApplyResult {
+    const current = this.s.resume.get(sourceId);
+    if (from !== undefined && (current?.position ?? null) !== from) {
+      if (current !== undefined && current.position === position) {
+        return {applied: false, resumePoint: resumeOf(current), newKeys: [], changedKeys: [], reopenedKeys: [], overflowLines: 0, outboxIds: []};
+      }
+      throw new ResumeConflictError(sourceId, from, current?.position ?? null);
+    }
+    const now = this.clock();
+    const changes = this.mergeDeltas(deltas, now);
+    if (changes.overflowLines > 0) {
+      const before = Number(this.s.getMeta.get(OVERFLOW_META)?.value ?? '0');
+      this.s.setMeta.run(OVERFLOW_META, String((Number.isSafeInteger(before) ? before : 0) + changes.overflowLines), now);
+    }
+    const outboxIds = (notify?.(changes) ?? []).map((item) => this.outbox.enqueueInTx(item).id);
+    // Written last, so that anything failing above leaves the resume point where it was.
+    const resume = this.s.setResume.get(sourceId, position, now);
+    if (resume === undefined) throw new Error('the resume point was not written');
+    return {applied: true, resumePoint: resumeOf(resume), ...changes, outboxIds};
+  }
+
+  private mergeDeltas(deltas: Finding[], now: number): BatchChanges {
+    const created = new Set<string>();
+    const changed = new Set<string>();
+    const reopened = new Set<string>();
+    let overflowLines = 0;
+    let findings: number | null = null;
+    for (const delta of deltas) {
+      const row = this.s.finding.get(delta.key);
+      if (row === undefined) {
+        findings ??= this.s.findingCount.get()?.n ?? 0;
+        if (findings >= this.limits.maxFindings) {
+          overflowLines += delta.count;
+          continue;
+        }
+        this.s.insertFinding.run({key: delta.key, now, ...contentOf(mergeFinding(null, delta, this.limits))});
+        findings += 1;
+        created.add(delta.key);
+      } else {
+        // The row's JSON columns were written by contentOf, so they compare equal to it when nothing changed.
+        const after = contentOf(mergeFinding(findingOf(row), delta, this.limits));
+        if (!sameContent(row, after)) {
+          this.s.updateContent.run({key: delta.key, now, ...after});
+          if (!created.has(delta.key)) changed.add(delta.key);
+        }
+        if (row.status === 'resolved' && delta.count > 0) {
+          this.s.reopen.run(now, now, delta.key);
+          this.s.decide.run(delta.key, 'reopen', null, null, 'traffic seen again', now);
+          reopened.add(delta.key);
+          changed.add(delta.key);
+        }
+      }
+      if (delta.count > 0) this.s.addHistory.run(delta.key, hourOf(delta.lastSeen, now), delta.count);
+    }
+    return {newKeys: [...created], changedKeys: [...changed], reopenedKeys: [...reopened], overflowLines};
+  }
+
+  async getResumePoint(sourceId: string): Promise<ResumePoint | null> {
+    return this.getResumePointSync(sourceId);
+  }
+
+  getResumePointSync(sourceId: string): ResumePoint | null {
+    const row = this.s.resume.get(requireText('sourceId', sourceId, MAX_SOURCE_ID));
+    return row === undefined ? null : resumeOf(row);
+  }
+
+  async listResumePoints(): Promise<ResumePoint[]> {
+    return this.s.resumeAll.all().map(resumeOf);
+  }
+
+  async listFindings(query: FindingQuery = {}): Promise<FindingPage> {
+    const q = findingQuerySql(query);
+    const total = (this.db.prepare(q.countSql).get(...q.params) as {n: number}).n;
+    const rows = this.db.prepare(q.pageSql).all(...q.params, q.limit, q.offset) as FindingRow[];
+    return {items: rows.map(storedOf), total};
+  }
+
+  async getFinding(key: string): Promise<StoredFinding | null> {
+    const row = this.s.finding.get(this.keyOf(key));
+    return row === undefined ? null : storedOf(row);
+  }
+
+  async countFindings(): Promise<FindingCounts> {
+    const counts: FindingCounts = {byStatus: {open: 0, ignored: 0, resolved: 0}, openByVerdict: {}};
+    for (const r of this.s.byStatus.all()) {
+      if ((FINDING_STATUSES as readonly string[]).includes(r.status)) counts.byStatus[r.status as keyof FindingCounts['byStatus']] = r.n;
+    }
+    for (const r of this.s.openByVerdict.all()) counts.openByVerdict[r.verdict as keyof FindingCounts['openByVerdict']] = r.n;
+    return counts;
+  }
+
+  async getHistory(key: string, since?: Date): Promise<HistoryEntry[]> {
+    const from = since === undefined ? 0 : since.getTime();
+    return this.s.history.all(this.keyOf(key), Number.isFinite(from) ? from : 0).map((r) => ({hour: iso(r.hour), count: r.count}));
+  }
+
+  /** Runs a status change and its notifications in one transaction. */
+  private change(rawKey: string, fn: (key: string, row: FindingRow) => boolean, notify?: StatusChangeOptions['notify']): StoredFinding {
+    const key = this.keyOf(rawKey);
+    return this.db
+      .transaction(() => {
+        const row = this.s.finding.get(key);
+        if (row === undefined) throw new FindingNotFoundError(key);
+        if (!fn(key, row)) return storedOf(row);
+        const after = this.s.finding.get(key);
+        if (after === undefined) throw new FindingNotFoundError(key);
+        const stored = storedOf(after);
+        for (const item of notify?.(stored) ?? []) this.outbox.enqueueInTx(item);
+        return stored;
+      })
+      .immediate();
+  }
+
+  /** Lookups normalise the key as applyBatch stored it, so a finding is found by the key it was given. */
+  private keyOf(key: string): string {
+    if (typeof key !== 'string' || key.length === 0) throw new StoreInputError('a finding key must be a non-empty string');
+    return text(key, this.limits.textChars);
+  }
+
+  private decide(key: string, action: DecisionAction, by: Actor | null, reason: string, at: number): void {
+    this.s.decide.run(key, action, by?.userId ?? null, by?.username ?? null, reason, at);
+  }
+
+  private atOf(d: Date | undefined): number {
+    if (d === undefined) return this.clock();
+    const t = d instanceof Date ? d.getTime() : NaN;
+    if (!Number.isFinite(t)) throw new StoreInputError('the time must be a valid Date');
+    return t;
+  }
+
+  async ignore(key: string, by: Actor, reason: string, opts: StatusChangeOptions = {}): Promise<StoredFinding> {
+    const actor = requireActor(by);
+    const why = requireText('reason', reason, MAX_REASON, true);
+    const at = this.atOf(opts.at);
+    return this.change(
+      key,
+      (k) => {
+        this.s.ignore.run({key: k, now: at, userId: actor.userId, username: actor.username, reason: why});
+        this.decide(k, 'ignore', actor, why, at);
+        return true;
+      },
+      opts.notify,
+    );
+  }
+
+  async unignore(key: string, by: Actor, reason = '', opts: StatusChangeOptions = {}): Promise<StoredFinding> {
+    const actor = requireActor(by);
+    const why = requireText('reason', reason, MAX_REASON, true);
+    const at = this.atOf(opts.at);
+    return this.change(
+      key,
+      (k, row) => {
+        if (row.status !== 'ignored') return false;
+        this.s.unignore.run(at, at, k);
+        this.decide(k, 'unignore', actor, why, at);
+        return true;
+      },
+      opts.notify,
+    );
+  }
+
+  async markResolved(key: string, at: Date, reason = '', opts: Omit<StatusChangeOptions, 'at'> = {}): Promise<StoredFinding> {
+    const when = this.atOf(at);
+    const why = requireText('reason', reason, MAX_REASON, true);
+    return this.change(
+      key,
+      (k, row) => {
+        if (row.status !== 'open') return false;
+        this.s.resolve.run(when, when, this.clock(), k);
+        this.decide(k, 'resolve', null, why, when);
+        return true;
+      },
+      opts.notify,
+    );
+  }
+
+  async setAlertPostId(key: string, postId: string | null): Promise<void> {
+    const id = postId === null ? null : requireText('postId', postId, 128);
+    if (this.s.alertPost.run(id, this.clock(), this.keyOf(key)).changes === 0) throw new FindingNotFoundError(key);
+  }
+
+  async listDecisions(key: string): Promise<Decision[]> {
+    return this.s.decisions.all(this.keyOf(key)).map(decisionOf);
+  }
+
+  async enqueue(item: OutboxInput): Promise<EnqueueResult> {
+    return this.outbox.enqueue(item);
+  }
+
+  async claimDue(now: Date, limit: number, opts?: ClaimOptions): Promise<ClaimedItem[]> {
+    return this.outbox.claimDue(now, limit, opts);
+  }
+
+  async markDelivered(id: number, result?: string | null): Promise<boolean> {
+    return this.outbox.markDelivered(id, result ?? null);
+  }
+
+  async markFailed(id: number, error: string, retryAt: Date | null, claimToken?: string): Promise<boolean> {
+    return this.outbox.markFailed(id, error, retryAt, claimToken);
+  }
+
+  async getOutboxItem(id: number): Promise<OutboxItem | null> {
+    return this.outbox.get(id);
+  }
+
+  async outboxDepth(): Promise<number> {
+    return this.outbox.depth();
+  }
+
+  async getMeta(key: string): Promise<string | null> {
+    return this.s.getMeta.get(requireText('meta key', key, MAX_META_KEY))?.value ?? null;
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    this.s.setMeta.run(requireText('meta key', key, MAX_META_KEY), requireText('meta value', value, MAX_META_VALUE, true), this.clock());
+  }
+
+  async deleteMeta(key: string): Promise<void> {
+    this.s.deleteMeta.run(requireText('meta key', key, MAX_META_KEY));
+  }
+
+  async prune(now: Date): Promise<PruneResult> {
+    return this.pruneSync(this.atOf(now));
+  }
+
+  private pruneSync(t: number): PruneResult {
+    this.lastPrune = t;
+    return this.db
+      .transaction(() => ({
+        historyRows: this.s.pruneHistory.run(t - this.retention.historyDays * DAY_MS).changes,
+        outboxItems: this.outbox.prune(t - this.retention.outboxDays * DAY_MS),
+      }))
+      .immediate();
+  }
+
+  async close(): Promise<void> {
+    this.closeSync();
+  }
+
+  /** Idempotent, so shutdown paths need not know whether someone closed it already. */
+  closeSync(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+/** Opens (creating if needed) and migrates the store at `path`. */
+export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): SqliteStore {
+  const db = new Database(path, {timeout: opts.busyTimeoutMs ?? 5_000});
+  try {
+    const mode = db.pragma('journal_mode = WAL', {simple: true});
+    if (mode !== 'wal' && mode !== 'memory') throw new Error(`SQLite refused WAL mode for ${path} (journal mode is ${String(mode)})`);
+    db.pragma(`synchronous = ${opts.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
+    migrate(db, opts.migrations ?? MIGRATIONS, opts.clock ?? Date.now);
+    return new SqliteStore(db, opts);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}
