@@ -1,11 +1,10 @@
 // The egress-advisor command line.
-import {Command, CommanderError, Option} from 'commander';
+import {Command, CommanderError, InvalidArgumentError, Option} from 'commander';
 import {SUGGESTION_FORMATS} from '../../common/types';
 import {version} from '../../package.json';
 import {runClassify} from './classify';
 import {InputError} from './input';
 import {runScan, type CliIo, type ScanCliOptions} from './scan';
-import {runServe, settingsHelp} from './serve';
 
 
 export const EXIT = {ok: 0, actionNeeded: 1, usage: 2, input: 3, internal: 70} as const;
@@ -78,6 +77,11 @@ export function buildProgram(io: CliIo, setCode: (code: number) => void): Comman
     .option('--namespace <ns>', 'metadata.namespace for the serviceentry format')
     .option('--exhaustive', 'parse every line instead of only lines that can be egress findings (slower)', false)
     .option('--exit-code', 'exit with 1 when blocked or failing egress is found', false)
+    .option('--threads <n>', 'threads for a large file (default: one per core, up to 4, for files over 64 MB)', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError('a whole number from 1 to 64');
+      return n;
+    })
     .addHelpText('after', SCAN_EXAMPLES)
     .action(async (files: string[], raw: Record<string, unknown>) => {
       const opts: ScanCliOptions = {
@@ -94,6 +98,7 @@ export function buildProgram(io: CliIo, setCode: (code: number) => void): Comman
         exhaustive: raw.exhaustive as boolean,
         namespace: raw.namespace as string | undefined,
         exitCode: raw.exitCode as boolean,
+        threads: raw.threads as number | undefined,
       };
       const {code} = await runScan(files, opts, io);
       setCode(code);
@@ -114,8 +119,11 @@ export function buildProgram(io: CliIo, setCode: (code: number) => void): Comman
       'Run the bridge: follow istio-proxy logs, keep findings in SQLite, alert an admin channel, answer /egress, and\n' +
         'serve the System Console page\'s API. With nothing configured it reads the shipped sample cluster.',
     )
-    .addHelpText('after', settingsHelp())
+    .addHelpText('after', () => require('./serve-help').settingsHelp() as string)
     .action(async () => {
+      // Loaded only here: the service's dependencies (HTTP server, SQLite, Mattermost client) would
+      // otherwise add their start-up cost to every scan.
+      const {runServe} = await import('./serve');
       setCode(await runServe(io));
     });
 

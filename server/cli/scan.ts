@@ -1,4 +1,5 @@
 // `egress-advisor scan`: the engine over files or stdin, with the Mattermost context that names hosts.
+import {statSync} from 'node:fs';
 import type {Finding, SuggestionFormat} from '../../common/types';
 import type {AppLogEvent, InventoryEndpoint, SuggestionResult} from '../engine/types';
 import {parseAppLogLine} from '../engine/applog';
@@ -10,6 +11,7 @@ import {systemResolver} from '../engine/resolver';
 import {Scan} from '../engine/scan';
 import {suggest} from '../engine/suggest';
 import {InputError, describeInput, readChunks, readLines, readText} from './input';
+import {PARALLEL_MIN_BYTES, canUseThreads, defaultThreads, scanFileInParts} from './parallel';
 import {Progress} from './progress';
 import {renderText} from './render-text';
 import {stringify} from 'yaml';
@@ -28,6 +30,8 @@ export interface ScanCliOptions {
   exhaustive: boolean;
   namespace?: string;
   exitCode: boolean;
+  /** Threads for large files; undefined: as many as useful for files over PARALLEL_MIN_BYTES. */
+  threads?: number;
 }
 
 export interface ScanReport {
@@ -95,6 +99,18 @@ async function loadAppEvents(paths: string[]): Promise<AppLogEvent[]> {
   return events;
 }
 
+function threadsFor(input: string, requested: number | undefined): number {
+  if (input === '-' || !canUseThreads()) return 1;
+  if (requested !== undefined) return Math.max(1, requested);
+  let size = 0;
+  try {
+    size = statSync(input).size;
+  } catch {
+    return 1; // readChunks says what is wrong with the file
+  }
+  return size >= PARALLEL_MIN_BYTES ? defaultThreads() : 1;
+}
+
 export async function runScan(files: string[], opts: ScanCliOptions, io: CliIo): Promise<{report: ScanReport; code: number}> {
   const inputs = files.length === 0 ? ['-'] : files;
   const started = process.hrtime.bigint();
@@ -108,10 +124,25 @@ export async function runScan(files: string[], opts: ScanCliOptions, io: CliIo):
   const dnsPromise = buildDnsIndex(inventory.endpoints, resolver);
 
   const scan = new Scan({exhaustive: opts.exhaustive});
-  const progress = new Progress(io.stderr, () => ({bytes: scan.bytes, lines: scan.lines, blocked: scan.folder.verdictCounts.blocked}));
+  // What threads scanned, added to what the main thread read itself.
+  const parted = {lines: 0, bytes: 0, truncated: 0, exhaustive: false};
+  const progress = new Progress(io.stderr, () => ({bytes: scan.bytes + parted.bytes, lines: scan.lines + parted.lines, blocked: scan.folder.verdictCounts.blocked}));
   try {
     for (const input of inputs) {
       progress.input(describeInput(input));
+      const threads = threadsFor(input, opts.threads);
+      if (threads > 1) {
+        const parts = await scanFileInParts(input, threads, opts.exhaustive);
+        for (const r of parts) {
+          scan.folder.absorb(r, true);
+          for (const [layout, n] of r.layouts) scan.layouts.set(layout, (scan.layouts.get(layout) ?? 0) + n);
+          parted.lines += r.lines;
+          parted.bytes += r.bytes;
+          parted.truncated += r.truncated;
+          parted.exhaustive ||= r.exhaustive;
+        }
+        continue;
+      }
       for await (const chunk of readChunks(input)) scan.push(chunk);
       scan.end();
     }
@@ -125,14 +156,14 @@ export async function runScan(files: string[], opts: ScanCliOptions, io: CliIo):
   const report: ScanReport = {
     summary: {
       inputs: inputs.map(describeInput),
-      lines: scan.lines,
-      bytes: scan.bytes,
+      lines: scan.lines + parted.lines,
+      bytes: scan.bytes + parted.bytes,
       seconds: Number(process.hrtime.bigint() - started) / 1e9,
       verdicts: {blocked: counts.blocked, passthrough: counts.passthrough, 'external-failed': counts['external-failed']},
       destinationsOverflow: scan.folder.overflow,
-      truncatedLines: scan.truncated,
+      truncatedLines: scan.truncated + parted.truncated,
       layouts: Object.fromEntries(scan.layouts),
-      exhaustive: scan.exhaustive,
+      exhaustive: scan.exhaustive || parted.exhaustive,
     },
     inventory: {endpoints: inventory.endpoints.length, warnings: inventory.warnings},
     findings,

@@ -1,13 +1,8 @@
 // `egress-advisor serve`: the bridge as a long-running service.
-import {ConfigError, SETTINGS, describeConfig, loadConfig} from '../bridge/config';
+import {ConfigError, describeConfig, loadConfig} from '../bridge/config';
 import {startBridge} from '../bridge/service';
 import {createBridgeLogger} from '../http';
 import type {CliIo} from './scan';
-
-export function settingsHelp(): string {
-  const rows = SETTINGS.map(([env, , dflt, what]) => `  ${env.padEnd(34)} ${what}\n  ${''.padEnd(34)} default: ${dflt}`);
-  return `\nSettings (environment variables):\n${rows.join('\n')}\n`;
-}
 
 export async function runServe(io: CliIo): Promise<number> {
   let config;

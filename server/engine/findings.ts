@@ -126,6 +126,47 @@ export class FindingsFolder {
   stats(): DestinationStats[] {
     return [...this.byKey.values()];
   }
+
+  /**
+   * Takes in what another folder made of another part of the same log (a parallel scan): `later` says
+   * whether that part comes after this folder's lines, which decides the verdict and the kept times.
+   */
+  absorb(other: {stats: readonly DestinationStats[]; verdictCounts: Record<Verdict, number>; overflow: number}, later: boolean): void {
+    for (const v of Object.keys(this.verdictCounts) as Verdict[]) this.verdictCounts[v] += other.verdictCounts[v];
+    this.overflow += other.overflow;
+    for (const o of other.stats) {
+      const mine = this.byKey.get(o.key);
+      if (mine === undefined) {
+        if (this.byKey.size >= this.limits.destinations) this.overflow += o.count;
+        else this.byKey.set(o.key, {...o, pods: [...o.pods], samples: [...o.samples], firstTimesMs: [...o.firstTimesMs], lastTimesMs: [...o.lastTimesMs]});
+        continue;
+      }
+      this.byKey.set(o.key, mergeStats(later ? mine : o, later ? o : mine, this.limits));
+    }
+  }
+}
+
+/** `a` covers earlier lines than `b`. */
+function mergeStats(a: DestinationStats, b: DestinationStats, L: FoldLimits): DestinationStats {
+  const half = L.times / 2;
+  return {
+    ...b,
+    ip: a.ip ?? b.ip,
+    protocol: a.protocol === 'HTTP' || b.protocol === 'HTTP' ? 'HTTP' : a.protocol === 'TLS' || b.protocol === 'TLS' ? 'TLS' : 'TCP',
+    count: a.count + b.count,
+    firstSeen: minTime(a.firstSeen, b.firstSeen),
+    lastSeen: maxTime(a.lastSeen, b.lastSeen),
+    pods: [...new Set([...a.pods, ...b.pods])].slice(0, L.pods),
+    samples: [...a.samples, ...b.samples].slice(0, L.samples),
+    firstTimesMs: [...a.firstTimesMs, ...a.lastTimesMs, ...b.firstTimesMs].slice(0, half),
+    lastTimesMs: [...a.lastTimesMs, ...b.firstTimesMs, ...b.lastTimesMs].slice(-half),
+  };
+}
+
+function maxTime(a: string | null, b: string | null): string | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return a > b ? a : b;
 }
 
 function adviceFor(s: DestinationStats, a: Attribution, host: string | null): string {

@@ -188,6 +188,21 @@ describe('exit codes and help', () => {
 });
 
 describe('the installed command', () => {
+  it('finds the same with the file split across threads as in one pass', () => {
+    const run = (threads: string): ScanReport => {
+      const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'egress-advisor.js'), ...SAMPLE_ARGS, '--output', 'json', '--threads', threads]);
+      expect(r.status).toBe(0);
+      return JSON.parse(r.stdout.toString()) as ScanReport;
+    };
+    const one = run('1');
+    const three = run('3');
+    expect(three.summary.lines).toBe(one.summary.lines);
+    expect(three.summary.verdicts).toEqual(one.summary.verdicts);
+    const shape = (r: ScanReport) => r.findings.map((f) => [f.key, f.verdict, f.count, f.firstSeen, f.lastSeen, [...f.pods].sort()]).sort();
+    expect(shape(three)).toEqual(shape(one));
+    expect(three.suggestion.yaml).toBe(one.suggestion.yaml);
+  });
+
   it('reads standard input from a pipe, as kubectl logs … | egress-advisor scan - does', () => {
     const input = readFileSync(sample('istio-proxy.log'));
     const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'egress-advisor.js'), 'scan', '-', '--output', 'json', '--no-dns'], {input});
