@@ -49,6 +49,7 @@ interface UpdatePayload {
 export class AlertWorker {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  private stopped = false;
   private readonly updateIntervalMs: number;
 
   constructor(
@@ -68,17 +69,29 @@ export class AlertWorker {
   }
 
   async stop(): Promise<void> {
+    // Timers elsewhere (the digest-window nudge) may still call tick(): after stop it does nothing.
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.running;
   }
 
-  /** One pass over what is due; concurrent calls share the pass in flight. */
+  /**
+   * One pass over what is due; concurrent calls share the pass in flight. Never rejects: callers fire it
+   * from timers, and a store error (or a store closed by stop()) must not become an unhandled rejection,
+   * which ends a Node process. What was not delivered stays in the outbox for the next pass.
+   */
   tick(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     if (this.running === null) {
-      this.running = this.deliverDue().finally(() => {
-        this.running = null;
-      });
+      this.running = this.deliverDue()
+        .catch((err: unknown) => {
+          this.counters.failed();
+          this.log.warn({err: err instanceof Error ? err.message : String(err)}, 'alert delivery pass failed; will try again');
+        })
+        .finally(() => {
+          this.running = null;
+        });
     }
     return this.running;
   }

@@ -18,6 +18,11 @@ import {COMMAND_PATH} from '../http/mattermost';
 
 const BOT_TOKEN_META = 'mattermost.bot-token';
 const CHECK_INTERVAL_MS = 30_000;
+/**
+ * Webhooks and slash commands carry no change marker the way the config's hash does: without a full read
+ * now and then, an integration added after start-up would never name the feature its blocked traffic breaks.
+ */
+const INVENTORY_MAX_AGE_MS = 5 * 60_000;
 const ADMIN_CACHE_MS = 30_000;
 
 export interface LinkOptions {
@@ -27,6 +32,10 @@ export interface LinkOptions {
   channel: string;
   channelPrivate: boolean;
   publicUrl: string;
+  /** How often the link checks Mattermost, and reconnects when it was away. Default 30 s. */
+  checkIntervalMs?: number;
+  /** The integration inventory is read again at least this often, config change or not. Default 5 min. */
+  inventoryMaxAgeMs?: number;
 }
 
 export class MattermostLink {
@@ -67,7 +76,7 @@ export class MattermostLink {
 
   start(): void {
     void this.connect();
-    this.timer = setInterval(() => void this.check(), CHECK_INTERVAL_MS);
+    this.timer = setInterval(() => void this.check(), this.opts.checkIntervalMs ?? CHECK_INTERVAL_MS);
     this.timer.unref();
   }
 
@@ -154,8 +163,9 @@ export class MattermostLink {
   }
 
   private async refreshInventory(force: boolean): Promise<void> {
-    if (!force && this.inventory) {
-      const change = await checkConfigChanged(this.admin, this.inventory.configHash);
+    const known = this.inventory;
+    if (!force && known !== null && Date.now() - known.fetchedAt < (this.opts.inventoryMaxAgeMs ?? INVENTORY_MAX_AGE_MS)) {
+      const change = await checkConfigChanged(this.admin, known.configHash);
       if (!change.changed) return;
     }
     this.inventory = await fetchInventory(this.admin);

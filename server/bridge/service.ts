@@ -88,7 +88,15 @@ async function settled(s: LogSource, maxMs: number): Promise<void> {
   while (Date.now() < until && s.status().state === 'starting') await new Promise((r) => setTimeout(r, 20));
 }
 
-export async function startBridge(config: BridgeConfig, log: Logger, opts: {stdin?: Readable} = {}): Promise<Bridge> {
+export interface StartOptions {
+  stdin?: Readable;
+  /** How often the Mattermost link checks the server (default 30 s); tests shorten it. */
+  mattermostCheckMs?: number;
+  /** The integration inventory is read again at least this often (default 5 min); tests shorten it. */
+  inventoryMaxAgeMs?: number;
+}
+
+export async function startBridge(config: BridgeConfig, log: Logger, opts: StartOptions = {}): Promise<Bridge> {
   mkdirSync(config.dataDir, {recursive: true});
   const store = openSqliteStore(join(config.dataDir, 'egress-advisor.db'));
   const key = await hmacKey(store);
@@ -112,7 +120,16 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: {stdi
   let link: MattermostLink | null = null;
   if (config.mattermost?.url && config.mattermost.token) {
     link = new MattermostLink(
-      {url: config.mattermost.url, token: config.mattermost.token, team: config.mattermost.team, channel: config.mattermost.channel, channelPrivate: config.mattermost.channelPrivate, publicUrl: config.publicUrl},
+      {
+        url: config.mattermost.url,
+        token: config.mattermost.token,
+        team: config.mattermost.team,
+        channel: config.mattermost.channel,
+        channelPrivate: config.mattermost.channelPrivate,
+        publicUrl: config.publicUrl,
+        checkIntervalMs: opts.mattermostCheckMs,
+        inventoryMaxAgeMs: opts.inventoryMaxAgeMs,
+      },
       store,
       log.child({part: 'mattermost'}),
       (inv) => void setInventory(inv.config, {outgoingWebhooks: inv.outgoingWebhooks, commands: inv.commands}),
@@ -129,7 +146,8 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: {stdi
 
   const alerts = new AlertWorker(
     store,
-    () => link?.channel ?? null,
+    // While Mattermost is known to be away nothing is tried, so back-off does not pile up over an outage.
+    () => (link?.up ? link.channel : null),
     () => ({format: config.format, values, actionUrl: `${config.publicUrl}/mattermost/action`, hmacKey: key, siteUrl: config.mattermost?.url ?? undefined}),
     log.child({part: 'alerts'}),
     {sent: () => metrics.alertsSentTotal.inc(), failed: () => undefined},

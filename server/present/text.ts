@@ -1,5 +1,6 @@
 // Phrases shared by alerts and command replies, so a destination reads the same everywhere. Every
 // function returns Markdown that is safe to embed: log-derived parts go through markdown.ts.
+import {isIP} from 'node:net';
 import type {FeatureRef, Finding, SuggestionFormat, Verdict} from '../../common/types';
 import {escapeMarkdown, inlineCode, plainText} from './markdown';
 
@@ -63,28 +64,32 @@ export function age(iso: string | null, now: Date): string {
 }
 
 function hostPort(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** A name the log carried but that is no host name: the address leads, the name is only quoted. */
+function rejectedNote(f: Finding): string {
+  return f.rejectedHost ? ` (the log names it ${inlineCode(f.rejectedHost.printable, NAME_CHARS)})` : '';
 }
 
 /** The destination as one code span, e.g. `s3.amazonaws.com:443` or `203.0.113.9:443`. */
 export function destinationCode(f: Finding): string {
   const d = f.destination;
   if (d.host !== null) return inlineCode(hostPort(d.host, d.port), NAME_CHARS + 8);
-  if (f.rejectedHost) return inlineCode(hostPort(f.rejectedHost.printable, d.port), NAME_CHARS + 8);
-  if (d.ip !== null) return inlineCode(hostPort(d.ip, d.port), NAME_CHARS + 8);
-  return inlineCode(f.key, NAME_CHARS + 8);
+  if (d.ip !== null) return inlineCode(hostPort(d.ip, d.port), NAME_CHARS + 8) + rejectedNote(f);
+  return inlineCode(f.key, NAME_CHARS + 8) + rejectedNote(f);
 }
 
 /** The host (or the address when no host is named) as a code span, without the port. */
 export function nameCode(f: Finding): string {
   const d = f.destination;
-  return inlineCode(d.host ?? f.rejectedHost?.printable ?? d.ip ?? f.key, NAME_CHARS);
+  return inlineCode(d.host ?? d.ip ?? f.key, NAME_CHARS) + (d.host === null ? rejectedNote(f) : '');
 }
 
 /** The name a button or a notification uses, without Markdown. */
 export function destinationPlain(f: Finding, max: number): string {
   const d = f.destination;
-  const name = d.host ?? f.rejectedHost?.printable ?? d.ip;
+  const name = d.host ?? d.ip;
   return plainText(name === null ? f.key : hostPort(name, d.port), max);
 }
 
