@@ -3,6 +3,7 @@
 import {existsSync, mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs';
 import {join, resolve} from 'node:path';
 import {generateLog} from './genlog';
+import {benchRender5000} from '../browser/bench';
 import {benchAlertLatency, benchBridgeIngest} from './bridge';
 import {mb, measure, median} from './measure';
 
@@ -85,6 +86,7 @@ async function main(): Promise<void> {
     ['scan', benchScan],
     ['bridge', () => benchBridgeIngest()],
     ['alert', () => benchAlertLatency()],
+    ['browser', () => benchRender5000().then(() => undefined)],
   ];
   for (const [name, fn] of sections) {
     if (only.length === 0 || only.includes(name)) await fn();

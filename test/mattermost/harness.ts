@@ -19,7 +19,8 @@ import type {Team} from '@mattermost/types/teams';
 import type {UserProfile} from '@mattermost/types/users';
 import {Client as PgClient} from 'pg';
 
-export const HARNESS_DIR = __dirname;
+// Compiled into lib/ (for the bench) the go.mod stays in the source folder.
+export const HARNESS_DIR = fs.existsSync(path.join(__dirname, 'go.mod')) ? __dirname : path.resolve(__dirname, '..', '..', '..', 'test', 'mattermost');
 export const SERVER_MODULE = 'github.com/mattermost/mattermost/server/v8';
 
 /** Prefix of every database this harness creates; the part after it is `<owner pid>_<random>`. */

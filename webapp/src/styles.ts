@@ -55,6 +55,8 @@ export const CSS = `
 .ea-input:focus { border-color: ${BUTTON_BG}; outline: none; box-shadow: 0 0 0 1px ${BUTTON_BG}; }
 textarea.ea-input { width: 100%; min-height: 64px; resize: vertical; }
 .ea-code { font-family: Menlo, Consolas, 'Courier New', monospace; font-size: 12px; overflow-wrap: anywhere; }
+.ea-table .ea-code { overflow-wrap: break-word; }
+.ea-table td.ea-code { white-space: nowrap; }
 .ea-pre { font-family: Menlo, Consolas, 'Courier New', monospace; font-size: 12px; background: rgba(${FG_RGB}, 0.04); border: 1px solid rgba(${FG_RGB}, 0.12); border-radius: 4px; padding: 8px; margin: 4px 0; overflow: auto; max-height: 420px; white-space: pre; color: ${FG}; }
 .ea-badge { display: inline-block; border-radius: 4px; padding: 0 6px; font-size: 11px; font-weight: 600; line-height: 18px; white-space: nowrap; background: rgba(${FG_RGB}, 0.08); }
 .ea-badge--blocked, .ea-badge--error { background: rgba(210, 75, 78, 0.12); color: ${ERROR}; }
