@@ -63,7 +63,10 @@ export class AlertWorker {
     this.updateIntervalMs = opts.updateIntervalMs ?? UPDATE_INTERVAL_MS;
   }
 
+  /** Also after stop(): a replica that leads again resumes delivery. */
   start(intervalMs = 1000): void {
+    this.stopped = false;
+    if (this.timer) return;
     this.timer = setInterval(() => void this.tick(), intervalMs);
     this.timer.unref();
   }

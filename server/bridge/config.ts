@@ -16,6 +16,11 @@ export interface BridgeConfig {
   listenHost: string;
   listenPort: number;
   dataDir: string;
+  /**
+   * postgres://… of a shared store: then the store is PostgreSQL, several replicas may run, and one of them
+   * (the holder of an advisory lock) leads. Null: SQLite in dataDir, and this process always leads.
+   */
+  databaseUrl: string | null;
   sources: SourceSpec[];
   /** True when no source was configured and the shipped sample stands in. */
   sampleSources: boolean;
@@ -44,6 +49,7 @@ export interface BridgeConfig {
 export const SETTINGS = [
   ['EGRESS_ADVISOR_LISTEN', 'listen', '127.0.0.1:8080', 'host:port the HTTP server listens on (0.0.0.0:8080 in a pod)'],
   ['EGRESS_ADVISOR_DATA_DIR', 'dataDir', './data', 'folder of the SQLite store'],
+  ['EGRESS_ADVISOR_DATABASE_URL', 'databaseUrl', '(none: SQLite in the data folder)', 'postgres://user:password@host:5432/db: the store in PostgreSQL, shared by several replicas of which one leads (alerts, Mattermost set-up)'],
   ['EGRESS_ADVISOR_SOURCES', 'sources', '(the shipped sample log)', 'comma-separated log sources: file:/path (istio-proxy access log), app:/path (Mattermost\'s own log), stdin'],
   ['MATTERMOST_URL', 'mattermost.url', '(none: run without Mattermost)', 'Mattermost site URL, e.g. http://mattermost.mattermost.svc.cluster.local:8065'],
   ['MATTERMOST_TOKEN', 'mattermost.token', '(none)', 'personal access token of a system admin (set-up) — or MATTERMOST_TOKEN_FILE'],
@@ -154,6 +160,11 @@ export function loadConfig(env: Env = process.env): BridgeConfig {
   }
   if (url !== null && token === null) throw new ConfigError('MATTERMOST_URL is set but MATTERMOST_TOKEN (or MATTERMOST_TOKEN_FILE) is not');
 
+  const databaseUrl = get('EGRESS_ADVISOR_DATABASE_URL', 'databaseUrl') ?? null;
+  if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('EGRESS_ADVISOR_DATABASE_URL must be a postgres:// or postgresql:// URL');
+  }
+
   const digestSeconds = Number(get('EGRESS_ADVISOR_DIGEST_SECONDS', 'digestSeconds') ?? '30');
   if (!Number.isFinite(digestSeconds) || digestSeconds < 0) throw new ConfigError('EGRESS_ADVISOR_DIGEST_SECONDS must be a number of seconds, 0 or more');
   const updateSeconds = Number(get('EGRESS_ADVISOR_UPDATE_SECONDS', 'updateSeconds') ?? '600');
@@ -165,6 +176,7 @@ export function loadConfig(env: Env = process.env): BridgeConfig {
     listenHost,
     listenPort,
     dataDir: get('EGRESS_ADVISOR_DATA_DIR', 'dataDir') ?? './data',
+    databaseUrl,
     sources,
     sampleSources: !sourcesSpec,
     mattermost: url === null ? null : {
@@ -191,6 +203,8 @@ export function describeConfig(c: BridgeConfig): Record<string, unknown> {
   return {
     listen: `${c.listenHost}:${c.listenPort}`,
     dataDir: c.dataDir,
+    // The URL may carry a password: only where, never who.
+    store: c.databaseUrl === null ? 'sqlite' : `postgres (${safeDatabaseUrl(c.databaseUrl)})`,
     sources: c.sources.map((s) => (s.kind === 'stdin' ? 'stdin' : `${s.log}:${s.path}`)),
     sampleSources: c.sampleSources,
     mattermost: c.mattermost ? {url: c.mattermost.url, team: c.mattermost.team, channel: c.mattermost.channel, token: c.mattermost.token ? '(set)' : '(missing)'} : null,
@@ -200,4 +214,14 @@ export function describeConfig(c: BridgeConfig): Record<string, unknown> {
     format: c.format,
     valuesFile: c.valuesFile,
   };
+}
+
+/** host:port/database of a PostgreSQL URL, without user or password. */
+export function safeDatabaseUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.host}${u.pathname}`;
+  } catch {
+    return '(unparsable URL)';
+  }
 }

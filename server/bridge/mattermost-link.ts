@@ -36,7 +36,16 @@ export interface LinkOptions {
   checkIntervalMs?: number;
   /** The integration inventory is read again at least this often, config change or not. Default 5 min. */
   inventoryMaxAgeMs?: number;
+  /**
+   * Whether this replica leads (see leader.ts). Only the leader creates the bot, the channel and the slash
+   * command; a follower checks Mattermost, reads the inventory, and takes the slash command tokens the
+   * leader stored, so that it can answer Mattermost's calls too. Default: always leads.
+   */
+  leading?: () => boolean;
 }
+
+/** The slash command tokens, as JSON, for replicas that did not register the command themselves. */
+export const SLASH_TOKENS_META = 'mattermost.slash-tokens';
 
 export class MattermostLink {
   outbound: MattermostOutboundStatus;
@@ -71,7 +80,27 @@ export class MattermostLink {
   }
 
   get up(): boolean {
-    return this.outbound.state === 'up' && this.channel !== null;
+    return this.outbound.state === 'up' && (this.channel !== null || !this.leads);
+  }
+
+  private get leads(): boolean {
+    return this.opts.leading?.() ?? true;
+  }
+
+  /** This replica stopped leading: the channel is the new leader's to post in. */
+  demote(): void {
+    this.channel = null;
+  }
+
+  private async loadSlashTokens(): Promise<void> {
+    const stored = await this.store.getMeta(SLASH_TOKENS_META);
+    if (stored === null) return;
+    try {
+      const tokens = JSON.parse(stored) as unknown;
+      if (Array.isArray(tokens) && tokens.every((t) => typeof t === 'string')) this.slashTokens = tokens;
+    } catch {
+      this.log.warn('the stored slash command tokens are not valid JSON');
+    }
   }
 
   start(): void {
@@ -119,6 +148,14 @@ export class MattermostLink {
         this.outbound = {...this.outbound, state: 'down', error: 'The bridge identity belongs to no team: set EGRESS_ADVISOR_TEAM or add it to a team.'};
         return;
       }
+      if (!this.leads) {
+        this.channel = null;
+        await this.loadSlashTokens();
+        this.updateInbound(config?.ServiceSettings?.AllowedUntrustedInternalConnections ?? null, report.reachability);
+        await this.refreshInventory(true);
+        this.log.info({team}, 'connected to Mattermost as a follower (the leader sets it up and posts)');
+        return;
+      }
       const storedToken = (await this.store.getMeta(BOT_TOKEN_META)) ?? undefined;
       const result = await setup(this.admin, {
         botToken: storedToken,
@@ -127,6 +164,8 @@ export class MattermostLink {
       });
       if (result.botToken.token !== storedToken) await this.store.setMeta(BOT_TOKEN_META, result.botToken.token);
       this.slashTokens = result.commands.map((c) => c.command.token);
+      const tokens = JSON.stringify(this.slashTokens);
+      if ((await this.store.getMeta(SLASH_TOKENS_META)) !== tokens) await this.store.setMeta(SLASH_TOKENS_META, tokens);
       const bot = result.botClient;
       const channelId = result.channel.channel.id;
       this.channel = {
@@ -174,10 +213,11 @@ export class MattermostLink {
   }
 
   private async check(): Promise<void> {
-    if (this.channel === null || this.outbound.state !== 'up') {
+    if ((this.channel === null && this.leads) || this.outbound.state !== 'up') {
       await this.connect();
       return;
     }
+    if (!this.leads) await this.loadSlashTokens().catch((err: Error) => this.log.warn({err: err.message}, 'cannot read the slash command tokens'));
     const checkedAt = new Date().toISOString();
     try {
       await this.admin.call('ping', (api) => api.ping(false));

@@ -22,8 +22,9 @@ import {openSqliteStore} from '../store';
 import type {Store} from '../store/types';
 import {AlertWorker} from './alerts';
 import {CommandHandler} from './commands';
-import type {BridgeConfig} from './config';
+import {safeDatabaseUrl, type BridgeConfig} from './config';
 import {AttributionState, Ingest} from './ingest';
+import {PgLeaderElection, SoleLeader, type LeaderElection} from './leader';
 import {MattermostLink} from './mattermost-link';
 import {allFindings} from './pages';
 
@@ -38,6 +39,8 @@ export interface Bridge {
   link: MattermostLink | null;
   sources: LogSource[];
   alerts: AlertWorker;
+  /** Whether this replica delivers alerts and sets Mattermost up (always, with the SQLite store). */
+  election: LeaderElection;
   stop(): Promise<void>;
 }
 
@@ -51,10 +54,17 @@ function readOptional(path: string | null, what: string, log: Logger): string | 
   }
 }
 
+/** The PostgreSQL store, shared by replicas, can set a value only if none is there (first writer wins). */
+function isSharedStore(store: Store): store is Store & {setMetaIfAbsent(key: string, value: string): Promise<string>} {
+  return typeof (store as {setMetaIfAbsent?: unknown}).setMetaIfAbsent === 'function';
+}
+
 async function hmacKey(store: Store): Promise<Buffer> {
   const stored = await store.getMeta(HMAC_META);
   if (stored !== null) return Buffer.from(stored, 'hex');
   const key = randomBytes(32);
+  // Replicas starting together must agree on one key, or one would refuse the other's buttons.
+  if (isSharedStore(store)) return Buffer.from(await store.setMetaIfAbsent(HMAC_META, key.toString('hex')), 'hex');
   await store.setMeta(HMAC_META, key.toString('hex'));
   return key;
 }
@@ -94,11 +104,24 @@ export interface StartOptions {
   mattermostCheckMs?: number;
   /** The integration inventory is read again at least this often (default 5 min); tests shorten it. */
   inventoryMaxAgeMs?: number;
+  /** With EGRESS_ADVISOR_DATABASE_URL: how often followers try to lead and the leader checks its lock (default 2 s). */
+  leaderIntervalMs?: number;
 }
 
 export async function startBridge(config: BridgeConfig, log: Logger, opts: StartOptions = {}): Promise<Bridge> {
-  mkdirSync(config.dataDir, {recursive: true});
-  const store = openSqliteStore(join(config.dataDir, 'egress-advisor.db'));
+  let store: Store;
+  let election: LeaderElection;
+  if (config.databaseUrl !== null) {
+    // Loaded only here: a SQLite-only install needs no PostgreSQL driver.
+    const {openPostgresStore} = await import('../store/postgres');
+    store = await openPostgresStore(config.databaseUrl);
+    election = new PgLeaderElection(config.databaseUrl, {intervalMs: opts.leaderIntervalMs, log: log.child({part: 'leader'})});
+    log.info({store: safeDatabaseUrl(config.databaseUrl)}, 'shared PostgreSQL store: one replica leads');
+  } else {
+    mkdirSync(config.dataDir, {recursive: true});
+    store = openSqliteStore(join(config.dataDir, 'egress-advisor.db'));
+    election = new SoleLeader();
+  }
   const key = await hmacKey(store);
   const values = readOptional(config.valuesFile, 'the values file', log);
   const hosts = readOptional(config.hostsFile, 'the hosts file', log);
@@ -129,6 +152,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
         publicUrl: config.publicUrl,
         checkIntervalMs: opts.mattermostCheckMs,
         inventoryMaxAgeMs: opts.inventoryMaxAgeMs,
+        leading: () => election.isLeader(),
       },
       store,
       log.child({part: 'mattermost'}),
@@ -147,7 +171,8 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
   const alerts = new AlertWorker(
     store,
     // While Mattermost is known to be away nothing is tried, so back-off does not pile up over an outage.
-    () => (link?.up ? link.channel : null),
+    // Only the leader posts; a replica that just lost the lead stops at once.
+    () => (election.isLeader() && link?.up ? link.channel : null),
     () => ({format: config.format, values, actionUrl: `${config.publicUrl}/mattermost/action`, hmacKey: key, siteUrl: config.mattermost?.url ?? undefined}),
     log.child({part: 'alerts'}),
     {sent: () => metrics.alertsSentTotal.inc(), failed: () => undefined},
@@ -257,9 +282,6 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
   const address = app.server.address();
   const url = `http://${config.listenHost}:${typeof address === 'object' && address ? address.port : config.listenPort}`;
 
-  // A crash inside the digest window left findings that were never announced: make their alert due again.
-  if ((await allFindings(store, {status: 'open'})).some((f) => f.alertPostId === null)) await store.enqueue(ingest.digestTrigger());
-
   // Mattermost's own log first: what it names is what IP-only proxy lines are attributed with.
   const isApp = (i: number): boolean => config.sources[i].log === 'app';
   const order = sources.map((_, i) => i).sort((a, b) => Number(isApp(b)) - Number(isApp(a)));
@@ -267,8 +289,27 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     await sources[i].start(sink, resume);
     if (isApp(i)) await settled(sources[i], 2_000);
   }
+  // Whoever leads (again) takes over what the previous leader left: a crash inside the digest window left
+  // findings that were never announced, so their alert is made due again; the set-up runs as the leader.
+  const onElected = (): void => {
+    void (async () => {
+      if ((await allFindings(store, {status: 'open'})).some((f) => f.alertPostId === null)) await store.enqueue(ingest.digestTrigger());
+      if (link !== null) {
+        await link.connect();
+        // A connection made as a follower just before the election did no set-up: once more, as the leader.
+        if (link.channel === null && election.isLeader()) await link.connect();
+      }
+      if (election.isLeader()) alerts.start();
+    })().catch((err: Error) => log.warn({err: err.message}, 'cannot take over as the leader'));
+  };
+  const onDeposed = (): void => {
+    link?.demote();
+    void alerts.stop();
+  };
+  election.on('elected', onElected);
+  election.on('deposed', onDeposed);
+  await election.start();
   link?.start();
-  alerts.start();
 
   const gauges = setInterval(() => {
     void (async () => {
@@ -291,8 +332,11 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     link,
     sources,
     alerts,
+    election,
     async stop(): Promise<void> {
       clearInterval(gauges);
+      // First, so that a follower takes over while this replica winds down.
+      await election.stop();
       link?.stop();
       for (const s of sources) await s.stop();
       await alerts.stop();

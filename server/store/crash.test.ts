@@ -3,8 +3,11 @@
 // the last statement of the transaction, and a real writer process killed with SIGKILL at random moments.
 import Database from 'better-sqlite3';
 import {join} from 'node:path';
+import {Client} from 'pg';
+import {openPostgresStore} from './postgres';
 import {openSqliteStore} from './sqlite';
 import {exited, forkTs, obs, removeDir, tempDir} from './testing/support';
+import {createTestDatabase} from './testing/stores';
 
 const WORKER = join(__dirname, 'testing', 'worker.ts');
 
@@ -163,4 +166,71 @@ describe('a writer process killed with SIGKILL', () => {
     expect((await store.getResumePoint('k8s/mattermost-0'))?.seq).toBeGreaterThan(40);
     await store.close();
   }, 60_000);
+});
+
+/** The same totals on PostgreSQL, from one REPEATABLE READ snapshot. */
+async function pgTotals(c: Client, sourceId: string): Promise<Totals> {
+  await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  try {
+    const rp = await c.query<{position: string}>('SELECT position FROM resume_points WHERE source_id = $1', [sourceId]);
+    const f = await c.query<{n: string}>('SELECT COALESCE(SUM(count), 0) AS n FROM findings');
+    const h = await c.query<{n: string}>('SELECT COALESCE(SUM(count), 0) AS n FROM finding_history');
+    const d = await c.query<{payload: string}>("SELECT payload FROM outbox WHERE dedupe_key = 'digest' AND state = 'pending'");
+    return {
+      position: Number(rp.rows[0]?.position ?? 0),
+      findings: Number(f.rows[0].n),
+      history: Number(h.rows[0].n),
+      digest: d.rows.length === 0 ? null : Number((JSON.parse(d.rows[0].payload) as {position: string}).position),
+    };
+  } finally {
+    await c.query('COMMIT');
+  }
+}
+
+describe('a PostgreSQL writer process killed with SIGKILL', () => {
+  it('leaves counts, history and the outbox equal to the committed resume point, every time', async () => {
+    const db = await createTestDatabase();
+    const observer = new Client({connectionString: db.url});
+    let previous = 0;
+    try {
+      await (await openPostgresStore(db.url)).close();
+      await observer.connect();
+      for (let round = 0; round < 3; round++) {
+        const child = forkTs(dir, WORKER, ['pg-write', db.url, 'k8s/mattermost-0']);
+        let reported = 0;
+        let commits = 0;
+        child.on('message', (m: {committed?: number}) => {
+          if (typeof m.committed === 'number') {
+            reported = Math.max(reported, m.committed);
+            commits += 1;
+          }
+        });
+        const target = 5 + Math.floor(Math.random() * 10);
+        try {
+          while (commits < target) {
+            if (child.exitCode !== null) throw new Error(`the writer exited with ${child.exitCode}`);
+            const t = await pgTotals(observer, 'k8s/mattermost-0');
+            expect(t.findings).toBe(t.position);
+            expect(t.history).toBe(t.position);
+            await new Promise((r) => setTimeout(r, 5));
+          }
+          await new Promise((r) => setTimeout(r, Math.random() * 20));
+        } finally {
+          child.kill('SIGKILL');
+        }
+        expect((await exited(child)).signal).toBe('SIGKILL');
+        // The server ends the killed client's session, rolling back whatever it had open.
+        const t = await pgTotals(observer, 'k8s/mattermost-0');
+        expect(t.findings).toBe(t.position);
+        expect(t.history).toBe(t.position);
+        expect(t.digest).toBe(t.position);
+        expect(t.position).toBeGreaterThanOrEqual(reported);
+        expect(t.position).toBeGreaterThan(previous);
+        previous = t.position;
+      }
+    } finally {
+      await observer.end().catch(() => undefined);
+      await db.drop();
+    }
+  }, 120_000);
 });

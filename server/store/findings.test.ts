@@ -1,25 +1,28 @@
-import {join} from 'node:path';
 import type {DestinationStats} from '../engine/findings';
 import {FindingNotFoundError, ResumeConflictError, StoreInputError} from './errors';
 import {observationFromStats} from './observations';
-import {openSqliteStore, type SqliteStore, type SqliteStoreOptions} from './sqlite';
 import {obs, removeDir, tempDir} from './testing/support';
-import type {Actor, FindingSort} from './types';
+import {STORE_KINDS, TestStoreHome, type CommonStoreOptions} from './testing/stores';
+import type {Actor, FindingSort, Store} from './types';
 
+// Every test runs against both implementations: the same interface must mean the same behaviour.
+describe.each(STORE_KINDS)('%s store', (kind) => {
+const home = new TestStoreHome(kind);
 let dir: string;
-let path: string;
 let now: number;
-let store: SqliteStore;
+let store: Store;
 
-function open(opts: SqliteStoreOptions = {}): SqliteStore {
-  return openSqliteStore(path, {clock: () => now, ...opts});
+function open(opts: CommonStoreOptions = {}): Promise<Store> {
+  return home.open({clock: () => now, ...opts});
 }
 
-beforeEach(() => {
+beforeAll(() => home.setUp(), 30_000);
+afterAll(() => home.tearDown(), 30_000);
+beforeEach(async () => {
   dir = tempDir();
-  path = join(dir, 'store.db');
+  await home.reset(dir);
   now = Date.parse('2024-05-01T12:00:00Z');
-  store = open();
+  store = await open();
 });
 afterEach(async () => {
   await store.close();
@@ -188,7 +191,7 @@ describe('applyBatch', () => {
 
   it('stops storing new destinations at the limit and counts their lines instead', async () => {
     await store.close();
-    store = open({limits: {maxFindings: 3}});
+    store = await open({limits: {maxFindings: 3}});
     const r = await store.applyBatch({
       sourceId: 's',
       from: null,
@@ -232,7 +235,7 @@ describe('applyBatch', () => {
 describe('history', () => {
   it('counts lines per hour of their log time and prunes beyond the retention', async () => {
     await store.close();
-    store = open({retention: {historyDays: 2}, autoPruneMs: 0});
+    store = await open({retention: {historyDays: 2}, autoPruneMs: 0});
     const at = (t: string) => ({firstSeen: t, lastSeen: t});
     await store.applyBatch({
       sourceId: 's',
@@ -262,7 +265,7 @@ describe('history', () => {
 
   it('prunes by itself from applyBatch, at most once per interval', async () => {
     await store.close();
-    store = open({retention: {historyDays: 1}, autoPruneMs: 3_600_000});
+    store = await open({retention: {historyDays: 1}, autoPruneMs: 3_600_000});
     const old = {firstSeen: '2024-04-01T00:00:00.000Z', lastSeen: '2024-04-01T00:00:00.000Z'};
     const recent = {firstSeen: '2024-05-01T11:30:00.000Z', lastSeen: '2024-05-01T11:30:00.000Z'};
     await store.applyBatch({sourceId: 's', from: null, position: '1', observations: [obs('a:1', 1, recent)]});
@@ -409,7 +412,7 @@ describe('restart', () => {
     };
     await store.close();
     await store.close();
-    store = open();
+    store = await open();
     expect(await store.listFindings()).toEqual(before.findings);
     expect(await store.listDecisions('203.0.113.2:443')).toEqual(before.decisions);
     expect(await store.getHistory('203.0.113.1:443')).toEqual(before.history);
@@ -431,4 +434,5 @@ describe('meta', () => {
     await store.deleteMeta('bot-user-id');
     expect(await store.getMeta('bot-user-id')).toBeNull();
   });
+});
 });

@@ -3,24 +3,48 @@
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import {join} from 'node:path';
+import {Client} from 'pg';
 import {printable} from '../engine/hostname';
 import {wellFormed} from './sanitize';
-import {openSqliteStore, type SqliteStore} from './sqlite';
 import {obs, removeDir, tempDir} from './testing/support';
+import {STORE_KINDS, TestStoreHome, type StoreKind} from './testing/stores';
+import type {Store} from './types';
 
+describe.each(STORE_KINDS)('%s store', (kind: StoreKind) => {
+const home = new TestStoreHome(kind);
 let dir: string;
-let path: string;
-let store: SqliteStore;
+let store: Store;
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = tempDir();
-  path = join(dir, 'store.db');
-  store = openSqliteStore(path);
-});
+  await home.setUp();
+  await home.reset(dir);
+  store = await home.open();
+}, 30_000);
 afterAll(async () => {
   await store.close();
+  await home.tearDown();
   removeDir(dir);
-});
+}, 30_000);
+
+/** The tables as the database itself lists them, to prove no hostile string dropped one. */
+async function tableNames(): Promise<string[]> {
+  if (kind === 'sqlite') {
+    const raw = new Database(join(dir, 'store.db'), {readonly: true});
+    try {
+      return (raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as {name: string}[]).map((r) => r.name);
+    } finally {
+      raw.close();
+    }
+  }
+  const c = new Client({connectionString: home.url});
+  await c.connect();
+  try {
+    return (await c.query<{tablename: string}>("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).rows.map((r) => r.tablename);
+  } finally {
+    await c.end();
+  }
+}
 
 const NASTY = [
   "'; DROP TABLE findings; --",
@@ -68,9 +92,7 @@ describe('hostile strings', () => {
       expect((await store.getOutboxItem(id))?.payload).toEqual({text: s, [s]: [s]});
       expect((await store.getOutboxItem(id))?.dedupeKey).toBe(`dk ${s}`);
     }
-    const raw = new Database(path, {readonly: true});
-    const names = (raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as {name: string}[]).map((r) => r.name);
-    raw.close();
+    const names = await tableNames();
     expect(names).toEqual(expect.arrayContaining(['findings', 'outbox', 'decisions', 'meta', 'resume_points']));
   });
 
@@ -178,4 +200,5 @@ describe('bounds and printable samples', () => {
     }
     expect(await store.getResumePoint('shape')).toBeNull();
   });
+});
 });

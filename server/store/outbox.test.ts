@@ -2,19 +2,25 @@ import {join} from 'node:path';
 import {StoreInputError} from './errors';
 import {openSqliteStore, type SqliteStore} from './sqlite';
 import {exited, forkTs, removeDir, tempDir} from './testing/support';
+import {STORE_KINDS, TestStoreHome} from './testing/stores';
+import type {Store} from './types';
 
 const WORKER = join(__dirname, 'testing', 'worker.ts');
 
+// The outbox's semantics, against both implementations.
+describe.each(STORE_KINDS)('%s store', (kind) => {
+const home = new TestStoreHome(kind);
 let dir: string;
-let path: string;
 let now: number;
-let store: SqliteStore;
+let store: Store;
 
-beforeEach(() => {
+beforeAll(() => home.setUp(), 30_000);
+afterAll(() => home.tearDown(), 30_000);
+beforeEach(async () => {
   dir = tempDir();
-  path = join(dir, 'store.db');
+  await home.reset(dir);
   now = Date.parse('2024-05-01T12:00:00Z');
-  store = openSqliteStore(path, {clock: () => now});
+  store = await home.open({clock: () => now});
 });
 afterEach(async () => {
   await store.close();
@@ -138,7 +144,7 @@ describe('claim and delivery', () => {
     expect(await store.outboxDepth()).toBe(1);
     const [item] = await store.claimDue(at(now), 10);
     expect(item.payload).toEqual({blocked: 10_000});
-  });
+  }, 60_000);
 
   it('prunes finished items past their retention, never pending ones', async () => {
     const done = await store.enqueue({kind: 'notice', payload: 1});
@@ -159,6 +165,26 @@ describe('claim and delivery', () => {
     const b = await store.enqueue({kind: 'notice', payload: 2});
     expect(b.id).toBeGreaterThan(a.id);
   });
+});
+
+});
+
+// SQLite's claims between processes (PostgreSQL's, between connections, are in postgres.test.ts).
+describe('sqlite store', () => {
+let dir: string;
+let path: string;
+let now: number;
+let store: SqliteStore;
+
+beforeEach(() => {
+  dir = tempDir();
+  path = join(dir, 'store.db');
+  now = Date.parse('2024-05-01T12:00:00Z');
+  store = openSqliteStore(path, {clock: () => now});
+});
+afterEach(async () => {
+  await store.close();
+  removeDir(dir);
 });
 
 describe('claims from several processes at once', () => {
@@ -196,4 +222,5 @@ describe('claims from several processes at once', () => {
     const delivered = await Promise.all(Array.from({length: total}, (_, i) => store.getOutboxItem(i + 1)));
     expect(delivered.every((d) => d?.state === 'delivered' && d.attempts === 1)).toBe(true);
   }, 60_000);
+});
 });

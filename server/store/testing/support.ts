@@ -45,10 +45,10 @@ require.extensions['.ts'] = function (module, filename) {
 }
 
 /** Forks `node` on a TypeScript file with an IPC channel; the caller owns the child and must end it. */
-export function forkTs(dir: string, file: string, args: string[]): ChildProcess {
+export function forkTs(dir: string, file: string, args: string[], env?: NodeJS.ProcessEnv): ChildProcess {
   const hook = join(dir, 'ts-hook.js');
   writeFileSync(hook, hookSource());
-  return fork(file, args, {execArgv: ['-r', hook], stdio: ['ignore', 'inherit', 'inherit', 'ipc']});
+  return fork(file, args, {execArgv: ['-r', hook], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], ...(env === undefined ? {} : {env})});
 }
 
 export function exited(child: ChildProcess): Promise<{code: number | null; signal: NodeJS.Signals | null}> {

@@ -1,0 +1,468 @@
+// The store on PostgreSQL, for several bridge replicas sharing one state. Same interface and semantics as
+// sqlite.ts; merging, sanitising, row mapping and the list query are the shared pure modules.
+//
+// Concurrency: SQLite has one writer at a time; here several replicas write at once, so
+// - applyBatch locks the source's resume point row (SELECT … FOR UPDATE, plus a transaction-level
+//   advisory lock on the source id, which also covers a source's very first batch when there is no row to
+//   lock yet) and every finding it touches, in key order, before reading them;
+// - outbox claims use FOR UPDATE SKIP LOCKED (postgres-outbox.ts);
+// - a transaction that loses a race (deadlock, serialization failure, two inserts of the same new key)
+//   runs again from the start (postgres-db.ts), which re-reads the resume point and so recognises a replay.
+// Strings: see postgres-db.ts for how NUL, which PostgreSQL text cannot hold, is escaped.
+import type {Pool} from 'pg';
+import type {Finding} from '../../common/types';
+import {FindingNotFoundError, ResumeConflictError, StoreInputError} from './errors';
+import {mergeFinding} from './merge';
+import {createPool, Db, numbered, transaction} from './postgres-db';
+import {migratePostgres, PG_MIGRATIONS, type PgMigration} from './postgres-migrations';
+import {PostgresOutbox} from './postgres-outbox';
+import {findingQuerySql} from './query';
+import {contentOf, decisionOf, findingOf, iso, resumeOf, sameContent, storedOf, type DecisionRow, type FindingContent, type FindingRow, type ResumeRow} from './rows';
+import {normaliseObservation, requireActor, requireText, text} from './sanitize';
+import {
+  DEFAULT_RETENTION,
+  DEFAULT_STORE_LIMITS,
+  FINDING_STATUSES,
+  type Actor,
+  type ApplyResult,
+  type BatchChanges,
+  type ClaimedItem,
+  type ClaimOptions,
+  type Decision,
+  type DecisionAction,
+  type EnqueueResult,
+  type FindingCounts,
+  type FindingPage,
+  type FindingQuery,
+  type HistoryEntry,
+  type ObservationBatch,
+  type OutboxInput,
+  type OutboxItem,
+  type PruneResult,
+  type ResumePoint,
+  type RetentionPolicy,
+  type StatusChangeOptions,
+  type Store,
+  type StoredFinding,
+  type StoreLimits,
+} from './types';
+
+export interface PostgresStoreOptions {
+  /** Connections in the pool (default 5). */
+  poolSize?: number;
+  limits?: Partial<StoreLimits>;
+  retention?: Partial<RetentionPolicy>;
+  /** Epoch milliseconds; replaceable so tests can control time. */
+  clock?: () => number;
+  /** As SqliteStoreOptions.autoPruneMs: applyBatch prunes by itself at most this often (0: never). */
+  autoPruneMs?: number;
+  /** Only for tests of the migration machinery. */
+  migrations?: readonly PgMigration[];
+}
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+const MAX_SOURCE_ID = 512;
+const MAX_POSITION = 4_096;
+const MAX_REASON = 1_000;
+const MAX_META_KEY = 256;
+const MAX_META_VALUE = 64 * 1024;
+const OVERFLOW_META = 'store.overflow-lines';
+/** Namespace of the transaction-level advisory locks on source ids (two-int form: namespace, hash). */
+const SOURCE_LOCK_NS = 0x45475242;
+
+function hourOf(lastSeen: string | null, now: number): number {
+  const t = lastSeen === null ? NaN : Date.parse(lastSeen);
+  const ms = Number.isFinite(t) && t <= now + HOUR_MS ? t : now;
+  return Math.floor(ms / HOUR_MS) * HOUR_MS;
+}
+
+const CONTENT_SQL_COLUMNS = 'verdict, protocol, host, ip, port, count, first_seen, last_seen, pods, samples, attribution, features, advice, rejected_host';
+
+function contentParams(c: FindingContent): unknown[] {
+  return [c.verdict, c.protocol, c.host, c.ip, c.port, c.count, c.first_seen, c.last_seen, c.pods, c.samples, c.attribution, c.features, c.advice, c.rejected_host];
+}
+
+export class PostgresStore implements Store {
+  readonly kind = 'postgres' as const;
+  private readonly outbox: PostgresOutbox;
+  private readonly limits: StoreLimits;
+  private readonly retention: RetentionPolicy;
+  private readonly clock: () => number;
+  private readonly autoPruneMs: number;
+  private readonly db: Db;
+  private lastPrune = -Infinity;
+  private closed = false;
+
+  constructor(
+    private readonly pool: Pool,
+    opts: PostgresStoreOptions = {},
+  ) {
+    this.limits = {...DEFAULT_STORE_LIMITS, ...opts.limits};
+    this.retention = {...DEFAULT_RETENTION, ...opts.retention};
+    this.clock = opts.clock ?? Date.now;
+    this.autoPruneMs = opts.autoPruneMs ?? HOUR_MS;
+    this.db = new Db(pool);
+    this.outbox = new PostgresOutbox(pool, this.clock);
+  }
+
+  async applyBatch(batch: ObservationBatch): Promise<ApplyResult> {
+    const sourceId = requireText('sourceId', batch.sourceId, MAX_SOURCE_ID);
+    const position = requireText('position', batch.position, MAX_POSITION, true);
+    const from = batch.from === undefined || batch.from === null ? batch.from : requireText('from', batch.from, MAX_POSITION, true);
+    if (!Array.isArray(batch.observations)) throw new StoreInputError('observations must be an array');
+    const deltas = batch.observations.map((o) => normaliseObservation(o, this.limits));
+    const lines = deltas.reduce((n, d) => n + d.count, 0);
+    if (from !== undefined && from === position && lines > 0) {
+      throw new StoreInputError('a batch with lines must move the resume point');
+    }
+    const result = await transaction(this.pool, (db) => this.applyInTx(db, sourceId, from, position, deltas, batch.notify));
+    const now = this.clock();
+    if (this.autoPruneMs > 0 && now - this.lastPrune >= this.autoPruneMs) await this.prune(new Date(now));
+    return result;
+  }
+
+  private async applyInTx(
+    db: Db,
+    sourceId: string,
+    from: string | null | undefined,
+    position: string,
+    deltas: Finding[],
+    notify: ObservationBatch['notify'],
+  ): Promise<ApplyResult> {
+    await db.run('SELECT pg_advisory_xact_lock($1, hashtext($2))', [SOURCE_LOCK_NS, sourceId]);
+    const current = await db.one<ResumeRow>('SELECT * FROM resume_points WHERE source_id = $1 FOR UPDATE', [sourceId]);
+    if (from !== undefined && (current?.position ?? null) !== from) {
+      if (current !== undefined && current.position === position) {
+        return {applied: false, resumePoint: resumeOf(current), newKeys: [], changedKeys: [], reopenedKeys: [], overflowLines: 0, outboxIds: []};
+      }
+      throw new ResumeConflictError(sourceId, from, current?.position ?? null);
+    }
+    const now = this.clock();
+    const changes = await this.mergeDeltas(db, deltas, now);
+    if (changes.overflowLines > 0) {
+      const before = await db.one<{value: string}>('SELECT value FROM meta WHERE key = $1 FOR UPDATE', [OVERFLOW_META]);
+      const n = Number(before?.value ?? '0');
+      await this.setMetaIn(db, OVERFLOW_META, String((Number.isSafeInteger(n) ? n : 0) + changes.overflowLines), now);
+    }
+    const outboxIds: number[] = [];
+    for (const item of notify?.(changes) ?? []) outboxIds.push((await this.outbox.enqueueInTx(db, item)).id);
+    const resume = await db.one<ResumeRow>(
+      `INSERT INTO resume_points (source_id, position, seq, updated_at) VALUES ($1, $2, 1, $3)
+       ON CONFLICT (source_id) DO UPDATE SET position = EXCLUDED.position, seq = resume_points.seq + 1, updated_at = EXCLUDED.updated_at
+       RETURNING *`,
+      [sourceId, position, now],
+    );
+    if (resume === undefined) throw new Error('the resume point was not written');
+    return {applied: true, resumePoint: resumeOf(resume), ...changes, outboxIds};
+  }
+
+  private async mergeDeltas(db: Db, deltas: Finding[], now: number): Promise<BatchChanges> {
+    const created = new Set<string>();
+    const changed = new Set<string>();
+    const reopened = new Set<string>();
+    let overflowLines = 0;
+    let findings: number | null = null;
+    // Locks taken in one order by every writer cannot deadlock each other.
+    const keys = [...new Set(deltas.map((d) => d.key))].sort();
+    const rows = new Map<string, FindingRow>();
+    if (keys.length > 0) {
+      for (const r of await db.rows<FindingRow>('SELECT * FROM findings WHERE key = ANY($1::text[]) ORDER BY key FOR UPDATE', [keys])) rows.set(r.key, r);
+    }
+    const history = new Map<string, number>();
+    for (const delta of deltas) {
+      const row = rows.get(delta.key);
+      if (row === undefined) {
+        findings ??= (await db.one<{n: number}>('SELECT COUNT(*) AS n FROM findings'))?.n ?? 0;
+        if (findings >= this.limits.maxFindings) {
+          overflowLines += delta.count;
+          continue;
+        }
+        const content = contentOf(mergeFinding(null, delta, this.limits));
+        // A concurrent writer inserting the same key makes this a unique violation: the transaction runs again.
+        const inserted = await db.one<FindingRow>(
+          `INSERT INTO findings (key, status, ${CONTENT_SQL_COLUMNS}, created_at, updated_at, revision)
+           VALUES ($1, 'open', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, 1) RETURNING *`,
+          [delta.key, ...contentParams(content), now],
+        );
+        if (inserted === undefined) throw new Error('the finding insert returned no row');
+        rows.set(delta.key, inserted);
+        findings += 1;
+        created.add(delta.key);
+      } else {
+        const after = contentOf(mergeFinding(findingOf(row), delta, this.limits));
+        let current = row;
+        if (!sameContent(row, after)) {
+          const updated = await db.one<FindingRow>(
+            `UPDATE findings SET verdict = $2, protocol = $3, host = $4, ip = $5, port = $6, count = $7, first_seen = $8, last_seen = $9,
+               pods = $10, samples = $11, attribution = $12, features = $13, advice = $14, rejected_host = $15, updated_at = $16,
+               revision = revision + 1
+             WHERE key = $1 RETURNING *`,
+            [delta.key, ...contentParams(after), now],
+          );
+          if (updated !== undefined) current = updated;
+          if (!created.has(delta.key)) changed.add(delta.key);
+        }
+        if (current.status === 'resolved' && delta.count > 0) {
+          const reopenedRow = await db.one<FindingRow>(
+            "UPDATE findings SET status = 'open', status_changed_at = $1, resolved_at = NULL, updated_at = $1, revision = revision + 1 WHERE key = $2 RETURNING *",
+            [now, delta.key],
+          );
+          if (reopenedRow !== undefined) current = reopenedRow;
+          await this.decide(db, delta.key, 'reopen', null, 'traffic seen again', now);
+          reopened.add(delta.key);
+          changed.add(delta.key);
+        }
+        rows.set(delta.key, current);
+      }
+      if (delta.count > 0) {
+        const hk = `${hourOf(delta.lastSeen, now)}\u0000${delta.key}`;
+        history.set(hk, (history.get(hk) ?? 0) + delta.count);
+      }
+    }
+    for (const [hk, count] of [...history].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const cut = hk.indexOf('\u0000');
+      await db.run(
+        'INSERT INTO finding_history (key, hour, count) VALUES ($1, $2, $3) ON CONFLICT (key, hour) DO UPDATE SET count = finding_history.count + EXCLUDED.count',
+        [hk.slice(cut + 1), Number(hk.slice(0, cut)), count],
+      );
+    }
+    return {newKeys: [...created], changedKeys: [...changed], reopenedKeys: [...reopened], overflowLines};
+  }
+
+  async getResumePoint(sourceId: string): Promise<ResumePoint | null> {
+    const row = await this.db.one<ResumeRow>('SELECT * FROM resume_points WHERE source_id = $1', [requireText('sourceId', sourceId, MAX_SOURCE_ID)]);
+    return row === undefined ? null : resumeOf(row);
+  }
+
+  async listResumePoints(): Promise<ResumePoint[]> {
+    return (await this.db.rows<ResumeRow>('SELECT * FROM resume_points ORDER BY source_id')).map(resumeOf);
+  }
+
+  async listFindings(query: FindingQuery = {}): Promise<FindingPage> {
+    const q = findingQuerySql(query);
+    // Both in one snapshot, so total and page agree while replicas write.
+    return transaction(this.pool, async (db) => {
+      await db.run('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const total = (await db.one<{n: number}>(numbered(q.countSql), q.params))?.n ?? 0;
+      const rows = await db.rows<FindingRow>(numbered(q.pageSql), [...q.params, q.limit, q.offset]);
+      return {items: rows.map(storedOf), total};
+    });
+  }
+
+  async getFinding(key: string): Promise<StoredFinding | null> {
+    const row = await this.db.one<FindingRow>('SELECT * FROM findings WHERE key = $1', [this.keyOf(key)]);
+    return row === undefined ? null : storedOf(row);
+  }
+
+  async countFindings(): Promise<FindingCounts> {
+    const counts: FindingCounts = {byStatus: {open: 0, ignored: 0, resolved: 0}, openByVerdict: {}};
+    for (const r of await this.db.rows<{status: string; n: number}>('SELECT status, COUNT(*) AS n FROM findings GROUP BY status')) {
+      if ((FINDING_STATUSES as readonly string[]).includes(r.status)) counts.byStatus[r.status as keyof FindingCounts['byStatus']] = r.n;
+    }
+    for (const r of await this.db.rows<{verdict: string; n: number}>("SELECT verdict, COUNT(*) AS n FROM findings WHERE status = 'open' GROUP BY verdict")) {
+      counts.openByVerdict[r.verdict as keyof FindingCounts['openByVerdict']] = r.n;
+    }
+    return counts;
+  }
+
+  async getHistory(key: string, since?: Date): Promise<HistoryEntry[]> {
+    const from = since === undefined ? 0 : since.getTime();
+    const rows = await this.db.rows<{hour: number; count: number}>('SELECT hour, count FROM finding_history WHERE key = $1 AND hour >= $2 ORDER BY hour', [
+      this.keyOf(key),
+      Number.isFinite(from) ? from : 0,
+    ]);
+    return rows.map((r) => ({hour: iso(r.hour), count: r.count}));
+  }
+
+  /** Runs a status change and its notifications in one transaction, the finding's row locked throughout. */
+  private async change(rawKey: string, fn: (db: Db, key: string, row: FindingRow) => Promise<boolean>, notify?: StatusChangeOptions['notify']): Promise<StoredFinding> {
+    const key = this.keyOf(rawKey);
+    return transaction(this.pool, async (db) => {
+      const row = await db.one<FindingRow>('SELECT * FROM findings WHERE key = $1 FOR UPDATE', [key]);
+      if (row === undefined) throw new FindingNotFoundError(key);
+      if (!(await fn(db, key, row))) return storedOf(row);
+      const after = await db.one<FindingRow>('SELECT * FROM findings WHERE key = $1', [key]);
+      if (after === undefined) throw new FindingNotFoundError(key);
+      const stored = storedOf(after);
+      for (const item of notify?.(stored) ?? []) await this.outbox.enqueueInTx(db, item);
+      return stored;
+    });
+  }
+
+  private keyOf(key: string): string {
+    if (typeof key !== 'string' || key.length === 0) throw new StoreInputError('a finding key must be a non-empty string');
+    return text(key, this.limits.textChars);
+  }
+
+  private async decide(db: Db, key: string, action: DecisionAction, by: Actor | null, reason: string, at: number): Promise<void> {
+    await db.run('INSERT INTO decisions (key, action, by_user_id, by_username, reason, at) VALUES ($1, $2, $3, $4, $5, $6)', [
+      key,
+      action,
+      by?.userId ?? null,
+      by?.username ?? null,
+      reason,
+      at,
+    ]);
+  }
+
+  private atOf(d: Date | undefined): number {
+    if (d === undefined) return this.clock();
+    const t = d instanceof Date ? d.getTime() : NaN;
+    if (!Number.isFinite(t)) throw new StoreInputError('the time must be a valid Date');
+    return t;
+  }
+
+  async ignore(key: string, by: Actor, reason: string, opts: StatusChangeOptions = {}): Promise<StoredFinding> {
+    const actor = requireActor(by);
+    const why = requireText('reason', reason, MAX_REASON, true);
+    const at = this.atOf(opts.at);
+    return this.change(
+      key,
+      async (db, k) => {
+        await db.run(
+          `UPDATE findings SET status = 'ignored', status_changed_at = $2, ignored_by_id = $3, ignored_by_name = $4, ignored_reason = $5,
+             ignored_at = $2, updated_at = $2, revision = revision + 1 WHERE key = $1`,
+          [k, at, actor.userId, actor.username, why],
+        );
+        await this.decide(db, k, 'ignore', actor, why, at);
+        return true;
+      },
+      opts.notify,
+    );
+  }
+
+  async unignore(key: string, by: Actor, reason = '', opts: StatusChangeOptions = {}): Promise<StoredFinding> {
+    const actor = requireActor(by);
+    const why = requireText('reason', reason, MAX_REASON, true);
+    const at = this.atOf(opts.at);
+    return this.change(
+      key,
+      async (db, k, row) => {
+        if (row.status !== 'ignored') return false;
+        await db.run(
+          `UPDATE findings SET status = 'open', status_changed_at = $2, ignored_by_id = NULL, ignored_by_name = NULL, ignored_reason = NULL,
+             ignored_at = NULL, updated_at = $2, revision = revision + 1 WHERE key = $1`,
+          [k, at],
+        );
+        await this.decide(db, k, 'unignore', actor, why, at);
+        return true;
+      },
+      opts.notify,
+    );
+  }
+
+  async markResolved(key: string, at: Date, reason = '', opts: Omit<StatusChangeOptions, 'at'> = {}): Promise<StoredFinding> {
+    const when = this.atOf(at);
+    const why = requireText('reason', reason, MAX_REASON, true);
+    return this.change(
+      key,
+      async (db, k, row) => {
+        if (row.status !== 'open') return false;
+        await db.run(
+          "UPDATE findings SET status = 'resolved', status_changed_at = $2, resolved_at = $2, updated_at = $3, revision = revision + 1 WHERE key = $1",
+          [k, when, this.clock()],
+        );
+        await this.decide(db, k, 'resolve', null, why, when);
+        return true;
+      },
+      opts.notify,
+    );
+  }
+
+  async setAlertPostId(key: string, postId: string | null): Promise<void> {
+    const id = postId === null ? null : requireText('postId', postId, 128);
+    const n = await this.db.run('UPDATE findings SET alert_post_id = $1, updated_at = $2 WHERE key = $3', [id, this.clock(), this.keyOf(key)]);
+    if (n === 0) throw new FindingNotFoundError(key);
+  }
+
+  async listDecisions(key: string): Promise<Decision[]> {
+    return (await this.db.rows<DecisionRow>('SELECT * FROM decisions WHERE key = $1 ORDER BY id', [this.keyOf(key)])).map(decisionOf);
+  }
+
+  enqueue(item: OutboxInput): Promise<EnqueueResult> {
+    return this.outbox.enqueue(item);
+  }
+
+  claimDue(now: Date, limit: number, opts?: ClaimOptions): Promise<ClaimedItem[]> {
+    return this.outbox.claimDue(now, limit, opts);
+  }
+
+  markDelivered(id: number, result?: string | null): Promise<boolean> {
+    return this.outbox.markDelivered(this.db, id, result ?? null);
+  }
+
+  markFailed(id: number, error: string, retryAt: Date | null, claimToken?: string): Promise<boolean> {
+    return this.outbox.markFailed(id, error, retryAt, claimToken);
+  }
+
+  getOutboxItem(id: number): Promise<OutboxItem | null> {
+    return this.outbox.get(this.db, id);
+  }
+
+  outboxDepth(): Promise<number> {
+    return this.outbox.depth(this.db);
+  }
+
+  async getMeta(key: string): Promise<string | null> {
+    return (await this.db.one<{value: string}>('SELECT value FROM meta WHERE key = $1', [requireText('meta key', key, MAX_META_KEY)]))?.value ?? null;
+  }
+
+  private async setMetaIn(db: Db, key: string, value: string, now: number): Promise<void> {
+    await db.run(
+      'INSERT INTO meta (key, value, updated_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at',
+      [key, value, now],
+    );
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    await this.setMetaIn(this.db, requireText('meta key', key, MAX_META_KEY), requireText('meta value', value, MAX_META_VALUE, true), this.clock());
+  }
+
+  /** Sets the value only when none is stored; returns the value that is stored afterwards (first writer wins). */
+  async setMetaIfAbsent(key: string, value: string): Promise<string> {
+    const k = requireText('meta key', key, MAX_META_KEY);
+    const v = requireText('meta value', value, MAX_META_VALUE, true);
+    await this.db.run('INSERT INTO meta (key, value, updated_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING', [k, v, this.clock()]);
+    return (await this.getMeta(k)) ?? v;
+  }
+
+  async deleteMeta(key: string): Promise<void> {
+    await this.db.run('DELETE FROM meta WHERE key = $1', [requireText('meta key', key, MAX_META_KEY)]);
+  }
+
+  async prune(now: Date): Promise<PruneResult> {
+    const t = this.atOf(now);
+    this.lastPrune = t;
+    return transaction(this.pool, async (db) => ({
+      historyRows: await db.run('DELETE FROM finding_history WHERE hour < $1', [t - this.retention.historyDays * DAY_MS]),
+      outboxItems: await this.outbox.prune(db, t - this.retention.outboxDays * DAY_MS),
+    }));
+  }
+
+  /** Idempotent, so shutdown paths need not know whether someone closed it already. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+}
+
+/** Connects to `url` (postgres://…), creates or migrates the schema, and returns the store. */
+export async function openPostgresStore(url: string, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
+  const pool = createPool(url, opts.poolSize ?? 5);
+  // An idle connection that breaks (database restart) must not become an unhandled 'error' event.
+  pool.on('error', () => undefined);
+  try {
+    const client = await pool.connect();
+    try {
+      await migratePostgres(client, opts.migrations ?? PG_MIGRATIONS, opts.clock ?? Date.now);
+    } finally {
+      client.release();
+    }
+    return new PostgresStore(pool, opts);
+  } catch (e) {
+    await pool.end();
+    throw e;
+  }
+}
