@@ -8,3 +8,4 @@ export {benchFileFollow} from './bench';
 export function resumePointsOf(points: readonly {sourceId: string; position: string}[]): ReadonlyMap<string, string> {
   return new Map(points.map((p) => [p.sourceId, p.position]));
 }
+export {KubernetesSource, type KubernetesSourceOptions, type KubernetesSourceStatus, type PodSummary, type KubeConnection} from './kubernetes';

@@ -1,0 +1,98 @@
+// Test support: drives a KubernetesSource and a MeshWatcher that run, with the real Kubernetes client, in a
+// worker thread (harness.ts), against a FakeApiServer. The worker loads the TypeScript sources through the
+// build's own swc hook (build/ts-register.js), as the build scripts are run.
+import {resolve} from 'node:path';
+import {Worker} from 'node:worker_threads';
+import type {MeshAllowances, MeshWatcherOptions} from '../../../mesh';
+import type {KubernetesSourceOptions, KubernetesSourceStatus} from '../../kubernetes';
+import type {SourceBatch, SourceNotice, SourceSink} from '../../types';
+
+const ROOT = resolve(__dirname, '..', '..', '..', '..');
+const BOOT = `require(${JSON.stringify(resolve(ROOT, 'build', 'ts-register.js'))}); require(${JSON.stringify(resolve(__dirname, 'harness.ts'))});`;
+
+type Reply = {reply: number; value?: unknown; error?: string};
+type Event = {event: 'batch'; seq: number; batch: Omit<SourceBatch, 'data'> & {data: Uint8Array}} | {event: 'notice'; notice: SourceNotice};
+
+export class KubeWorker {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, {resolve: (v: unknown) => void; reject: (e: Error) => void}>();
+  private nextId = 0;
+  private sink: SourceSink | null = null;
+  private failure: Error | null = null;
+
+  constructor(server: {url: string; token: string}) {
+    this.worker = new Worker(BOOT, {eval: true, workerData: {server: server.url, token: server.token}, stdout: false, stderr: false});
+    this.worker.on('message', (m: Reply | Event) => this.onMessage(m));
+    this.worker.on('error', (err) => this.fail(err));
+    this.worker.on('exit', (code) => this.fail(new Error(`the worker exited with code ${code}`)));
+  }
+
+  startSource(options: KubernetesSourceOptions, sink: SourceSink, resume?: ReadonlyMap<string, string> | null): Promise<string> {
+    this.sink = sink;
+    return this.call('source.start', {options, resume: resume === undefined || resume === null ? null : [...resume]}) as Promise<string>;
+  }
+
+  stopSource(): Promise<void> {
+    return this.call('source.stop') as Promise<void>;
+  }
+
+  status(): Promise<KubernetesSourceStatus> {
+    return this.call('source.status') as Promise<KubernetesSourceStatus>;
+  }
+
+  startMesh(options: MeshWatcherOptions): Promise<void> {
+    return this.call('mesh.start', {options}) as Promise<void>;
+  }
+
+  allowances(): Promise<MeshAllowances> {
+    return this.call('mesh.allowances') as Promise<MeshAllowances>;
+  }
+
+  stopMesh(): Promise<void> {
+    return this.call('mesh.stop') as Promise<void>;
+  }
+
+  async terminate(): Promise<void> {
+    this.worker.removeAllListeners('exit');
+    await this.worker.terminate();
+  }
+
+  private call(op: string, payload: Record<string, unknown> = {}): Promise<unknown> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    this.nextId += 1;
+    const id = this.nextId;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, {resolve, reject});
+      this.worker.postMessage({id, op, ...payload});
+    });
+  }
+
+  private onMessage(m: Reply | Event): void {
+    if ('reply' in m) {
+      const p = this.pending.get(m.reply);
+      this.pending.delete(m.reply);
+      if (m.error === undefined) p?.resolve(m.value);
+      else p?.reject(new Error(m.error));
+      return;
+    }
+    if (m.event === 'notice') {
+      this.sink?.notice?.(m.notice);
+      return;
+    }
+    const {seq} = m;
+    const u8 = m.batch.data;
+    const batch: SourceBatch = {...m.batch, data: Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength)};
+    const sink = this.sink;
+    if (sink === null) return;
+    sink.batch(batch).then(
+      () => this.worker.postMessage({op: 'ack', seq}),
+      (err: unknown) => this.worker.postMessage({op: 'ack', seq, error: err instanceof Error ? err.message : String(err)}),
+    );
+  }
+
+  private fail(err: Error): void {
+    this.failure = err;
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+}
