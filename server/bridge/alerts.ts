@@ -9,7 +9,7 @@ import type {SuggestionFormat} from '../../common/types';
 import {ALERT_POST_TYPE, THREAD_UPDATE_PROPS_KEY, readAlertData} from '../../common/alert';
 import {isMattermostError} from '../mattermost/errors';
 import {renderAlert, renderThreadUpdate} from '../present/alert';
-import {suggest} from '../engine/suggest';
+import {suggest, type SuggestContext} from '../engine/suggest';
 import {backoffDelayMs} from '../store/backoff';
 import type {ClaimedItem, Store, StoredFinding} from '../store/types';
 import {allFindings} from './pages';
@@ -26,7 +26,7 @@ export interface AlertChannel {
 
 export interface AlertSettings {
   format: SuggestionFormat;
-  values: string | undefined;
+  context: SuggestContext;
   actionUrl: string;
   hmacKey: Buffer;
   siteUrl: string | undefined;
@@ -149,7 +149,7 @@ export class AlertWorker {
       announced = readAlertData(existing.props)?.findings.map((f) => f.key) ?? [];
     } else {
       const s = this.settings();
-      const suggestion = suggest(findings, {format: s.format, values: s.values});
+      const suggestion = suggest(findings, {format: s.format, ...s.context});
       const rendered = renderAlert({
         findings,
         suggestionYaml: suggestion.yaml,

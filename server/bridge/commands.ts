@@ -1,7 +1,7 @@
 // What /egress and the alert buttons do. Mattermost lets every team member run a custom command and
 // click a button, so the caller's roles are checked here, on every call.
 import type {SuggestionFormat} from '../../common/types';
-import {suggest} from '../engine/suggest';
+import {suggest, type SuggestContext} from '../engine/suggest';
 import {verifyContext} from '../present/hmac';
 import {parseCommand, type EgressCommand} from '../present/command';
 import {renderCommandReply, type CommandReply, type FindingView, type StatusInput} from '../present/replies';
@@ -15,7 +15,7 @@ export interface CommandDeps {
   isSystemAdmin(userId: string): Promise<boolean>;
   status(): Promise<StatusInput>;
   format(): SuggestionFormat;
-  values(): string | undefined;
+  suggestContext(): SuggestContext;
   hmacKey(): Buffer;
 }
 
@@ -91,7 +91,7 @@ export class CommandHandler {
           if ('kind' in f) return f;
           findings = [f];
         }
-        const s = suggest(findings, {format, values: this.deps.values()});
+        const s = suggest(findings, {format, ...this.deps.suggestContext()});
         return {kind: 'snippet', snippet: {target: cmd.target, format, yaml: s.yaml, skipped: s.skipped, notes: s.notes}};
       }
       case 'ignore': {
@@ -131,7 +131,7 @@ export class CommandHandler {
     if (fields.action === 'show-snippet') {
       const found = (await Promise.all(keys.map((k) => this.deps.store.getFinding(k)))).filter((f): f is StoredFinding => f !== null);
       const format = this.deps.format();
-      const s = suggest(found, {format, values: this.deps.values()});
+      const s = suggest(found, {format, ...this.deps.suggestContext()});
       const target = found.length === 1 ? (found[0].destination.host ?? found[0].key) : null;
       return {ephemeral_text: renderCommandReply({kind: 'snippet', snippet: {target, format, yaml: s.yaml, skipped: s.skipped, notes: s.notes}})};
     }

@@ -6,10 +6,13 @@ import {parse} from 'yaml';
 import {SUGGESTION_FORMATS, type SuggestionFormat} from '../../common/types';
 
 export interface SourceSpec {
-  kind: 'file' | 'stdin';
+  kind: 'file' | 'stdin' | 'kubernetes';
   /** Which log: the istio-proxy access log, or Mattermost's own log (for naming IP-only destinations). */
   log: 'proxy' | 'app';
   path?: string;
+  /** kubernetes: the namespace (null: the kubeconfig context's) and the Mattermost pods' label selector. */
+  namespace?: string | null;
+  selector?: string;
 }
 
 export interface BridgeConfig {
@@ -50,7 +53,7 @@ export const SETTINGS = [
   ['EGRESS_ADVISOR_LISTEN', 'listen', '127.0.0.1:8080', 'host:port the HTTP server listens on (0.0.0.0:8080 in a pod)'],
   ['EGRESS_ADVISOR_DATA_DIR', 'dataDir', './data', 'folder of the SQLite store'],
   ['EGRESS_ADVISOR_DATABASE_URL', 'databaseUrl', '(none: SQLite in the data folder)', 'postgres://user:password@host:5432/db: the store in PostgreSQL, shared by several replicas of which one leads (alerts, Mattermost set-up)'],
-  ['EGRESS_ADVISOR_SOURCES', 'sources', '(the shipped sample log)', 'comma-separated log sources: file:/path (istio-proxy access log), app:/path (Mattermost\'s own log), stdin'],
+  ['EGRESS_ADVISOR_SOURCES', 'sources', '(the shipped sample log)', 'comma-separated log sources: file:/path (istio-proxy access log), app:/path (Mattermost\'s own log), stdin, kubernetes:<namespace>?selector=app=mattermost (every matching pod\'s istio-proxy and mattermost logs, in-cluster or kubeconfig credentials; also reads the ServiceEntries and Sidecars that apply)'],
   ['MATTERMOST_URL', 'mattermost.url', '(none: run without Mattermost)', 'Mattermost site URL, e.g. http://mattermost.mattermost.svc.cluster.local:8065'],
   ['MATTERMOST_TOKEN', 'mattermost.token', '(none)', 'personal access token of a system admin (set-up) — or MATTERMOST_TOKEN_FILE'],
   ['EGRESS_ADVISOR_TEAM', 'mattermost.team', '(the first team)', 'team (name) for the admin channel and /egress'],
@@ -110,13 +113,24 @@ function pick(env: Env, file: Record<string, unknown>, envName: string, fileKey:
   return Array.isArray(v) ? v.join(',') : String(v);
 }
 
+/** The Kubernetes source follows every Mattermost pod's istio-proxy and mattermost containers. */
+function kubernetesSpec(rest: string): SourceSpec {
+  const [ns, query = ''] = rest.split('?', 2);
+  const params = new URLSearchParams(query);
+  const unknown = [...params.keys()].filter((k) => k !== 'selector');
+  if (unknown.length > 0) throw new ConfigError(`EGRESS_ADVISOR_SOURCES: kubernetes source has unknown option(s) ${unknown.join(', ')} (only selector=…)`);
+  return {kind: 'kubernetes', log: 'proxy', namespace: ns === '' ? null : ns, selector: params.get('selector') ?? 'app=mattermost'};
+}
+
 export function parseSources(spec: string): SourceSpec[] {
+  // Sources are comma-separated, but a label selector may itself hold commas: split only before a scheme.
   return spec
-    .split(',')
+    .split(/,(?=\s*(?:file:|app:|kubernetes:|stdin\b|-\s*(?:,|$)))/)
     .map((s) => s.trim())
     .filter(Boolean)
     .map((s): SourceSpec => {
       if (s === 'stdin' || s === '-') return {kind: 'stdin', log: 'proxy'};
+      if (s.startsWith('kubernetes:')) return kubernetesSpec(s.slice('kubernetes:'.length));
       const m = /^(file|app):(.+)$/.exec(s);
       if (!m) throw new ConfigError(`EGRESS_ADVISOR_SOURCES: "${s}" is not file:/path, app:/path or stdin`);
       return {kind: 'file', log: m[1] === 'app' ? 'app' : 'proxy', path: m[2]};
@@ -205,7 +219,7 @@ export function describeConfig(c: BridgeConfig): Record<string, unknown> {
     dataDir: c.dataDir,
     // The URL may carry a password: only where, never who.
     store: c.databaseUrl === null ? 'sqlite' : `postgres (${safeDatabaseUrl(c.databaseUrl)})`,
-    sources: c.sources.map((s) => (s.kind === 'stdin' ? 'stdin' : `${s.log}:${s.path}`)),
+    sources: c.sources.map((s) => (s.kind === 'stdin' ? 'stdin' : s.kind === 'kubernetes' ? `kubernetes:${s.namespace ?? '(context)'}?selector=${s.selector}` : `${s.log}:${s.path}`)),
     sampleSources: c.sampleSources,
     mattermost: c.mattermost ? {url: c.mattermost.url, team: c.mattermost.team, channel: c.mattermost.channel, token: c.mattermost.token ? '(set)' : '(missing)'} : null,
     publicUrl: c.publicUrl,

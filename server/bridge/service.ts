@@ -17,7 +17,10 @@ import {systemResolver} from '../engine/resolver';
 import {suggest} from '../engine/suggest';
 import {buildHttpApp, createBridgeMetrics, createMattermostSessionVerifier, FINDINGS_CHANGED, type BridgeMetrics} from '../http';
 import type {StatusInput} from '../present/replies';
-import {FileSource, StdinSource, resumePointsOf, type LogSource} from '../sources';
+import {FileSource, KubernetesSource, StdinSource, resumePointsOf, type LogSource} from '../sources';
+import {connect} from '../sources/kube/library';
+import {MeshWatcher, allowedHostsFromMesh, reservedNamesFromMesh} from '../mesh';
+import type {SuggestContext} from '../engine/suggest';
 import {openSqliteStore} from '../store';
 import type {Store} from '../store/types';
 import {AlertWorker} from './alerts';
@@ -86,10 +89,27 @@ class HardeningEvidence {
   }
 }
 
-function makeSources(config: BridgeConfig, stdin: Readable | undefined): LogSource[] {
-  return config.sources.map((s) =>
-    s.kind === 'stdin' ? new StdinSource(stdin ?? process.stdin, {id: 'stdin', kind: s.log}) : new FileSource(s.path!, {kind: s.log, chunkBytes: SOURCE_CHUNK_BYTES}),
-  );
+function makeSources(config: BridgeConfig, stdin: Readable | undefined, meshes: MeshWatcher[]): LogSource[] {
+  return config.sources.map((s) => {
+    if (s.kind === 'stdin') return new StdinSource(stdin ?? process.stdin, {id: 'stdin', kind: s.log});
+    if (s.kind === 'kubernetes') {
+      // One connection for the pods' logs and for what the mesh already allows.
+      const client = connect({mode: 'auto'});
+      meshes.push(new MeshWatcher({namespace: s.namespace ?? undefined, client, workloadLabels: labelsOf(s.selector ?? '')}));
+      return new KubernetesSource({namespace: s.namespace ?? undefined, selector: s.selector, client});
+    }
+    return new FileSource(s.path!, {kind: s.log, chunkBytes: SOURCE_CHUNK_BYTES});
+  });
+}
+
+/** "app=mattermost,tier=web" as labels; set-based selector terms say nothing about a pod's own labels. */
+function labelsOf(selector: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const term of selector.split(',')) {
+    const m = /^\s*([^=!\s]+)\s*==?\s*([^\s]+)\s*$/.exec(term);
+    if (m) labels[m[1]] = m[2];
+  }
+  return labels;
 }
 
 /** Waits (bounded) until a source has read what is there, so the next one can use it. */
@@ -124,6 +144,12 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
   }
   const key = await hmacKey(store);
   const values = readOptional(config.valuesFile, 'the values file', log);
+  const meshes: MeshWatcher[] = [];
+  // Suggestions leave out what the values file allows and what ServiceEntries in the mesh already allow.
+  const suggestContext = (): SuggestContext => {
+    const allowances = meshes.map((m) => m.meshAllowances());
+    return {values, allowed: allowances.flatMap((a) => allowedHostsFromMesh(a)), reservedNames: allowances.flatMap((a) => reservedNamesFromMesh(a))};
+  };
   const hosts = readOptional(config.hostsFile, 'the hosts file', log);
   const resolver = tableResolver(hosts ? parseHostsFile(hosts) : new Map(), systemResolver);
   const attribution = new AttributionState();
@@ -173,7 +199,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     // While Mattermost is known to be away nothing is tried, so back-off does not pile up over an outage.
     // Only the leader posts; a replica that just lost the lead stops at once.
     () => (election.isLeader() && link?.up ? link.channel : null),
-    () => ({format: config.format, values, actionUrl: `${config.publicUrl}/mattermost/action`, hmacKey: key, siteUrl: config.mattermost?.url ?? undefined}),
+    () => ({format: config.format, context: suggestContext(), actionUrl: `${config.publicUrl}/mattermost/action`, hmacKey: key, siteUrl: config.mattermost?.url ?? undefined}),
     log.child({part: 'alerts'}),
     {sent: () => metrics.alertsSentTotal.inc(), failed: () => undefined},
     {updateIntervalMs: config.updateSeconds * 1000},
@@ -197,7 +223,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     void alerts.scheduleUpdates(result.changedKeys).catch((err: Error) => log.warn({err: err.message}, 'cannot schedule a thread update'));
   });
 
-  const sources = makeSources(config, opts.stdin);
+  const sources = makeSources(config, opts.stdin, meshes);
   const resume = resumePointsOf(await store.listResumePoints());
   const sink = {batch: (b: Parameters<Ingest['batch']>[0]) => ingest.batch(b), notice: (n: {code: string; message: string; sourceId: string}) => log.info({source: n.sourceId, code: n.code}, n.message)};
 
@@ -225,7 +251,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     isSystemAdmin: (userId) => (link ? link.isSystemAdmin(userId) : Promise.resolve(false)),
     status: statusInput,
     format: () => config.format,
-    values: () => values,
+    suggestContext,
     hmacKey: () => key,
   });
 
@@ -260,7 +286,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     },
     suggest: async (keys, format: SuggestionFormat): Promise<SuggestionsResponse> => {
       const findings = keys === 'all' ? await allFindings(store, {status: 'open'}) : (await Promise.all(keys.map((k) => store.getFinding(k)))).filter((f) => f !== null);
-      const s = suggest(findings, {format, values});
+      const s = suggest(findings, {format, ...suggestContext()});
       return {format, yaml: s.yaml, entries: s.entries, skipped: s.skipped, notes: s.notes};
     },
     onSlashCommand: (req) => {
@@ -310,6 +336,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
   election.on('deposed', onDeposed);
   await election.start();
   link?.start();
+  for (const m of meshes) void m.start().catch((err: Error) => log.warn({err: err.message}, 'cannot read the mesh\'s ServiceEntries; suggestions may list hosts it already allows'));
 
   const gauges = setInterval(() => {
     void (async () => {
@@ -339,6 +366,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
       await election.stop();
       link?.stop();
       for (const s of sources) await s.stop();
+      for (const m of meshes) await m.stop();
       await alerts.stop();
       await app.close();
       await store.close();

@@ -102,7 +102,7 @@ async function loadAppEvents(paths: string[]): Promise<AppLogEvent[]> {
 function threadsFor(input: string, requested: number | undefined): number {
   if (input === '-' || !canUseThreads()) return 1;
   if (requested !== undefined) return Math.max(1, requested);
-  let size = 0;
+  let size: number;
   try {
     size = statSync(input).size;
   } catch {

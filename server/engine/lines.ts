@@ -114,7 +114,6 @@ export class LineReader {
     let counted = from;
     for (const s of starts) {
       this.lines += countNewlines(buf, counted, s);
-      counted = s;
       const nl = buf.indexOf(10, s);
       this.lines += 1;
       this.deliver(buf, s, nl);

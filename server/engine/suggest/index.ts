@@ -8,6 +8,7 @@ import {readBack} from './readback';
 import {renderSuggestion} from './render';
 import {checkServiceEntrySpec} from './validate';
 import {allowedByValues, DEFAULT_ROUTES} from './values';
+import type {AllowedHost} from './allowed';
 
 export {checkHost, hostMatches, isIpAddress, printable} from '../hostname';
 export type {AllowedHost} from './allowed';
@@ -29,7 +30,14 @@ export interface SuggestOptions {
   namespace?: string;
   /** Emit the instance metadata entry instead of advice against it (see BuildOptions). */
   allowInstanceMetadata?: boolean;
+  /** Hosts allowed outside the values file, e.g. ServiceEntries the mesh already has. */
+  allowed?: readonly AllowedHost[];
+  /** Names taken outside the values file (existing ServiceEntries): new entries avoid them. */
+  reservedNames?: readonly string[];
 }
+
+/** What, besides the findings, decides what is already allowed: the values file and the mesh. */
+export type SuggestContext = Pick<SuggestOptions, 'values' | 'allowed' | 'reservedNames'>;
 
 export interface SuggestResult extends SuggestionResult {
   /** What a person should know about the input: values that could not be read, a namespace that was ignored. */
@@ -57,9 +65,9 @@ export function suggest(findings: readonly Finding[], opts: SuggestOptions): Sug
     namespace = undefined;
   }
 
-  const reservedNames = [...report.routeNames, ...Object.keys(DEFAULT_ROUTES).flatMap((n) => [n, `${n}-external`])];
+  const reservedNames = [...report.routeNames, ...(opts.reservedNames ?? []), ...Object.keys(DEFAULT_ROUTES).flatMap((n) => [n, `${n}-external`])];
   const built = buildServiceEntries(findings, {
-    allowed: report.allowed,
+    allowed: [...report.allowed, ...(opts.allowed ?? [])],
     reservedNames,
     allowInstanceMetadata: opts.allowInstanceMetadata === true,
   });
