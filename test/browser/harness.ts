@@ -49,7 +49,7 @@ export interface HarnessState {
   bundles: Array<{id: string; version: string; bundlePath: string; src: string}>;
   registered: {settings: Array<{pluginId: string; key: string; showTitle: boolean}>; postTypes: Array<{pluginId: string; type: string; id: string}>; reducers: string[]};
   changes: unknown[];
-  timings: {initializedAt?: number; rowsAt?: number; frameAt?: number; rows?: number};
+  timings: {initializedAt?: number; rowsAt?: number; frameAt?: number; firstRowsAt?: number; firstFrameAt?: number; rows?: number};
   me: {id: string; username: string; roles: string} | null;
   siteUrl: string | null;
   consoleData?: {adminConfig: boolean; pluginsList: boolean};

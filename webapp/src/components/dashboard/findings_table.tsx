@@ -185,7 +185,113 @@ function StatusCell({f, now}: {f: FindingSummary; now: number}) {
   return <span>{STATUS_LABEL[f.status]}</span>;
 }
 
+/**
+ * Rows drawn per step. A table of thousands is drawn in steps, so the first screen appears at once and the
+ * page stays responsive while the rest follows; nothing is left out.
+ */
+export const ROWS_PER_STEP = 150;
+
+function useProgressiveCount(total: number): number {
+  const [shown, setShown] = React.useState(Math.min(total, ROWS_PER_STEP));
+  React.useEffect(() => {
+    if (shown >= total) return undefined;
+    const t = setTimeout(() => setShown((n) => Math.min(total, n + ROWS_PER_STEP)), 0);
+    return () => clearTimeout(t);
+  }, [shown, total]);
+  return Math.min(shown, total);
+}
+
+/** The row blocks of the first `shown` rows: [from, to) in steps of ROWS_PER_STEP. */
+function blocks(shown: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let from = 0; from < shown; from += ROWS_PER_STEP) out.push([from, Math.min(shown, from + ROWS_PER_STEP)]);
+  return out;
+}
+
+interface RowBlockProps {
+  items: FindingSummary[];
+  from: number;
+  to: number;
+  selected: ReadonlySet<string>;
+  onSelect: TableProps['onSelect'];
+  current: string | null;
+  onOpen: TableProps['onOpen'];
+  now: number;
+}
+
+/**
+ * One step of rows in its own tbody, memoised: drawing the next step leaves the earlier ones alone, so a
+ * long list costs its rows once instead of once per step.
+ */
+const RowBlock = React.memo(function RowBlock({items, from, to, selected, onSelect, current, onOpen, now}: RowBlockProps) {
+  return (
+    <tbody>
+      {items.slice(from, to).map((f) => (
+        <tr
+          key={f.key}
+          className={current === f.key ? 'ea-row--current' : undefined}
+        >
+          <td>
+            <input
+              type='checkbox'
+              aria-label={`Select ${destinationLabel(f)}:${f.destination.port}`}
+              checked={selected.has(f.key)}
+              onChange={(e) => onSelect(f.key, e.target.checked)}
+            />
+          </td>
+          <td>
+            <DestinationCell
+              f={f}
+              onOpen={onOpen}
+            />
+          </td>
+          <td className='ea-code'>{`${f.destination.port}/${f.protocol}`}</td>
+          <td>
+            <span
+              className={verdictBadgeClass(f.verdict)}
+              title={VERDICT_HELP[f.verdict]}
+            >
+              {VERDICT_LABEL[f.verdict]}
+            </span>
+          </td>
+          <td>{f.features.length === 0 ? <span className='ea-muted'>{'Not known'}</span> : f.features.map((x) => x.name).join(', ')}</td>
+          <td className='ea-num'>{f.count.toLocaleString('en-US')}</td>
+          <td>
+            <RelativeTime
+              iso={f.firstSeen}
+              now={now}
+            />
+          </td>
+          <td>
+            <RelativeTime
+              iso={f.lastSeen}
+              now={now}
+            />
+          </td>
+          <td title={f.pods.join('\n')}>
+            {f.pods.length === 0 ? (
+              <span className='ea-muted'>{'—'}</span>
+            ) : (
+              <>
+                <span className='ea-code'>{f.pods[0]}</span>
+                {f.pods.length > 1 && <span className='ea-muted'>{` +${f.pods.length - 1}`}</span>}
+              </>
+            )}
+          </td>
+          <td>
+            <StatusCell
+              f={f}
+              now={now}
+            />
+          </td>
+        </tr>
+      ))}
+    </tbody>
+  );
+});
+
 export function FindingsTable({items, sort, onSort, selected, onSelect, onSelectAll, current, onOpen, now}: TableProps) {
+  const shown = useProgressiveCount(items.length);
   const allSelected = items.length > 0 && items.every((f) => selected.has(f.key));
   const someSelected = !allSelected && items.some((f) => selected.has(f.key));
   const sortedBy = COLUMNS.find((c) => c.id === sort.column);
@@ -241,68 +347,19 @@ export function FindingsTable({items, sort, onSort, selected, onSelect, onSelect
             })}
           </tr>
         </thead>
-        <tbody>
-          {items.map((f) => (
-            <tr
-              key={f.key}
-              className={current === f.key ? 'ea-row--current' : undefined}
-            >
-              <td>
-                <input
-                  type='checkbox'
-                  aria-label={`Select ${destinationLabel(f)}:${f.destination.port}`}
-                  checked={selected.has(f.key)}
-                  onChange={(e) => onSelect(f.key, e.target.checked)}
-                />
-              </td>
-              <td>
-                <DestinationCell
-                  f={f}
-                  onOpen={onOpen}
-                />
-              </td>
-              <td className='ea-code'>{`${f.destination.port}/${f.protocol}`}</td>
-              <td>
-                <span
-                  className={verdictBadgeClass(f.verdict)}
-                  title={VERDICT_HELP[f.verdict]}
-                >
-                  {VERDICT_LABEL[f.verdict]}
-                </span>
-              </td>
-              <td>{f.features.length === 0 ? <span className='ea-muted'>{'Not known'}</span> : f.features.map((x) => x.name).join(', ')}</td>
-              <td className='ea-num'>{f.count.toLocaleString('en-US')}</td>
-              <td>
-                <RelativeTime
-                  iso={f.firstSeen}
-                  now={now}
-                />
-              </td>
-              <td>
-                <RelativeTime
-                  iso={f.lastSeen}
-                  now={now}
-                />
-              </td>
-              <td title={f.pods.join('\n')}>
-                {f.pods.length === 0 ? (
-                  <span className='ea-muted'>{'—'}</span>
-                ) : (
-                  <>
-                    <span className='ea-code'>{f.pods[0]}</span>
-                    {f.pods.length > 1 && <span className='ea-muted'>{` +${f.pods.length - 1}`}</span>}
-                  </>
-                )}
-              </td>
-              <td>
-                <StatusCell
-                  f={f}
-                  now={now}
-                />
-              </td>
-            </tr>
-          ))}
-        </tbody>
+        {blocks(shown).map(([from, to]) => (
+          <RowBlock
+            key={from}
+            items={items}
+            from={from}
+            to={to}
+            selected={selected}
+            onSelect={onSelect}
+            current={current}
+            onOpen={onOpen}
+            now={now}
+          />
+        ))}
       </table>
     </div>
   );
