@@ -21,6 +21,7 @@ import {ALERT_POST_TYPE} from '../../common/alert';
 import {loadConfig} from '../../server/bridge/config';
 import {startBridge, type Bridge} from '../../server/bridge/service';
 import {createBridgeLogger} from '../../server/http';
+import {waitFor as waitForBridge} from '../bridge/helpers';
 import {startMattermost, type MattermostServer} from '../mattermost/harness';
 import {writeWebRoot} from './host';
 import {findNginx, freePort, NginxServer} from './nginx';
@@ -55,29 +56,8 @@ export interface HarnessState {
   consoleData?: {adminConfig: boolean; pluginsList: boolean};
 }
 
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,
-  opts: {timeoutMs?: number; intervalMs?: number; context?: () => string} = {},
-): Promise<T> {
-  const timeoutMs = opts.timeoutMs ?? 30_000;
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== null && v !== false) return v;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() >= deadline) {
-      const seen = last instanceof Error ? `last error: ${last.message}` : `last value: ${JSON.stringify(last)}`;
-      throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what} (${seen})${opts.context ? `\n${opts.context()}` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
-  }
-}
+// The same condition wait as the bridge suite's; the browser polls a little faster.
+export const waitFor: typeof waitForBridge = (what, probe, opts = {}) => waitForBridge(what, probe, {intervalMs: 100, ...opts});
 
 /** Throws unless Debian's Chromium is there; checked before anything slow starts. */
 export function requireChromium(): string {
