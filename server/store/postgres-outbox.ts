@@ -6,33 +6,11 @@ import {randomUUID} from 'node:crypto';
 import type {Pool} from 'pg';
 import {StoreInputError} from './errors';
 import {Db, transaction} from './postgres-db';
+import {claimLimit, leaseMs, MAX_ERROR_CHARS, requireKind, serialise, timeOf} from './outbox-input';
 import {outboxOf, type OutboxRow} from './rows';
 import {requireText, text} from './sanitize';
-import {MAX_PAYLOAD_BYTES} from './sqlite-outbox';
 import type {ClaimedItem, ClaimOptions, EnqueueResult, OutboxInput, OutboxItem} from './types';
 
-const MAX_ERROR_CHARS = 2_000;
-const MAX_CLAIM = 1_000;
-const DEFAULT_LEASE_MS = 60_000;
-const KIND = /^[a-z][a-z0-9-]{0,63}$/;
-
-function serialise(payload: unknown): string {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(payload);
-  } catch (e) {
-    throw new StoreInputError(`the outbox payload is not JSON: ${(e as Error).message}`);
-  }
-  if (json === undefined) throw new StoreInputError('the outbox payload is not JSON');
-  if (Buffer.byteLength(json, 'utf8') > MAX_PAYLOAD_BYTES) throw new StoreInputError(`the outbox payload is larger than ${MAX_PAYLOAD_BYTES} bytes`);
-  return json;
-}
-
-function timeOf(name: string, d: Date): number {
-  const t = d instanceof Date ? d.getTime() : NaN;
-  if (!Number.isFinite(t)) throw new StoreInputError(`${name} must be a valid Date`);
-  return t;
-}
 
 const CLEAR_CLAIM = 'claimed_until = NULL, claim_token = NULL';
 
@@ -45,7 +23,7 @@ export class PostgresOutbox {
   /** Inside the caller's transaction. */
   async enqueueInTx(db: Db, item: OutboxInput): Promise<EnqueueResult> {
     if (item === null || typeof item !== 'object') throw new StoreInputError('an outbox item must be an object');
-    if (typeof item.kind !== 'string' || !KIND.test(item.kind)) throw new StoreInputError('an outbox kind is lowercase letters, digits and "-"');
+    requireKind(item.kind);
     const payload = serialise(item.payload);
     const dedupeKey = item.dedupeKey === undefined || item.dedupeKey === null ? null : requireText('dedupeKey', item.dedupeKey, 512);
     const now = this.clock();
@@ -77,8 +55,8 @@ export class PostgresOutbox {
 
   claimDue(nowDate: Date, limit: number, opts: ClaimOptions = {}): Promise<ClaimedItem[]> {
     const now = timeOf('now', nowDate);
-    const n = Math.min(MAX_CLAIM, Math.max(1, Math.floor(Number.isFinite(limit) ? limit : 1)));
-    const lease = opts.leaseMs !== undefined && Number.isFinite(opts.leaseMs) && opts.leaseMs > 0 ? opts.leaseMs : DEFAULT_LEASE_MS;
+    const n = claimLimit(limit);
+    const lease = leaseMs(opts);
     return transaction(this.pool, async (db) => {
       const stamp = this.clock();
       const expired = await db.rows<{id: number; dedupe_key: string | null}>(

@@ -3,33 +3,11 @@
 import {randomUUID} from 'node:crypto';
 import type Database from 'better-sqlite3';
 import {StoreInputError} from './errors';
+import {claimLimit, leaseMs, MAX_ERROR_CHARS, requireKind, serialise, timeOf} from './outbox-input';
 import {outboxOf, type OutboxRow} from './rows';
 import {requireText, text} from './sanitize';
 import type {ClaimedItem, ClaimOptions, EnqueueResult, OutboxInput, OutboxItem} from './types';
 
-export const MAX_PAYLOAD_BYTES = 256 * 1024;
-const MAX_ERROR_CHARS = 2_000;
-const MAX_CLAIM = 1_000;
-const DEFAULT_LEASE_MS = 60_000;
-const KIND = /^[a-z][a-z0-9-]{0,63}$/;
-
-function serialise(payload: unknown): string {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(payload);
-  } catch (e) {
-    throw new StoreInputError(`the outbox payload is not JSON: ${(e as Error).message}`);
-  }
-  if (json === undefined) throw new StoreInputError('the outbox payload is not JSON');
-  if (Buffer.byteLength(json, 'utf8') > MAX_PAYLOAD_BYTES) throw new StoreInputError(`the outbox payload is larger than ${MAX_PAYLOAD_BYTES} bytes`);
-  return json;
-}
-
-function timeOf(name: string, d: Date): number {
-  const t = d instanceof Date ? d.getTime() : NaN;
-  if (!Number.isFinite(t)) throw new StoreInputError(`${name} must be a valid Date`);
-  return t;
-}
 
 function statements(db: Database.Database) {
   return {
@@ -80,7 +58,7 @@ export class SqliteOutbox {
   /** Must run inside a write transaction (the caller's, or enqueue's own). */
   enqueueInTx(item: OutboxInput): EnqueueResult {
     if (item === null || typeof item !== 'object') throw new StoreInputError('an outbox item must be an object');
-    if (typeof item.kind !== 'string' || !KIND.test(item.kind)) throw new StoreInputError('an outbox kind is lowercase letters, digits and "-"');
+    requireKind(item.kind);
     const payload = serialise(item.payload);
     const dedupeKey = item.dedupeKey === undefined || item.dedupeKey === null ? null : requireText('dedupeKey', item.dedupeKey, 512);
     const now = this.clock();
@@ -111,8 +89,8 @@ export class SqliteOutbox {
 
   claimDue(nowDate: Date, limit: number, opts: ClaimOptions = {}): ClaimedItem[] {
     const now = timeOf('now', nowDate);
-    const n = Math.min(MAX_CLAIM, Math.max(1, Math.floor(Number.isFinite(limit) ? limit : 1)));
-    const lease = opts.leaseMs !== undefined && Number.isFinite(opts.leaseMs) && opts.leaseMs > 0 ? opts.leaseMs : DEFAULT_LEASE_MS;
+    const n = claimLimit(limit);
+    const lease = leaseMs(opts);
     return this.db
       .transaction(() => {
         const stamp = this.clock();
