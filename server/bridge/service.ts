@@ -16,7 +16,6 @@ import {buildInventory} from '../engine/inventory';
 import {systemResolver} from '../engine/resolver';
 import {suggest} from '../engine/suggest';
 import {buildHttpApp, createBridgeMetrics, createMattermostSessionVerifier, FINDINGS_CHANGED, type BridgeMetrics} from '../http';
-import type {StatusInput} from '../present/replies';
 import {FileSource, KubernetesSource, StdinSource, resumePointsOf, type LogSource} from '../sources';
 import {connect} from '../sources/kube/library';
 import {MeshWatcher, allowedHostsFromMesh, reservedNamesFromMesh} from '../mesh';
@@ -27,6 +26,7 @@ import {AlertWorker} from './alerts';
 import {CommandHandler} from './commands';
 import {safeDatabaseUrl, type BridgeConfig} from './config';
 import {AttributionState, Ingest} from './ingest';
+import {HardeningEvidence, statusInput, statusReport} from './status';
 import {PgLeaderElection, SoleLeader, type LeaderElection} from './leader';
 import {MattermostLink} from './mattermost-link';
 import {allFindings} from './pages';
@@ -70,23 +70,6 @@ async function hmacKey(store: Store): Promise<Buffer> {
   if (isSharedStore(store)) return Buffer.from(await store.setMetaIfAbsent(HMAC_META, key.toString('hex')), 'hex');
   await store.setMeta(HMAC_META, key.toString('hex'));
   return key;
-}
-
-/** REGISTRY_ONLY shows as blocked lines, ALLOW_ANY as passthrough lines; the latest evidence wins. */
-class HardeningEvidence {
-  private last: {state: 'registry-only' | 'allow-any'; at: string} | null = null;
-
-  see(lines: Partial<Record<Verdict, number>>): void {
-    if (lines.blocked) this.last = {state: 'registry-only', at: new Date().toISOString()};
-    else if (lines.passthrough) this.last = {state: 'allow-any', at: new Date().toISOString()};
-  }
-
-  get report(): StatusReport['hardening'] {
-    if (this.last === null) return {state: 'unknown', evidence: 'no blocked or passthrough line seen yet'};
-    return this.last.state === 'registry-only'
-      ? {state: 'registry-only', evidence: `BlackHoleCluster or block_all lines, latest read at ${this.last.at}`}
-      : {state: 'allow-any', evidence: `PassthroughCluster lines (ALLOW_ANY), latest read at ${this.last.at}: findings are what hardening would block`};
-  }
 }
 
 function makeSources(config: BridgeConfig, stdin: Readable | undefined, meshes: MeshWatcher[]): LogSource[] {
@@ -227,63 +210,25 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
   const resume = resumePointsOf(await store.listResumePoints());
   const sink = {batch: (b: Parameters<Ingest['batch']>[0]) => ingest.batch(b), notice: (n: {code: string; message: string; sourceId: string}) => log.info({source: n.sourceId, code: n.code}, n.message)};
 
-  const statusInput = async (): Promise<StatusInput> => {
-    const counts = await store.countFindings();
-    return {
-      now: new Date(),
-      version,
-      sources: sources.map((s) => {
-        const st = s.status();
-        return {name: `${s.kind} ${st.streams[0]?.origin ?? s.id}`, state: st.state === 'following' || st.state === 'ended' ? 'running' : st.state === 'error' ? 'error' : st.state === 'stopped' ? 'stopped' : 'starting', lastLineAt: st.lastLineAt, lines: st.lines, error: st.lastError};
-      }),
-      mattermost: link
-        ? {ok: link.up, detail: link.outbound.error ?? `as ${link.outbound.identity?.username ?? 'unknown'}`, serverVersion: link.outbound.serverVersion ?? undefined}
-        : {ok: false, detail: 'not configured (MATTERMOST_URL is not set)'},
-      hardening: {state: hardening.report.state, detail: hardening.report.evidence},
-      reachability: link ? {verdict: link.inbound.state === 'not-configured' ? 'unknown' : link.inbound.state, reason: link.inbound.reason, add: link.inbound.setting.add ?? undefined, suggestedValue: link.inbound.setting.suggestedValue ?? undefined} : undefined,
-      counts: {open: counts.byStatus.open, ignored: counts.byStatus.ignored, resolved: counts.byStatus.resolved, openByVerdict: counts.openByVerdict},
-      outboxDepth: await store.outboxDepth(),
-    };
+  const ready = (): {ready: boolean; reasons: string[]} => {
+    const reasons = sources.filter((s) => s.status().state === 'error').map((s) => `source ${s.id}: ${s.status().lastError ?? 'error'}`);
+    return {ready: reasons.length === 0, reasons};
   };
+  const report = (): Promise<StatusReport> => statusReport({version, store, sources, link, hardening, ready});
 
   const commands = new CommandHandler({
     store,
     isSystemAdmin: (userId) => (link ? link.isSystemAdmin(userId) : Promise.resolve(false)),
-    status: statusInput,
+    status: async () => statusInput(await report(), link?.up === true),
     format: () => config.format,
     suggestContext,
     hmacKey: () => key,
   });
 
-  const ready = (): {ready: boolean; reasons: string[]} => {
-    const reasons = sources.filter((s) => s.status().state === 'error').map((s) => `source ${s.id}: ${s.status().lastError ?? 'error'}`);
-    return {ready: reasons.length === 0, reasons};
-  };
-
   const app = buildHttpApp({
     store,
     sessions: createMattermostSessionVerifier({url: config.mattermost?.url ?? 'http://127.0.0.1:0'}),
-    status: async (): Promise<StatusReport> => {
-      const counts = await store.countFindings();
-      return {
-        generatedAt: new Date().toISOString(),
-        bridgeVersion: version,
-        ready: ready(),
-        sources: sources.map((s) => {
-          const st = s.status();
-          return {id: st.id, kind: st.kind, state: st.state, since: st.since, lastLineAt: st.lastLineAt, lines: st.lines, lastError: st.lastError, lastErrorAt: st.lastErrorAt, streams: st.streams.map((x) => ({id: x.id, origin: x.origin, state: x.state, lines: x.lines, lastLineAt: x.lastLineAt})), notices: st.notices.map((n) => ({at: n.at, code: n.code, message: n.message}))};
-        }),
-        mattermost: link
-          ? {outbound: link.outbound, inbound: link.inbound}
-          : {
-              outbound: {state: 'unknown', url: null, checkedAt: null, serverVersion: null, identity: null, error: 'MATTERMOST_URL is not set', problems: []},
-              inbound: {state: 'not-configured', bridgeUrl: null, reason: 'MATTERMOST_URL is not set', setting: {path: 'ServiceSettings.AllowedUntrustedInternalConnections', env: 'MM_SERVICESETTINGS_ALLOWEDUNTRUSTEDINTERNALCONNECTIONS', current: null, add: null, suggestedValue: null}, lastCallAt: null},
-            },
-        hardening: hardening.report,
-        counts,
-        outboxDepth: await store.outboxDepth(),
-      };
-    },
+    status: report,
     suggest: async (keys, format: SuggestionFormat): Promise<SuggestionsResponse> => {
       const findings = keys === 'all' ? await allFindings(store, {status: 'open'}) : (await Promise.all(keys.map((k) => store.getFinding(k)))).filter((f) => f !== null);
       const s = suggest(findings, {format, ...suggestContext()});

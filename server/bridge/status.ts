@@ -1,0 +1,103 @@
+// The bridge's state in one report: the webapp gets it whole, `/egress status` gets a reading of the same
+// report, so the two never disagree.
+import type {StatusReport} from '../../common/api';
+import {UNTRUSTED_CONNECTIONS_ENV, UNTRUSTED_CONNECTIONS_SETTING} from '../../common/api';
+import type {Verdict} from '../../common/types';
+import type {StatusInput} from '../present/replies';
+import type {LogSource} from '../sources';
+import type {Store} from '../store/types';
+import type {MattermostLink} from './mattermost-link';
+
+/** REGISTRY_ONLY shows as blocked lines, ALLOW_ANY as passthrough lines; the latest evidence wins. */
+export class HardeningEvidence {
+  private last: {state: 'registry-only' | 'allow-any'; at: string} | null = null;
+
+  see(lines: Partial<Record<Verdict, number>>): void {
+    if (lines.blocked) this.last = {state: 'registry-only', at: new Date().toISOString()};
+    else if (lines.passthrough) this.last = {state: 'allow-any', at: new Date().toISOString()};
+  }
+
+  get report(): StatusReport['hardening'] {
+    if (this.last === null) return {state: 'unknown', evidence: 'no blocked or passthrough line seen yet'};
+    return this.last.state === 'registry-only'
+      ? {state: 'registry-only', evidence: `BlackHoleCluster or block_all lines, latest read at ${this.last.at}`}
+      : {state: 'allow-any', evidence: `PassthroughCluster lines (ALLOW_ANY), latest read at ${this.last.at}: findings are what hardening would block`};
+  }
+}
+
+export interface StatusDeps {
+  version: string;
+  store: Store;
+  sources: readonly LogSource[];
+  link: MattermostLink | null;
+  hardening: HardeningEvidence;
+  ready(): StatusReport['ready'];
+}
+
+const NOT_CONFIGURED = 'MATTERMOST_URL is not set';
+
+export async function statusReport(d: StatusDeps): Promise<StatusReport> {
+  return {
+    generatedAt: new Date().toISOString(),
+    bridgeVersion: d.version,
+    ready: d.ready(),
+    sources: d.sources.map((s) => {
+      const st = s.status();
+      return {
+        id: st.id,
+        kind: st.kind,
+        state: st.state,
+        since: st.since,
+        lastLineAt: st.lastLineAt,
+        lines: st.lines,
+        lastError: st.lastError,
+        lastErrorAt: st.lastErrorAt,
+        streams: st.streams.map((x) => ({id: x.id, origin: x.origin, state: x.state, lines: x.lines, lastLineAt: x.lastLineAt})),
+        notices: st.notices.map((n) => ({at: n.at, code: n.code, message: n.message})),
+      };
+    }),
+    mattermost: d.link
+      ? {outbound: d.link.outbound, inbound: d.link.inbound}
+      : {
+          outbound: {state: 'unknown', url: null, checkedAt: null, serverVersion: null, identity: null, error: NOT_CONFIGURED, problems: []},
+          inbound: {
+            state: 'not-configured',
+            bridgeUrl: null,
+            reason: NOT_CONFIGURED,
+            setting: {path: UNTRUSTED_CONNECTIONS_SETTING, env: UNTRUSTED_CONNECTIONS_ENV, current: null, add: null, suggestedValue: null},
+            lastCallAt: null,
+          },
+        },
+    hardening: d.hardening.report,
+    counts: await d.store.countFindings(),
+    outboxDepth: await d.store.outboxDepth(),
+  };
+}
+
+/** The same report as `/egress status` words it. */
+export function statusInput(r: StatusReport, mattermostUp: boolean): StatusInput {
+  const out = r.mattermost.outbound;
+  const inbound = r.mattermost.inbound;
+  return {
+    now: new Date(r.generatedAt),
+    version: r.bridgeVersion,
+    sources: r.sources.map((s) => ({
+      name: `${s.kind} ${s.streams[0]?.origin ?? s.id}`,
+      state: s.state === 'following' || s.state === 'ended' ? 'running' : s.state === 'error' ? 'error' : s.state === 'stopped' ? 'stopped' : 'starting',
+      lastLineAt: s.lastLineAt,
+      lines: s.lines,
+      error: s.lastError,
+    })),
+    mattermost:
+      inbound.state === 'not-configured'
+        ? {ok: false, detail: `not configured (${NOT_CONFIGURED})`}
+        : {ok: mattermostUp, detail: out.error ?? `as ${out.identity?.username ?? 'unknown'}`, serverVersion: out.serverVersion ?? undefined},
+    hardening: {state: r.hardening.state, detail: r.hardening.evidence},
+    reachability:
+      inbound.state === 'not-configured'
+        ? undefined
+        : {verdict: inbound.state, reason: inbound.reason, add: inbound.setting.add ?? undefined, suggestedValue: inbound.setting.suggestedValue ?? undefined},
+    counts: {open: r.counts.byStatus.open, ignored: r.counts.byStatus.ignored, resolved: r.counts.byStatus.resolved, openByVerdict: r.counts.openByVerdict},
+    outboxDepth: r.outboxDepth ?? undefined,
+  };
+}
