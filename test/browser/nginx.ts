@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import {terminate} from '../support/process';
 
 /** The prefix the ingress routes to the bridge (DESIGN.md, "Webapp → bridge: same origin"). */
 export const BRIDGE_PREFIX = '/plugins/egress-advisor/api/';
@@ -283,21 +284,7 @@ export class NginxServer {
     const child = this.child;
     this.child = null;
     running.delete(this);
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      let timer: NodeJS.Timeout | undefined;
-      const done = await Promise.race([
-        this.exited.then(() => true),
-        new Promise<false>((resolve) => {
-          timer = setTimeout(() => resolve(false), STOP_TIMEOUT_MS);
-        }),
-      ]);
-      clearTimeout(timer);
-      if (!done) {
-        child.kill('SIGKILL');
-        await this.exited;
-      }
-    }
+    if (child) await terminate(child, this.exited, STOP_TIMEOUT_MS);
     if (!keepDir) fs.rmSync(this.dir, {recursive: true, force: true});
   }
 

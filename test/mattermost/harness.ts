@@ -18,6 +18,7 @@ import {Client4} from '@mattermost/client';
 import type {Team} from '@mattermost/types/teams';
 import type {UserProfile} from '@mattermost/types/users';
 import {Client as PgClient} from 'pg';
+import {terminate} from '../support/process';
 
 // Compiled into lib/ (for the bench) the go.mod stays in the source folder.
 export const HARNESS_DIR = fs.existsSync(path.join(__dirname, 'go.mod')) ? __dirname : path.resolve(__dirname, '..', '..', '..', 'test', 'mattermost');
@@ -478,21 +479,7 @@ class ServerInstance implements MattermostServer {
   async stopProcess(): Promise<void> {
     const child = this.child;
     if (!child) return;
-    if (this.running) {
-      child.kill('SIGTERM');
-      let timer: NodeJS.Timeout | undefined;
-      const graceful = await Promise.race([
-        this.exited.then(() => true),
-        new Promise<false>((resolve) => {
-          timer = setTimeout(() => resolve(false), STOP_GRACE_MS);
-        }),
-      ]);
-      clearTimeout(timer);
-      if (!graceful) {
-        child.kill('SIGKILL');
-        await this.exited;
-      }
-    }
+    if (this.running) await terminate(child, this.exited, STOP_GRACE_MS);
     this.forgetProcess();
   }
 
