@@ -89,6 +89,8 @@ export interface ThreadUpdateItem {
   previous_count: number;
   new_pods: string[];
   reopened: boolean;
+  /** A ServiceEntry now lets it out (absent in replies of older bridges). */
+  resolved?: boolean;
   lastSeen: string | null;
 }
 

@@ -177,6 +177,64 @@ export interface SuggestionsResponse {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Integrations: what Mattermost is configured to call, against what the mesh lets out
+
+/**
+ * allowed: a ServiceEntry visible to Mattermost (or the values file) covers host and port.
+ * blocked: an open finding says traffic to it is being dropped now.
+ * will-be-blocked: nothing covers it. Under REGISTRY_ONLY its first call will be dropped; under ALLOW_ANY it
+ *   passes today (PassthroughCluster) and hardening will cut it.
+ * in-cluster: a Service or private address, which no MESH_EXTERNAL ServiceEntry is for.
+ * unknown: what the mesh allows could not be read, and no values file says it.
+ */
+export type IntegrationState = 'allowed' | 'blocked' | 'will-be-blocked' | 'in-cluster' | 'unknown';
+
+export const INTEGRATION_STATES: readonly IntegrationState[] = ['blocked', 'will-be-blocked', 'unknown', 'allowed', 'in-cluster'];
+
+export interface IntegrationItem {
+  feature: FeatureRef;
+  host: string;
+  /** Null when the configuration implies no port (nothing can be checked or suggested). */
+  port: number | null;
+  /** False when the feature is configured but switched off. */
+  enabled: boolean;
+  state: IntegrationState;
+  /** What lets it out: "ServiceEntry mattermost/s3" or a values path; null unless allowed. */
+  allowedBy: string | null;
+  /** Open findings for this host and port: blocked now, or passing unregistered under ALLOW_ANY. */
+  findings: {key: string; verdict: Verdict}[];
+  /** One sentence for a person: why this state, and what to do. */
+  detail: string;
+}
+
+export interface MeshReport {
+  /** Mattermost's namespace. */
+  namespace: string;
+  /** Every collection (ServiceEntries, Sidecars) has been read at least once. */
+  ready: boolean;
+  outboundMode: 'REGISTRY_ONLY' | 'ALLOW_ANY' | 'unknown';
+  /** Where the mode comes from: a Sidecar, the mesh config, or Istio's default. */
+  modeSource: string;
+  /** Host and port pairs the visible ServiceEntries allow. */
+  allowedHosts: number;
+  /** What limits this picture (resources that could not be read), and entries that do not apply, with why. */
+  notes: string[];
+}
+
+/** GET integrations?format=… */
+export interface IntegrationsResponse {
+  generatedAt: string;
+  /** The mesh as read from Kubernetes; null when no Kubernetes source runs (only the values file says what is allowed). */
+  mesh: MeshReport | null;
+  /** A values file was given, and what it allows counts as allowed. */
+  valuesFile: boolean;
+  /** Most urgent first (INTEGRATION_STATES order), then by feature name. */
+  items: IntegrationItem[];
+  /** The ServiceEntries for every enabled integration that is blocked or will be. */
+  suggestion: SuggestionsResponse;
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Status
 
 export type SourceState = 'starting' | 'following' | 'waiting' | 'error' | 'ended' | 'stopped';
@@ -272,6 +330,15 @@ export interface StatusReport {
   sources: SourceReport[];
   mattermost: {outbound: MattermostOutboundStatus; inbound: MattermostInboundStatus};
   hardening: HardeningStatus;
+  /** What the mesh allows, when a Kubernetes source reads it. */
+  mesh: MeshReport | null;
+  /** Integrations by state (see GET integrations). */
+  integrations: Partial<Record<IntegrationState, number>>;
+  /**
+   * leader: this replica reads the logs, alerts and sets Mattermost up. follower: another replica does;
+   * this one answers from the shared store and takes over if the leader goes. sole: the only replica (SQLite).
+   */
+  replica: 'leader' | 'follower' | 'sole';
   counts: FindingCountsReport;
   /** Alerts waiting to be posted; null when unknown. */
   outboxDepth: number | null;

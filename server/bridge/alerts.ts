@@ -8,10 +8,10 @@ import type {Post} from '@mattermost/types/posts';
 import type {SuggestionFormat} from '../../common/types';
 import {ALERT_POST_TYPE, THREAD_UPDATE_PROPS_KEY, readAlertData} from '../../common/alert';
 import {isMattermostError} from '../mattermost/errors';
-import {renderAlert, renderThreadUpdate} from '../present/alert';
+import {renderAlert, renderThreadUpdate, type ThreadUpdateEntry} from '../present/alert';
 import {suggest, type SuggestContext} from '../engine/suggest';
 import {backoffDelayMs} from '../store/backoff';
-import type {ClaimedItem, Store, StoredFinding} from '../store/types';
+import type {ClaimedItem, OutboxInput, Store, StoredFinding} from '../store/types';
 import {allFindings} from './pages';
 
 /** Default for AlertWorkerOptions.updateIntervalMs (EGRESS_ADVISOR_UPDATE_SECONDS). */
@@ -99,6 +99,11 @@ export class AlertWorker {
     return this.running;
   }
 
+  /** Enqueued with a resolution: a reply in the alert's thread naming what now lets the destination out. */
+  resolvedUpdate(postId: string): OutboxInput {
+    return {kind: 'finding-status', payload: {postId} satisfies UpdatePayload, dedupeKey: `resolved:${postId}`};
+  }
+
   /** After a change in a destination that was already announced: a thread reply, not before the interval. */
   async scheduleUpdates(keys: readonly string[]): Promise<void> {
     const posts = new Set<string>();
@@ -117,7 +122,12 @@ export class AlertWorker {
     const items = await this.store.claimDue(new Date(), 10, {leaseMs: 60_000});
     for (const item of items) {
       try {
-        const postId = item.kind === 'alert-update' ? await this.deliverUpdate(channel, item) : await this.deliverDigest(channel, item);
+        const postId =
+          item.kind === 'alert-update'
+            ? await this.deliverUpdate(channel, item)
+            : item.kind === 'finding-status'
+              ? await this.deliverResolved(channel, item)
+              : await this.deliverDigest(channel, item);
         await this.store.markDelivered(item.id, postId);
       } catch (err) {
         this.counters.failed();
@@ -176,20 +186,40 @@ export class AlertWorker {
 
   private async deliverUpdate(channel: AlertChannel, item: ClaimedItem): Promise<string | null> {
     const {postId} = item.payload as UpdatePayload;
-    const entries = [];
+    const entries: ThreadUpdateEntry[] = [];
     for (const f of (await allFindings(this.store, {status: 'open'})).filter((x) => x.alertPostId === postId)) {
       const before = JSON.parse((await this.store.getMeta(`announced:${f.key}`)) ?? '{"count":0,"pods":[]}') as {count: number; pods: string[]};
       if (f.count > before.count || f.pods.some((p) => !before.pods.includes(p))) entries.push({finding: f, previousCount: before.count, previousPods: before.pods});
     }
+    return this.reply(channel, item, postId, entries, `update-${item.id}`, async (e) => {
+      await this.store.setMeta(`announced:${e.finding.key}`, JSON.stringify({count: e.finding.count, pods: e.finding.pods}));
+    });
+  }
+
+  private async deliverResolved(channel: AlertChannel, item: ClaimedItem): Promise<string | null> {
+    const {postId} = item.payload as UpdatePayload;
+    const entries: ThreadUpdateEntry[] = [];
+    for (const f of (await allFindings(this.store, {status: 'resolved'})).filter((x) => x.alertPostId === postId)) {
+      if ((await this.store.getMeta(`resolved-announced:${f.key}`)) === f.resolvedAt) continue;
+      const decision = (await this.store.listDecisions(f.key)).filter((d) => d.action === 'resolve').at(-1);
+      entries.push({finding: f, previousCount: f.count, previousPods: f.pods, resolution: decision?.reason || 'resolved'});
+    }
+    return this.reply(channel, item, postId, entries, `resolved-${item.id}`, async (e) => {
+      const f = e.finding as StoredFinding;
+      if (f.resolvedAt !== null) await this.store.setMeta(`resolved-announced:${f.key}`, f.resolvedAt);
+    });
+  }
+
+  /** One reply in the alert's thread; a reply a crash left unacknowledged is recognised, not posted again. */
+  private async reply(channel: AlertChannel, item: ClaimedItem, postId: string, entries: ThreadUpdateEntry[], digestId: string, told: (e: ThreadUpdateEntry) => Promise<void>): Promise<string | null> {
     if (entries.length === 0) return null;
-    const digestId = `update-${item.id}`;
     const existing = (await channel.postsSince(Date.parse(item.createdAt) - 60_000)).find(
       (p) => (p.props?.[THREAD_UPDATE_PROPS_KEY] as {digest_id?: string} | undefined)?.digest_id === digestId,
     );
     if (existing) return existing.id;
     const rendered = renderThreadUpdate({digestId, entries});
     const reply = await channel.createPost({message: rendered.message, props: rendered.props as unknown as Record<string, unknown>, type: '', rootId: postId});
-    for (const e of entries) await this.store.setMeta(`announced:${e.finding.key}`, JSON.stringify({count: e.finding.count, pods: e.finding.pods}));
+    for (const e of entries) await told(e);
     this.counters.sent('update');
     return reply.id;
   }

@@ -39,12 +39,23 @@ export interface BridgeConfig {
   digestSeconds: number;
   /** At most one thread reply per alert post in this many seconds (more traffic on announced destinations). */
   updateSeconds: number;
+  /** A destination a ServiceEntry now covers is resolved once this long has passed without a blocked line. */
+  resolveSeconds: number;
   format: SuggestionFormat;
   valuesFile: string | null;
   hostsFile: string | null;
   /** Without a Mattermost connection: its configuration and outgoing webhooks from files, to name features. */
   mattermostConfigFile: string | null;
   webhooksFile: string | null;
+  /** How the Kubernetes source reads what the mesh allows. */
+  mesh: {
+    /** Istio's root namespace: the mesh-wide Sidecar and the mesh config live there. */
+    rootNamespace: string;
+    /** The ConfigMap holding the mesh config in rootNamespace; null to not read it. */
+    configMap: string | null;
+    /** Read ServiceEntries of every namespace (needs a ClusterRole); false: only Mattermost's own. */
+    clusterWide: boolean;
+  };
   logLevel: string;
 }
 
@@ -52,7 +63,7 @@ export interface BridgeConfig {
 export const SETTINGS = [
   ['EGRESS_ADVISOR_LISTEN', 'listen', '127.0.0.1:8080', 'host:port the HTTP server listens on (0.0.0.0:8080 in a pod)'],
   ['EGRESS_ADVISOR_DATA_DIR', 'dataDir', './data', 'folder of the SQLite store'],
-  ['EGRESS_ADVISOR_DATABASE_URL', 'databaseUrl', '(none: SQLite in the data folder)', 'postgres://user:password@host:5432/db: the store in PostgreSQL, shared by several replicas of which one leads (alerts, Mattermost set-up)'],
+  ['EGRESS_ADVISOR_DATABASE_URL', 'databaseUrl', '(none: SQLite in the data folder)', 'postgres://user:password@host:5432/db: the store in PostgreSQL, shared by several replicas of which one leads (reads the logs, alerts, sets Mattermost up) — or EGRESS_ADVISOR_DATABASE_URL_FILE'],
   ['EGRESS_ADVISOR_SOURCES', 'sources', '(the shipped sample log)', 'comma-separated log sources: file:/path (istio-proxy access log), app:/path (Mattermost\'s own log), stdin, kubernetes:<namespace>?selector=app=mattermost (every matching pod\'s istio-proxy and mattermost logs, in-cluster or kubeconfig credentials; also reads the ServiceEntries and Sidecars that apply)'],
   ['MATTERMOST_URL', 'mattermost.url', '(none: run without Mattermost)', 'Mattermost site URL, e.g. http://mattermost.mattermost.svc.cluster.local:8065'],
   ['MATTERMOST_TOKEN', 'mattermost.token', '(none)', 'personal access token of a system admin (set-up) — or MATTERMOST_TOKEN_FILE'],
@@ -62,11 +73,15 @@ export const SETTINGS = [
   ['EGRESS_ADVISOR_PUBLIC_URL', 'publicUrl', 'http://<listen>', 'the bridge URL as Mattermost reaches it (slash command and buttons)'],
   ['EGRESS_ADVISOR_DIGEST_SECONDS', 'digestSeconds', '30', 'new blocked destinations are gathered this long into one alert post'],
   ['EGRESS_ADVISOR_UPDATE_SECONDS', 'updateSeconds', '600', 'more traffic on destinations an alert announced becomes at most one reply in its thread per this many seconds'],
+  ['EGRESS_ADVISOR_RESOLVE_SECONDS', 'resolveSeconds', '60', 'a finding is marked resolved once a ServiceEntry in the mesh covers it and no connection to it has been blocked for this many seconds after the entry appeared (it reopens if one is)'],
   ['EGRESS_ADVISOR_FORMAT', 'format', 'bigbang', `suggestion format in alerts: ${SUGGESTION_FORMATS.join(', ')}`],
   ['EGRESS_ADVISOR_VALUES_FILE', 'valuesFile', '(none)', 'your Big Bang values: suggestions leave out what it already allows'],
   ['EGRESS_ADVISOR_HOSTS_FILE', 'hostsFile', '(none; the sample\'s with the sample log)', 'hosts-file addresses for configured hosts, instead of DNS'],
   ['EGRESS_ADVISOR_MATTERMOST_CONFIG', 'mattermostConfigFile', '(none; the sample\'s with the sample log)', 'a Mattermost config.json, used when MATTERMOST_URL is not set'],
   ['EGRESS_ADVISOR_WEBHOOKS_FILE', 'webhooksFile', '(none; the sample\'s with the sample log)', 'outgoing webhooks as GET /api/v4/hooks/outgoing returns them, when MATTERMOST_URL is not set'],
+  ['EGRESS_ADVISOR_ISTIO_NAMESPACE', 'mesh.rootNamespace', 'istio-system', 'Istio\'s root namespace (mesh-wide Sidecar, mesh config), read with a kubernetes source'],
+  ['EGRESS_ADVISOR_MESH_CONFIGMAP', 'mesh.configMap', 'istio', 'ConfigMap of the mesh config in the root namespace (istio-<revision> for a revisioned install; "none" to not read it)'],
+  ['EGRESS_ADVISOR_MESH_CLUSTER_WIDE', 'mesh.clusterWide', 'true', 'read the ServiceEntries of every namespace, since others may export theirs to Mattermost (needs a ClusterRole; falls back to Mattermost\'s namespace when refused)'],
   ['LOG_LEVEL', 'logLevel', 'info', 'pino log level'],
   ['EGRESS_ADVISOR_CONFIG', '', '(none)', 'a YAML or JSON file with the keys above; environment variables win'],
 ] as const;
@@ -137,6 +152,17 @@ export function parseSources(spec: string): SourceSpec[] {
     });
 }
 
+/** A secret mounted as a file (the chart never puts secrets in the environment); null when not set. */
+function secretFile(env: Env, name: string): string | null {
+  const path = env[name];
+  if (!path) return null;
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    throw new ConfigError(`${name}: cannot read ${path}: ${(err as Error).message}`);
+  }
+}
+
 function bool(v: string | undefined, name: string, dflt: boolean): boolean {
   if (v === undefined) return dflt;
   if (/^(1|true|yes|on)$/i.test(v)) return true;
@@ -163,26 +189,22 @@ export function loadConfig(env: Env = process.env): BridgeConfig {
   ];
 
   const url = get('MATTERMOST_URL', 'mattermost.url') ?? null;
-  let token = get('MATTERMOST_TOKEN', 'mattermost.token') ?? null;
-  const tokenFile = env.MATTERMOST_TOKEN_FILE;
-  if (token === null && tokenFile) {
-    try {
-      token = readFileSync(tokenFile, 'utf8').trim();
-    } catch (err) {
-      throw new ConfigError(`MATTERMOST_TOKEN_FILE: cannot read ${tokenFile}: ${(err as Error).message}`);
-    }
-  }
+  const token = get('MATTERMOST_TOKEN', 'mattermost.token') ?? secretFile(env, 'MATTERMOST_TOKEN_FILE');
   if (url !== null && token === null) throw new ConfigError('MATTERMOST_URL is set but MATTERMOST_TOKEN (or MATTERMOST_TOKEN_FILE) is not');
 
-  const databaseUrl = get('EGRESS_ADVISOR_DATABASE_URL', 'databaseUrl') ?? null;
+  const databaseUrl = get('EGRESS_ADVISOR_DATABASE_URL', 'databaseUrl') ?? secretFile(env, 'EGRESS_ADVISOR_DATABASE_URL_FILE');
   if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('EGRESS_ADVISOR_DATABASE_URL must be a postgres:// or postgresql:// URL');
   }
 
-  const digestSeconds = Number(get('EGRESS_ADVISOR_DIGEST_SECONDS', 'digestSeconds') ?? '30');
-  if (!Number.isFinite(digestSeconds) || digestSeconds < 0) throw new ConfigError('EGRESS_ADVISOR_DIGEST_SECONDS must be a number of seconds, 0 or more');
-  const updateSeconds = Number(get('EGRESS_ADVISOR_UPDATE_SECONDS', 'updateSeconds') ?? '600');
-  if (!Number.isFinite(updateSeconds) || updateSeconds < 0) throw new ConfigError('EGRESS_ADVISOR_UPDATE_SECONDS must be a number of seconds, 0 or more');
+  const seconds = (envName: string, key: string, dflt: number): number => {
+    const n = Number(get(envName, key) ?? dflt);
+    if (!Number.isFinite(n) || n < 0) throw new ConfigError(`${envName} must be a number of seconds, 0 or more`);
+    return n;
+  };
+  const digestSeconds = seconds('EGRESS_ADVISOR_DIGEST_SECONDS', 'digestSeconds', 30);
+  const updateSeconds = seconds('EGRESS_ADVISOR_UPDATE_SECONDS', 'updateSeconds', 600);
+  const resolveSeconds = seconds('EGRESS_ADVISOR_RESOLVE_SECONDS', 'resolveSeconds', 60);
   const format = (get('EGRESS_ADVISOR_FORMAT', 'format') ?? 'bigbang') as SuggestionFormat;
   if (!SUGGESTION_FORMATS.includes(format)) throw new ConfigError(`EGRESS_ADVISOR_FORMAT: "${format}" is not one of ${SUGGESTION_FORMATS.join(', ')}`);
 
@@ -203,13 +225,24 @@ export function loadConfig(env: Env = process.env): BridgeConfig {
     publicUrl: (get('EGRESS_ADVISOR_PUBLIC_URL', 'publicUrl') ?? `http://${listenHost === '0.0.0.0' ? '127.0.0.1' : listenHost}:${listenPort}`).replace(/\/+$/, ''),
     digestSeconds,
     updateSeconds,
+    resolveSeconds,
     format,
     valuesFile: get('EGRESS_ADVISOR_VALUES_FILE', 'valuesFile') ?? (sourcesSpec ? null : SAMPLE('values.yaml')),
     hostsFile: get('EGRESS_ADVISOR_HOSTS_FILE', 'hostsFile') ?? (sourcesSpec ? null : SAMPLE('hosts')),
     mattermostConfigFile: get('EGRESS_ADVISOR_MATTERMOST_CONFIG', 'mattermostConfigFile') ?? (sourcesSpec ? null : SAMPLE('mattermost-config.json')),
     webhooksFile: get('EGRESS_ADVISOR_WEBHOOKS_FILE', 'webhooksFile') ?? (sourcesSpec ? null : SAMPLE('outgoing-webhooks.json')),
+    mesh: {
+      rootNamespace: get('EGRESS_ADVISOR_ISTIO_NAMESPACE', 'mesh.rootNamespace') ?? 'istio-system',
+      configMap: meshConfigMap(get('EGRESS_ADVISOR_MESH_CONFIGMAP', 'mesh.configMap')),
+      clusterWide: bool(get('EGRESS_ADVISOR_MESH_CLUSTER_WIDE', 'mesh.clusterWide'), 'EGRESS_ADVISOR_MESH_CLUSTER_WIDE', true),
+    },
     logLevel: get('LOG_LEVEL', 'logLevel') ?? 'info',
   };
+}
+
+function meshConfigMap(v: string | undefined): string | null {
+  if (v === undefined) return 'istio';
+  return /^(none|-)$/i.test(v) ? null : v;
 }
 
 /** The configuration as it may be logged: never the token. */
@@ -225,8 +258,10 @@ export function describeConfig(c: BridgeConfig): Record<string, unknown> {
     publicUrl: c.publicUrl,
     digestSeconds: c.digestSeconds,
     updateSeconds: c.updateSeconds,
+    resolveSeconds: c.resolveSeconds,
     format: c.format,
     valuesFile: c.valuesFile,
+    mesh: c.mesh,
   };
 }
 

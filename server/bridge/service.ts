@@ -16,19 +16,21 @@ import {buildInventory} from '../engine/inventory';
 import {systemResolver} from '../engine/resolver';
 import {suggest} from '../engine/suggest';
 import {buildHttpApp, createBridgeMetrics, createMattermostSessionVerifier, FINDINGS_CHANGED, type BridgeMetrics} from '../http';
-import {FileSource, KubernetesSource, StdinSource, resumePointsOf, type LogSource} from '../sources';
-import {connect} from '../sources/kube/library';
-import {MeshWatcher, allowedHostsFromMesh, reservedNamesFromMesh} from '../mesh';
+import {FileSource, KubernetesSource, StdinSource, type LogSource} from '../sources';
+import {connect, type KubeClient} from '../sources/kube/library';
+import {MeshWatcher} from '../mesh';
 import type {SuggestContext} from '../engine/suggest';
 import {openSqliteStore} from '../store';
 import type {Store} from '../store/types';
 import {AlertWorker} from './alerts';
 import {CommandHandler} from './commands';
-import {safeDatabaseUrl, type BridgeConfig} from './config';
+import {safeDatabaseUrl, type BridgeConfig, type SourceSpec} from './config';
 import {AttributionState, Ingest} from './ingest';
 import {HardeningEvidence, statusInput, statusReport} from './status';
 import {PgLeaderElection, SoleLeader, type LeaderElection} from './leader';
 import {MattermostLink} from './mattermost-link';
+import {MeshLink} from './mesh-link';
+import {SourceRunner} from './source-runner';
 import {allFindings} from './pages';
 
 const HMAC_META = 'hmac-key';
@@ -72,17 +74,10 @@ async function hmacKey(store: Store): Promise<Buffer> {
   return key;
 }
 
-function makeSources(config: BridgeConfig, stdin: Readable | undefined, meshes: MeshWatcher[]): LogSource[] {
-  return config.sources.map((s) => {
-    if (s.kind === 'stdin') return new StdinSource(stdin ?? process.stdin, {id: 'stdin', kind: s.log});
-    if (s.kind === 'kubernetes') {
-      // One connection for the pods' logs and for what the mesh already allows.
-      const client = connect({mode: 'auto'});
-      meshes.push(new MeshWatcher({namespace: s.namespace ?? undefined, client, workloadLabels: labelsOf(s.selector ?? '')}));
-      return new KubernetesSource({namespace: s.namespace ?? undefined, selector: s.selector, client});
-    }
-    return new FileSource(s.path!, {kind: s.log, chunkBytes: SOURCE_CHUNK_BYTES});
-  });
+function makeSource(spec: SourceSpec, stdin: Readable | undefined, client: KubeClient | undefined): LogSource {
+  if (spec.kind === 'stdin') return new StdinSource(stdin ?? process.stdin, {id: 'stdin', kind: spec.log});
+  if (spec.kind === 'kubernetes') return new KubernetesSource({namespace: spec.namespace ?? undefined, selector: spec.selector, client});
+  return new FileSource(spec.path!, {kind: spec.log, chunkBytes: SOURCE_CHUNK_BYTES});
 }
 
 /** "app=mattermost,tier=web" as labels; set-based selector terms say nothing about a pod's own labels. */
@@ -93,12 +88,6 @@ function labelsOf(selector: string): Record<string, string> {
     if (m) labels[m[1]] = m[2];
   }
   return labels;
-}
-
-/** Waits (bounded) until a source has read what is there, so the next one can use it. */
-async function settled(s: LogSource, maxMs: number): Promise<void> {
-  const until = Date.now() + maxMs;
-  while (Date.now() < until && s.status().state === 'starting') await new Promise((r) => setTimeout(r, 20));
 }
 
 export interface StartOptions {
@@ -127,12 +116,26 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
   }
   const key = await hmacKey(store);
   const values = readOptional(config.valuesFile, 'the values file', log);
+  // One connection per Kubernetes source, for the pods' logs and for what the mesh already allows; every
+  // replica reads the mesh (its suggestions and status need it), only the leader the logs.
+  const kubeClients = new Map<SourceSpec, KubeClient>();
   const meshes: MeshWatcher[] = [];
-  // Suggestions leave out what the values file allows and what ServiceEntries in the mesh already allow.
-  const suggestContext = (): SuggestContext => {
-    const allowances = meshes.map((m) => m.meshAllowances());
-    return {values, allowed: allowances.flatMap((a) => allowedHostsFromMesh(a)), reservedNames: allowances.flatMap((a) => reservedNamesFromMesh(a))};
-  };
+  for (const spec of config.sources) {
+    if (spec.kind !== 'kubernetes') continue;
+    const client = connect({mode: 'auto'});
+    kubeClients.set(spec, client);
+    meshes.push(
+      new MeshWatcher({
+        namespace: spec.namespace ?? undefined,
+        client,
+        workloadLabels: labelsOf(spec.selector ?? ''),
+        rootNamespace: config.mesh.rootNamespace,
+        meshConfigMap: config.mesh.configMap,
+        clusterWide: config.mesh.clusterWide,
+        onChange: () => meshLink.changed(),
+      }),
+    );
+  }
   const hosts = readOptional(config.hostsFile, 'the hosts file', log);
   const resolver = tableResolver(hosts ? parseHostsFile(hosts) : new Map(), systemResolver);
   const attribution = new AttributionState();
@@ -177,6 +180,19 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     }
   }
 
+  const meshLink: MeshLink = new MeshLink({
+    store,
+    meshes,
+    values,
+    inventory: () => attribution.inventory,
+    leading: () => election.isLeader(),
+    announce: (postId) => alerts.resolvedUpdate(postId),
+    onResolved: (keys) => events.emit(FINDINGS_CHANGED, {keys}),
+    log: log.child({part: 'mesh'}),
+    timing: {propagationMs: config.resolveSeconds * 1000, graceMs: config.resolveSeconds * 1000},
+  });
+  const suggestContext = (): SuggestContext => meshLink.suggestContext();
+
   const alerts = new AlertWorker(
     store,
     // While Mattermost is known to be away nothing is tried, so back-off does not pile up over an outage.
@@ -206,15 +222,35 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     void alerts.scheduleUpdates(result.changedKeys).catch((err: Error) => log.warn({err: err.message}, 'cannot schedule a thread update'));
   });
 
-  const sources = makeSources(config, opts.stdin, meshes);
-  const resume = resumePointsOf(await store.listResumePoints());
   const sink = {batch: (b: Parameters<Ingest['batch']>[0]) => ingest.batch(b), notice: (n: {code: string; message: string; sourceId: string}) => log.info({source: n.sourceId, code: n.code}, n.message)};
+  // A file or stdin is this replica's own input; the Kubernetes API's streams are everyone's, so with a
+  // shared store only the leader reads them.
+  const shared = config.databaseUrl !== null;
+  const group = (specs: SourceSpec[]): SourceRunner => {
+    const made = new Map<LogSource, SourceSpec>();
+    return new SourceRunner(
+      {
+        make: () => specs.map((spec) => {
+          const source = makeSource(spec, opts.stdin, kubeClients.get(spec));
+          made.set(source, spec);
+          return source;
+        }),
+        isAppLog: (source) => made.get(source)?.log === 'app',
+      },
+      store,
+      sink,
+    );
+  };
+  const own = group(config.sources.filter((spec) => !shared || spec.kind !== 'kubernetes'));
+  const leaders = group(config.sources.filter((spec) => shared && spec.kind === 'kubernetes'));
+  const sources = (): LogSource[] => [...own.sources, ...leaders.sources];
 
   const ready = (): {ready: boolean; reasons: string[]} => {
-    const reasons = sources.filter((s) => s.status().state === 'error').map((s) => `source ${s.id}: ${s.status().lastError ?? 'error'}`);
+    const reasons = sources().filter((s) => s.status().state === 'error').map((s) => `source ${s.id}: ${s.status().lastError ?? 'error'}`);
     return {ready: reasons.length === 0, reasons};
   };
-  const report = (): Promise<StatusReport> => statusReport({version, store, sources, link, hardening, ready});
+  const report = (): Promise<StatusReport> =>
+    statusReport({version, store, sources: sources(), link, hardening, mesh: meshLink, replica: () => (shared ? (election.isLeader() ? 'leader' : 'follower') : 'sole'), ready});
 
   const commands = new CommandHandler({
     store,
@@ -229,6 +265,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     store,
     sessions: createMattermostSessionVerifier({url: config.mattermost?.url ?? 'http://127.0.0.1:0'}),
     status: report,
+    integrations: (format) => meshLink.integrations(format),
     suggest: async (keys, format: SuggestionFormat): Promise<SuggestionsResponse> => {
       const findings = keys === 'all' ? await allFindings(store, {status: 'open'}) : (await Promise.all(keys.map((k) => store.getFinding(k)))).filter((f) => f !== null);
       const s = suggest(findings, {format, ...suggestContext()});
@@ -253,16 +290,12 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
   const address = app.server.address();
   const url = `http://${config.listenHost}:${typeof address === 'object' && address ? address.port : config.listenPort}`;
 
-  // Mattermost's own log first: what it names is what IP-only proxy lines are attributed with.
-  const isApp = (i: number): boolean => config.sources[i].log === 'app';
-  const order = sources.map((_, i) => i).sort((a, b) => Number(isApp(b)) - Number(isApp(a)));
-  for (const i of order) {
-    await sources[i].start(sink, resume);
-    if (isApp(i)) await settled(sources[i], 2_000);
-  }
+  await own.start();
   // Whoever leads (again) takes over what the previous leader left: a crash inside the digest window left
   // findings that were never announced, so their alert is made due again; the set-up runs as the leader.
   const onElected = (): void => {
+    void leaders.start().catch((err: Error) => log.warn({err: err.message}, 'cannot start reading the Kubernetes log streams'));
+    meshLink.start();
     void (async () => {
       if ((await allFindings(store, {status: 'open'})).some((f) => f.alertPostId === null)) await store.enqueue(ingest.digestTrigger());
       if (link !== null) {
@@ -274,6 +307,8 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     })().catch((err: Error) => log.warn({err: err.message}, 'cannot take over as the leader'));
   };
   const onDeposed = (): void => {
+    void leaders.stop();
+    void meshLink.stop();
     link?.demote();
     void alerts.stop();
   };
@@ -289,7 +324,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
       const counts = await store.countFindings();
       metrics.setFindings(Object.entries(counts.openByVerdict).map(([verdict, n]) => ({status: 'open', verdict: verdict as Verdict, count: n ?? 0})));
       metrics.mattermostUp.set(link?.up ? 1 : 0);
-      for (const s of sources) {
+      for (const s of sources()) {
         const st = s.status();
         metrics.sourceUp.set({source: s.id}, st.state === 'following' ? 1 : 0);
         if (st.lastLineAt) metrics.sourceLastLineTimestamp.set({source: s.id}, Date.parse(st.lastLineAt) / 1000);
@@ -302,7 +337,9 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     url,
     store,
     link,
-    sources,
+    get sources() {
+      return sources();
+    },
     alerts,
     election,
     async stop(): Promise<void> {
@@ -310,7 +347,9 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
       // First, so that a follower takes over while this replica winds down.
       await election.stop();
       link?.stop();
-      for (const s of sources) await s.stop();
+      await leaders.stop();
+      await own.stop();
+      await meshLink.stop();
       for (const m of meshes) await m.stop();
       await alerts.stop();
       await app.close();

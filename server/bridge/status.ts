@@ -7,6 +7,7 @@ import type {StatusInput} from '../present/replies';
 import type {LogSource} from '../sources';
 import type {Store} from '../store/types';
 import type {MattermostLink} from './mattermost-link';
+import type {MeshLink} from './mesh-link';
 
 /** REGISTRY_ONLY shows as blocked lines, ALLOW_ANY as passthrough lines; the latest evidence wins. */
 export class HardeningEvidence {
@@ -31,6 +32,8 @@ export interface StatusDeps {
   sources: readonly LogSource[];
   link: MattermostLink | null;
   hardening: HardeningEvidence;
+  mesh: Pick<MeshLink, 'report' | 'counts'>;
+  replica(): StatusReport['replica'];
   ready(): StatusReport['ready'];
 }
 
@@ -69,6 +72,9 @@ export async function statusReport(d: StatusDeps): Promise<StatusReport> {
           },
         },
     hardening: d.hardening.report,
+    mesh: d.mesh.report(),
+    integrations: await d.mesh.counts(),
+    replica: d.replica(),
     counts: await d.store.countFindings(),
     outboxDepth: await d.store.outboxDepth(),
   };

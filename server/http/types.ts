@@ -3,7 +3,7 @@
 import type {Logger} from 'pino';
 import type {Registry} from 'prom-client';
 
-import type {StatusReport, SuggestionFormat, SuggestionsResponse} from '../../common/api';
+import type {IntegrationsResponse, StatusReport, SuggestionFormat, SuggestionsResponse} from '../../common/api';
 import type {OutboxInput, Store, StoredFinding} from '../store/types';
 
 /** The part of the store the HTTP layer reads and writes; the bridge's Store satisfies it. */
@@ -130,6 +130,8 @@ export interface HttpDeps {
   sessions: SessionVerifier;
   status(): Promise<StatusReport>;
   suggest(keys: string[] | 'all', format: SuggestionFormat): Promise<SuggestionsResponse>;
+  /** Configured integrations against what the mesh allows, with the ServiceEntries for what it will block. */
+  integrations(format: SuggestionFormat): Promise<IntegrationsResponse>;
   onSlashCommand(req: SlashCommandRequest): Promise<CommandResponse>;
   onAction(req: ActionRequest): Promise<ActionResponse>;
   /**

@@ -10,12 +10,13 @@ import {
   type FindingsPage,
   type FindingsRevision,
   type IgnoreRequest,
+  type IntegrationsResponse,
   type StatusReport,
   type SuggestionsRequest,
   type SuggestionsResponse,
   type UnignoreRequest,
 } from '../../common/api';
-import {SUGGESTION_FORMATS} from '../../common/types';
+import {SUGGESTION_FORMATS, type SuggestionFormat} from '../../common/types';
 import {adminOf, authHook} from './auth';
 import {errorHandler, findingNotFound, HttpError, notFoundHandler} from './errors';
 import type {EventStreams} from './events';
@@ -68,6 +69,12 @@ const suggestionsBody = {
     format: {type: 'string', enum: [...SUGGESTION_FORMATS]},
   },
   required: ['keys', 'format'],
+  additionalProperties: false,
+} as const;
+
+const integrationsQuery = {
+  type: 'object',
+  properties: {format: {type: 'string', enum: [...SUGGESTION_FORMATS]}},
   additionalProperties: false,
 } as const;
 
@@ -182,6 +189,12 @@ export function webappApi(ctx: WebappContext) {
     );
 
     app.get('/status', async (): Promise<StatusReport> => deps.status());
+
+    app.get<{Querystring: {format?: SuggestionFormat}}>(
+      '/integrations',
+      {schema: {querystring: integrationsQuery}},
+      async (request): Promise<IntegrationsResponse> => deps.integrations(request.query.format ?? 'bigbang'),
+    );
 
     // HEAD would open a stream with no body to read.
     app.get('/events', {exposeHeadRoute: false}, (request, reply) => {

@@ -236,11 +236,24 @@ describe('renderThreadUpdate', () => {
       version: 1,
       digest_id: 'd1',
       items: [
-        {key: S3.key, count: 4, previous_count: 2, new_pods: ['mattermost-6c8f9d7b54-p7wzn'], reopened: false, lastSeen: S3.lastSeen},
-        {key: PUSH.key, count: 1234, previous_count: 1234, new_pods: [], reopened: true, lastSeen: PUSH.lastSeen},
+        {key: S3.key, count: 4, previous_count: 2, new_pods: ['mattermost-6c8f9d7b54-p7wzn'], reopened: false, resolved: false, lastSeen: S3.lastSeen},
+        {key: PUSH.key, count: 1234, previous_count: 1234, new_pods: [], reopened: true, resolved: false, lastSeen: PUSH.lastSeen},
       ],
       items_omitted: 0,
     });
+  });
+
+  test('a resolved destination says what lets it out now, as plain text', () => {
+    const out = renderThreadUpdate({
+      digestId: 'r1',
+      entries: [{finding: PUSH, previousCount: PUSH.count, previousPods: PUSH.pods, resolution: 'allowed by ServiceEntry mattermost/push-[x](http://e) (in the mesh since 2026-11-28T09:00:00.000Z); no blocked connection since'}],
+    });
+    const [head, line] = out.message.split('\n');
+    expect(head).toBe('1 destination of this alert is no longer blocked:');
+    expect(line).toMatch(/^- `push\.mattermost\.com:443` resolved: allowed by ServiceEntry mattermost\/push/);
+    // Escaped: the brackets show as typed and make no link.
+    expect(line).toContain('\\[x\\]\\(');
+    expect(out.props[THREAD_UPDATE_PROPS_KEY].items[0]).toMatchObject({key: PUSH.key, resolved: true});
   });
 
   test('many destinations are cut with a pointer to /egress list', () => {

@@ -5,7 +5,7 @@
  */
 import {THREAD_UPDATE_PROPS_KEY, type AlertProps, type ThreadUpdateItem, type ThreadUpdateProps} from '../../common/alert';
 import type {Finding, SuggestionFormat, Verdict} from '../../common/types';
-import {codeBlock, fitMarkdown, inlineCode, runeLength} from './markdown';
+import {codeBlock, escapeMarkdown, fitMarkdown, inlineCode, plainText, runeLength} from './markdown';
 import {renderAlertProps} from './props';
 import {
   adviceText,
@@ -170,6 +170,8 @@ export interface ThreadUpdateEntry {
   previousPods: readonly string[];
   /** It had been resolved and came back. */
   reopened?: boolean;
+  /** It is resolved: what lets it out now (the resolution's reason). */
+  resolution?: string;
 }
 
 export interface ThreadUpdateInput {
@@ -195,13 +197,14 @@ function updateLine(e: ThreadUpdateEntry): {line: string; item: ThreadUpdateItem
   if (newPods.length > 0) parts.push(`new ${newPods.length === 1 ? 'pod' : 'pods'} ${podTextShort(newPods)}`);
   const state = e.reopened ? `${VERDICT_WORD[f.verdict]} again` : VERDICT_WORD[f.verdict];
   return {
-    line: `- ${destinationCode(f)} ${state}: ${parts.join(', ')}`,
+    line: e.resolution !== undefined ? `- ${destinationCode(f)} resolved: ${escapeMarkdown(plainText(e.resolution, 400))}` : `- ${destinationCode(f)} ${state}: ${parts.join(', ')}`,
     item: {
       key: f.key,
       count: f.count,
       previous_count: e.previousCount,
       new_pods: newPods.slice(0, 20),
       reopened: e.reopened === true,
+      resolved: e.resolution !== undefined,
       lastSeen: f.lastSeen,
     },
   };
@@ -215,7 +218,9 @@ function podTextShort(pods: readonly string[]): string {
 /** The reply in an alert's thread when destinations it announced see more traffic. */
 export function renderThreadUpdate(input: ThreadUpdateInput): RenderedThreadUpdate {
   const rendered = input.entries.map(updateLine);
-  const head = `More activity on ${plural(input.entries.length, 'destination')} of this alert:`;
+  const head = input.entries.length > 0 && input.entries.every((e) => e.resolution !== undefined)
+    ? `${plural(input.entries.length, 'destination')} of this alert ${input.entries.length === 1 ? 'is' : 'are'} no longer blocked:`
+    : `More activity on ${plural(input.entries.length, 'destination')} of this alert:`;
   const lines: string[] = [head];
   let used = runeLength(head);
   const budget = MAX_POST_RUNES - MORE_LINE_RUNES;

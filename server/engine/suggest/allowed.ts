@@ -1,5 +1,5 @@
 // What the administrator's values already allow, in a form the model can look up.
-import {hostMatches} from '../hostname';
+import {hostMatches, isIpAddress} from '../hostname';
 import {cidrContains} from './addresses';
 
 export interface AllowedHost {
@@ -22,4 +22,15 @@ export function findAllowance(allowed: readonly AllowedHost[], host: string, por
 /** The first allowance whose addresses contain ip on that port, or null. */
 export function findAddressAllowance(allowed: readonly AllowedHost[], ip: string, port: number): AllowedHost | null {
   return allowed.find((a) => a.port === port && a.addresses.some((cidr) => cidrContains(cidr, ip))) ?? null;
+}
+
+/**
+ * The first allowance that lets a configured or seen destination out: by name, or for an IP by the entry's
+ * addresses. With port null (a configuration that implies none) any port counts.
+ */
+export function coveringAllowance(allowed: readonly AllowedHost[], hostOrIp: string, port: number | null): AllowedHost | null {
+  const onPort = port === null ? allowed : allowed.filter((a) => a.port === port);
+  if (!isIpAddress(hostOrIp)) return onPort.find((a) => hostMatches(a.host, hostOrIp)) ?? null;
+  const ip = hostOrIp.replace(/^\[|\]$/g, '');
+  return onPort.find((a) => a.addresses.some((cidr) => cidrContains(cidr, ip))) ?? null;
 }

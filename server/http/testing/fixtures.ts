@@ -9,7 +9,7 @@ import {Writable} from 'node:stream';
 import pino, {type Logger} from 'pino';
 import {Registry} from 'prom-client';
 
-import type {StatusReport, SuggestionsResponse} from '../../../common/api';
+import type {IntegrationsResponse, StatusReport, SuggestionFormat, SuggestionsResponse} from '../../../common/api';
 import {openSqliteStore, type Observation, type SqliteStore} from '../../store';
 import type {ActionRequest, HttpDeps, SessionIdentity, SessionVerifier, SlashCommandRequest} from '../types';
 
@@ -178,8 +178,32 @@ export function sampleStatus(): StatusReport {
       },
     },
     hardening: {state: 'registry-only', evidence: 'BlackHoleCluster lines seen'},
+    mesh: {
+      namespace: 'mattermost',
+      ready: true,
+      outboundMode: 'REGISTRY_ONLY',
+      modeSource: 'Sidecar mattermost/default',
+      allowedHosts: 2,
+      notes: [],
+    },
+    integrations: {'will-be-blocked': 1, allowed: 2},
+    replica: 'sole',
     counts: {byStatus: {open: 4, ignored: 0, resolved: 0}, openByVerdict: {blocked: 3, passthrough: 1}},
     outboxDepth: 0,
+  };
+}
+
+export function sampleIntegrations(format: SuggestionFormat): IntegrationsResponse {
+  const smtp = {id: 'email', name: 'Email (SMTP)', configPath: 'EmailSettings.SMTPServer'};
+  return {
+    generatedAt: '2024-05-01T10:00:00.000Z',
+    mesh: sampleStatus().mesh,
+    valuesFile: false,
+    items: [
+      {feature: smtp, host: 'smtp.example.com', port: 587, enabled: true, state: 'will-be-blocked', allowedBy: null, findings: [], detail: 'No ServiceEntry covers it.'},
+      {feature: {id: 'push', name: 'Push notifications', configPath: 'EmailSettings.PushNotificationServer'}, host: 'push.mattermost.com', port: 443, enabled: true, state: 'allowed', allowedBy: 'ServiceEntry mattermost/push', findings: [], detail: 'ServiceEntry mattermost/push lets it out.'},
+    ],
+    suggestion: {format, yaml: 'addons: {}\n', entries: [], skipped: []},
   };
 }
 
@@ -188,6 +212,7 @@ export interface TestDeps extends HttpDeps {
   commands: SlashCommandRequest[];
   actions: ActionRequest[];
   suggestCalls: Array<{keys: string[] | 'all'; format: string}>;
+  integrationsCalls: string[];
   emitter: EventEmitter;
   log: CapturedLog;
   readiness: {ready: boolean; reasons: string[]};
@@ -198,6 +223,7 @@ export function testDeps(store: HttpDeps['store'], overrides: Partial<HttpDeps> 
   const commands: SlashCommandRequest[] = [];
   const actions: ActionRequest[] = [];
   const suggestCalls: TestDeps['suggestCalls'] = [];
+  const integrationsCalls: string[] = [];
   const emitter = new EventEmitter();
   const log = captureLogger();
   const readiness = {ready: true, reasons: [] as string[]};
@@ -208,10 +234,15 @@ export function testDeps(store: HttpDeps['store'], overrides: Partial<HttpDeps> 
     commands,
     actions,
     suggestCalls,
+    integrationsCalls,
     emitter,
     log,
     readiness,
     status: async () => sampleStatus(),
+    integrations: async (format) => {
+      integrationsCalls.push(format);
+      return sampleIntegrations(format);
+    },
     suggest: async (keys, format): Promise<SuggestionsResponse> => {
       suggestCalls.push({keys, format});
       return {

@@ -1,0 +1,152 @@
+// What the bridge knows about the mesh, in one place: the watchers' pictures for suggestions and the status
+// page, the configured integrations held against them, and the leader's pass that resolves findings a new
+// ServiceEntry now covers.
+import type {Logger} from 'pino';
+import type {IntegrationItem, IntegrationState, IntegrationsResponse, MeshReport} from '../../common/api';
+import type {SuggestionFormat} from '../../common/types';
+import {assessIntegrations, findingsForSuggestion} from '../engine/integrations';
+import {allowedByValues, suggest, type SuggestContext} from '../engine/suggest';
+import type {AllowedHost} from '../engine/suggest/allowed';
+import type {InventoryEndpoint} from '../engine/types';
+import {allowedHostsFromMesh, reservedNamesFromMesh, type MeshAllowances, type MeshWatcher, type OutboundMode} from '../mesh';
+import {CoverageClock, resolutions, type PendingResolution, type ResolutionTiming} from '../mesh/resolution';
+import type {OutboxInput, Store, StoredFinding} from '../store/types';
+import {allFindings} from './pages';
+
+const RESOLVE_INTERVAL_MS = 30_000;
+
+export interface MeshLinkOptions {
+  store: Store;
+  meshes: readonly MeshWatcher[];
+  /** The values file's text, when one was given. */
+  values: string | undefined;
+  inventory: () => readonly InventoryEndpoint[];
+  /** Only the leader resolves findings (and so posts about it). */
+  leading: () => boolean;
+  /** The thread reply that tells the alert's readers; enqueued with the resolution. */
+  announce: (postId: string) => OutboxInput;
+  onResolved: (keys: string[]) => void;
+  log: Logger;
+  timing?: ResolutionTiming;
+  intervalMs?: number;
+}
+
+export class MeshLink {
+  private readonly clock = new CoverageClock();
+  private readonly valuesAllowed: AllowedHost[] | null;
+  private timer: NodeJS.Timeout | null = null;
+  private pass: Promise<void> | null = null;
+  /** Findings a ServiceEntry covers that are still blocked, from the last pass: said in the log once. */
+  private pending = new Map<string, PendingResolution>();
+
+  constructor(private readonly o: MeshLinkOptions) {
+    this.valuesAllowed = o.values === undefined ? null : allowedByValues(o.values).allowed;
+  }
+
+  get reading(): boolean {
+    return this.o.meshes.length > 0;
+  }
+
+  /** The pictures of the meshes that have been read once; the others would say "nothing allowed". */
+  private ready(): MeshAllowances[] {
+    return this.o.meshes.map((m) => m.meshAllowances()).filter((a) => a.ready);
+  }
+
+  /** Suggestions leave out what the values file allows and what ServiceEntries in the mesh already allow. */
+  suggestContext(): SuggestContext {
+    const all = this.o.meshes.map((m) => m.meshAllowances());
+    return {values: this.o.values, allowed: all.flatMap((a) => allowedHostsFromMesh(a)), reservedNames: all.flatMap((a) => reservedNamesFromMesh(a))};
+  }
+
+  report(): MeshReport | null {
+    const first = this.o.meshes[0]?.meshAllowances();
+    if (first === undefined) return null;
+    return {
+      namespace: first.namespace,
+      ready: first.ready,
+      outboundMode: first.outboundMode,
+      modeSource: first.modeSource,
+      allowedHosts: allowedHostsFromMesh(first).length,
+      notes: [...first.notes, ...first.ignored.map((i) => `${i.source}: ${i.why}`)],
+    };
+  }
+
+  async integrations(format: SuggestionFormat): Promise<IntegrationsResponse> {
+    const {items, open, mode} = await this.assess();
+    const s = suggest(findingsForSuggestion(items, open, mode), {format, ...this.suggestContext()});
+    return {
+      generatedAt: new Date().toISOString(),
+      mesh: this.report(),
+      valuesFile: this.o.values !== undefined,
+      items,
+      suggestion: {format, yaml: s.yaml, entries: s.entries, skipped: s.skipped, notes: s.notes},
+    };
+  }
+
+  /** Enabled integrations by state, for the status report. */
+  async counts(): Promise<Partial<Record<IntegrationState, number>>> {
+    const counts: Partial<Record<IntegrationState, number>> = {};
+    for (const it of (await this.assess()).items) if (it.enabled) counts[it.state] = (counts[it.state] ?? 0) + 1;
+    return counts;
+  }
+
+  private async assess(): Promise<{items: IntegrationItem[]; open: StoredFinding[]; mode: OutboundMode}> {
+    const open = await allFindings(this.o.store, {status: 'open'});
+    const ready = this.ready();
+    const mode = ready[0]?.outboundMode ?? 'unknown';
+    // A mesh that is read but not yet loaded says nothing: better "unknown" than "everything will be blocked".
+    const mesh = ready.length > 0 ? {allowed: ready.flatMap((a) => allowedHostsFromMesh(a)), mode} : null;
+    const values = this.reading && mesh === null ? null : this.valuesAllowed;
+    return {items: assessIntegrations({inventory: this.o.inventory(), mesh, values, findings: open}), open, mode};
+  }
+
+  /** Call on every change of a mesh picture: a new entry's clock starts then, and it may resolve findings. */
+  changed(): void {
+    this.clock.observe(this.ready().flatMap((a) => allowedHostsFromMesh(a)), Date.now());
+    void this.resolvePass();
+  }
+
+  start(): void {
+    if (!this.reading || this.timer !== null) return;
+    this.timer = setInterval(() => void this.resolvePass(), this.o.intervalMs ?? RESOLVE_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    await this.pass;
+  }
+
+  /** One pass at a time; never rejects (it runs from timers). */
+  resolvePass(): Promise<void> {
+    if (!this.reading || !this.o.leading()) return Promise.resolve();
+    this.pass ??= this.resolveOnce()
+      .catch((err: Error) => this.o.log.warn({err: err.message}, 'cannot check which findings the mesh now allows'))
+      .finally(() => {
+        this.pass = null;
+      });
+    return this.pass;
+  }
+
+  private async resolveOnce(): Promise<void> {
+    const ready = this.ready();
+    if (ready.length === 0) return;
+    const open = await allFindings(this.o.store, {status: 'open'});
+    const {resolve, pending} = resolutions(open, ready.flatMap((a) => allowedHostsFromMesh(a)), this.clock, Date.now(), this.o.timing);
+    const resolved: string[] = [];
+    for (const r of resolve) {
+      const f = await this.o.store.markResolved(r.key, new Date(), r.reason, {notify: (x) => (x.alertPostId !== null ? [this.o.announce(x.alertPostId)] : [])});
+      if (f.status === 'resolved') {
+        resolved.push(r.key);
+        this.o.log.info({key: r.key, allowedBy: r.allowedBy}, `resolved: ${r.key} ${r.reason}`);
+      }
+    }
+    const next = new Map(pending.map((p) => [p.key, p]));
+    for (const p of pending) {
+      if (p.stillBlocked && this.pending.get(p.key)?.why !== p.why) this.o.log.warn({key: p.key, allowedBy: p.allowedBy}, p.why);
+    }
+    this.pending = next;
+    if (resolved.length > 0) this.o.onResolved(resolved);
+  }
+}
