@@ -108,7 +108,9 @@ export class MeshLink {
 
   start(): void {
     if (!this.reading || this.timer !== null) return;
-    this.timer = setInterval(() => void this.resolvePass(), this.o.intervalMs ?? RESOLVE_INTERVAL_MS);
+    // Often enough to resolve soon after the grace runs out, which is what an administrator waits for.
+    const every = this.o.intervalMs ?? Math.min(RESOLVE_INTERVAL_MS, Math.max(1_000, (this.o.timing?.graceMs ?? RESOLVE_INTERVAL_MS) / 2));
+    this.timer = setInterval(() => void this.resolvePass(), every);
     this.timer.unref();
   }
 

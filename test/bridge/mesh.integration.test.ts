@@ -1,0 +1,238 @@
+/*
+ * What the mesh already allows, end to end: the compiled bridge in its own process with a `kubernetes:`
+ * source, a real Mattermost (test/mattermost/harness.ts) whose configuration names the integrations, and
+ * a local server that reproduces the Kubernetes API's recorded behaviour for pods, their logs, ServiceEntries
+ * and Sidecars (server/sources/kube/testing/fake-apiserver.ts; test/fixtures/kubernetes/README.md names
+ * each recording). The API server and Envoy cannot run here: the access-log lines are Istio's default TEXT
+ * format as the proxy writes it.
+ *
+ * It walks an administrator's day: a blocked destination is alerted; a configured integration no entry
+ * covers shows as "will be blocked" before any traffic fails; the ServiceEntry is added and the finding is
+ * resolved, with a reply in the alert's thread; the mesh is switched to ALLOW_ANY and PassthroughCluster
+ * traffic becomes the rehearsal of what hardening would break.
+ */
+import {spawn, type ChildProcess} from 'node:child_process';
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import type {Client4} from '@mattermost/client';
+
+import type {FindingDetail, IntegrationItem, IntegrationsResponse, StatusReport} from '../../common/api';
+import {API_BASE_PATH} from '../../common/api';
+import {FakeApiServer} from '../../server/sources/kube/testing/fake-apiserver';
+import {fixture, type Json} from '../../server/sources/kube/testing/fixtures';
+import {startMattermost, type MattermostServer} from '../mattermost/harness';
+import {alertPosts, channelPosts, freePort, repliesTo, waitFor} from './helpers';
+
+jest.setTimeout(240_000);
+
+const ROOT = join(__dirname, '..', '..');
+const NS = 'mattermost';
+const POD = 'mattermost-6c8f9d7b54-2xq8k';
+const POD_IP = '10.42.1.23';
+const SMTP_IP = '198.51.100.25';
+const PUSH = 'push.mattermost.com:443';
+const SIDECARS = 'sidecars.networking.istio.io';
+const ENTRIES = 'serviceentries.networking.istio.io';
+
+let mm: MattermostServer;
+let admin: Client4;
+let fake: FakeApiServer;
+let dir: string;
+let bridge: ChildProcess;
+let bridgeLog = '';
+let port: number;
+let sourcePort = 41_000;
+
+const time = (msAgo = 0): string => new Date(Date.now() - msAgo).toISOString();
+
+function blocked(sni: string, ip: string, at: string): string {
+  return `[${at}] "- - -" 0 UH - - "-" 0 0 0 - "-" "-" "-" "-" "-" BlackHoleCluster - ${ip}:443 ${POD_IP}:${sourcePort++} ${sni} -`;
+}
+
+/** A plain TCP connection ALLOW_ANY let out unregistered: Envoy knows only the address (STARTTLS has no SNI). */
+function passthrough(ip: string, port: number, at: string): string {
+  return `[${at}] "- - -" 0 - - - "-" 785 4676 116 - "-" "-" "-" "-" "${ip}:${port}" PassthroughCluster ${POD_IP}:${sourcePort++} ${ip}:${port} ${POD_IP}:${sourcePort++} - -`;
+}
+
+function context(): string {
+  return `--- bridge log (last 40 lines)\n${bridgeLog.trimEnd().split('\n').slice(-40).join('\n')}`;
+}
+
+async function api<T>(path: string): Promise<T> {
+  const res = await fetch(`http://127.0.0.1:${port}${API_BASE_PATH}${path}`, {headers: {authorization: `Bearer ${mm.adminToken}`}});
+  if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+const integration = (r: IntegrationsResponse, host: string): IntegrationItem | undefined => r.items.find((i) => i.host === host);
+
+async function adminChannelId(): Promise<string> {
+  return (await admin.getChannelByName(mm.team.id, 'egress-advisor')).id;
+}
+
+beforeAll(async () => {
+  mm = await startMattermost({
+    env: {
+      // Configured integrations the bridge reads from GET /api/v4/config. Nothing here sends mail or pushes:
+      // no user is mentioned while away, and the machine reaches no outside host anyway.
+      MM_EMAILSETTINGS_SENDEMAILNOTIFICATIONS: 'true',
+      MM_EMAILSETTINGS_SMTPSERVER: 'smtp.example.com',
+      MM_EMAILSETTINGS_SMTPPORT: '587',
+      MM_EMAILSETTINGS_SENDPUSHNOTIFICATIONS: 'true',
+      MM_EMAILSETTINGS_PUSHNOTIFICATIONSERVER: 'https://push.mattermost.com',
+    },
+  });
+  admin = mm.client();
+
+  fake = await FakeApiServer.start();
+  fake.apply('namespaces', fixture('namespace-mattermost.json'));
+  const pod = fixture<Json>('pod-mattermost-sidecar.json');
+  (pod.metadata as Json).name = POD;
+  fake.apply('pods', pod);
+  fake.apply(SIDECARS, fixture('sidecar-registry-only.json'));
+  fake.logs.append(`${NS}/${POD}/istio-proxy`, [blocked('push.mattermost.com', '52.0.10.10', time(20_000)), blocked('push.mattermost.com', '52.0.10.10', time(19_000))]);
+
+  dir = mkdtempSync(join(tmpdir(), 'egress-mesh-'));
+  const kubeconfig = join(dir, 'kubeconfig');
+  writeFileSync(
+    kubeconfig,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      // client-node refuses plain HTTP unless TLS verification is off; the reproduction serves HTTP.
+      `clusters: [{name: fake, cluster: {server: "${fake.url}", insecure-skip-tls-verify: true}}]`,
+      `users: [{name: bridge, user: {token: "${fake.token}"}}]`,
+      `contexts: [{name: fake, context: {cluster: fake, user: bridge, namespace: ${NS}}}]`,
+      'current-context: fake',
+      '',
+    ].join('\n'),
+  );
+  // The bridge resolves only hosts from Mattermost's configuration; here from a hosts file, not DNS.
+  writeFileSync(join(dir, 'hosts'), `${SMTP_IP} smtp.example.com\n52.0.10.10 push.mattermost.com\n`);
+  port = await freePort();
+  bridge = spawn(process.execPath, [join(ROOT, 'bin', 'egress-advisor.js'), 'serve'], {
+    env: {
+      ...process.env,
+      KUBECONFIG: kubeconfig,
+      EGRESS_ADVISOR_SOURCES: `kubernetes:${NS}?selector=app=mattermost`,
+      EGRESS_ADVISOR_DATA_DIR: join(dir, 'data'),
+      EGRESS_ADVISOR_HOSTS_FILE: join(dir, 'hosts'),
+      EGRESS_ADVISOR_LISTEN: `127.0.0.1:${port}`,
+      EGRESS_ADVISOR_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      EGRESS_ADVISOR_DIGEST_SECONDS: '1',
+      EGRESS_ADVISOR_RESOLVE_SECONDS: '2',
+      // The fake serves no mesh config: the Sidecar alone sets the mode.
+      EGRESS_ADVISOR_MESH_CONFIGMAP: 'none',
+      MATTERMOST_URL: mm.url,
+      MATTERMOST_TOKEN: mm.adminToken,
+      EGRESS_ADVISOR_TEAM: mm.team.name,
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  bridge.stdout!.on('data', (d: Buffer) => (bridgeLog += d.toString()));
+  bridge.stderr!.on('data', (d: Buffer) => (bridgeLog += d.toString()));
+}, 300_000);
+
+afterAll(async () => {
+  if (bridge && bridge.exitCode === null) {
+    bridge.kill('SIGTERM');
+    await new Promise((r) => bridge.once('exit', r));
+  }
+  await fake?.close();
+  await mm?.stop();
+  if (dir) rmSync(dir, {recursive: true, force: true});
+}, 120_000);
+
+test('a blocked destination is alerted, and a configured integration no entry covers shows as "will be blocked"', async () => {
+  await waitFor('the blocked push finding', () => api<FindingDetail>(`/findings/${encodeURIComponent(PUSH)}`).catch(() => null), {timeoutMs: 60_000, context});
+  const alert = await waitFor('the alert post', async () => alertPosts(await channelPosts(admin, await adminChannelId())).at(0), {timeoutMs: 60_000, context});
+  expect(alert.message).toContain('push.mattermost.com');
+
+  const r = await waitFor('the inventory and the mesh', async () => {
+    const x = await api<IntegrationsResponse>('/integrations?format=serviceentry');
+    return x.mesh?.ready && integration(x, 'smtp.example.com') ? x : null;
+  }, {timeoutMs: 60_000, context});
+  expect(r.mesh).toMatchObject({namespace: NS, outboundMode: 'REGISTRY_ONLY', modeSource: `Sidecar ${NS}/mattermost-sidecar`});
+  expect(integration(r, 'push.mattermost.com')).toMatchObject({state: 'blocked', enabled: true, findings: [{key: PUSH, verdict: 'blocked'}]});
+  // No traffic to the SMTP server has failed yet: it is known from the configuration alone.
+  expect(integration(r, 'smtp.example.com')).toMatchObject({state: 'will-be-blocked', port: 587, findings: [], feature: {configPath: 'EmailSettings.SMTPServer'}});
+  expect(r.suggestion.yaml).toContain('smtp.example.com');
+  expect(r.suggestion.yaml).toContain('push.mattermost.com');
+
+  const status = await api<StatusReport>('/status');
+  expect(status.replica).toBe('sole');
+  // The same assessment, counted over the enabled integrations (the pinned server also names its CWS hosts).
+  const enabled = r.items.filter((i) => i.enabled);
+  expect(status.integrations).toEqual({blocked: 1, 'will-be-blocked': enabled.filter((i) => i.state === 'will-be-blocked').length});
+  expect(status.integrations['will-be-blocked']).toBeGreaterThanOrEqual(1);
+  expect(status.mesh?.outboundMode).toBe('REGISTRY_ONLY');
+
+  const nonAdmin = await fetch(`http://127.0.0.1:${port}${API_BASE_PATH}/integrations`, {headers: {authorization: `Bearer ${mm.userToken}`}});
+  expect(nonAdmin.status).toBe(403);
+  const badFormat = await fetch(`http://127.0.0.1:${port}${API_BASE_PATH}/integrations?format=helm`, {headers: {authorization: `Bearer ${mm.adminToken}`}});
+  expect(badFormat.status).toBe(400);
+});
+
+test('the ServiceEntry is added: the finding is resolved with when and by what, and the thread is told once', async () => {
+  const before = await api<FindingDetail>(`/findings/${encodeURIComponent(PUSH)}`);
+  expect(before.status).toBe('open');
+  const alertId = await waitFor('the finding to name its alert post', async () => (await api<FindingDetail>(`/findings/${encodeURIComponent(PUSH)}`)).alertPostId, {context});
+  const addedAt = Date.now();
+  fake.apply(ENTRIES, {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'ServiceEntry',
+    metadata: {name: 'push', namespace: NS},
+    spec: {hosts: ['push.mattermost.com'], location: 'MESH_EXTERNAL', ports: [{number: 443, name: 'tls', protocol: 'TLS'}], resolution: 'DNS', exportTo: ['.']},
+  });
+
+  const after = await waitFor('the finding to be resolved', async () => {
+    const f = await api<FindingDetail>(`/findings/${encodeURIComponent(PUSH)}`);
+    return f.status === 'resolved' ? f : null;
+  }, {timeoutMs: 30_000, context});
+  // Not before the grace (2 s) after the entry appeared.
+  expect(Date.parse(after.resolvedAt ?? '')).toBeGreaterThanOrEqual(addedAt + 2_000 - 1_000);
+  expect(after.decisions.at(-1)).toMatchObject({action: 'resolve', by: null, reason: expect.stringMatching(/^allowed by ServiceEntry mattermost\/push \(in the mesh since .*\); no blocked connection since$/)});
+
+  const r = await api<IntegrationsResponse>('/integrations?format=bigbang');
+  expect(integration(r, 'push.mattermost.com')).toMatchObject({state: 'allowed', allowedBy: 'ServiceEntry mattermost/push', findings: []});
+  expect(r.suggestion.yaml).not.toContain('push.mattermost.com');
+  expect(r.suggestion.yaml).toContain('smtp.example.com');
+
+  const reply = await waitFor('the reply in the alert thread', async () => repliesTo(await channelPosts(admin, await adminChannelId()), alertId).find((p) => p.message.includes('no longer blocked')), {timeoutMs: 30_000, context});
+  expect(reply.message).toMatch(/`push\.mattermost\.com:443` resolved: allowed by ServiceEntry mattermost\/push/);
+  // Later passes find nothing new to say.
+  await new Promise((r) => setTimeout(r, 4_000));
+  expect(repliesTo(await channelPosts(admin, await adminChannelId()), alertId).filter((p) => p.message.includes('no longer blocked'))).toHaveLength(1);
+});
+
+test('blocked again although the entry exists: reopened, kept open, and the entry is named as not working', async () => {
+  fake.logs.append(`${NS}/${POD}/istio-proxy`, [blocked('push.mattermost.com', '52.0.10.10', time())]);
+  const f = await waitFor('the finding to reopen', async () => {
+    const x = await api<FindingDetail>(`/findings/${encodeURIComponent(PUSH)}`);
+    return x.status === 'open' ? x : null;
+  }, {timeoutMs: 30_000, context});
+  expect(f.decisions.at(-1)).toMatchObject({action: 'reopen'});
+  await waitFor('the warning that the entry does not let it out', () => /ServiceEntry mattermost\/push covers it .* yet a connection was blocked/.test(bridgeLog), {timeoutMs: 60_000, context});
+  expect((await api<FindingDetail>(`/findings/${encodeURIComponent(PUSH)}`)).status).toBe('open');
+});
+
+test('under ALLOW_ANY, PassthroughCluster traffic is the rehearsal of what hardening would break', async () => {
+  const allowAny = fixture<Json>('sidecar-allow-any.json');
+  fake.apply(SIDECARS, allowAny);
+  fake.logs.append(`${NS}/${POD}/istio-proxy`, [passthrough(SMTP_IP, 587, time())]);
+  const r = await waitFor('the passthrough SMTP traffic', async () => {
+    const x = await api<IntegrationsResponse>('/integrations?format=serviceentry');
+    return x.mesh?.outboundMode === 'ALLOW_ANY' && integration(x, 'smtp.example.com')?.findings.length ? x : null;
+  }, {timeoutMs: 60_000, context});
+  const smtp = integration(r, 'smtp.example.com');
+  expect(smtp).toMatchObject({state: 'will-be-blocked', findings: [{key: 'smtp.example.com:587', verdict: 'passthrough'}]});
+  expect(smtp?.detail).toMatch(/PassthroughCluster.*REGISTRY_ONLY will block it/);
+  expect(r.suggestion.yaml).toMatch(/smtp\.example\.com/);
+  expect(r.suggestion.yaml).toMatch(/needed once REGISTRY_ONLY is enforced/);
+  const status = await api<StatusReport>('/status');
+  expect(status.mesh?.outboundMode).toBe('ALLOW_ANY');
+  expect(bridgeLog).not.toContain(mm.adminToken);
+  expect(bridgeLog).not.toContain(fake.token);
+});
