@@ -294,6 +294,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
   // Whoever leads (again) takes over what the previous leader left: a crash inside the digest window left
   // findings that were never announced, so their alert is made due again; the set-up runs as the leader.
   const onElected = (): void => {
+    metrics.leader.set(1);
     void leaders.start().catch((err: Error) => log.warn({err: err.message}, 'cannot start reading the Kubernetes log streams'));
     meshLink.start();
     void (async () => {
@@ -307,6 +308,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     })().catch((err: Error) => log.warn({err: err.message}, 'cannot take over as the leader'));
   };
   const onDeposed = (): void => {
+    metrics.leader.set(0);
     void leaders.stop();
     void meshLink.stop();
     link?.demote();
@@ -324,6 +326,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
       const counts = await store.countFindings();
       metrics.setFindings(Object.entries(counts.openByVerdict).map(([verdict, n]) => ({status: 'open', verdict: verdict as Verdict, count: n ?? 0})));
       metrics.mattermostUp.set(link?.up ? 1 : 0);
+      metrics.leader.set(election.isLeader() ? 1 : 0);
       for (const s of sources()) {
         const st = s.status();
         metrics.sourceUp.set({source: s.id}, st.state === 'following' ? 1 : 0);

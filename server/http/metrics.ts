@@ -23,6 +23,8 @@ export interface BridgeMetrics {
   readonly outboxDepth: Gauge;
   /** 1 when the last call to Mattermost's API succeeded. */
   readonly mattermostUp: Gauge;
+  /** 1 while this replica leads (reads the Kubernetes logs, alerts); always 1 with the SQLite store. */
+  readonly leader: Gauge;
   /** 1 while a source is following its log. */
   readonly sourceUp: Gauge<'source'>;
   /** When a source last delivered a line (seconds since the epoch). */
@@ -84,6 +86,11 @@ export function createBridgeMetrics(registry: Registry, opts: BridgeMetricsOptio
       registry,
       'egress_advisor_mattermost_up',
       () => new Gauge({name: 'egress_advisor_mattermost_up', help: '1 when the last call to the Mattermost API succeeded, else 0.', registers}),
+    ),
+    leader: getOrCreate(
+      registry,
+      'egress_advisor_leader',
+      () => new Gauge({name: 'egress_advisor_leader', help: '1 while this replica leads (reads the Kubernetes log streams, alerts, sets Mattermost up), else 0.', registers}),
     ),
     sourceUp: getOrCreate(
       registry,

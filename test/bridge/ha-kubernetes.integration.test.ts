@@ -1,0 +1,150 @@
+/*
+ * Two replicas of the compiled bridge, as two real processes sharing one fresh PostgreSQL database, both
+ * pointed at the same Mattermost pods through a local server that reproduces the Kubernetes API's recorded
+ * behaviour (pod list and watch, followed container logs with kubelet time stamps; see
+ * test/fixtures/kubernetes/README.md). The API server itself cannot run here.
+ *
+ * Every replica would see the same log streams, so only the leader reads them: each line is counted once.
+ * When the leader is killed, the follower takes over the streams from the resume points the leader
+ * committed, with neither a gap nor a double count.
+ *
+ * Needs a running PostgreSQL; fails, never skips, without it.
+ */
+import {spawn, type ChildProcess} from 'node:child_process';
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+
+import {openPostgresStore, type PostgresStore} from '../../server/store/postgres';
+import {createTestDatabase, type TestDatabase} from '../../server/store/testing/stores';
+import {exited} from '../../server/store/testing/support';
+import {FakeApiServer} from '../../server/sources/kube/testing/fake-apiserver';
+import {fixture, type Json} from '../../server/sources/kube/testing/fixtures';
+import {freePort, waitFor} from './helpers';
+
+jest.setTimeout(120_000);
+
+const ROOT = join(__dirname, '..', '..');
+const NS = 'mattermost';
+const POD = 'mattermost-6c8f9d7b54-2xq8k';
+const KEY = 'push.mattermost.com:443';
+const STREAM = `${NS}/${POD}/istio-proxy`;
+
+interface Replica {
+  name: string;
+  child: ChildProcess;
+  port: number;
+  log: string;
+}
+
+let fake: FakeApiServer;
+let db: TestDatabase;
+let store: PostgresStore;
+let dir: string;
+const replicas: Replica[] = [];
+let sourcePort = 42_000;
+
+function blocked(): string {
+  return `[${new Date().toISOString()}] "- - -" 0 UH - - "-" 0 0 0 - "-" "-" "-" "-" "-" BlackHoleCluster - 52.0.10.10:443 10.42.1.23:${sourcePort++} push.mattermost.com -`;
+}
+
+function context(): string {
+  return replicas.map((r) => `--- replica ${r.name} (exit: ${r.child.exitCode ?? r.child.signalCode ?? 'running'})\n${r.log.trimEnd().split('\n').slice(-20).join('\n')}`).join('\n');
+}
+
+async function metric(r: Replica, name: string): Promise<number | null> {
+  const text = await (await fetch(`http://127.0.0.1:${r.port}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  return line ? Number(line.split(' ').pop()) : null;
+}
+
+async function startReplica(name: string, kubeconfig: string): Promise<Replica> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'egress-advisor.js'), 'serve'], {
+    env: {
+      ...process.env,
+      KUBECONFIG: kubeconfig,
+      EGRESS_ADVISOR_SOURCES: `kubernetes:${NS}?selector=app=mattermost`,
+      EGRESS_ADVISOR_DATABASE_URL: db.url,
+      EGRESS_ADVISOR_DATA_DIR: join(dir, `${name}-data`),
+      EGRESS_ADVISOR_LISTEN: `127.0.0.1:${port}`,
+      EGRESS_ADVISOR_MESH_CONFIGMAP: 'none',
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const r: Replica = {name, child, port, log: ''};
+  child.stdout!.on('data', (d: Buffer) => (r.log += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (r.log += d.toString()));
+  replicas.push(r);
+  await waitFor(`replica ${name} to answer`, () => fetch(`http://127.0.0.1:${port}/healthz`).then((res) => res.ok).catch(() => false), {timeoutMs: 30_000, context});
+  return r;
+}
+
+const count = async (): Promise<number> => (await store.getFinding(KEY))?.count ?? 0;
+
+beforeAll(async () => {
+  db = await createTestDatabase('egress_hak8s');
+  fake = await FakeApiServer.start();
+  fake.apply('namespaces', fixture('namespace-mattermost.json'));
+  const pod = fixture<Json>('pod-mattermost-sidecar.json');
+  (pod.metadata as Json).name = POD;
+  fake.apply('pods', pod);
+  dir = mkdtempSync(join(tmpdir(), 'egress-hak8s-'));
+});
+
+afterAll(async () => {
+  for (const r of replicas) {
+    if (r.child.exitCode === null && r.child.signalCode === null) {
+      r.child.kill('SIGTERM');
+      await exited(r.child);
+    }
+  }
+  await store?.close();
+  await fake?.close();
+  await db?.drop();
+  if (dir) rmSync(dir, {recursive: true, force: true});
+}, 60_000);
+
+test('only the leader reads the shared log streams; the follower takes them over where it stopped', async () => {
+  const kubeconfig = join(dir, 'kubeconfig');
+  writeFileSync(
+    kubeconfig,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      // client-node refuses plain HTTP unless TLS verification is off; the reproduction serves HTTP.
+      `clusters: [{name: fake, cluster: {server: "${fake.url}", insecure-skip-tls-verify: true}}]`,
+      `users: [{name: bridge, user: {token: "${fake.token}"}}]`,
+      `contexts: [{name: fake, context: {cluster: fake, user: bridge, namespace: ${NS}}}]`,
+      'current-context: fake',
+      '',
+    ].join('\n'),
+  );
+  const a = await startReplica('a', kubeconfig);
+  await waitFor('replica a to lead', async () => (await metric(a, 'egress_advisor_leader')) === 1, {context});
+  const b = await startReplica('b', kubeconfig);
+  store = await openPostgresStore(db.url, {autoPruneMs: 0});
+
+  fake.logs.append(STREAM, [blocked(), blocked(), blocked()]);
+  await waitFor('three lines counted', async () => (await count()) === 3, {timeoutMs: 30_000, context});
+  // Longer than the gauges' interval (5 s): the follower has not read a line, the leader has read each once.
+  await new Promise((r) => setTimeout(r, 6_000));
+  expect(await count()).toBe(3);
+  expect(await metric(b, 'egress_advisor_leader')).toBe(0);
+  expect(await metric(b, 'egress_advisor_lines_total')).toBeNull();
+  expect(await metric(a, 'egress_advisor_lines_total{verdict="blocked"}')).toBe(3);
+  expect(await metric(a, `egress_advisor_source_up{source="kubernetes:${NS}?selector=app=mattermost"}`)).toBe(1);
+  expect(await metric(b, `egress_advisor_source_up{source="kubernetes:${NS}?selector=app=mattermost"}`)).toBe(0);
+
+  a.child.kill('SIGKILL');
+  await exited(a.child);
+  // Written while nobody reads: the new leader must start where the old one's committed point is.
+  fake.logs.append(STREAM, [blocked(), blocked()]);
+  await waitFor('replica b to lead', async () => (await metric(b, 'egress_advisor_leader')) === 1, {timeoutMs: 30_000, context});
+  await waitFor('the two lines written meanwhile', async () => (await count()) === 5, {timeoutMs: 30_000, context});
+  fake.logs.append(STREAM, [blocked()]);
+  await waitFor('a line after the takeover', async () => (await count()) === 6, {timeoutMs: 30_000, context});
+  await new Promise((r) => setTimeout(r, 3_000));
+  expect(await count()).toBe(6);
+});
