@@ -9,12 +9,14 @@ import type {AddressInfo} from 'net';
 import type {FastifyInstance} from 'fastify';
 
 import {buildHttpApp} from '../../server/http/app';
-import {ADMIN_TOKEN, CSRF, KEYS, USER_TOKEN, cookieHeader, seededStore, testDeps, type TestStore} from '../../server/http/testing/fixtures';
+import {ADMIN_TOKEN, CSRF, KEYS, USER_TOKEN, cookieHeader, seededStore, testDeps, type TestDeps, type TestStore} from '../../server/http/testing/fixtures';
+import type {SuggestionFormat} from '../../common/types';
 
 import {BridgeClient, BridgeError} from './client';
 
 let db: TestStore;
 let app: FastifyInstance;
+let deps: TestDeps;
 let origin = '';
 
 const doc = globalThis as unknown as {document?: {cookie: string}};
@@ -31,7 +33,8 @@ function browser(token: string, csrf: string | null): BridgeClient {
 
 beforeEach(async () => {
   db = await seededStore();
-  app = buildHttpApp(testDeps(db.store, {options: {eventCoalesceMs: 0}}));
+  deps = testDeps(db.store, {options: {eventCoalesceMs: 0}});
+  app = buildHttpApp(deps);
   await app.listen({port: 0, host: '127.0.0.1'});
   origin = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 });
@@ -84,6 +87,22 @@ test('suggestions for the selection and for all', async () => {
   expect(some.yaml).not.toBe('');
   const all = await client.suggestions({keys: 'all', format: 'bigbang'});
   expect(all.format).toBe('bigbang');
+});
+
+test('integrations in the asked format; a format the bridge does not know is refused with the ones it accepts', async () => {
+  const client = browser(ADMIN_TOKEN, CSRF);
+  const answer = await client.integrations('package-legacy');
+  expect(deps.integrationsCalls).toEqual(['package-legacy']);
+  expect(answer.suggestion.format).toBe('package-legacy');
+  expect(answer.items.length).toBeGreaterThan(0);
+
+  const bad = (await client.integrations('helm' as SuggestionFormat).catch((e: unknown) => e)) as BridgeError;
+  expect([bad.kind, bad.status, bad.code, bad.unreachable]).toEqual(['api', 400, 'invalid_request', false]);
+  expect(bad.allowed).toContain('serviceentry');
+  expect(deps.integrationsCalls).toEqual(['package-legacy']);
+
+  const notAdmin = (await browser(USER_TOKEN, CSRF).integrations('bigbang').catch((e: unknown) => e)) as BridgeError;
+  expect([notAdmin.kind, notAdmin.code]).toEqual(['api', 'not_system_admin']);
 });
 
 test('errors of the bridge keep its code and message, and are not taken for a missing route', async () => {

@@ -16,7 +16,9 @@ import {
   type FindingsQuery,
   type FindingsRevision,
   type FindingSummary,
+  type IntegrationsResponse,
   type StatusReport,
+  type SuggestionFormat,
   type SuggestionsRequest,
   type SuggestionsResponse,
 } from '../../common/api';
@@ -55,6 +57,11 @@ export class BridgeError extends Error {
   get unreachable(): boolean {
     return this.kind === 'not-routed' || this.kind === 'bridge-down' || this.kind === 'network';
   }
+}
+
+/** Whatever a request threw, as a BridgeError (a bug in between still gets shown, not swallowed). */
+export function asBridgeError(err: unknown): BridgeError {
+  return err instanceof BridgeError ? err : new BridgeError('http', 0, err instanceof Error ? err.message : String(err));
 }
 
 /** The path of a Site URL without a trailing slash: '' for a root install, '/chat' for a subpath one. */
@@ -227,6 +234,10 @@ export class BridgeClient {
 
   suggestions(req: SuggestionsRequest, signal?: AbortSignal): Promise<SuggestionsResponse> {
     return this.call('suggestions', {method: 'POST', body: req, signal});
+  }
+
+  integrations(format: SuggestionFormat, signal?: AbortSignal): Promise<IntegrationsResponse> {
+    return this.call(`integrations?format=${encodeURIComponent(format)}`, {signal});
   }
 
   eventsUrl(): string {

@@ -38,6 +38,9 @@ export const CSS = `
 .ea-table th, .ea-table td { text-align: left; padding: 6px 8px; border-bottom: 1px solid rgba(${FG_RGB}, 0.08); vertical-align: top; }
 .ea-table thead th { background: rgba(${FG_RGB}, 0.04); white-space: nowrap; }
 .ea-table tbody tr.ea-row--current { background: rgba(${BUTTON_BG_RGB}, 0.08); }
+.ea-table--compact { min-width: 640px; }
+.ea-table tbody tr.ea-row--off { color: rgba(${FG_RGB}, 0.64); }
+.ea-table tbody tr.ea-row--off .ea-badge { opacity: 0.64; }
 .ea-table td.ea-num, .ea-table th.ea-num { text-align: right; font-variant-numeric: tabular-nums; }
 .ea-sort { background: none; border: 0; padding: 0; font: inherit; font-weight: 600; color: inherit; cursor: pointer; display: inline-flex; gap: 4px; align-items: center; }
 .ea-sort__mark { color: rgba(${FG_RGB}, 0.48); font-size: 10px; }
@@ -62,6 +65,7 @@ textarea.ea-input { width: 100%; min-height: 64px; resize: vertical; }
 .ea-badge--blocked, .ea-badge--error { background: rgba(210, 75, 78, 0.12); color: ${ERROR}; }
 .ea-badge--passthrough, .ea-badge--warn { background: rgba(255, 188, 31, 0.16); color: ${FG}; }
 .ea-badge--ok { background: rgba(61, 184, 135, 0.16); color: ${FG}; }
+.ea-badge--muted { background: transparent; box-shadow: inset 0 0 0 1px rgba(${FG_RGB}, 0.32); color: rgba(${FG_RGB}, 0.64); }
 .ea-dot { display: inline-block; width: 8px; height: 8px; border-radius: 50%; margin-right: 4px; background: rgba(${FG_RGB}, 0.32); }
 .ea-dot--ok { background: ${ONLINE}; }
 .ea-dot--warn { background: ${AWAY}; }
@@ -80,7 +84,7 @@ textarea.ea-input { width: 100%; min-height: 64px; resize: vertical; }
 .ea-alert--warning { border-left-color: ${AWAY}; }
 .ea-alert--info { border-left-color: ${BUTTON_BG}; }
 .ea-alert__item { margin: 4px 0; }
-.ea-alert details > summary { cursor: pointer; color: ${LINK}; }
+.ea-alert details > summary, .ea-details > summary { cursor: pointer; color: ${LINK}; }
 @media (max-width: 760px) {
   .ea-grid2 { grid-template-columns: minmax(0, 1fr); }
   .ea-dl { grid-template-columns: minmax(0, 1fr); }

@@ -1,6 +1,6 @@
 /*
  * An in-memory bridge behind a fake fetch, answering the routes of common/api.ts the way the bridge
- * does (filters, ignore/unignore, suggestions per format, revisions), and Mattermost's post-action
+ * does (filters, ignore/unignore, suggestions and integrations per format, revisions), and Mattermost's post-action
  * route. It records every request so tests can check paths, headers and bodies. It can also play an
  * unrouted path (Mattermost's plain 404), a proxy with the bridge down (502) or a network failure.
  */
@@ -9,11 +9,13 @@ import type {
   FindingDetail,
   FindingStatus,
   FindingSummary,
+  IntegrationItem,
+  IntegrationsResponse,
   StatusReport,
   SuggestionsRequest,
   SuggestionsResponse,
 } from '../../../common/api';
-import type {Verdict} from '../../../common/types';
+import {SUGGESTION_FORMATS, type SuggestionFormat, type Verdict} from '../../../common/types';
 
 export interface RecordedRequest {
   method: string;
@@ -127,8 +129,37 @@ export function makeStatus(p: Partial<StatusReport> = {}): StatusReport {
       },
     },
     hardening: {state: 'registry-only', evidence: 'BlackHoleCluster lines seen.'},
+    mesh: null,
+    integrations: {},
+    replica: 'sole',
     counts: {byStatus: {open: 0, ignored: 0, resolved: 0}, openByVerdict: {}},
     outboxDepth: 0,
+    ...p,
+  };
+}
+
+export function makeIntegration(p: Partial<IntegrationItem> = {}): IntegrationItem {
+  return {
+    feature: {id: 'file-storage', name: 'File storage (Amazon S3)', configPath: 'FileSettings.AmazonS3Endpoint'},
+    host: 's3.amazonaws.com',
+    port: 443,
+    enabled: true,
+    state: 'will-be-blocked',
+    allowedBy: null,
+    findings: [],
+    detail: 'No ServiceEntry covers it: the first call Mattermost makes to it will be dropped, although none has failed yet.',
+    ...p,
+  };
+}
+
+/** An integrations answer; the route writes `suggestion.yaml` in the requested format from the items. */
+export function makeIntegrations(p: Partial<IntegrationsResponse> = {}): IntegrationsResponse {
+  return {
+    generatedAt: '2026-05-01T12:00:00.000Z',
+    mesh: null,
+    valuesFile: false,
+    items: [],
+    suggestion: {format: 'bigbang', yaml: '', entries: [], skipped: []},
     ...p,
   };
 }
@@ -153,6 +184,7 @@ export class FakeBridge {
   findings: FindingDetail[] = [];
   revision = 1;
   statusReport: StatusReport = makeStatus();
+  integrationsReport: IntegrationsResponse = makeIntegrations();
   mode: BridgeMode = 'ok';
   /** Answers a path (without query) with this error instead of the normal answer. */
   failures = new Map<string, {status: number; body: ApiError}>();
@@ -210,6 +242,16 @@ export class FakeBridge {
 
   private route(method: string, path: string, query: URLSearchParams, body: unknown): Response {
     if (method === 'GET' && path === 'status') return fakeResponse({status: 200, body: {...this.statusReport, counts: this.counts()}});
+    if (method === 'GET' && path === 'integrations') {
+      const format = query.get('format') as SuggestionFormat;
+      if (!SUGGESTION_FORMATS.includes(format)) {
+        return fakeResponse({status: 400, body: {error: 'Unknown format.', code: 'invalid_request', allowed: [...SUGGESTION_FORMATS]}});
+      }
+      const report = this.integrationsReport;
+      const wanted = report.items.filter((i) => i.enabled && i.port !== null && (i.state === 'blocked' || i.state === 'will-be-blocked'));
+      const yaml = wanted.length === 0 ? '' : `# format: ${format}\n${wanted.map((i) => `- ${i.host}:${i.port}`).join('\n')}\n`;
+      return fakeResponse({status: 200, body: {...report, suggestion: {...report.suggestion, format, yaml}}});
+    }
     if (method === 'GET' && path === 'findings/revision') return fakeResponse({status: 200, body: {revision: this.revision}});
     if (method === 'GET' && path === 'findings') {
       const statuses = (query.get('status') ?? '').split(',').filter(Boolean);

@@ -5,6 +5,7 @@ import {Provider} from 'react-redux';
 import {combineReducers, legacy_createStore as createStore, type Store} from 'redux';
 
 import {reducer, STATE_KEY} from '../reducer';
+import type {CustomSettingProps} from '../types/mattermost';
 
 export interface StoreOptions {
   admin?: boolean;
@@ -25,4 +26,18 @@ export function makeStore({admin = true, siteUrl = 'https://chat.example.com'}: 
 export function renderWithStore(ui: React.ReactElement, opts: StoreOptions = {}): RenderResult & {store: Store} {
   const store = makeStore(opts);
   return {store, ...render(<Provider store={store}>{ui}</Provider>)};
+}
+
+/** The props the System Console passes to the Dashboard setting, with the plugin's settings in its config. */
+export function settingProps(settings: Record<string, unknown> = {}): CustomSettingProps {
+  return {
+    id: 'PluginSettings.Plugins.egress-advisor.dashboard',
+    label: 'Egress findings',
+    helpText: null,
+    value: undefined,
+    disabled: false,
+    config: {PluginSettings: {Plugins: {'egress-advisor': settings}}} as unknown as CustomSettingProps['config'],
+    setByEnv: false,
+    onChange: jest.fn(),
+  };
 }

@@ -1,6 +1,6 @@
 // The words the UI uses for the API's enumerations, in one place.
 import type {AttributionMethod, Confidence, SuggestionFormat, Verdict} from '../../../common/types';
-import type {FindingStatus, HardeningStatus, SourceState} from '../../../common/api';
+import type {FindingStatus, HardeningStatus, IntegrationState, MeshReport, SourceState} from '../../../common/api';
 
 export const VERDICT_LABEL: Record<Verdict, string> = {
   blocked: 'Blocked',
@@ -55,6 +55,35 @@ export const HARDENING_LABEL: Record<HardeningStatus['state'], string> = {
   'registry-only': 'On (REGISTRY_ONLY)',
   'allow-any': 'Off (ALLOW_ANY)',
   unknown: 'Not known yet',
+};
+
+export const INTEGRATION_STATE_LABEL: Record<IntegrationState, string> = {
+  blocked: 'Blocked',
+  'will-be-blocked': 'Will be blocked',
+  unknown: 'Not known',
+  allowed: 'Allowed',
+  'in-cluster': 'In the cluster',
+};
+
+export const INTEGRATION_STATE_HELP: Record<IntegrationState, string> = {
+  blocked: 'Calls to it are being dropped now.',
+  'will-be-blocked': 'No ServiceEntry covers it: its first call under REGISTRY_ONLY will be dropped.',
+  unknown: 'What the mesh allows could not be read, and no values file says it.',
+  allowed: 'A ServiceEntry or the values file lets it out.',
+  'in-cluster': 'Inside the cluster: no ServiceEntry is needed.',
+};
+
+export const OUTBOUND_MODE_LABEL: Record<MeshReport['outboundMode'], string> = {
+  REGISTRY_ONLY: 'REGISTRY_ONLY, unregistered hosts are blocked',
+  ALLOW_ANY: 'ALLOW_ANY, unregistered hosts pass today',
+  unknown: 'outbound mode not known',
+};
+
+/** The mesh's outboundTrafficPolicy in the words of the hardening card. */
+export const MESH_HARDENING: Record<MeshReport['outboundMode'], HardeningStatus['state']> = {
+  REGISTRY_ONLY: 'registry-only',
+  ALLOW_ANY: 'allow-any',
+  unknown: 'unknown',
 };
 
 export const SOURCE_STATE_LABEL: Record<SourceState, string> = {

@@ -1,9 +1,9 @@
 import React from 'react';
 
-import type {FindingSummary, MattermostInboundStatus, MattermostOutboundStatus, SourceReport, StatusReport} from '../../../../common/api';
+import type {FindingSummary, HardeningStatus, MattermostInboundStatus, MattermostOutboundStatus, MeshReport, SourceReport, StatusReport} from '../../../../common/api';
 import {CopyButton} from '../common/copy_button';
 import {RelativeTime} from '../common/relative_time';
-import {HARDENING_LABEL, plural, SOURCE_STATE_LABEL} from '../../utils/words';
+import {HARDENING_LABEL, MESH_HARDENING, OUTBOUND_MODE_LABEL, plural, SOURCE_STATE_LABEL} from '../../utils/words';
 
 interface Props {
   status: StatusReport | null;
@@ -190,13 +190,64 @@ function Inbound({inbound, now}: {inbound: MattermostInboundStatus; now: number}
   );
 }
 
+const MODE_NAME: Record<HardeningStatus['state'], string> = {
+  'registry-only': 'REGISTRY_ONLY',
+  'allow-any': 'ALLOW_ANY',
+  unknown: 'not known',
+};
+
+/**
+ * The mesh's own configuration, when it is read, decides the state: the log lines only show what traffic
+ * met, and may come from before the last change. Both are shown, so a disagreement can be seen.
+ */
+function Hardening({hardening, mesh}: {hardening: HardeningStatus | undefined; mesh: MeshReport | null}) {
+  if (hardening === undefined) {
+    return (
+      <div>
+        <Dot tone='none'/>
+        <strong>{'…'}</strong>
+      </div>
+    );
+  }
+  const fromMesh = mesh !== null && mesh.outboundMode !== 'unknown' ? MESH_HARDENING[mesh.outboundMode] : null;
+  const state = fromMesh ?? hardening.state;
+  return (
+    <>
+      <div>
+        <Dot tone={state === 'registry-only' ? 'ok' : state === 'allow-any' ? 'warn' : 'none'}/>
+        <strong>{HARDENING_LABEL[state]}</strong>
+      </div>
+      {mesh !== null && <div className='ea-small ea-muted'>{fromMesh === null ? `Mesh: ${OUTBOUND_MODE_LABEL.unknown} (${mesh.modeSource})` : `Mesh configuration: ${mesh.modeSource}`}</div>}
+      <div className='ea-small ea-muted'>{fromMesh === null ? hardening.evidence : `Log lines: ${hardening.evidence}`}</div>
+      {fromMesh !== null && hardening.state !== 'unknown' && hardening.state !== fromMesh && (
+        <div className='ea-small'>{`The log lines point to ${MODE_NAME[hardening.state]}: they may come from before the mesh changed.`}</div>
+      )}
+      {state === 'allow-any' && <div className='ea-small'>{'Unregistered traffic passes today; the findings and the configured integrations show what hardening would block.'}</div>}
+    </>
+  );
+}
+
 export function AtAGlance({status, open, now}: Props) {
   const counts = status?.counts.openByVerdict;
   const blocked = counts?.blocked ?? 0;
   const wouldBlock = counts?.passthrough ?? 0;
   const failing = counts?.['external-failed'] ?? 0;
   const features = open === null ? null : featuresAtRisk(open);
-  const hardening = status?.hardening;
+  // Read defensively: a bridge older than this webapp sends none of these.
+  const mesh = status?.mesh ?? null;
+  const integrations = status?.integrations ?? {};
+  const willBlock = integrations['will-be-blocked'] ?? 0;
+  const integrationsSeen = Object.values(integrations).some((n) => (n ?? 0) > 0);
+  const otherIntegrations = (
+    [
+      [integrations.blocked ?? 0, 'blocked now'],
+      [integrations.unknown ?? 0, 'not known'],
+      [integrations.allowed ?? 0, 'allowed'],
+    ] as const
+  )
+    .filter(([n]) => n > 0)
+    .map(([n, word]) => `${n.toLocaleString('en-US')} ${word}`)
+    .join(' · ');
 
   return (
     <section
@@ -204,6 +255,11 @@ export function AtAGlance({status, open, now}: Props) {
       aria-labelledby='ea-glance-title'
     >
       <h3 id='ea-glance-title'>{'At a glance'}</h3>
+      {status?.replica === 'follower' && (
+        <p className='ea-small ea-muted'>
+          {'This bridge replica is on standby: another one reads the logs and posts the alerts. What is shown comes from the store they share; this replica takes over if the other stops.'}
+        </p>
+      )}
       <div className='ea-cards'>
         <Card label='Blocked destinations'>
           <div className={`ea-card__value${blocked > 0 ? ' ea-error-text' : ''}`}>{status === null ? '…' : blocked.toLocaleString('en-US')}</div>
@@ -217,6 +273,11 @@ export function AtAGlance({status, open, now}: Props) {
           {status !== null && (
             <div className='ea-small ea-muted'>{`${status.counts.byStatus.ignored.toLocaleString('en-US')} ignored · ${status.counts.byStatus.resolved.toLocaleString('en-US')} resolved`}</div>
           )}
+        </Card>
+        <Card label='Integrations that will be blocked'>
+          <div className='ea-card__value'>{status === null ? '…' : willBlock.toLocaleString('en-US')}</div>
+          {status !== null && !integrationsSeen && <div className='ea-small ea-muted'>{'No configured integration read yet'}</div>}
+          {status !== null && otherIntegrations !== '' && <div className='ea-small ea-muted'>{otherIntegrations}</div>}
         </Card>
         <Card label='Features at risk'>
           {features === null && <div className='ea-card__value'>{'…'}</div>}
@@ -234,14 +295,10 @@ export function AtAGlance({status, open, now}: Props) {
           )}
         </Card>
         <Card label='Egress hardening'>
-          <div>
-            <Dot tone={hardening?.state === 'registry-only' ? 'ok' : hardening?.state === 'allow-any' ? 'warn' : 'none'}/>
-            <strong>{hardening ? HARDENING_LABEL[hardening.state] : '…'}</strong>
-          </div>
-          {hardening && <div className='ea-small ea-muted'>{hardening.evidence}</div>}
-          {hardening?.state === 'allow-any' && (
-            <div className='ea-small'>{'Unregistered traffic passes today; the findings show what hardening would block.'}</div>
-          )}
+          <Hardening
+            hardening={status?.hardening}
+            mesh={mesh}
+          />
         </Card>
       </div>
       {status !== null && (

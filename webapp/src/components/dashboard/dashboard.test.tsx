@@ -2,25 +2,12 @@ import {act, screen, waitFor, within} from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import React from 'react';
 
-import type {CustomSettingProps} from '../../types/mattermost';
+import type {StatusReport} from '../../../../common/api';
 import {FakeBridge, makeFinding, makeStatus} from '../../test/fake_bridge';
 import {FakeEventSource} from '../../test/fake_event_source';
-import {renderWithStore} from '../../test/render';
+import {renderWithStore, settingProps} from '../../test/render';
 
 import {DashboardSetting} from '.';
-
-function settingProps(settings: Record<string, unknown> = {}): CustomSettingProps {
-  return {
-    id: 'PluginSettings.Plugins.egress-advisor.dashboard',
-    label: 'Egress findings',
-    helpText: null,
-    value: undefined,
-    disabled: false,
-    config: {PluginSettings: {Plugins: {'egress-advisor': settings}}} as unknown as CustomSettingProps['config'],
-    setByEnv: false,
-    onChange: jest.fn(),
-  };
-}
 
 function threeFindings() {
   return [
@@ -174,6 +161,81 @@ describe('states', () => {
     window.fetch = bridge.fetch as typeof window.fetch;
     await renderDashboard({bridgepath: '/egress/v2'});
     expect(bridge.requests.every((r) => r.path.startsWith('/egress/v2/'))).toBe(true);
+  });
+});
+
+describe('at a glance: integrations, mesh and replica', () => {
+  const meshReport = {namespace: 'mattermost', ready: true, modeSource: 'the mesh config (istio-system/istio)', allowedHosts: 4, notes: []};
+
+  async function glance(): Promise<HTMLElement> {
+    await renderDashboard();
+    return screen.getByRole('region', {name: 'At a glance'});
+  }
+
+  function card(region: HTMLElement, label: string): HTMLElement {
+    return within(region).getByText(label).parentElement as HTMLElement;
+  }
+
+  test('counts the configured integrations that will be blocked, with the other states beside them', async () => {
+    bridge.statusReport = makeStatus({integrations: {'will-be-blocked': 3, blocked: 1, allowed: 5, 'in-cluster': 2}});
+    const c = card(await glance(), 'Integrations that will be blocked');
+    expect(c.querySelector('.ea-card__value')).toHaveTextContent(/^3$/);
+    expect(within(c).getByText('1 blocked now · 5 allowed')).toBeInTheDocument();
+  });
+
+  test('with no integration read, the card says so', async () => {
+    const c = card(await glance(), 'Integrations that will be blocked');
+    expect(c.querySelector('.ea-card__value')).toHaveTextContent(/^0$/);
+    expect(within(c).getByText('No configured integration read yet')).toBeInTheDocument();
+  });
+
+  test("the mesh's outbound mode decides the hardening state; the log lines are shown beside it, and a disagreement is pointed out", async () => {
+    bridge.statusReport = makeStatus({mesh: {...meshReport, outboundMode: 'ALLOW_ANY'}, hardening: {state: 'registry-only', evidence: 'BlackHoleCluster lines seen.'}});
+    const c = card(await glance(), 'Egress hardening');
+    expect(within(c).getByText('Off (ALLOW_ANY)')).toBeInTheDocument();
+    expect(within(c).queryByText('On (REGISTRY_ONLY)')).toBeNull();
+    expect(within(c).getByText('Mesh configuration: the mesh config (istio-system/istio)')).toBeInTheDocument();
+    expect(within(c).getByText('Log lines: BlackHoleCluster lines seen.')).toBeInTheDocument();
+    expect(within(c).getByText(/The log lines point to REGISTRY_ONLY/)).toBeInTheDocument();
+    expect(within(c).getByText(/Unregistered traffic passes today/)).toBeInTheDocument();
+  });
+
+  test('mesh and log lines agreeing raise no doubt', async () => {
+    bridge.statusReport = makeStatus({mesh: {...meshReport, outboundMode: 'REGISTRY_ONLY', modeSource: 'Sidecar mattermost/default'}});
+    const c = card(await glance(), 'Egress hardening');
+    expect(within(c).getByText('On (REGISTRY_ONLY)')).toBeInTheDocument();
+    expect(within(c).getByText('Mesh configuration: Sidecar mattermost/default')).toBeInTheDocument();
+    expect(within(c).queryByText(/The log lines point to/)).toBeNull();
+  });
+
+  test('a mesh whose mode is not known leaves the log lines to decide', async () => {
+    bridge.statusReport = makeStatus({mesh: {...meshReport, outboundMode: 'unknown', modeSource: 'no Sidecar or mesh config could be read'}});
+    const c = card(await glance(), 'Egress hardening');
+    expect(within(c).getByText('On (REGISTRY_ONLY)')).toBeInTheDocument();
+    expect(within(c).getByText('Mesh: outbound mode not known (no Sidecar or mesh config could be read)')).toBeInTheDocument();
+    expect(within(c).getByText('BlackHoleCluster lines seen.')).toBeInTheDocument();
+  });
+
+  test('a replica on standby says so; the leader does not', async () => {
+    bridge.statusReport = makeStatus({replica: 'follower'});
+    const {unmount} = await renderDashboard();
+    expect(within(screen.getByRole('region', {name: 'At a glance'})).getByText(/This bridge replica is on standby: another one reads the logs/)).toBeInTheDocument();
+    unmount();
+
+    bridge.statusReport = makeStatus({replica: 'leader'});
+    await renderDashboard();
+    expect(screen.queryByText(/on standby/)).toBeNull();
+  });
+
+  test('a bridge older than the webapp (no mesh, integrations or replica in its status) still gets its page', async () => {
+    const old: Partial<StatusReport> = makeStatus();
+    delete old.mesh;
+    delete old.integrations;
+    delete old.replica;
+    bridge.statusReport = old as StatusReport;
+    const region = await glance();
+    expect(within(card(region, 'Egress hardening')).getByText('On (REGISTRY_ONLY)')).toBeInTheDocument();
+    expect(within(card(region, 'Integrations that will be blocked')).getByText('No configured integration read yet')).toBeInTheDocument();
   });
 });
 

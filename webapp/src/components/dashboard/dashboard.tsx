@@ -3,15 +3,17 @@ import {useDispatch, useSelector} from 'react-redux';
 
 import type {FindingsPage, FindingsQuery, FindingSummary, StatusReport} from '../../../../common/api';
 import type {SuggestionFormat} from '../../../../common/types';
-import {BridgeError, type BridgeClient} from '../../client';
+import {asBridgeError, type BridgeClient, type BridgeError} from '../../client';
 import {setFormat, setTableView, type SortColumn, type TableView} from '../../reducer';
 import {getPluginState} from '../../selectors';
 import {plural} from '../../utils/words';
+import {ErrorCallout} from '../common/error_callout';
 
 import {AtAGlance} from './at_a_glance';
 import {BridgeSetup} from './bridge_setup';
 import {FindingDetailView} from './finding_detail';
 import {Filters, FindingsTable} from './findings_table';
+import {Integrations} from './integrations';
 import {useLiveRevision, type LiveMode} from './live';
 import {nextSort, sortFindings} from './sort';
 import {Suggestions} from './suggestions';
@@ -32,10 +34,6 @@ export const MIN_REFRESH_MS = 2_000;
 const CLOCK_MS = 30_000;
 const FIRST_LOAD_RETRY_MS = 30_000;
 const SEARCH_DEBOUNCE_MS = 300;
-
-function asBridgeError(err: unknown): BridgeError {
-  return err instanceof BridgeError ? err : new BridgeError('http', 0, err instanceof Error ? err.message : String(err));
-}
 
 function isDefaultQuery(view: TableView, q: string): boolean {
   return view.status === 'open' && view.verdict === '' && q === '';
@@ -60,34 +58,6 @@ const LIVE_WORD: Record<LiveMode, string> = {
 function replaceIn(page: FindingsPage | null, summary: FindingSummary): FindingsPage | null {
   if (page === null || !page.items.some((f) => f.key === summary.key)) return page;
   return {...page, items: page.items.map((f) => (f.key === summary.key ? summary : f))};
-}
-
-function ErrorCallout({error, onRetry}: {error: BridgeError; onRetry: () => void}) {
-  return (
-    <div
-      className='ea-callout ea-callout--error'
-      role='alert'
-    >
-      <strong>{'The bridge answered with an error. '}</strong>
-      {error.message}
-      {(error.code !== null || error.requestId !== null) && (
-        <div className='ea-small ea-muted'>
-          {[error.code !== null ? `code ${error.code}` : '', error.status > 0 ? `HTTP ${error.status}` : '', error.requestId !== null ? `request ${error.requestId}` : '']
-            .filter(Boolean)
-            .join(' · ')}
-        </div>
-      )}
-      <div style={{marginTop: 8}}>
-        <button
-          type='button'
-          className='ea-btn ea-btn--secondary'
-          onClick={onRetry}
-        >
-          {'Try again'}
-        </button>
-      </div>
-    </div>
-  );
 }
 
 export function Dashboard({client, siteUrl, bridgePath, defaultFormat}: DashboardProps) {
@@ -354,6 +324,13 @@ export function Dashboard({client, siteUrl, bridgePath, defaultFormat}: Dashboar
             status={status}
             open={open?.items ?? null}
             now={now}
+          />
+          <Integrations
+            client={client}
+            format={format}
+            onFormat={onFormat}
+            refreshToken={tick}
+            onOpenFinding={onOpen}
           />
           <section
             className='ea-section'

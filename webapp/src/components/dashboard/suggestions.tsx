@@ -1,11 +1,11 @@
 import React, {forwardRef, useEffect, useState} from 'react';
 
 import type {SuggestionsResponse} from '../../../../common/api';
-import {SUGGESTION_FORMATS, type SuggestionFormat} from '../../../../common/types';
+import type {SuggestionFormat} from '../../../../common/types';
 import type {BridgeClient} from '../../client';
-import {downloadText} from '../../utils/download';
 import {FORMAT_LABEL, plural} from '../../utils/words';
-import {CopyButton} from '../common/copy_button';
+
+import {downloadName, FormatSelect, LeftOut, YamlOutput} from './yaml_output';
 
 interface Props {
   client: BridgeClient;
@@ -15,10 +15,6 @@ interface Props {
   onFormat: (format: SuggestionFormat) => void;
   /** Changes when the findings changed on the bridge. */
   refreshToken: number;
-}
-
-export function downloadName(format: SuggestionFormat): string {
-  return format === 'serviceentry' ? 'egress-advisor-serviceentries.yaml' : `egress-advisor-${format}-values.yaml`;
 }
 
 type Outcome = {id: string; result: SuggestionsResponse} | {id: string; error: string};
@@ -61,23 +57,10 @@ export const Suggestions = forwardRef<HTMLHeadingElement, Props>(function Sugges
         >
           {'Suggested YAML'}
         </h3>
-        <label className='ea-field'>
-          {'Format'}
-          <select
-            className='ea-input'
-            value={format}
-            onChange={(e) => onFormat(e.target.value as SuggestionFormat)}
-          >
-            {SUGGESTION_FORMATS.map((f) => (
-              <option
-                key={f}
-                value={f}
-              >
-                {FORMAT_LABEL[f]}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FormatSelect
+          format={format}
+          onFormat={onFormat}
+        />
       </div>
       <p className='ea-small ea-muted'>{`For ${scope}. Only what is not allowed yet is listed; select rows in the table to narrow it.`}</p>
       <div aria-live='polite'>
@@ -86,50 +69,13 @@ export const Suggestions = forwardRef<HTMLHeadingElement, Props>(function Sugges
         {result !== null && yaml === '' && <p>{'Nothing to add: every destination here is already allowed, or cannot be allowed by a ServiceEntry (see below).'}</p>}
       </div>
       {result !== null && yaml !== '' && (
-        <>
-          <pre
-            className='ea-pre'
-            tabIndex={0}
-            aria-label={`Suggested YAML, ${FORMAT_LABEL[format]}`}
-          >
-            {yaml}
-          </pre>
-          <div className='ea-row'>
-            <CopyButton
-              text={yaml}
-              label='Copy YAML'
-              className='ea-btn'
-            />
-            <button
-              type='button'
-              className='ea-btn ea-btn--secondary'
-              onClick={() => downloadText(downloadName(format), yaml)}
-            >
-              {'Download'}
-            </button>
-          </div>
-        </>
+        <YamlOutput
+          yaml={yaml}
+          label={`Suggested YAML, ${FORMAT_LABEL[format]}`}
+          filename={downloadName(format)}
+        />
       )}
-      {result !== null && result.skipped.length > 0 && (
-        <>
-          <h4 style={{marginTop: 12}}>{'Left out'}</h4>
-          <ul className='ea-list ea-small'>
-            {result.skipped.map((s, i) => (
-              <li key={`${s.host}-${i}`}>
-                <code className='ea-code'>{s.host}</code>
-                {`: ${s.reason}`}
-              </li>
-            ))}
-          </ul>
-        </>
-      )}
-      {result !== null && (result.notes ?? []).length > 0 && (
-        <ul className='ea-list ea-small ea-muted'>
-          {(result.notes ?? []).map((n) => (
-            <li key={n}>{n}</li>
-          ))}
-        </ul>
-      )}
+      {result !== null && <LeftOut result={result}/>}
     </section>
   );
 });
