@@ -207,6 +207,25 @@ test('thread updates list what changed', () => {
   expect(screen.getByText(/and 2 more/)).toBeInTheDocument();
 });
 
+test('a thread update about resolved destinations says they are no longer blocked', () => {
+  renderWithStore(
+    <AlertPost
+      post={post({
+        props: {
+          egress_advisor_update: {
+            version: 1,
+            digest_id: 'r1',
+            items: [{key: 'push.mattermost.com:443', count: 4, previous_count: 4, new_pods: [], reopened: false, resolved: true, lastSeen: null}],
+            items_omitted: 0,
+          },
+        },
+      })}
+    />,
+  );
+  expect(screen.getByText('1 destination of this alert is no longer blocked:')).toBeInTheDocument();
+  expect(screen.getByText('push.mattermost.com:443').closest('li')).toHaveTextContent('resolved, a ServiceEntry lets it out now');
+});
+
 test('headline counts the omitted findings too', () => {
   expect(alertHeadline(alertData({findings: [alertData().findings[0]], findings_omitted: 0}))).toBe('1 outbound destination of Mattermost needs attention (1 blocked).');
 });

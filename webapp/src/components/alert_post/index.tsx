@@ -111,10 +111,22 @@ function Yaml({data}: {data: EgressAlertData}) {
 function ThreadUpdate({items, omitted, now}: {items: ThreadUpdateItem[]; omitted: number; now: number}) {
   return (
     <div className='ea-alert ea-alert--info'>
-      <p style={{margin: '0 0 4px'}}>{`More activity on ${plural(items.length + omitted, 'destination')} of this alert:`}</p>
+      <p style={{margin: '0 0 4px'}}>
+        {items.length > 0 && items.every((i) => i.resolved === true)
+          ? `${plural(items.length + omitted, 'destination')} of this alert ${items.length + omitted === 1 ? 'is' : 'are'} no longer blocked:`
+          : `More activity on ${plural(items.length + omitted, 'destination')} of this alert:`}
+      </p>
       <ul className='ea-list'>
         {items.map((i) => {
           const grew = i.count - i.previous_count;
+          if (i.resolved === true) {
+            return (
+              <li key={i.key}>
+                <code className='ea-code'>{i.key}</code>
+                {': resolved, a ServiceEntry lets it out now'}
+              </li>
+            );
+          }
           return (
             <li key={i.key}>
               <code className='ea-code'>{i.key}</code>
