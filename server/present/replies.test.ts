@@ -51,6 +51,20 @@ describe('replies', () => {
     expect(out.startsWith(`Unknown subcommand "@${Z}channel"\\.\n\n**/egress**`)).toBe(true);
   });
 
+  test('status: the mesh, the configured integrations and a standby replica', () => {
+    const out = renderCommandReply({
+      kind: 'status',
+      status: {...STATUS, mesh: {mode: 'ALLOW_ANY', source: 'Sidecar mattermost/default'}, integrations: {willBeBlocked: 2, blocked: 1, allowed: 5}, standby: true},
+    });
+    expect(out).toContain('- Mesh: outbound mode `ALLOW_ANY`, from Sidecar mattermost/default');
+    expect(out).toContain('- Configured integrations: 2 will be blocked, 1 blocked now, 5 allowed (see the System Console page for their ServiceEntries)');
+    expect(out).toContain('- This replica is on standby: another one reads the logs and posts the alerts.');
+    const plain = renderCommandReply({kind: 'status', status: {...STATUS, integrations: {willBeBlocked: 0, blocked: 0, allowed: 1}}});
+    expect(plain).not.toContain('Mesh:');
+    expect(plain).not.toContain('standby');
+    expect(plain).toContain('- Configured integrations: 0 will be blocked, 0 blocked now, 1 allowed\n');
+  });
+
   test('status: golden', () => {
     expect(renderCommandReply({kind: 'status', status: STATUS})).toBe(
       [

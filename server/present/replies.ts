@@ -62,6 +62,12 @@ export interface StatusInput {
   counts: {open: number; ignored: number; resolved: number; openByVerdict: Partial<Record<Verdict, number>>};
   /** Notifications not yet delivered. */
   outboxDepth?: number;
+  /** The mesh as read from Kubernetes, when a kubernetes source runs. */
+  mesh?: {mode: 'REGISTRY_ONLY' | 'ALLOW_ANY' | 'unknown'; source: string};
+  /** Enabled configured integrations by state. */
+  integrations?: {willBeBlocked: number; blocked: number; allowed: number};
+  /** Set on a replica that does not lead. */
+  standby?: boolean;
 }
 
 const HARDENING: Record<StatusInput['hardening']['state'], string> = {
@@ -96,6 +102,12 @@ export function renderStatus(s: StatusInput): string {
     .map(([v, n]) => `${n} ${VERDICT_WORD[v]}`);
   out.push(`- Findings: ${c.open} open${open.length ? ` (${open.join(', ')})` : ''}, ${c.ignored} ignored, ${c.resolved} resolved`);
   out.push(`- Istio egress: ${HARDENING[s.hardening.state]}${s.hardening.detail ? `. ${escapeMarkdown(s.hardening.detail, {maxLength: 300})}` : ''}`);
+  if (s.mesh) out.push(`- Mesh: outbound mode ${s.mesh.mode === 'unknown' ? 'not known' : inlineCode(s.mesh.mode)}, from ${escapeMarkdown(s.mesh.source, {maxLength: 200})}`);
+  if (s.integrations) {
+    const i = s.integrations;
+    out.push(`- Configured integrations: ${i.willBeBlocked} will be blocked, ${i.blocked} blocked now, ${i.allowed} allowed${i.willBeBlocked > 0 ? ' (see the System Console page for their ServiceEntries)' : ''}`);
+  }
+  if (s.standby) out.push('- This replica is on standby: another one reads the logs and posts the alerts.');
   const mmVersion = s.mattermost.serverVersion ? ` (server ${escapeMarkdown(s.mattermost.serverVersion, {maxLength: 40})})` : '';
   out.push(`- Mattermost: ${s.mattermost.ok ? 'connected' : 'not connected'}${mmVersion}: ${escapeMarkdown(s.mattermost.detail, {maxLength: 300})}`);
   if (s.reachability) out.push(...reachabilityLines(s.reachability));

@@ -17,7 +17,8 @@ import {parse, parseAllDocuments, stringify} from 'yaml';
 import {ConfigMap, PersistentVolumeClaim, Secret, Service, ServiceAccount} from 'kubernetes-models/v1';
 import {Deployment} from 'kubernetes-models/apps/v1';
 import {NetworkPolicy} from 'kubernetes-models/networking.k8s.io/v1';
-import {Role, RoleBinding} from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import {PodDisruptionBudget} from 'kubernetes-models/policy/v1';
+import {ClusterRole, ClusterRoleBinding, Role, RoleBinding} from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import {VirtualService} from '@kubernetes-models/istio/networking.istio.io/v1beta1';
 import {AuthorizationPolicy} from '@kubernetes-models/istio/security.istio.io/v1';
 
@@ -31,6 +32,11 @@ const NAMESPACE = 'mattermost';
 const FULLNAME = 'egress-advisor'; // the release name contains the chart name
 const TOKEN = 'tok3n-e9b1c2d4f6a8h0j2k4m6n8p0';
 const TOKEN_B64 = Buffer.from(TOKEN).toString('base64');
+const DB_URL = 'postgres://egress:pa55-w0rd-7c1e@postgres.db.svc.cluster.local:5432/egress_advisor';
+const DB_URL_B64 = Buffer.from(DB_URL).toString('base64');
+const DB_SECRET_PATH = '/var/run/secrets/egress-advisor/database/url';
+/** Objects without a namespace. */
+const CLUSTER_SCOPED = new Set(['ClusterRole', 'ClusterRoleBinding']);
 
 // ---------------------------------------------------------------------------------------------------
 // Rendering
@@ -174,6 +180,12 @@ function validateSchema(obj: Obj): void {
       return new Role(obj as never).validate();
     case 'rbac.authorization.k8s.io/v1 RoleBinding':
       return new RoleBinding(obj as never).validate();
+    case 'rbac.authorization.k8s.io/v1 ClusterRole':
+      return new ClusterRole(obj as never).validate();
+    case 'rbac.authorization.k8s.io/v1 ClusterRoleBinding':
+      return new ClusterRoleBinding(obj as never).validate();
+    case 'policy/v1 PodDisruptionBudget':
+      return new PodDisruptionBudget(obj as never).validate();
     case 'networking.istio.io/v1 VirtualService':
       return new VirtualService({...obj, apiVersion: 'networking.istio.io/v1beta1'} as never).validate();
     case 'security.istio.io/v1 AuthorizationPolicy':
@@ -198,7 +210,8 @@ function expectValid(objs: Obj[]): void {
   for (const obj of objs) {
     expect(() => validateSchema(obj)).not.toThrow();
     expect(obj.metadata?.name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
-    expect(obj.metadata?.namespace).toEqual(expect.any(String));
+    if (CLUSTER_SCOPED.has(obj.kind as string)) expect(obj.metadata?.namespace).toBeUndefined();
+    else expect(obj.metadata?.namespace).toEqual(expect.any(String));
     expect(obj.metadata?.labels?.['app.kubernetes.io/name']).toBe('egress-advisor');
   }
   expect(unknownFields(objs)).toEqual([]);
@@ -221,6 +234,23 @@ const SCENARIOS: Array<[string, RenderOptions]> = [
   ['AuthorizationPolicy on', {values: withToken({istio: {authorizationPolicy: {enabled: true}}})}],
   ['Big Bang values for suggestions', {values: withToken({suggestions: {bigbangValues: 'addons:\n  mattermost:\n    values:\n      routes: {}\n'}})}],
   ['own namespace, more Istio namespaces', {namespace: 'egress-advisor', values: withToken({rbac: {istioNamespaces: ['istio-system']}})}],
+  [
+    'HA: 3 replicas, URL from an existing Secret, database pods by selector',
+    {
+      values: withToken({
+        replicaCount: 3,
+        database: {
+          existingSecret: 'egress-db',
+          existingSecretKey: 'dsn',
+          networkPolicy: {namespaceSelector: {matchLabels: {'kubernetes.io/metadata.name': 'db'}}, podSelector: {matchLabels: {'app.kubernetes.io/name': 'postgresql'}}},
+        },
+      }),
+    },
+  ],
+  ['HA: 2 replicas, URL from a value, database by CIDR', {values: withToken({replicaCount: 2, database: {url: DB_URL, networkPolicy: {cidr: '10.0.5.20/32', port: 6432}}})}],
+  ['PostgreSQL with one replica', {values: withToken({database: {existingSecret: 'egress-db', networkPolicy: {cidr: '10.0.5.20/32'}}})}],
+  ['mesh reads narrowed', {values: withToken({rbac: {clusterWideServiceEntries: false, meshConfig: false}})}],
+  ['RBAC made elsewhere', {values: withToken({rbac: {create: false}})}],
   [
     'everything on',
     {
@@ -285,9 +315,35 @@ describe.each(SCENARIOS)('every object is valid: %s', (_name, opts) => {
     expect(c.securityContext.capabilities.add).toBeUndefined();
     for (const k of ['hostNetwork', 'hostPID', 'hostIPC']) expect(pod.spec[k]).toBeUndefined();
     for (const v of pod.spec.volumes as Obj[]) expect(v.hostPath).toBeUndefined();
-    // One replica, never two writers.
-    expect(dep.spec.replicas).toBe(1);
-    expect(dep.spec.strategy).toEqual({type: 'Recreate'});
+    // SQLite: one pod, and the old one stops before the new one starts. PostgreSQL: a rolling update that
+    // never has fewer pods than asked for, no claim, and the URL from a mounted Secret key.
+    const dbFile = envValue(objs, 'EGRESS_ADVISOR_DATABASE_URL_FILE');
+    if (dbFile === undefined) {
+      expect(dep.spec.replicas).toBe(1);
+      expect(dep.spec.strategy).toEqual({type: 'Recreate'});
+    } else {
+      expect(dep.spec.replicas).toBeGreaterThanOrEqual(1);
+      expect(dep.spec.strategy).toEqual({type: 'RollingUpdate', rollingUpdate: {maxUnavailable: 0, maxSurge: 1}});
+      expect(find(objs, 'PersistentVolumeClaim')).toEqual([]);
+      for (const v of pod.spec.volumes as Obj[]) expect(v.persistentVolumeClaim).toBeUndefined();
+      const mount = (c.volumeMounts as Obj[]).find((m) => dbFile.startsWith(`${m.mountPath}/`));
+      expect(mount?.readOnly).toBe(true);
+      const vol = (pod.spec.volumes as Obj[]).find((v) => v.name === mount?.name);
+      expect(vol?.secret?.items).toEqual([{key: expect.any(String), path: dbFile.slice(`${mount?.mountPath}/`.length)}]);
+    }
+    // Several pods: a disruption budget that still lets a drain evict one, and pods spread over nodes.
+    const pdbs = find(objs, 'PodDisruptionBudget');
+    if (dep.spec.replicas > 1) {
+      expect(pdbs).toHaveLength(1);
+      expect(pdbs[0].spec.selector.matchLabels).toEqual(dep.spec.selector.matchLabels);
+      expect(pdbs[0].spec.minAvailable).toBeLessThan(dep.spec.replicas);
+      const spread = pod.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm;
+      expect(spread.topologyKey).toBe('kubernetes.io/hostname');
+      expect(labelsMatch(spread.labelSelector.matchLabels, pod.metadata.labels)).toBe(true);
+    } else {
+      expect(pdbs).toEqual([]);
+      expect(pod.spec.affinity).toBeUndefined();
+    }
     // Labels and selectors agree.
     expect(labelsMatch(dep.spec.selector.matchLabels, pod.metadata.labels)).toBe(true);
     const svc = one(objs, 'Service');
@@ -300,17 +356,51 @@ describe.each(SCENARIOS)('every object is valid: %s', (_name, opts) => {
     // The Service's target port is the container's port.
     const port = (c.ports as Obj[]).find((p) => p.name === svc.spec.ports[0].targetPort);
     expect(port?.containerPort).toBe(svc.spec.ports[0].port);
-    // The token is never an environment value; it only comes from a file.
+    // The token and the database URL are never environment values; they only come from files.
     for (const e of c.env as Obj[]) {
       expect(e.name).not.toBe('MATTERMOST_TOKEN');
+      expect(e.name).not.toBe('EGRESS_ADVISOR_DATABASE_URL');
       expect(e.valueFrom?.secretKeyRef).toBeUndefined();
+      expect(String(e.value)).not.toMatch(/postgres(ql)?:\/\//);
     }
     expect(c.envFrom).toBeUndefined();
     // No ServiceEntry: the bridge only talks to in-cluster Services.
     expect(find(objs, 'ServiceEntry')).toEqual([]);
-    // No cluster-wide RBAC.
-    expect(find(objs, 'ClusterRole')).toEqual([]);
-    expect(find(objs, 'ClusterRoleBinding')).toEqual([]);
+    // RBAC reads only: no wildcard, no write, no Secret, in any Role or ClusterRole.
+    for (const role of [...find(objs, 'Role'), ...find(objs, 'ClusterRole')]) {
+      for (const rule of role.rules as Obj[]) {
+        for (const field of ['apiGroups', 'resources', 'verbs']) expect(rule[field]).not.toContain('*');
+        expect(rule.resources).not.toContain('secrets');
+        expect(rule.nonResourceURLs).toBeUndefined();
+        for (const verb of rule.verbs as string[]) expect(['get', 'list', 'watch']).toContain(verb);
+      }
+    }
+    // Cluster-wide, nothing but reading ServiceEntries.
+    for (const cr of find(objs, 'ClusterRole')) {
+      expect(cr.rules).toEqual([{apiGroups: ['networking.istio.io'], resources: ['serviceentries'], verbs: ['get', 'list', 'watch']}]);
+    }
+    // Every binding names a rendered role (in its own namespace) and the bridge's ServiceAccount only.
+    const subjects = [{kind: 'ServiceAccount', name: pod.spec.serviceAccountName, namespace: dep.metadata.namespace}];
+    for (const rb of find(objs, 'RoleBinding')) {
+      expect(find(objs, 'Role', rb.roleRef.name).some((r) => r.metadata.namespace === rb.metadata.namespace)).toBe(true);
+      expect(rb.subjects).toEqual(subjects);
+    }
+    for (const crb of find(objs, 'ClusterRoleBinding')) {
+      expect(crb.roleRef).toEqual({apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: one(objs, 'ClusterRole').metadata.name});
+      expect(crb.subjects).toEqual(subjects);
+    }
+    // The mesh reader asks for what the RBAC grants, whenever the chart makes the RBAC.
+    if (find(objs, 'Role').length > 0) {
+      expect(find(objs, 'ClusterRole').length > 0).toBe(envValue(objs, 'EGRESS_ADVISOR_MESH_CLUSTER_WIDE') === 'true');
+      const configMapRules = find(objs, 'Role').flatMap((r) => (r.rules as Obj[]).filter((rule) => rule.resources.includes('configmaps')).map((rule) => ({namespace: r.metadata.namespace, rule})));
+      const meshConfigMap = envValue(objs, 'EGRESS_ADVISOR_MESH_CONFIGMAP');
+      if (meshConfigMap === 'none') expect(configMapRules).toEqual([]);
+      else {
+        expect(configMapRules).toEqual([
+          {namespace: envValue(objs, 'EGRESS_ADVISOR_ISTIO_NAMESPACE'), rule: {apiGroups: [''], resources: ['configmaps'], resourceNames: [meshConfigMap], verbs: ['get']}},
+        ]);
+      }
+    }
   });
 });
 
@@ -324,12 +414,21 @@ describe('defaults (Big Bang: namespace mattermost, Mattermost at mattermost.mat
   });
 
   test('renders exactly the expected objects', () => {
-    const kinds = objs.map((o) => o.kind).sort();
-    expect(kinds).toEqual(['Deployment', 'NetworkPolicy', 'Role', 'RoleBinding', 'Secret', 'Service', 'ServiceAccount', 'VirtualService']);
-    for (const o of objs) {
-      expect(o.metadata.name).toBe(o.kind === 'Secret' ? `${FULLNAME}-mattermost-token` : FULLNAME);
-      expect(o.metadata.namespace).toBe(NAMESPACE);
-    }
+    const ids = objs.map((o) => `${o.kind} ${o.metadata.namespace ?? '-'}/${o.metadata.name}`).sort();
+    expect(ids).toEqual([
+      `ClusterRole -/${FULLNAME}-${NAMESPACE}-serviceentries`,
+      `ClusterRoleBinding -/${FULLNAME}-${NAMESPACE}-serviceentries`,
+      `Deployment ${NAMESPACE}/${FULLNAME}`,
+      `NetworkPolicy ${NAMESPACE}/${FULLNAME}`,
+      `Role istio-system/${FULLNAME}-mesh`,
+      `Role ${NAMESPACE}/${FULLNAME}`,
+      `RoleBinding istio-system/${FULLNAME}-mesh`,
+      `RoleBinding ${NAMESPACE}/${FULLNAME}`,
+      `Secret ${NAMESPACE}/${FULLNAME}-mattermost-token`,
+      `Service ${NAMESPACE}/${FULLNAME}`,
+      `ServiceAccount ${NAMESPACE}/${FULLNAME}`,
+      `VirtualService ${NAMESPACE}/${FULLNAME}`,
+    ]);
   });
 
   test('Deployment: image, command, resources and writable volumes', () => {
@@ -369,6 +468,10 @@ describe('defaults (Big Bang: namespace mattermost, Mattermost at mattermost.mat
     expect(envValue(objs, 'EGRESS_ADVISOR_CHANNEL')).toBe('egress-advisor');
     expect(envValue(objs, 'EGRESS_ADVISOR_TEAM')).toBeUndefined();
     expect(envValue(objs, 'EGRESS_ADVISOR_VALUES_FILE')).toBeUndefined();
+    expect(envValue(objs, 'EGRESS_ADVISOR_DATABASE_URL_FILE')).toBeUndefined();
+    expect(envValue(objs, 'EGRESS_ADVISOR_ISTIO_NAMESPACE')).toBe('istio-system');
+    expect(envValue(objs, 'EGRESS_ADVISOR_MESH_CONFIGMAP')).toBe('istio');
+    expect(envValue(objs, 'EGRESS_ADVISOR_MESH_CLUSTER_WIDE')).toBe('true');
     for (const e of container(objs).env as Obj[]) expect(typeof e.value).toBe('string');
   });
 
@@ -393,7 +496,7 @@ describe('defaults (Big Bang: namespace mattermost, Mattermost at mattermost.mat
   });
 
   test('Role: exactly pods get/list/watch, pods/log get, ServiceEntries and Sidecars get/list/watch', () => {
-    const role = one(objs, 'Role');
+    const role = find(objs, 'Role', FULLNAME)[0];
     expect(role.metadata.namespace).toBe(NAMESPACE);
     expect(role.rules).toEqual([
       {apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch']},
@@ -411,11 +514,42 @@ describe('defaults (Big Bang: namespace mattermost, Mattermost at mattermost.mat
   });
 
   test('RoleBinding: that Role to the bridge ServiceAccount', () => {
-    const rb = one(objs, 'RoleBinding');
+    const rb = find(objs, 'RoleBinding', FULLNAME)[0];
     const sa = one(objs, 'ServiceAccount');
-    expect(rb.roleRef).toEqual({apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: one(objs, 'Role').metadata.name});
+    expect(rb.metadata.namespace).toBe(NAMESPACE);
+    expect(rb.roleRef).toEqual({apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: FULLNAME});
     expect(rb.subjects).toEqual([{kind: 'ServiceAccount', name: sa.metadata.name, namespace: NAMESPACE}]);
     expect(sa.automountServiceAccountToken).toBe(false);
+  });
+
+  test('ClusterRole: only ServiceEntries get/list/watch, bound to the bridge ServiceAccount', () => {
+    const cr = one(objs, 'ClusterRole');
+    expect(cr.metadata.name).toBe(`${FULLNAME}-${NAMESPACE}-serviceentries`);
+    expect(cr.rules).toEqual([{apiGroups: ['networking.istio.io'], resources: ['serviceentries'], verbs: ['get', 'list', 'watch']}]);
+    const crb = one(objs, 'ClusterRoleBinding');
+    expect(crb.roleRef).toEqual({apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: cr.metadata.name});
+    expect(crb.subjects).toEqual([{kind: 'ServiceAccount', name: FULLNAME, namespace: NAMESPACE}]);
+  });
+
+  test("Istio's root namespace: the mesh config ConfigMap by name only, and Sidecars", () => {
+    const role = find(objs, 'Role', `${FULLNAME}-mesh`)[0];
+    expect(role.metadata.namespace).toBe('istio-system');
+    expect(role.rules).toEqual([
+      {apiGroups: [''], resources: ['configmaps'], resourceNames: ['istio'], verbs: ['get']},
+      {apiGroups: ['networking.istio.io'], resources: ['sidecars'], verbs: ['get', 'list', 'watch']},
+    ]);
+    const rb = find(objs, 'RoleBinding', `${FULLNAME}-mesh`)[0];
+    expect(rb.metadata.namespace).toBe('istio-system');
+    expect(rb.roleRef).toEqual({apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name});
+    expect(rb.subjects).toEqual([{kind: 'ServiceAccount', name: FULLNAME, namespace: NAMESPACE}]);
+  });
+
+  test('no store but SQLite: one replica, Recreate, no disruption budget, no anti-affinity', () => {
+    const dep = one(objs, 'Deployment');
+    expect(dep.spec.replicas).toBe(1);
+    expect(dep.spec.strategy).toEqual({type: 'Recreate'});
+    expect(dep.spec.template.spec.affinity).toBeUndefined();
+    expect(find(objs, 'PodDisruptionBudget')).toEqual([]);
   });
 
   test('Service: ClusterIP on 8080, named http for Istio', () => {
@@ -588,8 +722,14 @@ describe('variations', () => {
   test('installed in its own namespace: the Role and RoleBinding still sit in the Mattermost namespace', () => {
     const objs = render({namespace: 'egress-advisor', values: withToken({rbac: {istioNamespaces: ['istio-system', 'mattermost']}})});
     const roles = find(objs, 'Role');
-    expect(roles.map((r) => `${r.metadata.namespace}/${r.metadata.name}`).sort()).toEqual(['istio-system/egress-advisor-istio', 'mattermost/egress-advisor']);
-    expect(roles.find((r) => r.metadata.namespace === 'istio-system')?.rules).toEqual([
+    // The root namespace's Role and the istioNamespaces Role in that same namespace are two Roles, not a clash.
+    expect(roles.map((r) => `${r.metadata.namespace}/${r.metadata.name}`).sort()).toEqual([
+      'istio-system/egress-advisor-istio',
+      'istio-system/egress-advisor-mesh',
+      'mattermost/egress-advisor',
+    ]);
+    expectValid(objs);
+    expect(find(objs, 'Role', 'egress-advisor-istio')[0].rules).toEqual([
       {apiGroups: ['networking.istio.io'], resources: ['serviceentries', 'sidecars'], verbs: ['get', 'list', 'watch']},
     ]);
     for (const rb of find(objs, 'RoleBinding')) expect(rb.subjects).toEqual([{kind: 'ServiceAccount', name: FULLNAME, namespace: 'egress-advisor'}]);
@@ -638,6 +778,181 @@ describe('variations', () => {
   });
 });
 
+// ---------------------------------------------------------------------------------------------------
+// High availability: the PostgreSQL store
+
+describe('high availability (PostgreSQL store)', () => {
+  const DB_CIDR = {cidr: '10.0.5.20/32'};
+
+  /** The Secret volume the database URL file comes from, and its mount. */
+  function databaseVolume(objs: Obj[]): {volume: Obj | undefined; mount: Obj | undefined} {
+    const spec = one(objs, 'Deployment').spec.template.spec;
+    const mount = (container(objs).volumeMounts as Obj[]).find((m) => m.mountPath === DB_SECRET_PATH.replace(/\/url$/, ''));
+    return {volume: (spec.volumes as Obj[]).find((v) => v.name === mount?.name), mount};
+  }
+
+  test('existing Secret, 3 replicas: disruption budget, rolling update, the URL file from the named key, no claim', () => {
+    const objs = render({values: withToken({replicaCount: 3, database: {existingSecret: 'egress-db', existingSecretKey: 'dsn', networkPolicy: DB_CIDR}})});
+    expectValid(objs);
+    const dep = one(objs, 'Deployment');
+    expect(dep.spec.replicas).toBe(3);
+    expect(dep.spec.strategy).toEqual({type: 'RollingUpdate', rollingUpdate: {maxUnavailable: 0, maxSurge: 1}});
+    const pdb = one(objs, 'PodDisruptionBudget');
+    expect(pdb.apiVersion).toBe('policy/v1');
+    expect(pdb.metadata.name).toBe(FULLNAME);
+    expect(pdb.spec).toEqual({minAvailable: 1, selector: {matchLabels: dep.spec.selector.matchLabels}});
+    // The URL: a file from the named Secret and key, read-only; the Secret is the administrator's.
+    expect(envValue(objs, 'EGRESS_ADVISOR_DATABASE_URL_FILE')).toBe(DB_SECRET_PATH);
+    const {volume, mount} = databaseVolume(objs);
+    expect(mount?.readOnly).toBe(true);
+    expect(volume?.secret).toEqual({secretName: 'egress-db', defaultMode: 0o440, items: [{key: 'dsn', path: 'url'}]});
+    expect(find(objs, 'Secret').map((x) => x.metadata.name)).toEqual([`${FULLNAME}-mattermost-token`]);
+    expect(dep.spec.template.metadata.annotations['checksum/database-url']).toBeUndefined();
+    // No claim; the data folder is a bounded emptyDir on the read-only root filesystem.
+    expect(find(objs, 'PersistentVolumeClaim')).toEqual([]);
+    const data = (dep.spec.template.spec.volumes as Obj[]).find((v) => v.name === 'data');
+    expect(data).toEqual({name: 'data', emptyDir: {sizeLimit: '512Mi'}});
+    // Spread over nodes, softly.
+    expect(dep.spec.template.spec.affinity).toEqual({
+      podAntiAffinity: {
+        preferredDuringSchedulingIgnoredDuringExecution: [
+          {weight: 100, podAffinityTerm: {topologyKey: 'kubernetes.io/hostname', labelSelector: {matchLabels: dep.spec.selector.matchLabels}}},
+        ],
+      },
+    });
+    // No database URL, and no other database setting that could hold one, in the environment.
+    for (const e of container(objs).env as Obj[]) {
+      expect(e.name === 'EGRESS_ADVISOR_DATABASE_URL_FILE' || !/DATABASE/.test(e.name as string)).toBe(true);
+      expect(String(e.value)).not.toMatch(/postgres/);
+    }
+  });
+
+  test('database.url: the chart makes the Secret; the URL is in it and nowhere else', () => {
+    const opts = {values: withToken({replicaCount: 2, database: {url: DB_URL, networkPolicy: DB_CIDR}})};
+    const objs = render(opts);
+    expectValid(objs);
+    const secret = find(objs, 'Secret', `${FULLNAME}-database`)[0];
+    expect(secret.type).toBe('Opaque');
+    expect(secret.data).toEqual({url: DB_URL_B64});
+    expect(databaseVolume(objs).volume?.secret).toEqual({secretName: secret.metadata.name, defaultMode: 0o440, items: [{key: 'url', path: 'url'}]});
+    expect(envValue(objs, 'EGRESS_ADVISOR_DATABASE_URL_FILE')).toBe(DB_SECRET_PATH);
+    // A new URL restarts the pods, through a hash of the Secret.
+    const annotations = one(objs, 'Deployment').spec.template.metadata.annotations as Record<string, string>;
+    expect(annotations['checksum/database-url']).toMatch(/^[0-9a-f]{64}$/);
+    const other = render({values: withToken({replicaCount: 2, database: {url: `${DB_URL}?sslmode=require`, networkPolicy: DB_CIDR}})});
+    expect(one(other, 'Deployment').spec.template.metadata.annotations['checksum/database-url']).not.toBe(annotations['checksum/database-url']);
+    // Neither the URL, its base64 form nor the password is in any other object.
+    for (const o of objs.filter((x) => x !== secret)) {
+      const text = JSON.stringify(o);
+      for (const needle of [DB_URL, DB_URL_B64, 'pa55-w0rd-7c1e']) expect(text).not.toContain(needle);
+    }
+  });
+
+  test('one replica on PostgreSQL: rolling update, but no disruption budget and no anti-affinity', () => {
+    const objs = render({values: withToken({database: {existingSecret: 'egress-db', networkPolicy: DB_CIDR}})});
+    const dep = one(objs, 'Deployment');
+    expect(dep.spec.replicas).toBe(1);
+    expect(dep.spec.strategy.type).toBe('RollingUpdate');
+    expect(find(objs, 'PodDisruptionBudget')).toEqual([]);
+    expect(dep.spec.template.spec.affinity).toBeUndefined();
+  });
+
+  test('an affinity from the values replaces the default spread; minAvailable may be a percentage', () => {
+    const affinity = {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: 'pool', operator: 'In', values: ['chat']}]}]}}};
+    const objs = render({values: withToken({replicaCount: 2, affinity, podDisruptionBudget: {minAvailable: '50%'}, database: {existingSecret: 'egress-db', networkPolicy: DB_CIDR}})});
+    expectValid(objs);
+    expect(one(objs, 'Deployment').spec.template.spec.affinity).toEqual(affinity);
+    expect(one(objs, 'PodDisruptionBudget').spec.minAvailable).toBe('50%');
+  });
+
+  test('NetworkPolicy: the existing rules, then exactly the database CIDR and port', () => {
+    const defaults = one(render({values: withToken()}), 'NetworkPolicy');
+    const objs = render({values: withToken({replicaCount: 2, database: {existingSecret: 'egress-db', networkPolicy: {cidr: '10.0.5.20/32', port: 6432}}})});
+    const np = one(objs, 'NetworkPolicy');
+    expect(np.spec.ingress).toEqual(defaults.spec.ingress);
+    expect(np.spec.egress).toEqual([...defaults.spec.egress, {to: [{ipBlock: {cidr: '10.0.5.20/32'}}], ports: [{port: 6432, protocol: 'TCP'}]}]);
+  });
+
+  test('NetworkPolicy: database pods by namespace and pod selectors, as one peer; a pod selector alone', () => {
+    const namespaceSelector = {matchLabels: {'kubernetes.io/metadata.name': 'db'}};
+    const podSelector = {matchExpressions: [{key: 'app.kubernetes.io/name', operator: 'In', values: ['postgresql']}]};
+    const both = one(render({values: withToken({database: {existingSecret: 'egress-db', networkPolicy: {namespaceSelector, podSelector}}})}), 'NetworkPolicy');
+    expect(both.spec.egress).toHaveLength(5);
+    expect(both.spec.egress[4]).toEqual({to: [{namespaceSelector, podSelector}], ports: [{port: 5432, protocol: 'TCP'}]});
+    const podOnly = one(render({values: withToken({database: {existingSecret: 'egress-db', networkPolicy: {podSelector}}})}), 'NetworkPolicy');
+    expect(podOnly.spec.egress[4]).toEqual({to: [{podSelector}], ports: [{port: 5432, protocol: 'TCP'}]});
+  });
+
+  test('without the NetworkPolicy a database needs no peer', () => {
+    const objs = render({values: withToken({replicaCount: 2, networkPolicy: {enabled: false}, database: {existingSecret: 'egress-db'}})});
+    expect(find(objs, 'NetworkPolicy')).toEqual([]);
+    expect(one(objs, 'Deployment').spec.replicas).toBe(2);
+  });
+
+  test('the database URL never appears in the rendered text outside its Secret, in any scenario', () => {
+    for (const [, opts] of SCENARIOS) {
+      const outsideSecret = renderText(opts)
+        .split(/^---$/m)
+        .filter((doc) => !/^kind: Secret$/m.test(doc) || !/name: \S+-database$/m.test(doc))
+        .join('\n');
+      for (const needle of [DB_URL, DB_URL_B64, 'pa55-w0rd-7c1e']) expect(outsideSecret).not.toContain(needle);
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// What the mesh reader may read
+
+describe('RBAC of the mesh reader', () => {
+  test('clusterWideServiceEntries=false: no ClusterRole, and the bridge reads only Mattermost\'s namespace', () => {
+    const objs = render({values: withToken({rbac: {clusterWideServiceEntries: false}})});
+    expect(find(objs, 'ClusterRole')).toEqual([]);
+    expect(find(objs, 'ClusterRoleBinding')).toEqual([]);
+    expect(envValue(objs, 'EGRESS_ADVISOR_MESH_CLUSTER_WIDE')).toBe('false');
+    // Mattermost's own namespace stays readable.
+    expect(find(objs, 'Role', FULLNAME)[0].rules).toContainEqual({apiGroups: ['networking.istio.io'], resources: ['serviceentries', 'sidecars'], verbs: ['get', 'list', 'watch']});
+  });
+
+  test('meshConfig=false: no Role in the root namespace, and the bridge reads no mesh config', () => {
+    const objs = render({values: withToken({rbac: {meshConfig: false}})});
+    expect(envValue(objs, 'EGRESS_ADVISOR_MESH_CONFIGMAP')).toBe('none');
+    expect(find(objs, 'Role').map((r) => `${r.metadata.namespace}/${r.metadata.name}`)).toEqual([`${NAMESPACE}/${FULLNAME}`]);
+    expect(find(objs, 'RoleBinding').map((r) => `${r.metadata.namespace}/${r.metadata.name}`)).toEqual([`${NAMESPACE}/${FULLNAME}`]);
+    expect(JSON.stringify(find(objs, 'Role'))).not.toContain('configmaps');
+    expect(one(objs, 'ClusterRole')).toBeDefined();
+  });
+
+  test('another root namespace and a revisioned mesh config: the Role and the settings follow', () => {
+    const objs = render({values: withToken({istio: {rootNamespace: 'istio-root', meshConfigMap: 'istio-1-22'}})});
+    expectValid(objs);
+    const role = find(objs, 'Role', `${FULLNAME}-mesh`)[0];
+    expect(role.metadata.namespace).toBe('istio-root');
+    expect(role.rules[0]).toEqual({apiGroups: [''], resources: ['configmaps'], resourceNames: ['istio-1-22'], verbs: ['get']});
+    expect(find(objs, 'RoleBinding', `${FULLNAME}-mesh`)[0].metadata.namespace).toBe('istio-root');
+    expect(envValue(objs, 'EGRESS_ADVISOR_ISTIO_NAMESPACE')).toBe('istio-root');
+    expect(envValue(objs, 'EGRESS_ADVISOR_MESH_CONFIGMAP')).toBe('istio-1-22');
+  });
+
+  test('the root namespace may be Mattermost\'s own: two Roles there, under two names', () => {
+    const objs = render({values: withToken({istio: {rootNamespace: NAMESPACE}, rbac: {istioNamespaces: [NAMESPACE]}})});
+    expectValid(objs);
+    expect(find(objs, 'Role').map((r) => `${r.metadata.namespace}/${r.metadata.name}`).sort()).toEqual([`${NAMESPACE}/${FULLNAME}`, `${NAMESPACE}/${FULLNAME}-mesh`]);
+  });
+
+  test('rbac.create=false: no RBAC object, and the settings still say what to read', () => {
+    const objs = render({values: withToken({rbac: {create: false}})});
+    for (const kind of ['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding']) expect(find(objs, kind)).toEqual([]);
+    expect(envValue(objs, 'EGRESS_ADVISOR_MESH_CLUSTER_WIDE')).toBe('true');
+    expect(envValue(objs, 'EGRESS_ADVISOR_MESH_CONFIGMAP')).toBe('istio');
+  });
+
+  test('two releases in two namespaces never share a ClusterRole name', () => {
+    const a = one(render({values: withToken()}), 'ClusterRole').metadata.name;
+    const b = one(render({namespace: 'chat-b', values: withToken()}), 'ClusterRole').metadata.name;
+    expect(a).not.toBe(b);
+  });
+});
+
 describe('values the chart refuses', () => {
   test('no token at all', () => {
     expect(renderError({})).toContain('the bridge needs a Mattermost token: set mattermost.existingSecret');
@@ -647,8 +962,59 @@ describe('values the chart refuses', () => {
     expect(renderError({values: withToken({mattermost: {existingSecret: 'x'}})})).toContain('set either mattermost.existingSecret or mattermost.token, not both');
   });
 
-  test('more than one replica', () => {
-    expect(renderError({values: withToken({replicaCount: 2})})).toContain('replicaCount must be 1');
+  test('more than one replica without a database, saying why and what to set', () => {
+    const err = renderError({values: withToken({replicaCount: 2})});
+    expect(err).toContain('replicaCount must be 1 without a database');
+    expect(err).toContain('SQLite, one file on one volume that several pods cannot share');
+    expect(err).toContain('set database.existingSecret');
+    expect(renderError({values: withToken({replicaCount: 0})})).toContain('replicaCount must be 1 without a database');
+  });
+
+  test('both a database URL and an existing Secret', () => {
+    expect(renderError({values: withToken({database: {url: DB_URL, existingSecret: 'x', networkPolicy: {cidr: '10.0.5.20/32'}}})})).toContain(
+      'set either database.existingSecret or database.url, not both',
+    );
+  });
+
+  test('a database URL that is not PostgreSQL, without repeating it', () => {
+    const err = renderError({values: withToken({database: {url: 'mysql://root:hunter2@db/x', networkPolicy: {cidr: '10.0.5.20/32'}}})});
+    expect(err).toContain('database.url must be a postgres:// or postgresql:// URL');
+    expect(err).not.toContain('hunter2');
+  });
+
+  test('a claim with a database', () => {
+    expect(renderError({values: withToken({persistence: {enabled: true}, database: {existingSecret: 'x', networkPolicy: {cidr: '10.0.5.20/32'}}})})).toContain(
+      'persistence.enabled keeps the SQLite store on a volume',
+    );
+  });
+
+  test('a database the NetworkPolicy would not let the bridge reach', () => {
+    expect(renderError({values: withToken({replicaCount: 2, database: {existingSecret: 'x'}})})).toContain('the NetworkPolicy must let the bridge reach the database');
+  });
+
+  test('both a CIDR and selectors for the database', () => {
+    const err = renderError({values: withToken({database: {existingSecret: 'x', networkPolicy: {cidr: '10.0.5.20/32', podSelector: {matchLabels: {app: 'pg'}}}}})});
+    expect(err).toContain('set either database.networkPolicy.cidr or its podSelector/namespaceSelector, not both');
+  });
+
+  test('labels given as the database pod selector itself (they would select every pod)', () => {
+    expect(renderError({values: withToken({database: {existingSecret: 'x', networkPolicy: {podSelector: {app: 'pg'}}}})})).toContain(
+      'database.networkPolicy.podSelector is a label selector: put the labels under matchLabels (found the key app)',
+    );
+  });
+
+  test('a disruption budget no drain could satisfy', () => {
+    const err = renderError({values: withToken({replicaCount: 2, podDisruptionBudget: {minAvailable: 2}, database: {existingSecret: 'x', networkPolicy: {cidr: '10.0.5.20/32'}}})});
+    expect(err).toContain('podDisruptionBudget.minAvailable (2) must be less than replicaCount (2)');
+  });
+
+  test('EGRESS_ADVISOR_DATABASE_URL through extraEnv', () => {
+    expect(renderError({values: withToken({extraEnv: [{name: 'EGRESS_ADVISOR_DATABASE_URL', value: DB_URL}]})})).toContain('extraEnv must not set EGRESS_ADVISOR_DATABASE_URL');
+  });
+
+  test('no mesh config ConfigMap name while it is to be read', () => {
+    expect(renderError({values: withToken({istio: {meshConfigMap: ''}})})).toContain('istio.meshConfigMap must name');
+    expect(find(render({values: withToken({istio: {meshConfigMap: ''}, rbac: {meshConfig: false}})}), 'Deployment')).toHaveLength(1);
   });
 
   test('MATTERMOST_TOKEN through extraEnv', () => {

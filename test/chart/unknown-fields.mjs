@@ -9,10 +9,13 @@
 import * as k8s from '@kubernetes/client-node';
 
 const CLASSES = {
+  ClusterRole: 'V1ClusterRole',
+  ClusterRoleBinding: 'V1ClusterRoleBinding',
   ConfigMap: 'V1ConfigMap',
   Deployment: 'V1Deployment',
   NetworkPolicy: 'V1NetworkPolicy',
   PersistentVolumeClaim: 'V1PersistentVolumeClaim',
+  PodDisruptionBudget: 'V1PodDisruptionBudget',
   Role: 'V1Role',
   RoleBinding: 'V1RoleBinding',
   Secret: 'V1Secret',

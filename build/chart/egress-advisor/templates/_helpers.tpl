@@ -87,6 +87,25 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if .Values.mattermost.existingSecret }}{{ .Values.mattermost.existingSecretKey }}{{ else }}token{{ end }}
 {{- end }}
 
+{{/* A PostgreSQL store is configured: several replicas may run, one of them leading. */}}
+{{- define "egress-advisor.hasDatabase" -}}
+{{- if or .Values.database.existingSecret .Values.database.url }}true{{ end }}
+{{- end }}
+
+{{/* The Secret the database URL file comes from, and the key in it. */}}
+{{- define "egress-advisor.databaseSecretName" -}}
+{{- default (printf "%s-database" (include "egress-advisor.fullname" .)) .Values.database.existingSecret }}
+{{- end }}
+
+{{- define "egress-advisor.databaseSecretKey" -}}
+{{- if .Values.database.existingSecret }}{{ .Values.database.existingSecretKey }}{{ else }}url{{ end }}
+{{- end }}
+
+{{/* Cluster-scoped, so the release namespace is part of the name: two releases never share it. */}}
+{{- define "egress-advisor.clusterRoleName" -}}
+{{- printf "%s-%s-serviceentries" (include "egress-advisor.fullname" .) .Release.Namespace }}
+{{- end }}
+
 {{- define "egress-advisor.valuesConfigMapName" -}}
 {{- default (printf "%s-bigbang-values" (include "egress-advisor.fullname" .)) .Values.suggestions.existingConfigMap }}
 {{- end }}
@@ -101,13 +120,48 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 
 {{/* Paths inside the container. */}}
 {{- define "egress-advisor.tokenDir" -}}/var/run/secrets/egress-advisor/mattermost{{- end }}
+{{- define "egress-advisor.databaseDir" -}}/var/run/secrets/egress-advisor/database{{- end }}
 {{- define "egress-advisor.valuesDir" -}}/etc/egress-advisor/bigbang{{- end }}
 {{- define "egress-advisor.dataDir" -}}/data{{- end }}
 
 {{/* Refuses values that would render a broken or unsafe install. Included by the Deployment. */}}
 {{- define "egress-advisor.validate" -}}
-{{- if ne (int .Values.replicaCount) 1 }}
-{{- fail "replicaCount must be 1: the bridge keeps its store in SQLite on one volume and posts the alerts; a second replica would post them twice" }}
+{{- $db := .Values.database }}
+{{- $replicas := int .Values.replicaCount }}
+{{- if and $db.existingSecret $db.url }}
+{{- fail "set either database.existingSecret or database.url, not both" }}
+{{- end }}
+{{- /* The URL is never echoed: it may hold a password, and Helm's errors end up in CI logs. */}}
+{{- if and $db.url (not (regexMatch "^postgres(ql)?://" (toString $db.url))) }}
+{{- fail "database.url must be a postgres:// or postgresql:// URL" }}
+{{- end }}
+{{- if include "egress-advisor.hasDatabase" . }}
+{{- if lt $replicas 1 }}
+{{- fail "replicaCount must be at least 1" }}
+{{- end }}
+{{- if .Values.persistence.enabled }}
+{{- fail "persistence.enabled keeps the SQLite store on a volume, but with database.existingSecret or database.url the store is PostgreSQL and nothing would be kept there: set persistence.enabled=false" }}
+{{- end }}
+{{- $peer := $db.networkPolicy }}
+{{- if and .Values.networkPolicy.enabled (not (or $peer.cidr $peer.podSelector $peer.namespaceSelector)) }}
+{{- fail "the NetworkPolicy must let the bridge reach the database: set database.networkPolicy.cidr, or database.networkPolicy.podSelector and/or namespaceSelector (or networkPolicy.enabled=false)" }}
+{{- end }}
+{{- if and $peer.cidr (or $peer.podSelector $peer.namespaceSelector) }}
+{{- fail "set either database.networkPolicy.cidr or its podSelector/namespaceSelector, not both" }}
+{{- end }}
+{{- range $field := list "podSelector" "namespaceSelector" }}
+{{- range $k, $_ := index $peer $field }}
+{{- if not (has $k (list "matchLabels" "matchExpressions")) }}
+{{- fail (printf "database.networkPolicy.%s is a label selector: put the labels under matchLabels (found the key %s)" $field $k) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- $min := .Values.podDisruptionBudget.minAvailable }}
+{{- if and (gt $replicas 1) (not (kindIs "string" $min)) (ge (int $min) $replicas) }}
+{{- fail (printf "podDisruptionBudget.minAvailable (%v) must be less than replicaCount (%d), or no node drain could ever evict a bridge pod" $min $replicas) }}
+{{- end }}
+{{- else if ne $replicas 1 }}
+{{- fail "replicaCount must be 1 without a database: the store is then SQLite, one file on one volume that several pods cannot share (and each would post the alerts). For more replicas, set database.existingSecret (a Secret holding a postgres:// URL under the key database.existingSecretKey, default \"url\") or database.url" }}
 {{- end }}
 {{- if and .Values.mattermost.url (not .Values.mattermost.existingSecret) (not .Values.mattermost.token) }}
 {{- fail "the bridge needs a Mattermost token: set mattermost.existingSecret (a Secret with the key mattermost.existingSecretKey, default \"token\") or mattermost.token" }}
@@ -115,9 +169,18 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if and .Values.mattermost.existingSecret .Values.mattermost.token }}
 {{- fail "set either mattermost.existingSecret or mattermost.token, not both" }}
 {{- end }}
+{{- if not .Values.istio.rootNamespace }}
+{{- fail "istio.rootNamespace must name Istio's root namespace (istio-system, unless Istio's mesh config sets another rootNamespace)" }}
+{{- end }}
+{{- if and .Values.rbac.meshConfig (not .Values.istio.meshConfigMap) }}
+{{- fail "istio.meshConfigMap must name the mesh config's ConfigMap (istio, or istio-<revision>), or set rbac.meshConfig=false" }}
+{{- end }}
 {{- range .Values.extraEnv }}
 {{- if eq (toString .name) "MATTERMOST_TOKEN" }}
 {{- fail "extraEnv must not set MATTERMOST_TOKEN: the token is read from the Secret file (MATTERMOST_TOKEN_FILE)" }}
+{{- end }}
+{{- if eq (toString .name) "EGRESS_ADVISOR_DATABASE_URL" }}
+{{- fail "extraEnv must not set EGRESS_ADVISOR_DATABASE_URL: set database.existingSecret, whose URL is read from a file (EGRESS_ADVISOR_DATABASE_URL_FILE)" }}
 {{- end }}
 {{- end }}
 {{- range $k, $v := .Values.mattermost.podLabels }}
