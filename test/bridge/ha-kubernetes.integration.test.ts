@@ -11,7 +11,7 @@
  * Needs a running PostgreSQL; fails, never skips, without it.
  */
 import {spawn, type ChildProcess} from 'node:child_process';
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 
@@ -20,7 +20,7 @@ import {createTestDatabase, type TestDatabase} from '../../server/store/testing/
 import {exited} from '../../server/store/testing/support';
 import {FakeApiServer} from '../../server/sources/kube/testing/fake-apiserver';
 import {fixture, type Json} from '../../server/sources/kube/testing/fixtures';
-import {freePort, waitFor} from './helpers';
+import {freePort, waitFor, writeKubeconfig} from './helpers';
 
 jest.setTimeout(120_000);
 
@@ -107,20 +107,7 @@ afterAll(async () => {
 }, 60_000);
 
 test('only the leader reads the shared log streams; the follower takes them over where it stopped', async () => {
-  const kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(
-    kubeconfig,
-    [
-      'apiVersion: v1',
-      'kind: Config',
-      // client-node refuses plain HTTP unless TLS verification is off; the reproduction serves HTTP.
-      `clusters: [{name: fake, cluster: {server: "${fake.url}", insecure-skip-tls-verify: true}}]`,
-      `users: [{name: bridge, user: {token: "${fake.token}"}}]`,
-      `contexts: [{name: fake, context: {cluster: fake, user: bridge, namespace: ${NS}}}]`,
-      'current-context: fake',
-      '',
-    ].join('\n'),
-  );
+  const kubeconfig = writeKubeconfig(dir, fake, NS);
   const a = await startReplica('a', kubeconfig);
   await waitFor('replica a to lead', async () => (await metric(a, 'egress_advisor_leader')) === 1, {context});
   const b = await startReplica('b', kubeconfig);

@@ -3,29 +3,18 @@
 // behaviour (pod list and watch, followed container logs with kubelet time stamps, the Istio CRDs; see
 // test/fixtures/kubernetes/README.md). The API server itself cannot run here.
 import {spawn, type ChildProcess} from 'node:child_process';
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
-import {createServer} from 'node:net';
+import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {FakeApiServer} from '../../server/sources/kube/testing/fake-apiserver';
 import {fixture, type Json} from '../../server/sources/kube/testing/fixtures';
+import {freePort, writeKubeconfig} from './helpers';
 
 jest.setTimeout(120_000);
 
 const ROOT = join(__dirname, '..', '..');
 const NS = 'mattermost';
 const POD = 'mattermost-6c8f9d7b54-2xq8k';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as {port: number}).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function eventually<T>(what: string, fn: () => Promise<T | null>, timeoutMs = 60_000): Promise<T> {
   const until = Date.now() + timeoutMs;
@@ -55,20 +44,7 @@ beforeAll(async () => {
   fake.apply('pods', pod);
   fake.logs.append(`${NS}/${POD}/istio-proxy`, [blocked(1), blocked(2), blocked(3)]);
   dir = mkdtempSync(join(tmpdir(), 'egress-k8s-'));
-  const kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(
-    kubeconfig,
-    [
-      'apiVersion: v1',
-      'kind: Config',
-      // client-node refuses plain HTTP unless TLS verification is off; the reproduction serves HTTP.
-      'clusters: [{name: fake, cluster: {server: "' + fake.url + '", insecure-skip-tls-verify: true}}]',
-      'users: [{name: bridge, user: {token: "' + fake.token + '"}}]',
-      'contexts: [{name: fake, context: {cluster: fake, user: bridge, namespace: ' + NS + '}}]',
-      'current-context: fake',
-      '',
-    ].join('\n'),
-  );
+  const kubeconfig = writeKubeconfig(dir, fake, NS);
   port = await freePort();
   bridge = spawn(process.execPath, [join(ROOT, 'bin', 'egress-advisor.js'), 'serve'], {
     env: {

@@ -22,7 +22,7 @@ import {API_BASE_PATH} from '../../common/api';
 import {FakeApiServer} from '../../server/sources/kube/testing/fake-apiserver';
 import {fixture, type Json} from '../../server/sources/kube/testing/fixtures';
 import {startMattermost, type MattermostServer} from '../mattermost/harness';
-import {alertPosts, channelPosts, freePort, repliesTo, waitFor} from './helpers';
+import {alertPosts, channelPosts, freePort, repliesTo, waitFor, writeKubeconfig} from './helpers';
 
 jest.setTimeout(240_000);
 
@@ -94,20 +94,7 @@ beforeAll(async () => {
   fake.logs.append(`${NS}/${POD}/istio-proxy`, [blocked('push.mattermost.com', '52.0.10.10', time(20_000)), blocked('push.mattermost.com', '52.0.10.10', time(19_000))]);
 
   dir = mkdtempSync(join(tmpdir(), 'egress-mesh-'));
-  const kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(
-    kubeconfig,
-    [
-      'apiVersion: v1',
-      'kind: Config',
-      // client-node refuses plain HTTP unless TLS verification is off; the reproduction serves HTTP.
-      `clusters: [{name: fake, cluster: {server: "${fake.url}", insecure-skip-tls-verify: true}}]`,
-      `users: [{name: bridge, user: {token: "${fake.token}"}}]`,
-      `contexts: [{name: fake, context: {cluster: fake, user: bridge, namespace: ${NS}}}]`,
-      'current-context: fake',
-      '',
-    ].join('\n'),
-  );
+  const kubeconfig = writeKubeconfig(dir, fake, NS);
   // The bridge resolves only hosts from Mattermost's configuration; here from a hosts file, not DNS.
   writeFileSync(join(dir, 'hosts'), `${SMTP_IP} smtp.example.com\n52.0.10.10 push.mattermost.com\n`);
   port = await freePort();
