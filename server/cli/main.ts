@@ -67,7 +67,7 @@ export function buildProgram(io: CliIo, setCode: (code: number) => void): Comman
     .addOption(new Option('-o, --output <kind>', 'text for people, json for tools, yaml for just the snippet').choices(['text', 'json', 'yaml']).default('text'))
     .addOption(new Option('-f, --format <format>', 'suggestion format').choices([...SUGGESTION_FORMATS]).default('bigbang'))
     .option('--values <file>', 'your current values file (Big Bang umbrella, package, or ServiceEntry manifests): print only what it lacks')
-    .option('--mattermost-config <file>', 'Mattermost configuration (GET /api/v4/config or config.json): names features and hosts behind IPs')
+    .option('--mattermost-config <file>', 'Mattermost configuration (GET /api/v4/config or config.json): names features and hosts behind IPs, and lists every configured integration: allowed by --values, blocked, or will be blocked')
     .option('--webhooks <file>', 'outgoing webhooks (GET /api/v4/hooks/outgoing) whose callback URLs Mattermost calls')
     .option('--commands <file>', 'custom slash commands (GET /api/v4/commands?custom_only=true) whose URLs Mattermost calls')
     .option('--app-log <file>', "Mattermost's own log of the same pods: names the URL behind an IP-only blocked line (repeatable)", collect, [])

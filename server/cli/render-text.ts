@@ -2,6 +2,7 @@
 import type {Finding} from '../../common/types';
 import {printable} from '../engine/hostname';
 import {humanBytes} from './progress';
+import type {IntegrationItem} from '../../common/api';
 import type {ScanReport} from './scan';
 
 const LABEL: Record<string, string> = {
@@ -75,5 +76,30 @@ export function renderText(r: ScanReport): string {
     out.push('Not in the YAML:');
     for (const k of sug.skipped) out.push(`  - ${printable(k.host)}: ${k.reason}`);
   }
+  if (r.integrations !== null) out.push('', ...integrationsText(r.integrations));
   return out.join('\n') + '\n';
+}
+
+const STATE_WORD: Record<IntegrationItem['state'], string> = {
+  blocked: 'blocked now',
+  'will-be-blocked': 'will be blocked',
+  unknown: 'not known',
+  allowed: 'allowed',
+  'in-cluster': 'in the cluster',
+};
+
+/** What the configuration names, before any of it has failed: the part an administrator can fix ahead. */
+function integrationsText(i: NonNullable<ScanReport['integrations']>): string[] {
+  const enabled = i.items.filter((x) => x.enabled);
+  if (enabled.length === 0) return ['Configured integrations: none switched on in the Mattermost configuration.'];
+  const out = ['Configured integrations (switched on):'];
+  for (const x of enabled) {
+    const where = `${printable(x.host)}${x.port === null ? '' : `:${x.port}`}`;
+    out.push(`  - ${x.feature.name} (${x.feature.configPath}): ${where} ${STATE_WORD[x.state]}${x.allowedBy !== null ? ` by ${x.allowedBy}` : ''}`);
+  }
+  if (enabled.some((x) => x.state === 'unknown')) out.push('Give --values (your Big Bang values) to know which of them are allowed.');
+  if (i.suggestion.yaml !== '') {
+    out.push('', `ServiceEntries for the integrations that will be blocked though no traffic has failed yet (${i.suggestion.format} format):`, '', i.suggestion.yaml.trimEnd());
+  }
+  return out;
 }

@@ -1,15 +1,17 @@
 // `egress-advisor scan`: the engine over files or stdin, with the Mattermost context that names hosts.
 import {statSync} from 'node:fs';
-import type {Finding, SuggestionFormat} from '../../common/types';
+import type {IntegrationItem} from '../../common/api';
+import type {Finding, SuggestionFormat, Verdict} from '../../common/types';
 import type {AppLogEvent, InventoryEndpoint, SuggestionResult} from '../engine/types';
 import {parseAppLogLine} from '../engine/applog';
 import {buildDnsIndex} from '../engine/attribute';
 import {buildFindings} from '../engine/findings';
 import {parseHostsFile, tableResolver} from '../engine/hostsfile';
+import {assessIntegrations, findingsForSuggestion} from '../engine/integrations';
 import {buildInventory} from '../engine/inventory';
 import {systemResolver} from '../engine/resolver';
 import {Scan} from '../engine/scan';
-import {suggest} from '../engine/suggest';
+import {allowedByValues, suggest} from '../engine/suggest';
 import {InputError, describeInput, readChunks, readLines, readText} from './input';
 import {PARALLEL_MIN_BYTES, canUseThreads, defaultThreads, scanFileInParts} from './parallel';
 import {Progress} from './progress';
@@ -49,6 +51,11 @@ export interface ScanReport {
   inventory: {endpoints: number; warnings: string[]};
   findings: Finding[];
   suggestion: SuggestionResult;
+  /**
+   * With --mattermost-config: every integration it names, held against what --values allows ('unknown'
+   * without it), and the ServiceEntries for the enabled ones no traffic has shown yet that will be blocked.
+   */
+  integrations: {items: IntegrationItem[]; suggestion: SuggestionResult} | null;
 }
 
 export interface CliIo {
@@ -111,6 +118,24 @@ function threadsFor(input: string, requested: number | undefined): number {
   return size >= PARALLEL_MIN_BYTES ? defaultThreads() : 1;
 }
 
+/**
+ * The integrations the configuration names that the values do not let out. The traffic says which mode the
+ * mesh runs: blocked lines mean REGISTRY_ONLY, passthrough lines alone mean ALLOW_ANY (the rehearsal).
+ */
+function assessConfigured(
+  inventory: readonly InventoryEndpoint[],
+  findings: readonly Finding[],
+  values: string | undefined,
+  counts: Record<Verdict, number>,
+  opts: Pick<ScanCliOptions, 'format' | 'namespace'>,
+): NonNullable<ScanReport['integrations']> {
+  const mode = counts.blocked > 0 ? 'REGISTRY_ONLY' : counts.passthrough > 0 ? 'ALLOW_ANY' : 'unknown';
+  const items = assessIntegrations({inventory, mesh: null, values: values === undefined ? null : allowedByValues(values).allowed, findings});
+  // Only what no traffic has shown: the findings' own YAML above already covers the rest.
+  const unseen = items.filter((i) => i.findings.length === 0);
+  return {items, suggestion: suggest(findingsForSuggestion(unseen, [], mode), {format: opts.format, values, namespace: opts.namespace})};
+}
+
 export async function runScan(files: string[], opts: ScanCliOptions, io: CliIo): Promise<{report: ScanReport; code: number}> {
   const inputs = files.length === 0 ? ['-'] : files;
   const started = process.hrtime.bigint();
@@ -153,6 +178,7 @@ export async function runScan(files: string[], opts: ScanCliOptions, io: CliIo):
   const findings = buildFindings(scan.folder.stats(), {dnsIndex, appEvents, inventory: inventory.endpoints});
   const suggestion = suggest(findings, {format: opts.format, values, namespace: opts.namespace});
   const counts = scan.folder.verdictCounts;
+  const integrations = opts.mattermostConfig === undefined ? null : assessConfigured(inventory.endpoints, findings, values, counts, opts);
   const report: ScanReport = {
     summary: {
       inputs: inputs.map(describeInput),
@@ -168,6 +194,7 @@ export async function runScan(files: string[], opts: ScanCliOptions, io: CliIo):
     inventory: {endpoints: inventory.endpoints.length, warnings: inventory.warnings},
     findings,
     suggestion,
+    integrations,
   };
 
   if (opts.output === 'json') io.stdout.write(JSON.stringify(report, null, 2) + '\n');

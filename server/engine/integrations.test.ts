@@ -112,3 +112,15 @@ describe('findingsForSuggestion', () => {
     expect([80, 443, 465, 587, 25, 5432].map(expectedProtocol)).toEqual(['HTTP', 'TLS', 'TLS', 'TCP', 'TCP', 'TCP']);
   });
 });
+
+describe('instance metadata', () => {
+  it('is outside the mesh: will be blocked, with the advice to give Mattermost credentials of its own, and no ServiceEntry', () => {
+    const imds: InventoryEndpoint = {host: '169.254.169.254', port: 80, feature: {id: 'file-storage-credentials', name: 'File storage (Amazon S3): IAM role credentials', configPath: 'FileSettings.AmazonS3AccessKeyId'}, enabled: true};
+    const items = assessIntegrations(input({inventory: [imds]}));
+    expect(items[0]).toMatchObject({state: 'will-be-blocked'});
+    expect(items[0].detail).toMatch(/IRSA/);
+    const s = suggest(findingsForSuggestion(items, [], 'REGISTRY_ONLY'), {format: 'serviceentry'});
+    expect(s.yaml).not.toContain('169.254.169.254');
+    expect(s.skipped.map((x) => x.host)).toContain('169.254.169.254');
+  });
+});

@@ -46,18 +46,29 @@ function assessOne(e: InventoryEndpoint, input: IntegrationInput): IntegrationIt
     detail: e.enabled ? detail : `Switched off in the configuration. ${detail}`,
   });
 
+  if (isLinkLocal(e.host)) {
+    return item(
+      'will-be-blocked',
+      'The instance metadata service, outside the mesh: REGISTRY_ONLY blocks it. Rather than opening it to every pod, give Mattermost credentials of its own (IRSA, EKS Pod Identity, or access keys).',
+    );
+  }
   if (isInCluster(e.host)) {
     return item('in-cluster', 'An in-cluster Service or private address: no MESH_EXTERNAL ServiceEntry is needed; a Sidecar\'s egress hosts decide whether Mattermost sees it.');
   }
+  const inValues = input.values === null ? null : coveringAllowance(input.values, e.host, e.port);
   if (findings.some((f) => f.verdict === 'blocked')) {
-    return item('blocked', 'Mattermost\'s calls to it are being dropped now (BlackHoleCluster): add the ServiceEntry below.');
+    return item(
+      'blocked',
+      inValues !== null
+        ? `Mattermost's calls to it were dropped (BlackHoleCluster), although your values allow it (${inValues.source}): were they deployed after those calls?`
+        : "Mattermost's calls to it are being dropped (BlackHoleCluster): add its ServiceEntry.",
+    );
   }
   const inMesh = input.mesh === null ? null : coveringAllowance(input.mesh.allowed, e.host, e.port);
   if (inMesh !== null) {
     const failing = findings.some((f) => f.verdict === 'external-failed');
     return item('allowed', failing ? `${inMesh.source} lets it out, but connections to it fail: a firewall or NetworkPolicy stops them.` : `${inMesh.source} lets it out.`, inMesh.source);
   }
-  const inValues = input.values === null ? null : coveringAllowance(input.values, e.host, e.port);
   if (input.mesh === null) {
     if (inValues !== null) return item('allowed', `Your values allow it (${inValues.source}).`, inValues.source);
     if (input.values === null) return item('unknown', 'Nothing says what the mesh allows: read the mesh with a kubernetes source, or give your values file.');
@@ -78,7 +89,15 @@ function assessOne(e: InventoryEndpoint, input: IntegrationInput): IntegrationIt
 }
 
 function isInCluster(host: string): boolean {
-  return isIpAddress(host) ? addressScope(host.replace(/^\[|\]$/g, '')) !== 'public' : isInClusterName(host);
+  return isIpAddress(host) ? addressScope(bare(host)) !== 'public' : isInClusterName(host);
+}
+
+function isLinkLocal(host: string): boolean {
+  return isIpAddress(host) && addressScope(bare(host)) === 'link-local';
+}
+
+function bare(ip: string): string {
+  return ip.replace(/^\[|\]$/g, '');
 }
 
 /** The protocol a ServiceEntry port should declare for a configured endpoint no traffic has shown yet. */
@@ -110,7 +129,7 @@ export function findingsForSuggestion(items: readonly IntegrationItem[], open: r
       if (!prev.features.some((x) => x.id === it.feature.id)) prev.features.push(it.feature);
       continue;
     }
-    const ip = isIpAddress(it.host) ? it.host.replace(/^\[|\]$/g, '') : null;
+    const ip = isIpAddress(it.host) ? bare(it.host) : null;
     const verdict: Verdict = mode === 'ALLOW_ANY' ? 'passthrough' : 'blocked';
     out.set(key, {
       key,

@@ -122,6 +122,50 @@ describe('scan on the sample cluster', () => {
   });
 });
 
+describe('configured integrations on the sample cluster (server/sample/README.md)', () => {
+  let report: ScanReport;
+  beforeAll(async () => {
+    report = await sampleReport();
+  });
+  const item = (host: string) => {
+    const found = report.integrations?.items.find((i) => i.host === host);
+    if (!found) throw new Error(`no integration ${host}: ${report.integrations?.items.map((i) => i.host).join(', ')}`);
+    return found;
+  };
+
+  it('names the state of each: blocked in the log, allowed by the values, or will be blocked before any call failed', () => {
+    expect(item('push.mattermost.com')).toMatchObject({state: 'blocked', enabled: true});
+    // In the values, added after these lines were logged.
+    expect(item('gitlab.example.mil')).toMatchObject({state: 'blocked'});
+    expect(item('gitlab.example.mil').detail).toMatch(/although your values allow it \(.*gitlab-sso\)/);
+    expect(item('notices.mattermost.com')).toMatchObject({state: 'allowed', allowedBy: expect.stringMatching(/mattermost-external$/)});
+    // The second webhook was never called: known from the configuration alone.
+    expect(item('hooks.ops.example.mil')).toMatchObject({state: 'will-be-blocked', findings: []});
+    // Indexing is off: listed, and said to be switched off.
+    const es = report.integrations?.items.find((i) => i.feature.configPath.startsWith('ElasticsearchSettings'));
+    expect(es?.enabled).toBe(false);
+  });
+
+  it('hands back ServiceEntries for what will be blocked and no traffic showed yet, and nothing already allowed', () => {
+    const yaml = report.integrations?.suggestion.yaml ?? '';
+    expect(yaml).toContain('hooks.ops.example.mil');
+    expect(yaml).not.toContain('push.mattermost.com');
+    expect(yaml).not.toContain('notices.mattermost.com');
+    const back = readBack(yaml, 'bigbang');
+    expect(back.errors).toEqual([]);
+    for (const e of back.entries) expect(checkServiceEntrySpec(e.spec)).toEqual([]);
+  });
+
+  it('prints them after the findings in the text output; without --mattermost-config there is no such section', async () => {
+    const text = (await cli(SAMPLE_ARGS)).out;
+    expect(text).toMatch(/Configured integrations \(switched on\):\n(  - .*\n)+/);
+    expect(text).toMatch(/Outgoing webhook “Incident tracker” .*hooks\.ops\.example\.mil:443 will be blocked/);
+    expect(text).toContain('ServiceEntries for the integrations that will be blocked though no traffic has failed yet (bigbang format):');
+    const bare = await cli(['scan', sample('istio-proxy.log'), '--no-dns', '--output', 'json']);
+    expect((JSON.parse(bare.out) as ScanReport).integrations).toBeNull();
+  });
+});
+
 describe.each(SUGGESTION_FORMATS.map((f) => [f]))('format %s', (format) => {
   it('renders valid ServiceEntries for the sample', async () => {
     const r = await cli([...SAMPLE_ARGS, '--output', 'yaml', '--format', format]);
