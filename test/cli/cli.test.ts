@@ -158,7 +158,7 @@ describe('configured integrations on the sample cluster (server/sample/README.md
 
   it('prints them after the findings in the text output; without --mattermost-config there is no such section', async () => {
     const text = (await cli(SAMPLE_ARGS)).out;
-    expect(text).toMatch(/Configured integrations \(switched on\):\n(  - .*\n)+/);
+    expect(text).toMatch(/Configured integrations \(switched on\):\n( {2}- .*\n)+/);
     expect(text).toMatch(/Outgoing webhook “Incident tracker” .*hooks\.ops\.example\.mil:443 will be blocked/);
     expect(text).toContain('ServiceEntries for the integrations that will be blocked though no traffic has failed yet (bigbang format):');
     const bare = await cli(['scan', sample('istio-proxy.log'), '--no-dns', '--output', 'json']);
