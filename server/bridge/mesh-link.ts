@@ -36,6 +36,8 @@ export class MeshLink {
   private readonly valuesAllowed: AllowedHost[] | null;
   private timer: NodeJS.Timeout | null = null;
   private pass: Promise<void> | null = null;
+  /** Between stop() and the next start(): a mesh change then starts no pass (the store may be closing). */
+  private stopped = false;
   /** Findings a ServiceEntry covers that are still blocked, from the last pass: said in the log once. */
   private pending = new Map<string, PendingResolution>();
 
@@ -107,6 +109,7 @@ export class MeshLink {
   }
 
   start(): void {
+    this.stopped = false;
     if (!this.reading || this.timer !== null) return;
     // Often enough to resolve soon after the grace runs out, which is what an administrator waits for.
     const every = this.o.intervalMs ?? Math.min(RESOLVE_INTERVAL_MS, Math.max(1_000, (this.o.timing?.graceMs ?? RESOLVE_INTERVAL_MS) / 2));
@@ -115,6 +118,7 @@ export class MeshLink {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
     await this.pass;
@@ -122,7 +126,7 @@ export class MeshLink {
 
   /** One pass at a time; never rejects (it runs from timers). */
   resolvePass(): Promise<void> {
-    if (!this.reading || !this.o.leading()) return Promise.resolve();
+    if (!this.reading || this.stopped || !this.o.leading()) return Promise.resolve();
     this.pass ??= this.resolveOnce()
       .catch((err: Error) => this.o.log.warn({err: err.message}, 'cannot check which findings the mesh now allows'))
       .finally(() => {
