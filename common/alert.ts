@@ -11,6 +11,8 @@ export const ALERT_PROPS_VERSION = 1;
 export const ALERT_PROPS_KEY = 'egress_advisor';
 
 export const THREAD_UPDATE_PROPS_KEY = 'egress_advisor_update';
+/** Props of the notice about configured integrations that will be blocked: which post it is, after a crash. */
+export const AT_RISK_PROPS_KEY = 'egress_advisor_at_risk';
 
 export interface AlertFeature {
   name: string;

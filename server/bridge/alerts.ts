@@ -6,9 +6,11 @@
 import type {Logger} from 'pino';
 import type {Post} from '@mattermost/types/posts';
 import type {SuggestionFormat} from '../../common/types';
-import {ALERT_POST_TYPE, THREAD_UPDATE_PROPS_KEY, readAlertData} from '../../common/alert';
+import type {IntegrationItem} from '../../common/api';
+import {ALERT_POST_TYPE, AT_RISK_PROPS_KEY, THREAD_UPDATE_PROPS_KEY, readAlertData} from '../../common/alert';
+import {findingsForSuggestion} from '../engine/integrations';
 import {isMattermostError} from '../mattermost/errors';
-import {renderAlert, renderThreadUpdate, type ThreadUpdateEntry} from '../present/alert';
+import {renderAlert, renderAtRiskNotice, renderThreadUpdate, type ThreadUpdateEntry} from '../present/alert';
 import {suggest, type SuggestContext} from '../engine/suggest';
 import {backoffDelayMs} from '../store/backoff';
 import type {ClaimedItem, OutboxInput, Store, StoredFinding} from '../store/types';
@@ -40,6 +42,21 @@ export interface AlertCounters {
 export interface AlertWorkerOptions {
   /** A thread reply goes out at most once per this interval per alert post. Default UPDATE_INTERVAL_MS. */
   updateIntervalMs?: number;
+  /** Configured integrations that will be blocked and no traffic has shown yet, read when the notice goes out. */
+  atRisk?: () => Promise<AtRisk>;
+}
+
+export interface AtRisk {
+  items: IntegrationItem[];
+  mode: 'REGISTRY_ONLY' | 'ALLOW_ANY' | 'unknown';
+}
+
+/** The one outbox item of the at-risk notice: a new one while it waits replaces it. */
+export const AT_RISK_DEDUPE_KEY = 'will-be-blocked';
+
+/** Remembers that an integration was warned about, so each is announced once. */
+export function warnedKey(i: Pick<IntegrationItem, 'feature' | 'host' | 'port'>): string {
+  return `warned:${i.feature.id}|${i.host}:${i.port ?? ''}`;
 }
 
 interface UpdatePayload {
@@ -51,6 +68,7 @@ export class AlertWorker {
   private running: Promise<void> | null = null;
   private stopped = false;
   private readonly updateIntervalMs: number;
+  private readonly atRisk: (() => Promise<AtRisk>) | undefined;
 
   constructor(
     private readonly store: Store,
@@ -61,6 +79,7 @@ export class AlertWorker {
     opts: AlertWorkerOptions = {},
   ) {
     this.updateIntervalMs = opts.updateIntervalMs ?? UPDATE_INTERVAL_MS;
+    this.atRisk = opts.atRisk;
   }
 
   /** Also after stop(): a replica that leads again resumes delivery. */
@@ -127,7 +146,9 @@ export class AlertWorker {
             ? await this.deliverUpdate(channel, item)
             : item.kind === 'finding-status'
               ? await this.deliverResolved(channel, item)
-              : await this.deliverDigest(channel, item);
+              : item.kind === 'notice'
+                ? await this.deliverAtRisk(channel, item)
+                : await this.deliverDigest(channel, item);
         await this.store.markDelivered(item.id, postId);
       } catch (err) {
         this.counters.failed();
@@ -208,6 +229,28 @@ export class AlertWorker {
       const f = e.finding as StoredFinding;
       if (f.resolvedAt !== null) await this.store.setMeta(`resolved-announced:${f.key}`, f.resolvedAt);
     });
+  }
+
+  /** Read when it goes out, so it says what is at risk then, not when it was enqueued. */
+  private async deliverAtRisk(channel: AlertChannel, item: ClaimedItem): Promise<string | null> {
+    if (this.atRisk === undefined) return null;
+    const {items, mode} = await this.atRisk();
+    const fresh: IntegrationItem[] = [];
+    for (const i of items) if ((await this.store.getMeta(warnedKey(i))) === null) fresh.push(i);
+    if (fresh.length === 0) return null;
+    const noticeId = `notice-${item.id}`;
+    const existing = (await channel.postsSince(Date.parse(item.createdAt) - 60_000)).find((p) => (p.props?.[AT_RISK_PROPS_KEY] as {notice_id?: string} | undefined)?.notice_id === noticeId);
+    let postId = existing?.id;
+    if (postId === undefined) {
+      const s = this.settings();
+      const suggestion = suggest(findingsForSuggestion(fresh, [], mode), {format: s.format, ...s.context});
+      const rendered = renderAtRiskNotice({items: fresh, mode, suggestionYaml: suggestion.yaml, format: s.format, siteUrl: s.siteUrl, noticeId});
+      postId = (await channel.createPost({message: rendered.message, props: rendered.props, type: ''})).id;
+      this.counters.sent('alert');
+      this.log.info({postId, integrations: fresh.length}, 'notice posted: configured integrations that will be blocked');
+    }
+    for (const i of fresh) await this.store.setMeta(warnedKey(i), postId);
+    return postId;
   }
 
   /** One reply in the alert's thread; a reply a crash left unacknowledged is recognised, not posted again. */

@@ -11,6 +11,7 @@ import type {InventoryEndpoint} from '../engine/types';
 import {allowedHostsFromMesh, reservedNamesFromMesh, type MeshAllowances, type MeshWatcher, type OutboundMode} from '../mesh';
 import {CoverageClock, resolutions, type PendingResolution, type ResolutionTiming} from '../mesh/resolution';
 import type {OutboxInput, Store, StoredFinding} from '../store/types';
+import {warnedKey, type AtRisk} from './alerts';
 import {allFindings} from './pages';
 
 const RESOLVE_INTERVAL_MS = 30_000;
@@ -26,6 +27,8 @@ export interface MeshLinkOptions {
   /** The thread reply that tells the alert's readers; enqueued with the resolution. */
   announce: (postId: string) => OutboxInput;
   onResolved: (keys: string[]) => void;
+  /** Enqueues the notice about configured integrations that will be blocked (only called by the leader). */
+  warn?: () => Promise<void>;
   log: Logger;
   timing?: ResolutionTiming;
   intervalMs?: number;
@@ -106,6 +109,28 @@ export class MeshLink {
   changed(): void {
     this.clock.observe(this.ready().flatMap((a) => allowedHostsFromMesh(a)), Date.now());
     void this.resolvePass();
+    void this.warnIfNew();
+  }
+
+  /**
+   * Switched-on integrations that will be blocked and that no traffic has shown (those become findings and
+   * alerts of their own). Empty while nothing says what is allowed: better no warning than a false one.
+   */
+  async atRisk(): Promise<AtRisk> {
+    const {items, mode} = await this.assess();
+    return {items: items.filter((i) => i.enabled && i.state === 'will-be-blocked' && i.findings.length === 0), mode};
+  }
+
+  /** After a change of the mesh or of Mattermost's configuration: warn once about what newly is at risk. */
+  async warnIfNew(): Promise<void> {
+    if (this.o.warn === undefined || this.stopped || !this.o.leading()) return;
+    try {
+      for (const i of (await this.atRisk()).items) {
+        if ((await this.o.store.getMeta(warnedKey(i))) === null) return await this.o.warn();
+      }
+    } catch (err) {
+      this.o.log.warn({err: (err as Error).message}, 'cannot check the configured integrations at risk');
+    }
   }
 
   start(): void {

@@ -22,7 +22,7 @@ import {MeshWatcher} from '../mesh';
 import type {SuggestContext} from '../engine/suggest';
 import {openSqliteStore} from '../store';
 import type {Store} from '../store/types';
-import {AlertWorker} from './alerts';
+import {AT_RISK_DEDUPE_KEY, AlertWorker} from './alerts';
 import {CommandHandler} from './commands';
 import {safeDatabaseUrl, type BridgeConfig, type SourceSpec} from './config';
 import {AttributionState, Ingest} from './ingest';
@@ -144,12 +144,30 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
   const events = new EventEmitter();
   const hardening = new HardeningEvidence();
 
+  const meshLink: MeshLink = new MeshLink({
+    store,
+    meshes,
+    values,
+    inventory: () => attribution.inventory,
+    leading: () => election.isLeader(),
+    announce: (postId) => alerts.resolvedUpdate(postId),
+    onResolved: (keys) => events.emit(FINDINGS_CHANGED, {keys}),
+    warn: async () => {
+      await store.enqueue({kind: 'notice', payload: {}, dedupeKey: AT_RISK_DEDUPE_KEY, availableAt: new Date(Date.now() + config.digestSeconds * 1000)});
+      setTimeout(() => void alerts.tick(), config.digestSeconds * 1000 + 5).unref();
+    },
+    log: log.child({part: 'mesh'}),
+    timing: {propagationMs: config.resolveSeconds * 1000, graceMs: config.resolveSeconds * 1000},
+  });
+  const suggestContext = (): SuggestContext => meshLink.suggestContext();
+
   const setInventory = async (config: unknown, extras: Parameters<typeof buildInventory>[1]): Promise<void> => {
     const inv = buildInventory(config, extras);
     for (const w of inv.warnings) log.debug({warning: w}, 'Mattermost configuration');
     attribution.inventory = inv.endpoints;
     // Only host names from Mattermost's configuration are resolved; nothing read from a log is contacted.
     attribution.dnsIndex = await buildDnsIndex(inv.endpoints, resolver);
+    await meshLink.warnIfNew();
   };
 
   let link: MattermostLink | null = null;
@@ -180,18 +198,6 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     }
   }
 
-  const meshLink: MeshLink = new MeshLink({
-    store,
-    meshes,
-    values,
-    inventory: () => attribution.inventory,
-    leading: () => election.isLeader(),
-    announce: (postId) => alerts.resolvedUpdate(postId),
-    onResolved: (keys) => events.emit(FINDINGS_CHANGED, {keys}),
-    log: log.child({part: 'mesh'}),
-    timing: {propagationMs: config.resolveSeconds * 1000, graceMs: config.resolveSeconds * 1000},
-  });
-  const suggestContext = (): SuggestContext => meshLink.suggestContext();
 
   const alerts = new AlertWorker(
     store,
@@ -201,7 +207,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     () => ({format: config.format, context: suggestContext(), actionUrl: `${config.publicUrl}/mattermost/action`, hmacKey: key, siteUrl: config.mattermost?.url ?? undefined}),
     log.child({part: 'alerts'}),
     {sent: () => metrics.alertsSentTotal.inc(), failed: () => undefined},
-    {updateIntervalMs: config.updateSeconds * 1000},
+    {updateIntervalMs: config.updateSeconds * 1000, atRisk: () => meshLink.atRisk()},
   );
 
   const ingest = new Ingest(store, attribution, () => config.digestSeconds, (result, lines) => {
@@ -304,7 +310,10 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
         // A connection made as a follower just before the election did no set-up: once more, as the leader.
         if (link.channel === null && election.isLeader()) await link.connect();
       }
-      if (election.isLeader()) alerts.start();
+      if (election.isLeader()) {
+        alerts.start();
+        await meshLink.warnIfNew();
+      }
     })().catch((err: Error) => log.warn({err: err.message}, 'cannot take over as the leader'));
   };
   const onDeposed = (): void => {

@@ -1,6 +1,6 @@
 import {ALERT_PROPS_KEY, readAlertData, THREAD_UPDATE_PROPS_KEY} from '../../common/alert';
 import type {Finding} from '../../common/types';
-import {renderAlert, renderThreadUpdate, type AlertInput} from './alert';
+import {renderAlert, renderAtRiskNotice, renderThreadUpdate, type AlertInput} from './alert';
 import {verifyContext} from './hmac';
 import {runeLength} from './markdown';
 import {MAX_PROPS_CHARS} from './props';
@@ -266,5 +266,26 @@ describe('renderThreadUpdate', () => {
     expect(out.message.split('\n')).toHaveLength(52);
     expect(out.message.endsWith('… and 30 more, see /egress list')).toBe(true);
     expect(out.props[THREAD_UPDATE_PROPS_KEY].items_omitted).toBe(30);
+  });
+});
+
+describe('renderAtRiskNotice', () => {
+  const smtp = {feature: {id: 'email-smtp', name: 'Email (SMTP)', configPath: 'EmailSettings.SMTPServer'}, host: 'smtp.example.com', port: 587, enabled: true, state: 'will-be-blocked' as const, allowedBy: null, findings: [], detail: ''};
+  const hook = {...smtp, feature: {id: 'outgoing-webhook:x', name: 'Outgoing webhook “@channel [x](http://e)”', configPath: 'OutgoingWebhook.x.callback_urls[0]'}, host: 'hooks.example.org', port: 443};
+
+  test('names each integration, says when it will fail, and carries the YAML and its id', () => {
+    const out = renderAtRiskNotice({items: [smtp, hook], mode: 'REGISTRY_ONLY', suggestionYaml: 'addons: {}\n', format: 'bigbang', noticeId: 'notice-7'});
+    const lines = out.message.split('\n');
+    expect(lines[0]).toBe('**Egress Advisor:** 2 configured integrations of Mattermost have no ServiceEntry. Nothing has failed yet; the first call to each will be dropped (BlackHoleCluster).');
+    expect(out.message).toContain('- Email \\(SMTP\\) (`EmailSettings.SMTPServer`): `smtp.example.com:587`');
+    expect(out.message).toContain('```yaml\naddons: {}\n```');
+    expect(out.props).toEqual({egress_advisor_at_risk: {version: 1, notice_id: 'notice-7', hosts: ['smtp.example.com:587', 'hooks.example.org:443']}});
+  });
+
+  test('a hostile feature name mentions and links nothing', () => {
+    const out = renderAtRiskNotice({items: [hook], mode: 'ALLOW_ANY', suggestionYaml: '', format: 'bigbang', noticeId: 'n'});
+    expect(out.message).toMatch(/^\*\*Egress Advisor:\*\* 1 configured integration of Mattermost has no ServiceEntry\. It works today only because/);
+    expect(out.message).not.toMatch(/@(?!\u200B)/);
+    expect(out.message).not.toContain('](http');
   });
 });

@@ -3,7 +3,8 @@
  * push), plus the props the webapp renders (props.ts). Thread updates are the short replies for
  * destinations an alert already announced.
  */
-import {THREAD_UPDATE_PROPS_KEY, type AlertProps, type ThreadUpdateItem, type ThreadUpdateProps} from '../../common/alert';
+import type {IntegrationItem} from '../../common/api';
+import {AT_RISK_PROPS_KEY, THREAD_UPDATE_PROPS_KEY, type AlertProps, type ThreadUpdateItem, type ThreadUpdateProps} from '../../common/alert';
 import type {Finding, SuggestionFormat, Verdict} from '../../common/types';
 import {codeBlock, escapeMarkdown, fitMarkdown, inlineCode, plainText, runeLength} from './markdown';
 import {renderAlertProps} from './props';
@@ -245,4 +246,32 @@ export function renderThreadUpdate(input: ThreadUpdateInput): RenderedThreadUpda
       },
     },
   };
+}
+
+export interface AtRiskInput {
+  /** Enabled integrations no ServiceEntry covers and no traffic has shown yet. */
+  items: readonly IntegrationItem[];
+  mode: 'REGISTRY_ONLY' | 'ALLOW_ANY' | 'unknown';
+  suggestionYaml: string;
+  format: SuggestionFormat;
+  siteUrl?: string;
+  noticeId: string;
+}
+
+function atRiskWhen(mode: AtRiskInput['mode'], n: number): string {
+  const [they, work] = n === 1 ? ['It', 'works'] : ['They', 'work'];
+  if (mode === 'REGISTRY_ONLY') return 'Nothing has failed yet; the first call to each will be dropped (BlackHoleCluster).';
+  if (mode === 'ALLOW_ANY') return `${they} ${work} today only because the mesh lets any destination out; switching on REGISTRY_ONLY will block ${n === 1 ? 'it' : 'them'}.`;
+  return `Under REGISTRY_ONLY ${n === 1 ? 'its' : 'their'} calls will be dropped.`;
+}
+
+/** The post that warns before anything has failed: configured integrations the mesh will not let out. */
+export function renderAtRiskNotice(input: AtRiskInput): {message: string; props: Record<string, unknown>} {
+  const n = input.items.length;
+  const head = `**Egress Advisor:** ${plural(n, 'configured integration')} of Mattermost ${n === 1 ? 'has' : 'have'} no ServiceEntry. ${atRiskWhen(input.mode, n)}`;
+  const sections = input.items.map((i) => `- ${featureText([i.feature], 1)}: ${inlineCode(i.port === null ? i.host : `${i.host}:${i.port}`, 270)}`);
+  const yaml = input.suggestionYaml.trim() === '' ? null : yamlPart(input.suggestionYaml, input.format);
+  const tail = [consoleLink(input.siteUrl)].filter((x): x is string => x !== null);
+  const message = layout(head, sections, yaml, tail, 'The suggested YAML is too long for a post: see the System Console page.');
+  return {message, props: {[AT_RISK_PROPS_KEY]: {version: 1, notice_id: input.noticeId, hosts: input.items.slice(0, 50).map((i) => `${i.host}:${i.port ?? ''}`)}}};
 }

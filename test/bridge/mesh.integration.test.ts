@@ -7,17 +7,19 @@
  * format as the proxy writes it.
  *
  * It walks an administrator's day: a blocked destination is alerted; a configured integration no entry
- * covers shows as "will be blocked" before any traffic fails; the ServiceEntry is added and the finding is
- * resolved, with a reply in the alert's thread; the mesh is switched to ALLOW_ANY and PassthroughCluster
- * traffic becomes the rehearsal of what hardening would break.
+ * covers shows as "will be blocked" before any traffic fails, and the channel is told so once; the
+ * ServiceEntry is added and the finding is resolved, with a reply in the alert's thread; the mesh is
+ * switched to ALLOW_ANY and PassthroughCluster traffic becomes the rehearsal of what hardening would break.
  */
 import {spawn, type ChildProcess} from 'node:child_process';
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import type {Client4} from '@mattermost/client';
+import type {Post} from '@mattermost/types/posts';
 
 import type {FindingDetail, IntegrationItem, IntegrationsResponse, StatusReport} from '../../common/api';
+import {AT_RISK_PROPS_KEY} from '../../common/alert';
 import {API_BASE_PATH} from '../../common/api';
 import {FakeApiServer} from '../../server/sources/kube/testing/fake-apiserver';
 import {fixture, type Json} from '../../server/sources/kube/testing/fixtures';
@@ -69,6 +71,10 @@ const integration = (r: IntegrationsResponse, host: string): IntegrationItem | u
 
 async function adminChannelId(): Promise<string> {
   return (await admin.getChannelByName(mm.team.id, 'egress-advisor')).id;
+}
+
+async function notices(): Promise<Post[]> {
+  return (await channelPosts(admin, await adminChannelId())).filter((p) => p.props?.[AT_RISK_PROPS_KEY] !== undefined);
 }
 
 beforeAll(async () => {
@@ -156,6 +162,15 @@ test('a blocked destination is alerted, and a configured integration no entry co
   expect(status.integrations['will-be-blocked']).toBeGreaterThanOrEqual(1);
   expect(status.mesh?.outboundMode).toBe('REGISTRY_ONLY');
 
+  // Told once in the channel, before anything failed: the integrations no ServiceEntry covers and no traffic showed.
+  const notice = await waitFor('the notice about integrations that will be blocked', async () => (await notices()).at(0), {timeoutMs: 30_000, context});
+  expect(notice.message).toMatch(/configured integrations? of Mattermost (has|have) no ServiceEntry\. Nothing has failed yet/);
+  expect(notice.message).toContain('`smtp.example.com:587`');
+  expect(notice.message).toContain('Email (SMTP)');
+  // Blocked already: alerted as a finding, not repeated here.
+  expect(notice.message).not.toContain('push.mattermost.com');
+  expect(notice.message).toMatch(/```yaml\n[\s\S]*smtp\.example\.com[\s\S]*```/);
+
   const nonAdmin = await fetch(`http://127.0.0.1:${port}${API_BASE_PATH}/integrations`, {headers: {authorization: `Bearer ${mm.userToken}`}});
   expect(nonAdmin.status).toBe(403);
   const badFormat = await fetch(`http://127.0.0.1:${port}${API_BASE_PATH}/integrations?format=helm`, {headers: {authorization: `Bearer ${mm.adminToken}`}});
@@ -189,8 +204,9 @@ test('the ServiceEntry is added: the finding is resolved with when and by what, 
 
   const reply = await waitFor('the reply in the alert thread', async () => repliesTo(await channelPosts(admin, await adminChannelId()), alertId).find((p) => p.message.includes('no longer blocked')), {timeoutMs: 30_000, context});
   expect(reply.message).toMatch(/`push\.mattermost\.com:443` resolved: allowed by ServiceEntry mattermost\/push/);
-  // Later passes find nothing new to say.
+  // Later passes find nothing new to say, and the mesh change did not repeat the notice.
   await new Promise((r) => setTimeout(r, 4_000));
+  expect(await notices()).toHaveLength(1);
   expect(repliesTo(await channelPosts(admin, await adminChannelId()), alertId).filter((p) => p.message.includes('no longer blocked'))).toHaveLength(1);
 });
 
