@@ -16,7 +16,7 @@ import type {Post} from '@mattermost/types/posts';
 import type {Request} from 'playwright-core';
 
 import {readAlertData} from '../../common/alert';
-import {API_BASE_PATH, type FindingsPage, type SuggestionsResponse} from '../../common/api';
+import {API_BASE_PATH, type FindingsPage, type IntegrationsResponse, type IntegrationState, type SuggestionsResponse} from '../../common/api';
 import type {StoredFinding} from '../../server/store/types';
 import type {El, ScriptEl, Win} from './dom';
 import {BrowserRig, harnessState, waitFor, type OpenPage} from './harness';
@@ -33,6 +33,40 @@ const CI = {ip: '203.0.113.44', host: 'ci.example.org', key: 'ci.example.org:443
 const LIVE = {ip: '203.0.113.60', host: 'telemetry.example.net', key: 'telemetry.example.net:443'};
 const WEBHOOK_NAME = 'Deploy notifications';
 const COMMAND_TRIGGER = 'deploy';
+
+/** Integrations set in Mattermost's configuration; the values file below allows push and not mail. */
+const SMTP = {host: 'smtp.example.com', port: 587};
+const PUSH = {host: 'push.mattermost.com', port: 443, route: 'push-proxy'};
+const PUSH_ALLOWED_BY = `addons.mattermost.values.routes.outbound.${PUSH.route}`;
+
+// Nothing leaves the machine. SendEmailNotifications stays off, so Mattermost tries no mail (the SMTP
+// server is an integration all the same: password resets and invitations use it), and without a
+// license it sends no push notification.
+const MATTERMOST_ENV = {
+  MM_EMAILSETTINGS_SMTPSERVER: SMTP.host,
+  MM_EMAILSETTINGS_SMTPPORT: String(SMTP.port),
+  MM_EMAILSETTINGS_SENDPUSHNOTIFICATIONS: 'true',
+  MM_EMAILSETTINGS_PUSHNOTIFICATIONSERVER: `https://${PUSH.host}`,
+};
+
+// The package's default route is switched off, as hardened sites do: it would allow api.github.com,
+// and the findings' YAML is expected to list that blocked host.
+const VALUES = `addons:
+  mattermost:
+    values:
+      routes:
+        outbound:
+          mattermost-external:
+            enabled: false
+          ${PUSH.route}:
+            enabled: true
+            hosts:
+              - ${PUSH.host}
+            ports:
+              - number: ${PUSH.port}
+                name: https
+                protocol: TLS
+`;
 
 function minutesAgo(n: number): Date {
   return new Date(Date.now() - n * 60_000);
@@ -84,7 +118,7 @@ let rig: BrowserRig;
 const started = Date.now();
 
 beforeAll(async () => {
-  rig = await BrowserRig.start({integrations, lines: LINES, expectFindings: 4, waitForAlert: true});
+  rig = await BrowserRig.start({integrations, lines: LINES, expectFindings: 4, waitForAlert: true, mattermostEnv: MATTERMOST_ENV, values: VALUES});
 }, 400_000);
 
 // Every test has its own browser context (cookies, clipboard); an open dashboard of an earlier test
@@ -106,6 +140,9 @@ async function openFindings(): Promise<StoredFinding[]> {
   return (await rig.bridge.store.listFindings({status: 'open', limit: 500})).items;
 }
 
+// The configured integrations above the findings are an ea-table too.
+const FINDINGS_TABLE = 'section[aria-labelledby="ea-findings-title"] table.ea-table';
+
 interface Row {
   key: string | null;
   destination: string;
@@ -117,7 +154,7 @@ interface Row {
 }
 
 async function tableRows(page: OpenPage['page']): Promise<Row[]> {
-  return page.$$eval('table.ea-table > tbody > tr', (trs) =>
+  return page.$$eval(`${FINDINGS_TABLE} > tbody > tr`, (trs) =>
     (trs as unknown as El[]).map((tr) => {
       const cells = Array.from(tr.querySelectorAll(':scope > td'));
       const text = (i: number): string => (cells[i]?.textContent ?? '').trim();
@@ -139,7 +176,7 @@ async function adminDashboard(opts: {clipboard?: boolean; before?: (page: OpenPa
   await rig.login(open.page, 'admin');
   opts.before?.(open.page);
   await rig.open(open.page, 'view=dashboard');
-  await open.page.waitForSelector('table.ea-table > tbody > tr', {timeout: 30_000});
+  await open.page.waitForSelector(`${FINDINGS_TABLE} > tbody > tr`, {timeout: 30_000});
   return open;
 }
 
@@ -218,7 +255,7 @@ test('the page runs the built bundle the way Mattermost loads it, with the host 
   expect(index.headers.get('content-security-policy')).toBe(MATTERMOST_PAGE_CSP);
   await index.body?.cancel();
 
-  await page.waitForSelector('table.ea-table > tbody > tr');
+  await page.waitForSelector(`${FINDINGS_TABLE} > tbody > tr`);
   const after = await harnessState(page);
   expect(after.errors).toEqual([]);
   expect(pageErrors).toEqual([]);
@@ -229,7 +266,7 @@ test('as the admin, the dashboard shows the findings the bridge has: host, featu
   const stored = await openFindings();
   expect(stored.map((f) => f.key).sort()).toEqual(expect.arrayContaining([HOOKS.key, GITHUB.key, CI.key]));
 
-  const headers = await page.$$eval('table.ea-table > thead th', (ths) => ths.map((th) => ((th as unknown as El).textContent ?? '').replace(/[▲▼↕]/g, '').trim()));
+  const headers = await page.$$eval(`${FINDINGS_TABLE} > thead th`, (ths) => ths.map((th) => ((th as unknown as El).textContent ?? '').replace(/[▲▼↕]/g, '').trim()));
   expect(headers).toEqual(['', 'Destination', 'Port', 'Verdict', 'Feature', 'Attempts', 'First seen', 'Last seen', 'Pods', 'Status']);
 
   const rows = await tableRows(page);
@@ -262,7 +299,7 @@ test('the findings table keeps each port and host name on one line', async () =>
   const {page} = await adminDashboard();
   // Line boxes of the text of each port cell ("443/TLS") and destination button ("hooks.example.com"):
   // a column squeezed to its narrowest would break them mid-word.
-  const lines = await page.$$eval('table.ea-table > tbody > tr', (trs) =>
+  const lines = await page.$$eval(`${FINDINGS_TABLE} > tbody > tr`, (trs) =>
     (trs as unknown as El[]).map((tr) => {
       const g = globalThis as unknown as {document: {createRange(): {selectNodeContents(n: El): void; getClientRects(): ArrayLike<{top: number}>}}};
       const count = (el: El | undefined): number => {
@@ -293,13 +330,96 @@ test('Copy YAML puts the bridge\'s suggestion on the clipboard', async () => {
 
   // Nothing on the clipboard before, so what is read afterwards was put there by the button.
   await page.evaluate(() => (globalThis as unknown as Win).navigator.clipboard.writeText('(empty)'));
-  const copy = page.getByRole('button', {name: 'Copy YAML'});
-  await copy.click();
-  await page.getByRole('button', {name: 'Copied'}).waitFor({timeout: 5_000});
+  const panel = page.locator('section[aria-labelledby="ea-yaml-title"]');
+  await panel.getByRole('button', {name: 'Copy YAML'}).click();
+  await panel.getByRole('button', {name: 'Copied'}).waitFor({timeout: 5_000});
   const clipboard = await page.evaluate(() => (globalThis as unknown as Win).navigator.clipboard.readText());
   expect(clipboard).toBe(expected.yaml);
   await pre.scrollIntoViewIfNeeded();
   await rig.screenshot(page, '02-copy-yaml');
+  expect(pageErrors).toEqual([]);
+});
+
+/** The badge each state gets on the page. */
+const STATE_LABEL: Record<IntegrationState, string> = {
+  blocked: 'Blocked',
+  'will-be-blocked': 'Will be blocked',
+  unknown: 'Not known',
+  allowed: 'Allowed',
+  'in-cluster': 'In the cluster',
+};
+
+interface IntegrationRow {
+  feature: string;
+  configPath: string;
+  destination: string;
+  state: string;
+  badge: string | null;
+  allowedBy: string | null;
+  why: string;
+}
+
+test('Configured integrations: SMTP will be blocked, push is allowed by the values file, and Copy YAML copies the bridge\'s YAML for them', async () => {
+  const {page, pageErrors} = await adminDashboard({clipboard: true});
+  const section = page.locator('section[aria-labelledby="ea-integrations-title"]');
+  await section.locator('table > tbody > tr').first().waitFor({timeout: 15_000});
+  expect(await section.locator('#ea-integrations-title').textContent()).toBe('Configured integrations');
+  expect(await section.textContent()).toContain('no Kubernetes source: only the values file decides what counts as allowed.');
+
+  const rows: IntegrationRow[] = await section.locator('table > tbody > tr').evaluateAll((trs) =>
+    (trs as unknown as El[]).map((tr) => {
+      const cells = tr.querySelectorAll(':scope > td');
+      const text = (el: El | null | undefined): string => (el?.textContent ?? '').trim();
+      const configPath = text(cells[0]?.querySelector('div'));
+      const badge = cells[2]?.querySelector('.ea-badge') ?? null;
+      const allowedBy = cells[3]?.querySelector('code') ?? null;
+      return {
+        feature: text(cells[0]).slice(0, text(cells[0]).length - configPath.length).trim(),
+        configPath,
+        destination: text(cells[1]?.querySelector('.ea-code')),
+        state: text(badge),
+        badge: badge?.getAttribute('class') ?? null,
+        allowedBy: allowedBy === null ? null : text(allowedBy),
+        why: text(cells[3]),
+      };
+    }),
+  );
+  const smtp = rows.find((r) => r.destination === `${SMTP.host}:${SMTP.port}`);
+  const push = rows.find((r) => r.destination === `${PUSH.host}:${PUSH.port}`);
+  expect(smtp).toMatchObject({feature: 'Email (SMTP)', configPath: 'EmailSettings.SMTPServer', state: 'Will be blocked', badge: 'ea-badge ea-badge--warn', allowedBy: null});
+  expect(push).toMatchObject({feature: 'Push notifications', configPath: 'EmailSettings.PushNotificationServer', state: 'Allowed', badge: 'ea-badge ea-badge--ok', allowedBy: PUSH_ALLOWED_BY});
+  expect(smtp?.why).toContain('No ServiceEntry covers it');
+  expect(push?.why).toContain(`Your values allow it (${PUSH_ALLOWED_BY}).`);
+  expect(push?.why).toContain(`Allowed by ${PUSH_ALLOWED_BY}`);
+  // Most urgent first.
+  expect(rows.indexOf(smtp!)).toBeLessThan(rows.indexOf(push!));
+
+  const yamlPanel = section.locator('section[aria-labelledby="ea-integrations-yaml-title"]');
+  const format = await yamlPanel.locator('select').inputValue();
+  expect(format).toBe('bigbang');
+  const expected = await bridgeApi<IntegrationsResponse>(`integrations?format=${format}`);
+  expect(expected).toMatchObject({mesh: null, valuesFile: true});
+  // The page draws the bridge's list as it is, in its order, and adds no row of its own.
+  expect(rows.map((r) => [r.destination, r.state, r.allowedBy])).toEqual(expected.items.map((i) => [`${i.host}:${i.port}`, STATE_LABEL[i.state], i.allowedBy]));
+
+  // The YAML is for what will be blocked: mail, not push.
+  const pre = yamlPanel.locator('pre');
+  expect(await pre.getAttribute('aria-label')).toBe('YAML for the integrations, Big Bang values (routes.outbound)');
+  const shown = (await pre.textContent()) ?? '';
+  expect(shown).toBe(expected.suggestion.yaml);
+  expect(shown).toContain(`- ${SMTP.host}`);
+  expect(shown).toContain(`- number: ${SMTP.port}`);
+  expect(shown).not.toContain(PUSH.host);
+
+  // Nothing on the clipboard before, so what is read afterwards was put there by the button.
+  await page.evaluate(() => (globalThis as unknown as Win).navigator.clipboard.writeText('(empty)'));
+  await yamlPanel.getByRole('button', {name: 'Copy YAML'}).click();
+  await yamlPanel.getByRole('button', {name: 'Copied'}).waitFor({timeout: 5_000});
+  const clipboard = await page.evaluate(() => (globalThis as unknown as Win).navigator.clipboard.readText());
+  expect(clipboard).toBe(expected.suggestion.yaml);
+
+  await section.scrollIntoViewIfNeeded();
+  await rig.screenshot(page, '08-integrations');
   expect(pageErrors).toEqual([]);
 });
 

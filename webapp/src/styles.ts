@@ -39,6 +39,9 @@ export const CSS = `
 .ea-table thead th { background: rgba(${FG_RGB}, 0.04); white-space: nowrap; }
 .ea-table tbody tr.ea-row--current { background: rgba(${BUTTON_BG_RGB}, 0.08); }
 .ea-table--compact { min-width: 640px; }
+/* Config paths and long hosts wrap anywhere here, so the explanation column keeps room on a laptop screen. */
+.ea-table.ea-table--compact .ea-code { overflow-wrap: anywhere; }
+.ea-table--compact td:last-child { min-width: 260px; }
 .ea-table tbody tr.ea-row--off { color: rgba(${FG_RGB}, 0.64); }
 .ea-table tbody tr.ea-row--off .ea-badge { opacity: 0.64; }
 .ea-table td.ea-num, .ea-table th.ea-num { text-align: right; font-variant-numeric: tabular-nums; }

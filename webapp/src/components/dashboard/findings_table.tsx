@@ -302,7 +302,7 @@ export function FindingsTable({items, sort, onSort, selected, onSelect, onSelect
       role='region'
       aria-label='Findings table, scrolls sideways'
     >
-      <table className='ea-table'>
+      <table className='ea-table ea-table--findings'>
         <caption className='ea-sr-only'>
           {`Findings: ${plural(items.length, 'destination')}, ${sortedBy ? `sorted by ${sortedBy.label.toLowerCase()}, ${sort.direction}` : 'most urgent first'}`}
         </caption>
