@@ -198,7 +198,6 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     }
   }
 
-
   const alerts = new AlertWorker(
     store,
     // While Mattermost is known to be away nothing is tried, so back-off does not pile up over an outage.
@@ -236,11 +235,14 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     const made = new Map<LogSource, SourceSpec>();
     return new SourceRunner(
       {
-        make: () => specs.map((spec) => {
-          const source = makeSource(spec, opts.stdin, kubeClients.get(spec));
-          made.set(source, spec);
-          return source;
-        }),
+        make: () => {
+          made.clear();
+          return specs.map((spec) => {
+            const source = makeSource(spec, opts.stdin, kubeClients.get(spec));
+            made.set(source, spec);
+            return source;
+          });
+        },
         isAppLog: (source) => made.get(source)?.log === 'app',
       },
       store,
@@ -335,7 +337,6 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
       const counts = await store.countFindings();
       metrics.setFindings(Object.entries(counts.openByVerdict).map(([verdict, n]) => ({status: 'open', verdict: verdict as Verdict, count: n ?? 0})));
       metrics.mattermostUp.set(link?.up ? 1 : 0);
-      metrics.leader.set(election.isLeader() ? 1 : 0);
       for (const s of sources()) {
         const st = s.status();
         metrics.sourceUp.set({source: s.id}, st.state === 'following' ? 1 : 0);
