@@ -134,6 +134,11 @@ function one(objs: Obj[], kind: string): Obj {
   return found[0];
 }
 
+/** The ClusterRole (and its binding) for cluster-wide ServiceEntries; the other one reads one namespace object. */
+const SE_READER = `${FULLNAME}-${NAMESPACE}-serviceentries`;
+const NS_READER = `${FULLNAME}-${NAMESPACE}-namespace`;
+const NS_READER_RULES = [{apiGroups: [''], resources: ['namespaces'], resourceNames: [NAMESPACE], verbs: ['get']}];
+
 function container(objs: Obj[]): Obj {
   const containers = one(objs, 'Deployment').spec.template.spec.containers as Obj[];
   expect(containers).toHaveLength(1);
@@ -375,9 +380,14 @@ describe.each(SCENARIOS)('every object is valid: %s', (_name, opts) => {
         for (const verb of rule.verbs as string[]) expect(['get', 'list', 'watch']).toContain(verb);
       }
     }
-    // Cluster-wide, nothing but reading ServiceEntries.
+    // Cluster-wide, nothing but reading ServiceEntries, and Mattermost's namespace object by name.
     for (const cr of find(objs, 'ClusterRole')) {
-      expect(cr.rules).toEqual([{apiGroups: ['networking.istio.io'], resources: ['serviceentries'], verbs: ['get', 'list', 'watch']}]);
+      const rules = cr.rules as Obj[];
+      if (rules[0]?.resources.includes('namespaces')) {
+        expect(rules).toEqual([{apiGroups: [''], resources: ['namespaces'], resourceNames: [expect.any(String)], verbs: ['get']}]);
+      } else {
+        expect(rules).toEqual([{apiGroups: ['networking.istio.io'], resources: ['serviceentries'], verbs: ['get', 'list', 'watch']}]);
+      }
     }
     // Every binding names a rendered role (in its own namespace) and the bridge's ServiceAccount only.
     const subjects = [{kind: 'ServiceAccount', name: pod.spec.serviceAccountName, namespace: dep.metadata.namespace}];
@@ -386,12 +396,14 @@ describe.each(SCENARIOS)('every object is valid: %s', (_name, opts) => {
       expect(rb.subjects).toEqual(subjects);
     }
     for (const crb of find(objs, 'ClusterRoleBinding')) {
-      expect(crb.roleRef).toEqual({apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: one(objs, 'ClusterRole').metadata.name});
+      expect(crb.roleRef).toEqual({apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: crb.metadata.name});
+      expect(find(objs, 'ClusterRole', crb.metadata.name)).toHaveLength(1);
       expect(crb.subjects).toEqual(subjects);
     }
     // The mesh reader asks for what the RBAC grants, whenever the chart makes the RBAC.
     if (find(objs, 'Role').length > 0) {
-      expect(find(objs, 'ClusterRole').length > 0).toBe(envValue(objs, 'EGRESS_ADVISOR_MESH_CLUSTER_WIDE') === 'true');
+      const seReader = find(objs, 'ClusterRole').filter((cr) => (cr.rules as Obj[]).some((r) => r.resources.includes('serviceentries')));
+      expect(seReader.length > 0).toBe(envValue(objs, 'EGRESS_ADVISOR_MESH_CLUSTER_WIDE') === 'true');
       const configMapRules = find(objs, 'Role').flatMap((r) => (r.rules as Obj[]).filter((rule) => rule.resources.includes('configmaps')).map((rule) => ({namespace: r.metadata.namespace, rule})));
       const meshConfigMap = envValue(objs, 'EGRESS_ADVISOR_MESH_CONFIGMAP');
       if (meshConfigMap === 'none') expect(configMapRules).toEqual([]);
@@ -416,8 +428,10 @@ describe('defaults (Big Bang: namespace mattermost, Mattermost at mattermost.mat
   test('renders exactly the expected objects', () => {
     const ids = objs.map((o) => `${o.kind} ${o.metadata.namespace ?? '-'}/${o.metadata.name}`).sort();
     expect(ids).toEqual([
-      `ClusterRole -/${FULLNAME}-${NAMESPACE}-serviceentries`,
-      `ClusterRoleBinding -/${FULLNAME}-${NAMESPACE}-serviceentries`,
+      `ClusterRole -/${NS_READER}`,
+      `ClusterRole -/${SE_READER}`,
+      `ClusterRoleBinding -/${NS_READER}`,
+      `ClusterRoleBinding -/${SE_READER}`,
       `Deployment ${NAMESPACE}/${FULLNAME}`,
       `NetworkPolicy ${NAMESPACE}/${FULLNAME}`,
       `Role istio-system/${FULLNAME}-mesh`,
@@ -523,10 +537,9 @@ describe('defaults (Big Bang: namespace mattermost, Mattermost at mattermost.mat
   });
 
   test('ClusterRole: only ServiceEntries get/list/watch, bound to the bridge ServiceAccount', () => {
-    const cr = one(objs, 'ClusterRole');
-    expect(cr.metadata.name).toBe(`${FULLNAME}-${NAMESPACE}-serviceentries`);
+    const cr = find(objs, 'ClusterRole', SE_READER)[0];
     expect(cr.rules).toEqual([{apiGroups: ['networking.istio.io'], resources: ['serviceentries'], verbs: ['get', 'list', 'watch']}]);
-    const crb = one(objs, 'ClusterRoleBinding');
+    const crb = find(objs, 'ClusterRoleBinding', SE_READER)[0];
     expect(crb.roleRef).toEqual({apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: cr.metadata.name});
     expect(crb.subjects).toEqual([{kind: 'ServiceAccount', name: FULLNAME, namespace: NAMESPACE}]);
   });
@@ -906,8 +919,8 @@ describe('high availability (PostgreSQL store)', () => {
 describe('RBAC of the mesh reader', () => {
   test('clusterWideServiceEntries=false: no ClusterRole, and the bridge reads only Mattermost\'s namespace', () => {
     const objs = render({values: withToken({rbac: {clusterWideServiceEntries: false}})});
-    expect(find(objs, 'ClusterRole')).toEqual([]);
-    expect(find(objs, 'ClusterRoleBinding')).toEqual([]);
+    expect(find(objs, 'ClusterRole').map((cr) => cr.metadata.name)).toEqual([NS_READER]);
+    expect(find(objs, 'ClusterRoleBinding').map((crb) => crb.metadata.name)).toEqual([NS_READER]);
     expect(envValue(objs, 'EGRESS_ADVISOR_MESH_CLUSTER_WIDE')).toBe('false');
     // Mattermost's own namespace stays readable.
     expect(find(objs, 'Role', FULLNAME)[0].rules).toContainEqual({apiGroups: ['networking.istio.io'], resources: ['serviceentries', 'sidecars'], verbs: ['get', 'list', 'watch']});
@@ -919,7 +932,7 @@ describe('RBAC of the mesh reader', () => {
     expect(find(objs, 'Role').map((r) => `${r.metadata.namespace}/${r.metadata.name}`)).toEqual([`${NAMESPACE}/${FULLNAME}`]);
     expect(find(objs, 'RoleBinding').map((r) => `${r.metadata.namespace}/${r.metadata.name}`)).toEqual([`${NAMESPACE}/${FULLNAME}`]);
     expect(JSON.stringify(find(objs, 'Role'))).not.toContain('configmaps');
-    expect(one(objs, 'ClusterRole')).toBeDefined();
+    expect(find(objs, 'ClusterRole', SE_READER)).toHaveLength(1);
   });
 
   test('another root namespace and a revisioned mesh config: the Role and the settings follow', () => {
@@ -947,9 +960,21 @@ describe('RBAC of the mesh reader', () => {
   });
 
   test('two releases in two namespaces never share a ClusterRole name', () => {
-    const a = one(render({values: withToken()}), 'ClusterRole').metadata.name;
-    const b = one(render({namespace: 'chat-b', values: withToken()}), 'ClusterRole').metadata.name;
-    expect(a).not.toBe(b);
+    const names = (namespace?: string) => find(render({...(namespace ? {namespace} : {}), values: withToken()}), 'ClusterRole').map((cr) => cr.metadata.name as string);
+    const a = names();
+    const b = names('chat-b');
+    expect(a).toHaveLength(2);
+    for (const name of a) expect(b).not.toContain(name);
+  });
+
+  test('namespaceLabels: get on Mattermost\'s namespace object only, by name; off, no such ClusterRole', () => {
+    const objs = render({values: withToken()});
+    expect(find(objs, 'ClusterRole', NS_READER)[0].rules).toEqual(NS_READER_RULES);
+    expect(find(objs, 'ClusterRoleBinding', NS_READER)[0].roleRef).toEqual({apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: NS_READER});
+    const off = render({values: withToken({rbac: {namespaceLabels: false}})});
+    expect(find(off, 'ClusterRole', NS_READER)).toEqual([]);
+    expect(find(off, 'ClusterRoleBinding', NS_READER)).toEqual([]);
+    expect(find(off, 'ClusterRole', SE_READER)).toHaveLength(1);
   });
 });
 

@@ -106,6 +106,10 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- printf "%s-%s-serviceentries" (include "egress-advisor.fullname" .) .Release.Namespace }}
 {{- end }}
 
+{{- define "egress-advisor.namespaceReaderName" -}}
+{{- printf "%s-%s-namespace" (include "egress-advisor.fullname" .) .Release.Namespace }}
+{{- end }}
+
 {{- define "egress-advisor.valuesConfigMapName" -}}
 {{- default (printf "%s-bigbang-values" (include "egress-advisor.fullname" .)) .Values.suggestions.existingConfigMap }}
 {{- end }}
