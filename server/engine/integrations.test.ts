@@ -122,5 +122,8 @@ describe('instance metadata', () => {
     const s = suggest(findingsForSuggestion(items, [], 'REGISTRY_ONLY'), {format: 'serviceentry'});
     expect(s.yaml).not.toContain('169.254.169.254');
     expect(s.skipped.map((x) => x.host)).toContain('169.254.169.254');
+    const seen = assessIntegrations(input({inventory: [imds], findings: [finding({ip: '169.254.169.254', port: 80, protocol: 'HTTP'})]}));
+    expect(seen[0]).toMatchObject({state: 'blocked', findings: [{key: '169.254.169.254:80', verdict: 'blocked'}]});
+    expect(seen[0].detail).toMatch(/IRSA/);
   });
 });

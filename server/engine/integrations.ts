@@ -48,7 +48,7 @@ function assessOne(e: InventoryEndpoint, input: IntegrationInput): IntegrationIt
 
   if (isLinkLocal(e.host)) {
     return item(
-      'will-be-blocked',
+      findings.some((f) => f.verdict === 'blocked') ? 'blocked' : 'will-be-blocked',
       'The instance metadata service, outside the mesh: REGISTRY_ONLY blocks it. Rather than opening it to every pod, give Mattermost credentials of its own (IRSA, EKS Pod Identity, or access keys).',
     );
   }
