@@ -14,14 +14,14 @@ export interface AllowedHost {
   source: string;
 }
 
-/** The first allowance (in values order) that covers host:port, or null. */
-export function findAllowance(allowed: readonly AllowedHost[], host: string, port: number): AllowedHost | null {
-  return allowed.find((a) => a.port === port && hostMatches(a.host, host)) ?? null;
+/** The first allowance (in values order) that covers host on port (any port when null), or null. */
+export function findAllowance(allowed: readonly AllowedHost[], host: string, port: number | null): AllowedHost | null {
+  return allowed.find((a) => (port === null || a.port === port) && hostMatches(a.host, host)) ?? null;
 }
 
-/** The first allowance whose addresses contain ip on that port, or null. */
-export function findAddressAllowance(allowed: readonly AllowedHost[], ip: string, port: number): AllowedHost | null {
-  return allowed.find((a) => a.port === port && a.addresses.some((cidr) => cidrContains(cidr, ip))) ?? null;
+/** The first allowance whose addresses contain ip on port (any port when null), or null. */
+export function findAddressAllowance(allowed: readonly AllowedHost[], ip: string, port: number | null): AllowedHost | null {
+  return allowed.find((a) => (port === null || a.port === port) && a.addresses.some((cidr) => cidrContains(cidr, ip))) ?? null;
 }
 
 /**
@@ -29,8 +29,5 @@ export function findAddressAllowance(allowed: readonly AllowedHost[], ip: string
  * addresses. With port null (a configuration that implies none) any port counts.
  */
 export function coveringAllowance(allowed: readonly AllowedHost[], hostOrIp: string, port: number | null): AllowedHost | null {
-  const onPort = port === null ? allowed : allowed.filter((a) => a.port === port);
-  if (!isIpAddress(hostOrIp)) return onPort.find((a) => hostMatches(a.host, hostOrIp)) ?? null;
-  const ip = hostOrIp.replace(/^\[|\]$/g, '');
-  return onPort.find((a) => a.addresses.some((cidr) => cidrContains(cidr, ip))) ?? null;
+  return isIpAddress(hostOrIp) ? findAddressAllowance(allowed, hostOrIp.replace(/^\[|\]$/g, ''), port) : findAllowance(allowed, hostOrIp, port);
 }
