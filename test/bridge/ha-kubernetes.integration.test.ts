@@ -10,7 +10,6 @@
  *
  * Needs a running PostgreSQL; fails, never skips, without it.
  */
-import {spawn, type ChildProcess} from 'node:child_process';
 import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -20,21 +19,17 @@ import {createTestDatabase, type TestDatabase} from '../../server/store/testing/
 import {exited} from '../../server/store/testing/support';
 import {FakeApiServer} from '../../server/sources/kube/testing/fake-apiserver';
 import {fixture, type Json} from '../../server/sources/kube/testing/fixtures';
-import {freePort, waitFor, writeKubeconfig} from './helpers';
+import {spawnCompiledBridge, waitFor, writeKubeconfig, type CompiledBridge} from './helpers';
 
 jest.setTimeout(120_000);
 
-const ROOT = join(__dirname, '..', '..');
 const NS = 'mattermost';
 const POD = 'mattermost-6c8f9d7b54-2xq8k';
 const KEY = 'push.mattermost.com:443';
 const STREAM = `${NS}/${POD}/istio-proxy`;
 
-interface Replica {
+interface Replica extends CompiledBridge {
   name: string;
-  child: ChildProcess;
-  port: number;
-  log: string;
 }
 
 let fake: FakeApiServer;
@@ -49,35 +44,18 @@ function blocked(): string {
 }
 
 function context(): string {
-  return replicas.map((r) => `--- replica ${r.name} (exit: ${r.child.exitCode ?? r.child.signalCode ?? 'running'})\n${r.log.trimEnd().split('\n').slice(-20).join('\n')}`).join('\n');
-}
-
-async function metric(r: Replica, name: string): Promise<number | null> {
-  const text = await (await fetch(`http://127.0.0.1:${r.port}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
-  return line ? Number(line.split(' ').pop()) : null;
+  return replicas.map((r) => `--- replica ${r.name} (exit: ${r.child.exitCode ?? r.child.signalCode ?? 'running'})\n${r.output().trimEnd().split('\n').slice(-20).join('\n')}`).join('\n');
 }
 
 async function startReplica(name: string, kubeconfig: string): Promise<Replica> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'egress-advisor.js'), 'serve'], {
-    env: {
-      ...process.env,
-      KUBECONFIG: kubeconfig,
-      EGRESS_ADVISOR_SOURCES: `kubernetes:${NS}?selector=app=mattermost`,
-      EGRESS_ADVISOR_DATABASE_URL: db.url,
-      EGRESS_ADVISOR_DATA_DIR: join(dir, `${name}-data`),
-      EGRESS_ADVISOR_LISTEN: `127.0.0.1:${port}`,
-      EGRESS_ADVISOR_MESH_CONFIGMAP: 'none',
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const bridge = await spawnCompiledBridge(kubeconfig, NS, {
+    EGRESS_ADVISOR_DATABASE_URL: db.url,
+    EGRESS_ADVISOR_DATA_DIR: join(dir, `${name}-data`),
+    EGRESS_ADVISOR_MESH_CONFIGMAP: 'none',
   });
-  const r: Replica = {name, child, port, log: ''};
-  child.stdout!.on('data', (d: Buffer) => (r.log += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (r.log += d.toString()));
+  const r: Replica = {...bridge, name};
   replicas.push(r);
-  await waitFor(`replica ${name} to answer`, () => fetch(`http://127.0.0.1:${port}/healthz`).then((res) => res.ok).catch(() => false), {timeoutMs: 30_000, context});
+  await waitFor(`replica ${name} to answer`, () => fetch(`http://127.0.0.1:${r.port}/healthz`).then((res) => res.ok).catch(() => false), {timeoutMs: 30_000, context});
   return r;
 }
 
@@ -94,12 +72,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const r of replicas) {
-    if (r.child.exitCode === null && r.child.signalCode === null) {
-      r.child.kill('SIGTERM');
-      await exited(r.child);
-    }
-  }
+  for (const r of replicas) await r.stop();
   await store?.close();
   await fake?.close();
   await db?.drop();
@@ -109,7 +82,7 @@ afterAll(async () => {
 test('only the leader reads the shared log streams; the follower takes them over where it stopped', async () => {
   const kubeconfig = writeKubeconfig(dir, fake, NS);
   const a = await startReplica('a', kubeconfig);
-  await waitFor('replica a to lead', async () => (await metric(a, 'egress_advisor_leader')) === 1, {context});
+  await waitFor('replica a to lead', async () => (await a.metric('egress_advisor_leader')) === 1, {context});
   const b = await startReplica('b', kubeconfig);
   store = await openPostgresStore(db.url, {autoPruneMs: 0});
 
@@ -118,17 +91,17 @@ test('only the leader reads the shared log streams; the follower takes them over
   // Longer than the gauges' interval (5 s): the follower has not read a line, the leader has read each once.
   await new Promise((r) => setTimeout(r, 6_000));
   expect(await count()).toBe(3);
-  expect(await metric(b, 'egress_advisor_leader')).toBe(0);
-  expect(await metric(b, 'egress_advisor_lines_total')).toBeNull();
-  expect(await metric(a, 'egress_advisor_lines_total{verdict="blocked"}')).toBe(3);
-  expect(await metric(a, `egress_advisor_source_up{source="kubernetes:${NS}?selector=app=mattermost"}`)).toBe(1);
-  expect(await metric(b, `egress_advisor_source_up{source="kubernetes:${NS}?selector=app=mattermost"}`)).toBe(0);
+  expect(await b.metric('egress_advisor_leader')).toBe(0);
+  expect(await b.metric('egress_advisor_lines_total')).toBeNull();
+  expect(await a.metric('egress_advisor_lines_total{verdict="blocked"}')).toBe(3);
+  expect(await a.metric(`egress_advisor_source_up{source="kubernetes:${NS}?selector=app=mattermost"}`)).toBe(1);
+  expect(await b.metric(`egress_advisor_source_up{source="kubernetes:${NS}?selector=app=mattermost"}`)).toBe(0);
 
   a.child.kill('SIGKILL');
   await exited(a.child);
   // Written while nobody reads: the new leader must start where the old one's committed point is.
   fake.logs.append(STREAM, [blocked(), blocked()]);
-  await waitFor('replica b to lead', async () => (await metric(b, 'egress_advisor_leader')) === 1, {timeoutMs: 30_000, context});
+  await waitFor('replica b to lead', async () => (await b.metric('egress_advisor_leader')) === 1, {timeoutMs: 30_000, context});
   await waitFor('the two lines written meanwhile', async () => (await count()) === 5, {timeoutMs: 30_000, context});
   fake.logs.append(STREAM, [blocked()]);
   await waitFor('a line after the takeover', async () => (await count()) === 6, {timeoutMs: 30_000, context});

@@ -3,6 +3,7 @@
  * bridge run in this process on a temporary data folder and log file, waiting on conditions, and
  * reading the admin channel back through Mattermost's API.
  */
+import {spawn, type ChildProcess} from 'node:child_process';
 import {appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {createServer} from 'node:net';
 import {tmpdir} from 'node:os';
@@ -253,6 +254,57 @@ export function outsideCode(markdown: string): string {
 
 // ---------------------------------------------------------------------------------------------
 // The compiled bridge against the reproduced Kubernetes API (server/sources/kube/testing/fake-apiserver.ts)
+
+export interface CompiledBridge {
+  readonly child: ChildProcess;
+  readonly port: number;
+  /** Everything the process wrote (its pino log on stdout, anything on stderr). */
+  output(): string;
+  /** A sample of /metrics: `name` with its labels as printed, e.g. `egress_advisor_lines_total{verdict="blocked"}`. */
+  metric(name: string): Promise<number | null>;
+  /** SIGTERM, and waits for the exit; nothing when it already ended. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The compiled service (`egress-advisor serve`) in its own process, as the chart runs it, following the
+ * Mattermost pods of `namespace` through `kubeconfig`. client-node is ESM-only, which jest cannot load in
+ * this process; the compiled service loads it as Node does.
+ */
+export async function spawnCompiledBridge(kubeconfig: string, namespace: string, env: Record<string, string>): Promise<CompiledBridge> {
+  const port = await freePort();
+  let output = '';
+  const child = spawn(process.execPath, [join(__dirname, '..', '..', 'bin', 'egress-advisor.js'), 'serve'], {
+    env: {
+      ...process.env,
+      KUBECONFIG: kubeconfig,
+      EGRESS_ADVISOR_SOURCES: `kubernetes:${namespace}?selector=app=mattermost`,
+      EGRESS_ADVISOR_LISTEN: `127.0.0.1:${port}`,
+      EGRESS_ADVISOR_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      LOG_LEVEL: 'info',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  return {
+    child,
+    port,
+    output: () => output,
+    async metric(name: string): Promise<number | null> {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+      return line ? Number(line.split(' ').pop()) : null;
+    },
+    async stop(): Promise<void> {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
 
 /** A kubeconfig for the reproduction, as `kubectl config view` would write it; returns its path. */
 export function writeKubeconfig(dir: string, api: {url: string; token: string}, namespace: string): string {

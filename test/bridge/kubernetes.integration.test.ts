@@ -2,17 +2,15 @@
 // credentials from a kubeconfig, pointed at a local server that reproduces the Kubernetes API's recorded
 // behaviour (pod list and watch, followed container logs with kubelet time stamps, the Istio CRDs; see
 // test/fixtures/kubernetes/README.md). The API server itself cannot run here.
-import {spawn, type ChildProcess} from 'node:child_process';
 import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {FakeApiServer} from '../../server/sources/kube/testing/fake-apiserver';
 import {fixture, type Json} from '../../server/sources/kube/testing/fixtures';
-import {freePort, writeKubeconfig} from './helpers';
+import {spawnCompiledBridge, writeKubeconfig, type CompiledBridge} from './helpers';
 
 jest.setTimeout(120_000);
 
-const ROOT = join(__dirname, '..', '..');
 const NS = 'mattermost';
 const POD = 'mattermost-6c8f9d7b54-2xq8k';
 
@@ -32,9 +30,7 @@ function blocked(i: number): string {
 
 let fake: FakeApiServer;
 let dir: string;
-let bridge: ChildProcess;
-let stderr = '';
-let port: number;
+let bridge: CompiledBridge;
 
 beforeAll(async () => {
   fake = await FakeApiServer.start();
@@ -45,49 +41,30 @@ beforeAll(async () => {
   fake.logs.append(`${NS}/${POD}/istio-proxy`, [blocked(1), blocked(2), blocked(3)]);
   dir = mkdtempSync(join(tmpdir(), 'egress-k8s-'));
   const kubeconfig = writeKubeconfig(dir, fake, NS);
-  port = await freePort();
-  bridge = spawn(process.execPath, [join(ROOT, 'bin', 'egress-advisor.js'), 'serve'], {
-    env: {
-      ...process.env,
-      KUBECONFIG: kubeconfig,
-      EGRESS_ADVISOR_SOURCES: `kubernetes:${NS}?selector=app=mattermost`,
-      EGRESS_ADVISOR_DATA_DIR: join(dir, 'data'),
-      EGRESS_ADVISOR_LISTEN: `127.0.0.1:${port}`,
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  bridge.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  bridge = await spawnCompiledBridge(kubeconfig, NS, {EGRESS_ADVISOR_DATA_DIR: join(dir, 'data')});
 });
 
 afterAll(async () => {
-  bridge?.kill('SIGTERM');
-  await new Promise((r) => bridge?.once('exit', r));
+  await bridge?.stop();
   await fake?.close();
   rmSync(dir, {recursive: true, force: true});
 });
 
-async function metric(name: string): Promise<number | null> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(name));
-  return line ? Number(line.split(' ').pop()) : null;
-}
-
 it("follows the Mattermost pod's istio-proxy log through the API and stores what it finds", async () => {
   const lines = await eventually('three blocked lines counted', async () => {
-    const n = await metric('egress_advisor_lines_total{verdict="blocked"}');
+    const n = await bridge.metric('egress_advisor_lines_total{verdict="blocked"}');
     return n !== null && n >= 3 ? n : null;
   });
   expect(lines).toBe(3);
   const logCalls = fake.requests.filter((r) => r.path.endsWith(`/pods/${POD}/log`));
   expect(logCalls.some((r) => r.query.container === 'istio-proxy' && r.query.follow === 'true' && r.query.timestamps === 'true')).toBe(true);
   expect(fake.requests.some((r) => r.path === `/api/v1/namespaces/${NS}/pods` && r.query.labelSelector === 'app=mattermost')).toBe(true);
-  const open = await eventually('the finding gauge', async () => metric('egress_advisor_findings{status="open",verdict="blocked"}'));
+  const open = await eventually('the finding gauge', async () => bridge.metric('egress_advisor_findings{status="open",verdict="blocked"}'));
   expect(open).toBe(1);
 });
 
 it('reads the ServiceEntries and Sidecars that apply, for suggestions that leave out what the mesh allows', async () => {
   await eventually('a ServiceEntry list', async () => (fake.requests.some((r) => r.path.includes('/serviceentries')) ? true : null));
   expect(fake.requests.some((r) => r.path.includes('/sidecars'))).toBe(true);
-  expect(stderr).not.toMatch(new RegExp(fake.token));
+  expect(bridge.output()).not.toContain(fake.token);
 });

@@ -11,7 +11,6 @@
  * ServiceEntry is added and the finding is resolved, with a reply in the alert's thread; the mesh is
  * switched to ALLOW_ANY and PassthroughCluster traffic becomes the rehearsal of what hardening would break.
  */
-import {spawn, type ChildProcess} from 'node:child_process';
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -24,11 +23,10 @@ import {API_BASE_PATH} from '../../common/api';
 import {FakeApiServer} from '../../server/sources/kube/testing/fake-apiserver';
 import {fixture, type Json} from '../../server/sources/kube/testing/fixtures';
 import {startMattermost, type MattermostServer} from '../mattermost/harness';
-import {alertPosts, channelPosts, freePort, repliesTo, waitFor, writeKubeconfig} from './helpers';
+import {alertPosts, channelPosts, repliesTo, spawnCompiledBridge, waitFor, writeKubeconfig, type CompiledBridge} from './helpers';
 
 jest.setTimeout(240_000);
 
-const ROOT = join(__dirname, '..', '..');
 const NS = 'mattermost';
 const POD = 'mattermost-6c8f9d7b54-2xq8k';
 const POD_IP = '10.42.1.23';
@@ -41,9 +39,7 @@ let mm: MattermostServer;
 let admin: Client4;
 let fake: FakeApiServer;
 let dir: string;
-let bridge: ChildProcess;
-let bridgeLog = '';
-let port: number;
+let bridge: CompiledBridge;
 let sourcePort = 41_000;
 
 const time = (msAgo = 0): string => new Date(Date.now() - msAgo).toISOString();
@@ -58,11 +54,11 @@ function passthrough(ip: string, port: number, at: string): string {
 }
 
 function context(): string {
-  return `--- bridge log (last 40 lines)\n${bridgeLog.trimEnd().split('\n').slice(-40).join('\n')}`;
+  return `--- bridge log (last 40 lines)\n${bridge.output().trimEnd().split('\n').slice(-40).join('\n')}`;
 }
 
 async function api<T>(path: string): Promise<T> {
-  const res = await fetch(`http://127.0.0.1:${port}${API_BASE_PATH}${path}`, {headers: {authorization: `Bearer ${mm.adminToken}`}});
+  const res = await fetch(`http://127.0.0.1:${bridge.port}${API_BASE_PATH}${path}`, {headers: {authorization: `Bearer ${mm.adminToken}`}});
   if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }
@@ -103,36 +99,21 @@ beforeAll(async () => {
   const kubeconfig = writeKubeconfig(dir, fake, NS);
   // The bridge resolves only hosts from Mattermost's configuration; here from a hosts file, not DNS.
   writeFileSync(join(dir, 'hosts'), `${SMTP_IP} smtp.example.com\n52.0.10.10 push.mattermost.com\n`);
-  port = await freePort();
-  bridge = spawn(process.execPath, [join(ROOT, 'bin', 'egress-advisor.js'), 'serve'], {
-    env: {
-      ...process.env,
-      KUBECONFIG: kubeconfig,
-      EGRESS_ADVISOR_SOURCES: `kubernetes:${NS}?selector=app=mattermost`,
-      EGRESS_ADVISOR_DATA_DIR: join(dir, 'data'),
-      EGRESS_ADVISOR_HOSTS_FILE: join(dir, 'hosts'),
-      EGRESS_ADVISOR_LISTEN: `127.0.0.1:${port}`,
-      EGRESS_ADVISOR_PUBLIC_URL: `http://127.0.0.1:${port}`,
-      EGRESS_ADVISOR_DIGEST_SECONDS: '1',
-      EGRESS_ADVISOR_RESOLVE_SECONDS: '2',
-      // The fake serves no mesh config: the Sidecar alone sets the mode.
-      EGRESS_ADVISOR_MESH_CONFIGMAP: 'none',
-      MATTERMOST_URL: mm.url,
-      MATTERMOST_TOKEN: mm.adminToken,
-      EGRESS_ADVISOR_TEAM: mm.team.name,
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  bridge = await spawnCompiledBridge(kubeconfig, NS, {
+    EGRESS_ADVISOR_DATA_DIR: join(dir, 'data'),
+    EGRESS_ADVISOR_HOSTS_FILE: join(dir, 'hosts'),
+    EGRESS_ADVISOR_DIGEST_SECONDS: '1',
+    EGRESS_ADVISOR_RESOLVE_SECONDS: '2',
+    // The fake serves no mesh config: the Sidecar alone sets the mode.
+    EGRESS_ADVISOR_MESH_CONFIGMAP: 'none',
+    MATTERMOST_URL: mm.url,
+    MATTERMOST_TOKEN: mm.adminToken,
+    EGRESS_ADVISOR_TEAM: mm.team.name,
   });
-  bridge.stdout!.on('data', (d: Buffer) => (bridgeLog += d.toString()));
-  bridge.stderr!.on('data', (d: Buffer) => (bridgeLog += d.toString()));
 }, 300_000);
 
 afterAll(async () => {
-  if (bridge && bridge.exitCode === null) {
-    bridge.kill('SIGTERM');
-    await new Promise((r) => bridge.once('exit', r));
-  }
+  await bridge?.stop();
   await fake?.close();
   await mm?.stop();
   if (dir) rmSync(dir, {recursive: true, force: true});
@@ -171,9 +152,9 @@ test('a blocked destination is alerted, and a configured integration no entry co
   expect(notice.message).not.toContain('push.mattermost.com');
   expect(notice.message).toMatch(/```yaml\n[\s\S]*smtp\.example\.com[\s\S]*```/);
 
-  const nonAdmin = await fetch(`http://127.0.0.1:${port}${API_BASE_PATH}/integrations`, {headers: {authorization: `Bearer ${mm.userToken}`}});
+  const nonAdmin = await fetch(`http://127.0.0.1:${bridge.port}${API_BASE_PATH}/integrations`, {headers: {authorization: `Bearer ${mm.userToken}`}});
   expect(nonAdmin.status).toBe(403);
-  const badFormat = await fetch(`http://127.0.0.1:${port}${API_BASE_PATH}/integrations?format=helm`, {headers: {authorization: `Bearer ${mm.adminToken}`}});
+  const badFormat = await fetch(`http://127.0.0.1:${bridge.port}${API_BASE_PATH}/integrations?format=helm`, {headers: {authorization: `Bearer ${mm.adminToken}`}});
   expect(badFormat.status).toBe(400);
 });
 
@@ -217,7 +198,7 @@ test('blocked again although the entry exists: reopened, kept open, and the entr
     return x.status === 'open' ? x : null;
   }, {timeoutMs: 30_000, context});
   expect(f.decisions.at(-1)).toMatchObject({action: 'reopen'});
-  await waitFor('the warning that the entry does not let it out', () => /ServiceEntry mattermost\/push covers it .* yet a connection was blocked/.test(bridgeLog), {timeoutMs: 60_000, context});
+  await waitFor('the warning that the entry does not let it out', () => /ServiceEntry mattermost\/push covers it .* yet a connection was blocked/.test(bridge.output()), {timeoutMs: 60_000, context});
   expect((await api<FindingDetail>(`/findings/${encodeURIComponent(PUSH)}`)).status).toBe('open');
 });
 
@@ -236,6 +217,6 @@ test('under ALLOW_ANY, PassthroughCluster traffic is the rehearsal of what harde
   expect(r.suggestion.yaml).toMatch(/needed once REGISTRY_ONLY is enforced/);
   const status = await api<StatusReport>('/status');
   expect(status.mesh?.outboundMode).toBe('ALLOW_ANY');
-  expect(bridgeLog).not.toContain(mm.adminToken);
-  expect(bridgeLog).not.toContain(fake.token);
+  expect(bridge.output()).not.toContain(mm.adminToken);
+  expect(bridge.output()).not.toContain(fake.token);
 });
