@@ -117,12 +117,17 @@ function hostProblem(raw: string): string | null {
   return null;
 }
 
+/** "[2001:db8::1]" as "2001:db8::1"; anything else as it is. */
+export function unbracket(s: string): string {
+  return s.startsWith('[') && s.endsWith(']') ? s.slice(1, -1) : s;
+}
+
 /** True for IPv4 and IPv6 literals, including "[v6]" brackets and an interface "%zone" suffix. */
 export function isIpAddress(s: string): boolean {
   if (typeof s !== 'string' || s.length === 0 || s.length > 80) {
     return false;
   }
-  const unbracketed = s.startsWith('[') && s.endsWith(']') ? s.slice(1, -1) : s;
+  const unbracketed = unbracket(s);
   // A zone names a local interface; anything else after "%" is not part of an address.
   const withoutZone = unbracketed.includes(':') ? unbracketed.replace(/%[A-Za-z0-9_.-]{1,32}$/, '') : unbracketed;
   return isIP(withoutZone) !== 0;

@@ -6,7 +6,7 @@ import {INTEGRATION_STATES} from '../../common/api';
 import type {Finding, PortProtocol, Verdict} from '../../common/types';
 import {addressScope} from './address';
 import {isInClusterName} from './classify';
-import {isIpAddress} from './hostname';
+import {isIpAddress, unbracket} from './hostname';
 import {coveringAllowance, type AllowedHost} from './suggest/allowed';
 import type {InventoryEndpoint} from './types';
 
@@ -89,16 +89,13 @@ function assessOne(e: InventoryEndpoint, input: IntegrationInput): IntegrationIt
 }
 
 function isInCluster(host: string): boolean {
-  return isIpAddress(host) ? addressScope(bare(host)) !== 'public' : isInClusterName(host);
+  return isIpAddress(host) ? addressScope(unbracket(host)) !== 'public' : isInClusterName(host);
 }
 
 function isLinkLocal(host: string): boolean {
-  return isIpAddress(host) && addressScope(bare(host)) === 'link-local';
+  return isIpAddress(host) && addressScope(unbracket(host)) === 'link-local';
 }
 
-function bare(ip: string): string {
-  return ip.replace(/^\[|\]$/g, '');
-}
 
 /** The protocol a ServiceEntry port should declare for a configured endpoint no traffic has shown yet. */
 export function expectedProtocol(port: number): PortProtocol {
@@ -129,7 +126,7 @@ export function findingsForSuggestion(items: readonly IntegrationItem[], open: r
       if (!prev.features.some((x) => x.id === it.feature.id)) prev.features.push(it.feature);
       continue;
     }
-    const ip = isIpAddress(it.host) ? bare(it.host) : null;
+    const ip = isIpAddress(it.host) ? unbracket(it.host) : null;
     const verdict: Verdict = mode === 'ALLOW_ANY' ? 'passthrough' : 'blocked';
     out.set(key, {
       key,

@@ -1,5 +1,5 @@
 // What the administrator's values already allow, in a form the model can look up.
-import {hostMatches, isIpAddress} from '../hostname';
+import {hostMatches, isIpAddress, unbracket} from '../hostname';
 import {cidrContains} from './addresses';
 
 export interface AllowedHost {
@@ -29,5 +29,5 @@ export function findAddressAllowance(allowed: readonly AllowedHost[], ip: string
  * addresses. With port null (a configuration that implies none) any port counts.
  */
 export function coveringAllowance(allowed: readonly AllowedHost[], hostOrIp: string, port: number | null): AllowedHost | null {
-  return isIpAddress(hostOrIp) ? findAddressAllowance(allowed, hostOrIp.replace(/^\[|\]$/g, ''), port) : findAllowance(allowed, hostOrIp, port);
+  return isIpAddress(hostOrIp) ? findAddressAllowance(allowed, unbracket(hostOrIp), port) : findAllowance(allowed, hostOrIp, port);
 }
