@@ -3,9 +3,9 @@
 // (mattermost-logs.md, "Where the URL or host appears"). Every log format Mattermost has written is
 // accepted, bare or behind kubectl, syslog and docker compose prefixes. Never throws.
 import type {AppLogEvent} from './types';
-import {addressScope} from './address';
+import {addressScope, normalizeIp} from './address';
 import {splitPrefix} from './prefix';
-import {hostName, normalizeIp, toPort, urlTarget} from './urltarget';
+import {hostName, toPort, urlTarget} from './urltarget';
 
 const MAX_LINE = 64 * 1024;
 const MAX_MESSAGE = 1000;

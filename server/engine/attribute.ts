@@ -4,9 +4,8 @@
 // address range. When nothing names it, the note says how the administrator can. Nothing here connects to
 // anything: addresses read from a log are only compared.
 import type {AppLogEvent, Attribution, AttributionContext, InventoryEndpoint, Resolver} from './types';
-import {addressScope} from './address';
+import {addressScope, normalizeIp} from './address';
 import {failedBeforeConnecting} from './applog';
-import {normalizeIp} from './urltarget';
 
 export interface BlockedDestination {
   host: string | null;

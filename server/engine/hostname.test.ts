@@ -1,4 +1,5 @@
-import {checkHost, hostMatches, isIpAddress, printable} from './hostname';
+import {isIpAddress} from './address';
+import {checkHost, hostMatches, printable} from './hostname';
 
 function reason(raw: unknown): string {
   const r = checkHost(raw);

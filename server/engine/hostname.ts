@@ -1,8 +1,8 @@
 // Host names reach the engine from network traffic (SNI, :authority, cluster names) and are therefore
 // attacker-controlled. Everything that ends up in YAML, Markdown or HTML goes through checkHost first;
 // anything that fails is only ever shown through printable().
-import {isIP} from 'node:net';
 
+import {isIpAddress} from './address';
 import type {RejectedHost} from './types';
 
 export type HostCheck = {ok: true; host: string} | {ok: false; rejected: RejectedHost};
@@ -118,21 +118,6 @@ function hostProblem(raw: string): string | null {
 }
 
 /** "[2001:db8::1]" as "2001:db8::1"; anything else as it is. */
-export function unbracket(s: string): string {
-  return s.startsWith('[') && s.endsWith(']') ? s.slice(1, -1) : s;
-}
-
-/** True for IPv4 and IPv6 literals, including "[v6]" brackets and an interface "%zone" suffix. */
-export function isIpAddress(s: string): boolean {
-  if (typeof s !== 'string' || s.length === 0 || s.length > 80) {
-    return false;
-  }
-  const unbracketed = unbracket(s);
-  // A zone names a local interface; anything else after "%" is not part of an address.
-  const withoutZone = unbracketed.includes(':') ? unbracketed.replace(/%[A-Za-z0-9_.-]{1,32}$/, '') : unbracketed;
-  return isIP(withoutZone) !== 0;
-}
-
 /** Whether an allowed host pattern (exact or "*.domain") covers a host. Both must be normalised. */
 export function hostMatches(pattern: string, host: string): boolean {
   if (pattern.startsWith('*.')) {

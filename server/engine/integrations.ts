@@ -4,9 +4,8 @@
 import type {IntegrationItem, IntegrationState} from '../../common/api';
 import {INTEGRATION_STATES} from '../../common/api';
 import type {Finding, PortProtocol, Verdict} from '../../common/types';
-import {addressScope} from './address';
+import {addressScope, isIpAddress, unbracket} from './address';
 import {isInClusterName} from './classify';
-import {isIpAddress, unbracket} from './hostname';
 import {coveringAllowance, type AllowedHost} from './suggest/allowed';
 import type {InventoryEndpoint} from './types';
 

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import type {InventoryEndpoint} from './types';
 import {checkHost} from './hostname';
 import {ANY_HOST, buildInventory, featuresFor} from './inventory';
-import {normalizeIp} from './urltarget';
+import {normalizeIp} from './address';
 
 const FIXTURES = join(__dirname, '../../test/fixtures/mattermost');
 const fixture = (name: string): unknown => JSON.parse(readFileSync(join(FIXTURES, name), 'utf8'));

@@ -4,9 +4,9 @@
 // over, so no type is trusted: wrong shapes are skipped, odd values become warnings, nothing throws.
 import type {Command, OutgoingWebhook} from '@mattermost/types/integrations';
 import type {FeatureRef, InventoryEndpoint} from './types';
-import {addressScope} from './address';
+import {addressScope, normalizeIp} from './address';
 import {hostMatches, printable} from './hostname';
-import {hostName, normalizeIp, splitHostPort, toPort, urlTarget} from './urltarget';
+import {hostName, splitHostPort, toPort, urlTarget} from './urltarget';
 
 export interface InventoryExtras {
   outgoingWebhooks?: OutgoingWebhook[];

@@ -1,31 +1,14 @@
 // Where a URL or a "host:port" setting from a Mattermost configuration or a Mattermost log line points.
 // Both are text other people control (any team admin can set a webhook URL; error strings echo whatever
 // was dialled), so names go through checkHost like every host name the engine emits.
-import {isIP} from 'node:net';
 
+import {normalizeIp} from './address';
 import {checkHost} from './hostname';
 
 /** A concrete host name (no wildcard), lower-cased, or null when checkHost rejects it. */
 export function hostName(raw: string): string | null {
   const c = checkHost(raw.trim());
   return c.ok && !c.host.includes('*') ? c.host : null;
-}
-
-/**
- * An IP literal in the form Envoy prints it (IPv6 compressed and lower case, brackets and zone removed,
- * IPv4-mapped IPv6 as plain IPv4), or null.
- */
-export function normalizeIp(raw: string): string | null {
-  let s = raw.trim();
-  if (s.startsWith('[') && s.endsWith(']')) s = s.slice(1, -1);
-  const zone = s.indexOf('%');
-  if (zone > 0) s = s.slice(0, zone);
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(s);
-  if (mapped) s = mapped[1];
-  const family = isIP(s);
-  if (family === 4) return s;
-  if (family === 6) return new URL(`http://[${s}]/`).hostname.slice(1, -1);
-  return null;
 }
 
 export interface UrlTarget {

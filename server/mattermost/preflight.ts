@@ -7,7 +7,6 @@
  * Mattermost answers, including refusals, becomes a problem in the report.
  */
 import dns from 'node:dns/promises';
-import {isIP} from 'node:net';
 
 import type {AdminConfig} from '@mattermost/types/config';
 import type {Role} from '@mattermost/types/roles';
@@ -15,6 +14,7 @@ import type {Team, TeamMembership} from '@mattermost/types/teams';
 import type {UserProfile} from '@mattermost/types/users';
 
 import type {MattermostClient} from './client';
+import {isIpAddress} from '../engine/address';
 import {isMattermostError, isNotFound, MattermostError} from './errors';
 import {bridgeHost, checkBridgeReachability, type ReachabilityResult} from './reachability';
 import {BOT_USERNAME} from './setup';
@@ -234,7 +234,7 @@ function releaseOf(versionId: string): string {
 
 /** Addresses of the bridge's own host name; none (verdict "unknown") when it does not resolve in time. */
 async function resolveHost(host: string | undefined): Promise<string[] | undefined> {
-  if (!host || isIP(host)) return undefined;
+  if (!host || isIpAddress(host)) return undefined;
   const lookup = dns.lookup(host, {all: true, verbatim: true}).then((r) => r.map((a) => a.address));
   const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), DNS_TIMEOUT_MS).unref());
   return Promise.race([lookup.catch(() => undefined), timeout]);

@@ -16,12 +16,10 @@
  * Not visible from here: the addresses of Mattermost's own host (refused like reserved ones), and
  * an HTTP(S)_PROXY in Mattermost's environment (then the proxy's address is what gets checked).
  *
- * Pure and free of Node modules, so the webapp can use it too: name resolution is the caller's
- * (`bridgeHost()` gives the name to resolve).
+ * Pure: name resolution is the caller's (`bridgeHost()` gives the name to resolve). Addresses and
+ * ranges are read by the engine's address module, as everywhere else.
  */
-
-const V4_OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
-const V4 = new RegExp(`^${V4_OCTET}(?:\\.${V4_OCTET}){3}$`);
+import {isIpAddress, RangeSet} from '../engine/address';
 
 export const SETTING_PATH = 'ServiceSettings.AllowedUntrustedInternalConnections';
 export const SETTING_ENV = 'MM_SERVICESETTINGS_ALLOWEDUNTRUSTEDINTERNALCONNECTIONS';
@@ -135,7 +133,7 @@ export function checkBridgeReachability(input: ReachabilityInput): ReachabilityR
   }
 
   const fix = {add: host, suggestedValue: current.trim() ? `${current.trim()} ${host}` : host};
-  const literal = ipVersion(host) ? [host] : undefined;
+  const literal = isIpAddress(host) ? [host] : undefined;
   const candidates = literal ?? input.resolvedAddresses ?? [];
   if (candidates.length === 0) {
     return {
@@ -149,12 +147,12 @@ export function checkBridgeReachability(input: ReachabilityInput): ReachabilityR
     };
   }
 
-  const cidrs = entries.map(parseCidr).filter((c): c is Cidr => c !== undefined);
+  // A bare IP entry is not a CIDR: it only matches through the host string above.
+  const cidrs = new RangeSet(entries.filter((e) => e.includes('/')).map((e) => [e, e] as const));
   const addresses = candidates.map((address) => {
-    const ip = parseIp(address);
-    if (!ip) return {address, reserved: true, allowedBy: undefined as string | undefined};
-    const reserved = isReservedIp(ip);
-    const allowedBy = reserved ? cidrs.find((c) => cidrContains(c, ip))?.text : undefined;
+    if (!isIpAddress(address.trim())) return {address, reserved: true, allowedBy: undefined as string | undefined};
+    const reserved = isReservedAddress(address);
+    const allowedBy = reserved ? cidrs.find(address.trim())?.value : undefined;
     return {address, reserved, allowedBy};
   });
 
@@ -192,111 +190,7 @@ export function checkBridgeReachability(input: ReachabilityInput): ReachabilityR
 
 /** Whether Mattermost's untrusted client refuses this address unless it is allowed explicitly. */
 export function isReservedAddress(address: string): boolean {
-  const ip = parseIp(address);
-  return ip ? isReservedIp(ip) : false;
+  return RESERVED.find(address.trim()) !== undefined;
 }
 
-/** An address as 4 or 16 bytes, IPv4-mapped IPv6 folded to IPv4 as the server does. */
-interface Ip {
-  bytes: number[];
-}
-
-interface Cidr {
-  text: string;
-  bytes: number[];
-  prefix: number;
-}
-
-function isReservedIp(ip: Ip): boolean {
-  return RESERVED.some((c) => cidrContains(c, ip));
-}
-
-const RESERVED: Cidr[] = RESERVED_RANGES.map((r) => {
-  const c = parseCidr(r);
-  if (!c) throw new Error(`bad reserved range ${r}`);
-  return c;
-});
-
-function cidrContains(c: Cidr, ip: Ip): boolean {
-  if (c.bytes.length !== ip.bytes.length) return false;
-  let bits = c.prefix;
-  for (let i = 0; i < c.bytes.length && bits > 0; i++, bits -= 8) {
-    const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
-    if ((c.bytes[i] & mask) !== (ip.bytes[i] & mask)) return false;
-  }
-  return true;
-}
-
-function parseCidr(text: string): Cidr | undefined {
-  const slash = text.indexOf('/');
-  if (slash < 0) return undefined;
-  const prefixText = text.slice(slash + 1);
-  if (!/^\d{1,3}$/.test(prefixText)) return undefined;
-  const addr = text.slice(0, slash);
-  const version = ipVersion(addr);
-  if (version === 0) return undefined;
-  const raw = version === 4 ? v4Bytes(addr) : v6Bytes(addr);
-  const prefix = Number(prefixText);
-  if (prefix > raw.length * 8) return undefined;
-  // Go's ParseCIDR("::ffff:10.0.0.0/104") yields an IPv4 network; the same folding applies here.
-  if (raw.length === 16 && isV4Mapped(raw) && prefix >= 96) return {text, bytes: raw.slice(12), prefix: prefix - 96};
-  return {text, bytes: raw, prefix};
-}
-
-function parseIp(address: string): Ip | undefined {
-  const a = address.trim().replace(/^\[(.*)\]$/, '$1').replace(/%.*$/, '');
-  const version = ipVersion(a);
-  if (version === 4) return {bytes: v4Bytes(a)};
-  if (version === 6) {
-    const b = v6Bytes(a);
-    return isV4Mapped(b) ? {bytes: b.slice(12)} : {bytes: b};
-  }
-  return undefined;
-}
-
-/** 4, 6 or 0 like node:net isIP, with Go's strictness (no leading zeros in IPv4 octets). */
-export function ipVersion(s: string): 0 | 4 | 6 {
-  if (V4.test(s)) return 4;
-  if (!s.includes(':') || !/^[0-9A-Fa-f:.]+$/.test(s)) return 0;
-  let text = s;
-  let extra = 0;
-  const last = text.lastIndexOf(':');
-  if (text.slice(last + 1).includes('.')) {
-    if (!V4.test(text.slice(last + 1))) return 0;
-    text = `${text.slice(0, last + 1)}0`;
-    extra = 1;
-  }
-  const halves = text.split('::');
-  if (halves.length > 2) return 0;
-  const groups = halves.map((h) => (h === '' ? [] : h.split(':')));
-  if (groups.flat().some((g) => !/^[0-9A-Fa-f]{1,4}$/.test(g))) return 0;
-  const count = groups.flat().length + extra;
-  if (halves.length === 1) return count === 8 ? 6 : 0;
-  return count <= 7 ? 6 : 0;
-}
-
-function isV4Mapped(b: number[]): boolean {
-  return b.slice(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
-}
-
-function v4Bytes(a: string): number[] {
-  return a.split('.').map(Number);
-}
-
-function v6Bytes(a: string): number[] {
-  let text = a;
-  let tail: number[] = [];
-  const lastColon = text.lastIndexOf(':');
-  if (text.slice(lastColon + 1).includes('.')) {
-    tail = v4Bytes(text.slice(lastColon + 1));
-    text = `${text.slice(0, lastColon + 1)}0:0`;
-  }
-  const [head, rest] = text.includes('::') ? text.split('::') : [text, undefined];
-  const groups = (s: string | undefined): number[] => (s ? s.split(':').map((g) => parseInt(g, 16)) : []);
-  const h = groups(head);
-  const r = groups(rest);
-  const words = rest === undefined ? h : [...h, ...new Array<number>(8 - h.length - r.length).fill(0), ...r];
-  const bytes = words.flatMap((w) => [(w >> 8) & 0xff, w & 0xff]);
-  if (tail.length) bytes.splice(12, 4, ...tail);
-  return bytes;
-}
+const RESERVED = new RangeSet(RESERVED_RANGES.map((r) => [r, r] as const));

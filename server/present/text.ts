@@ -1,7 +1,7 @@
 // Phrases shared by alerts and command replies, so a destination reads the same everywhere. Every
 // function returns Markdown that is safe to embed: log-derived parts go through markdown.ts.
-import {isIP} from 'node:net';
 import type {FeatureRef, Finding, SuggestionFormat, Verdict} from '../../common/types';
+import {isIpAddress} from '../engine/address';
 import {escapeMarkdown, inlineCode, plainText} from './markdown';
 
 /** Mattermost refuses longer messages (model.PostMessageMaxRunesV2). */
@@ -64,7 +64,7 @@ export function age(iso: string | null, now: Date): string {
 }
 
 function hostPort(host: string, port: number): string {
-  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+  return host.includes(':') && isIpAddress(host) ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /** A name the log carried but that is no host name: the address leads, the name is only quoted. */

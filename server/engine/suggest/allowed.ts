@@ -1,6 +1,6 @@
 // What the administrator's values already allow, in a form the model can look up.
-import {hostMatches, isIpAddress, unbracket} from '../hostname';
-import {cidrContains} from './addresses';
+import {cidrContains, isIpAddress, unbracket} from '../address';
+import {hostMatches} from '../hostname';
 
 export interface AllowedHost {
   /** Normalised host name or "*.domain" pattern. */

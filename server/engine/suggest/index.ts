@@ -10,7 +10,8 @@ import {checkServiceEntrySpec} from './validate';
 import {allowedByValues, DEFAULT_ROUTES} from './values';
 import type {AllowedHost} from './allowed';
 
-export {checkHost, hostMatches, isIpAddress, printable} from '../hostname';
+export {checkHost, hostMatches, printable} from '../hostname';
+export {isIpAddress} from '../address';
 export type {AllowedHost} from './allowed';
 export {buildServiceEntries, partitionValid, INSTANCE_METADATA_HOST} from './model';
 export type {BuildOptions, BuildResult, Skipped} from './model';

@@ -3,9 +3,9 @@
 // and the same options give the same entries.
 import {getDomain} from 'tldts';
 
-import {checkHost, isIpAddress, printable} from '../hostname';
+import {checkHost, printable} from '../hostname';
 import type {FeatureRef, Finding, PortProtocol, ServiceEntryModel} from '../types';
-import {classifyAddress, type AddressKind} from './addresses';
+import {addressKind, isIpAddress, normalizeIp, type AddressKind} from '../address';
 import {findAddressAllowance, findAllowance, type AllowedHost} from './allowed';
 import {portName, slug, uniqueName} from './names';
 import {commentText} from './text';
@@ -174,7 +174,7 @@ function collectNeeds(
   }
 
   if (ip !== null) {
-    const kind = classifyAddress(ip);
+    const kind = addressKind(ip);
     if (kind === 'instance-metadata') {
       const allowance = findAddressAllowance(allowed, ip, port);
       if (allowance !== null) {
@@ -418,7 +418,7 @@ function groupComment(g: Group, sharedTcp: number[]): string {
 
 function instanceMetadataEntry(findings: readonly Finding[], taken: Set<string>): ServiceEntryModel {
   // IPv4-mapped IPv6 ("::ffff:169.254.169.254") is the IPv4 address; the CIDR must be written as such.
-  const ips = [...new Set(findings.map((f) => (f.destination.ip ?? '169.254.169.254').toLowerCase().replace(/^::ffff:(?=[0-9.]+$)/, '')))].sort();
+  const ips = [...new Set(findings.map((f) => normalizeIp(f.destination.ip ?? '169.254.169.254') ?? '169.254.169.254'))].sort();
   // TCP with the address: Istio then matches the connection by address alone, whatever Host header or host
   // name the cloud SDK uses, while an HTTP port would be matched by Host against the placeholder.
   const ports = [...new Set(findings.map((f) => f.destination.port))].sort((a, b) => a - b);

@@ -1,9 +1,8 @@
 // Istio's ValidateServiceEntry rules (pkg/config/validation), restated so that nothing we print would be
 // refused by istiod's validating webhook or by `istioctl validate`. Written defensively: the input may be any
 // parsed YAML, not only our own models.
-import {isIpAddress} from '../hostname';
 import type {ServiceEntryModel} from '../types';
-import {parseCidr} from './addresses';
+import {isIpAddress, parseCidr} from '../address';
 import {schemaErrors} from './schema';
 
 export interface ServiceEntrySpec {
