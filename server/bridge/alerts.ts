@@ -63,8 +63,14 @@ interface UpdatePayload {
   postId: string;
 }
 
+/** Enqueued with a resolution: a reply in the alert's thread naming what now lets the destination out. */
+export function resolvedUpdate(postId: string): OutboxInput {
+  return {kind: 'finding-status', payload: {postId} satisfies UpdatePayload, dedupeKey: `resolved:${postId}`};
+}
+
 export class AlertWorker {
   private timer: NodeJS.Timeout | null = null;
+  private readonly wakes = new Set<NodeJS.Timeout>();
   private running: Promise<void> | null = null;
   private stopped = false;
   private readonly updateIntervalMs: number;
@@ -91,10 +97,11 @@ export class AlertWorker {
   }
 
   async stop(): Promise<void> {
-    // Timers elsewhere (the digest-window nudge) may still call tick(): after stop it does nothing.
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    for (const t of this.wakes) clearTimeout(t);
+    this.wakes.clear();
     await this.running;
   }
 
@@ -118,9 +125,15 @@ export class AlertWorker {
     return this.running;
   }
 
-  /** Enqueued with a resolution: a reply in the alert's thread naming what now lets the destination out. */
-  resolvedUpdate(postId: string): OutboxInput {
-    return {kind: 'finding-status', payload: {postId} satisfies UpdatePayload, dedupeKey: `resolved:${postId}`};
+  /** An item enqueued for `at` goes out then, rather than at the next poll. */
+  wakeAt(at: Date): void {
+    if (this.stopped) return;
+    const timer = setTimeout(() => {
+      this.wakes.delete(timer);
+      void this.tick();
+    }, Math.max(0, at.getTime() - Date.now()) + 5);
+    timer.unref();
+    this.wakes.add(timer);
   }
 
   /** After a change in a destination that was already announced: a thread reply, not before the interval. */
@@ -200,7 +213,7 @@ export class AlertWorker {
     for (const key of announced) {
       await this.store.setAlertPostId(key, postId);
       const f = await this.store.getFinding(key);
-      if (f) await this.store.setMeta(`announced:${key}`, JSON.stringify({count: f.count, pods: f.pods}));
+      if (f) await this.store.recordAnnounced(key, f.count, f.pods);
     }
     return postId;
   }
@@ -209,25 +222,25 @@ export class AlertWorker {
     const {postId} = item.payload as UpdatePayload;
     const entries: ThreadUpdateEntry[] = [];
     for (const f of (await allFindings(this.store, {status: 'open'})).filter((x) => x.alertPostId === postId)) {
-      const before = JSON.parse((await this.store.getMeta(`announced:${f.key}`)) ?? '{"count":0,"pods":[]}') as {count: number; pods: string[]};
-      if (f.count > before.count || f.pods.some((p) => !before.pods.includes(p))) entries.push({finding: f, previousCount: before.count, previousPods: before.pods});
+      const before = await this.store.getAlertState(f.key);
+      const count = before?.announcedCount ?? 0;
+      const pods = before?.announcedPods ?? [];
+      if (f.count > count || f.pods.some((p) => !pods.includes(p))) entries.push({finding: f, previousCount: count, previousPods: pods});
     }
-    return this.reply(channel, item, postId, entries, `update-${item.id}`, async (e) => {
-      await this.store.setMeta(`announced:${e.finding.key}`, JSON.stringify({count: e.finding.count, pods: e.finding.pods}));
-    });
+    return this.reply(channel, item, postId, entries, `update-${item.id}`, (e) => this.store.recordAnnounced(e.finding.key, e.finding.count, e.finding.pods));
   }
 
   private async deliverResolved(channel: AlertChannel, item: ClaimedItem): Promise<string | null> {
     const {postId} = item.payload as UpdatePayload;
     const entries: ThreadUpdateEntry[] = [];
     for (const f of (await allFindings(this.store, {status: 'resolved'})).filter((x) => x.alertPostId === postId)) {
-      if ((await this.store.getMeta(`resolved-announced:${f.key}`)) === f.resolvedAt) continue;
+      if ((await this.store.getAlertState(f.key))?.resolvedAnnouncedAt === f.resolvedAt) continue;
       const decision = (await this.store.listDecisions(f.key)).filter((d) => d.action === 'resolve').at(-1);
       entries.push({finding: f, previousCount: f.count, previousPods: f.pods, resolution: decision?.reason || 'resolved'});
     }
     return this.reply(channel, item, postId, entries, `resolved-${item.id}`, async (e) => {
       const f = e.finding as StoredFinding;
-      if (f.resolvedAt !== null) await this.store.setMeta(`resolved-announced:${f.key}`, f.resolvedAt);
+      if (f.resolvedAt !== null) await this.store.recordResolutionAnnounced(f.key, f.resolvedAt);
     });
   }
 

@@ -18,7 +18,8 @@ const RESOLVE_INTERVAL_MS = 30_000;
 
 export interface MeshLinkOptions {
   store: Store;
-  meshes: readonly MeshWatcher[];
+  /** Makes the watchers of the meshes read, each calling `changed` on every change of its picture. */
+  watchers: (changed: () => void) => MeshWatcher[];
   /** The values file's text, when one was given. */
   values: string | undefined;
   inventory: () => readonly InventoryEndpoint[];
@@ -43,28 +44,30 @@ export class MeshLink {
   private stopped = false;
   /** Findings a ServiceEntry covers that are still blocked, from the last pass: said in the log once. */
   private pending = new Map<string, PendingResolution>();
+  readonly meshes: readonly MeshWatcher[];
 
   constructor(private readonly o: MeshLinkOptions) {
     this.valuesAllowed = o.values === undefined ? null : allowedByValues(o.values).allowed;
+    this.meshes = o.watchers(() => this.changed());
   }
 
   get reading(): boolean {
-    return this.o.meshes.length > 0;
+    return this.meshes.length > 0;
   }
 
   /** The pictures of the meshes that have been read once; the others would say "nothing allowed". */
   private ready(): MeshAllowances[] {
-    return this.o.meshes.map((m) => m.meshAllowances()).filter((a) => a.ready);
+    return this.meshes.map((m) => m.meshAllowances()).filter((a) => a.ready);
   }
 
   /** Suggestions leave out what the values file allows and what ServiceEntries in the mesh already allow. */
   suggestContext(): SuggestContext {
-    const all = this.o.meshes.map((m) => m.meshAllowances());
+    const all = this.meshes.map((m) => m.meshAllowances());
     return {values: this.o.values, allowed: all.flatMap((a) => allowedHostsFromMesh(a)), reservedNames: all.flatMap((a) => reservedNamesFromMesh(a))};
   }
 
   report(): MeshReport | null {
-    const first = this.o.meshes[0]?.meshAllowances();
+    const first = this.meshes[0]?.meshAllowances();
     if (first === undefined) return null;
     return {
       namespace: first.namespace,

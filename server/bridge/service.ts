@@ -1,5 +1,7 @@
-// The bridge: log sources → engine → store, alerts to Mattermost, /egress, and the webapp's API. Every
-// part degrades on its own: without Mattermost findings still accumulate and alerts wait in the outbox.
+// The bridge's wiring: log sources → engine → store, alerts to Mattermost, /egress, and the webapp's API.
+// Every part degrades on its own: without Mattermost findings still accumulate and alerts wait in the
+// outbox. What only the leading replica does is in leader-roles.ts; what was announced, in the store's
+// alert state.
 import {randomBytes} from 'node:crypto';
 import {EventEmitter} from 'node:events';
 import {mkdirSync, readFileSync} from 'node:fs';
@@ -22,18 +24,21 @@ import {MeshWatcher} from '../mesh';
 import type {SuggestContext} from '../engine/suggest';
 import {openSqliteStore} from '../store';
 import type {Store} from '../store/types';
-import {AT_RISK_DEDUPE_KEY, AlertWorker} from './alerts';
+import {AT_RISK_DEDUPE_KEY, AlertWorker, resolvedUpdate} from './alerts';
 import {CommandHandler} from './commands';
 import {safeDatabaseUrl, type BridgeConfig, type SourceSpec} from './config';
 import {AttributionState, Ingest} from './ingest';
 import {HardeningEvidence, statusInput, statusReport} from './status';
 import {PgLeaderElection, SoleLeader, type LeaderElection} from './leader';
+import {LeaderRoles} from './leader-roles';
 import {MattermostLink} from './mattermost-link';
 import {MeshLink} from './mesh-link';
 import {SourceRunner} from './source-runner';
 import {allFindings} from './pages';
 
 const HMAC_META = 'hmac-key';
+/** An outbox item became due at the Date it carries: the alert worker delivers it then, not at its next poll. */
+const OUTBOX_DUE = 'outbox-due';
 const GAUGE_INTERVAL_MS = 5_000;
 /** Bigger reads mean fewer store transactions when a source catches up; a live tail reads what is there. */
 const SOURCE_CHUNK_BYTES = 1024 * 1024;
@@ -100,42 +105,23 @@ export interface StartOptions {
   leaderIntervalMs?: number;
 }
 
-export async function startBridge(config: BridgeConfig, log: Logger, opts: StartOptions = {}): Promise<Bridge> {
-  let store: Store;
-  let election: LeaderElection;
-  if (config.databaseUrl !== null) {
-    // Loaded only here: a SQLite-only install needs no PostgreSQL driver.
-    const {openPostgresStore} = await import('../store/postgres');
-    store = await openPostgresStore(config.databaseUrl);
-    election = new PgLeaderElection(config.databaseUrl, {intervalMs: opts.leaderIntervalMs, log: log.child({part: 'leader'})});
-    log.info({store: safeDatabaseUrl(config.databaseUrl)}, 'shared PostgreSQL store: one replica leads');
-  } else {
+/** PostgreSQL (shared by replicas, one of which leads) when a URL is given, else SQLite in the data folder. */
+async function openStore(config: BridgeConfig, opts: StartOptions, log: Logger): Promise<{store: Store; election: LeaderElection}> {
+  if (config.databaseUrl === null) {
     mkdirSync(config.dataDir, {recursive: true});
-    store = openSqliteStore(join(config.dataDir, 'egress-advisor.db'));
-    election = new SoleLeader();
+    return {store: openSqliteStore(join(config.dataDir, 'egress-advisor.db')), election: new SoleLeader()};
   }
+  // Loaded only here: a SQLite-only install needs no PostgreSQL driver.
+  const {openPostgresStore} = await import('../store/postgres');
+  const store = await openPostgresStore(config.databaseUrl);
+  log.info({store: safeDatabaseUrl(config.databaseUrl)}, 'shared PostgreSQL store: one replica leads');
+  return {store, election: new PgLeaderElection(config.databaseUrl, {intervalMs: opts.leaderIntervalMs, log: log.child({part: 'leader'})})};
+}
+
+export async function startBridge(config: BridgeConfig, log: Logger, opts: StartOptions = {}): Promise<Bridge> {
+  const {store, election} = await openStore(config, opts, log);
   const key = await hmacKey(store);
   const values = readOptional(config.valuesFile, 'the values file', log);
-  // One connection per Kubernetes source, for the pods' logs and for what the mesh already allows; every
-  // replica reads the mesh (its suggestions and status need it), only the leader the logs.
-  const kubeClients = new Map<SourceSpec, KubeClient>();
-  const meshes: MeshWatcher[] = [];
-  for (const spec of config.sources) {
-    if (spec.kind !== 'kubernetes') continue;
-    const client = connect({mode: 'auto'});
-    kubeClients.set(spec, client);
-    meshes.push(
-      new MeshWatcher({
-        namespace: spec.namespace ?? undefined,
-        client,
-        workloadLabels: labelsOf(spec.selector ?? ''),
-        rootNamespace: config.mesh.rootNamespace,
-        meshConfigMap: config.mesh.configMap,
-        clusterWide: config.mesh.clusterWide,
-        onChange: () => meshLink.changed(),
-      }),
-    );
-  }
   const hosts = readOptional(config.hostsFile, 'the hosts file', log);
   const resolver = tableResolver(hosts ? parseHostsFile(hosts) : new Map(), systemResolver);
   const attribution = new AttributionState();
@@ -143,18 +129,36 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
   const metrics: BridgeMetrics = createBridgeMetrics(registry, {defaultMetrics: true});
   const events = new EventEmitter();
   const hardening = new HardeningEvidence();
+  const due = (at: Date): void => void events.emit(OUTBOX_DUE, at);
 
-  const meshLink: MeshLink = new MeshLink({
+  // One connection per Kubernetes source, for the pods' logs and for what the mesh already allows; every
+  // replica reads the mesh (its suggestions and status need it), only the leader the logs.
+  const kubeClients = new Map<SourceSpec, KubeClient>();
+  for (const spec of config.sources) if (spec.kind === 'kubernetes') kubeClients.set(spec, connect({mode: 'auto'}));
+  const meshLink = new MeshLink({
     store,
-    meshes,
+    watchers: (changed) =>
+      [...kubeClients].map(
+        ([spec, client]) =>
+          new MeshWatcher({
+            namespace: spec.namespace ?? undefined,
+            client,
+            workloadLabels: labelsOf(spec.selector ?? ''),
+            rootNamespace: config.mesh.rootNamespace,
+            meshConfigMap: config.mesh.configMap,
+            clusterWide: config.mesh.clusterWide,
+            onChange: changed,
+          }),
+      ),
     values,
     inventory: () => attribution.inventory,
     leading: () => election.isLeader(),
-    announce: (postId) => alerts.resolvedUpdate(postId),
+    announce: resolvedUpdate,
     onResolved: (keys) => events.emit(FINDINGS_CHANGED, {keys}),
     warn: async () => {
-      await store.enqueue({kind: 'notice', payload: {}, dedupeKey: AT_RISK_DEDUPE_KEY, availableAt: new Date(Date.now() + config.digestSeconds * 1000)});
-      setTimeout(() => void alerts.tick(), config.digestSeconds * 1000 + 5).unref();
+      const at = new Date(Date.now() + config.digestSeconds * 1000);
+      await store.enqueue({kind: 'notice', payload: {}, dedupeKey: AT_RISK_DEDUPE_KEY, availableAt: at});
+      due(at);
     },
     log: log.child({part: 'mesh'}),
     timing: {propagationMs: config.resolveSeconds * 1000, graceMs: config.resolveSeconds * 1000},
@@ -170,25 +174,29 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     await meshLink.warnIfNew();
   };
 
-  let link: MattermostLink | null = null;
-  if (config.mattermost?.url && config.mattermost.token) {
-    link = new MattermostLink(
-      {
-        url: config.mattermost.url,
-        token: config.mattermost.token,
-        team: config.mattermost.team,
-        channel: config.mattermost.channel,
-        channelPrivate: config.mattermost.channelPrivate,
-        publicUrl: config.publicUrl,
-        checkIntervalMs: opts.mattermostCheckMs,
-        inventoryMaxAgeMs: opts.inventoryMaxAgeMs,
-        leading: () => election.isLeader(),
-      },
-      store,
-      log.child({part: 'mattermost'}),
-      (inv) => void setInventory(inv.config, {outgoingWebhooks: inv.outgoingWebhooks, commands: inv.commands}),
-    );
-  } else {
+  const mattermost =
+    config.mattermost?.url && config.mattermost.token
+      ? new MattermostLink(
+          {
+            url: config.mattermost.url,
+            token: config.mattermost.token,
+            team: config.mattermost.team,
+            channel: config.mattermost.channel,
+            channelPrivate: config.mattermost.channelPrivate,
+            publicUrl: config.publicUrl,
+            checkIntervalMs: opts.mattermostCheckMs,
+            inventoryMaxAgeMs: opts.inventoryMaxAgeMs,
+            leading: () => election.isLeader(),
+          },
+          store,
+          log.child({part: 'mattermost'}),
+          (inv) =>
+            setInventory(inv.config, {outgoingWebhooks: inv.outgoingWebhooks, commands: inv.commands}).catch((err: Error) =>
+              log.warn({err: err.message}, 'cannot use the integration inventory just read'),
+            ),
+        )
+      : null;
+  if (mattermost === null) {
     const mmConfig = readOptional(config.mattermostConfigFile, 'the Mattermost configuration file', log);
     const hooks = readOptional(config.webhooksFile, 'the outgoing webhooks file', log);
     try {
@@ -202,13 +210,22 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     store,
     // While Mattermost is known to be away nothing is tried, so back-off does not pile up over an outage.
     // Only the leader posts; a replica that just lost the lead stops at once.
-    () => (election.isLeader() && link?.up ? link.channel : null),
+    () => (election.isLeader() && mattermost?.up ? mattermost.channel : null),
     () => ({format: config.format, context: suggestContext(), actionUrl: `${config.publicUrl}/mattermost/action`, hmacKey: key, siteUrl: config.mattermost?.url ?? undefined}),
     log.child({part: 'alerts'}),
     {sent: () => metrics.alertsSentTotal.inc(), failed: () => undefined},
     {updateIntervalMs: config.updateSeconds * 1000, atRisk: () => meshLink.atRisk()},
   );
+  events.on(OUTBOX_DUE, (at: Date) => alerts.wakeAt(at));
 
+  const logNew = async (keys: readonly string[]): Promise<void> => {
+    for (const k of keys) {
+      const f = await store.getFinding(k);
+      if (f === null) continue;
+      const features = f.features.map((x) => x.name).join(', ');
+      log.info({key: k, verdict: f.verdict, count: f.count}, `${f.verdict}: ${k} (${f.protocol})${features ? ` breaks ${features}` : ''}`);
+    }
+  };
   const ingest = new Ingest(store, attribution, () => config.digestSeconds, (result, lines) => {
     for (const [verdict, n] of Object.entries(lines)) metrics.linesTotal.inc({verdict}, n);
     hardening.see(lines);
@@ -216,15 +233,9 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     if (changed.length === 0) return;
     events.emit(FINDINGS_CHANGED, {keys: changed});
     // Deliver as soon as the digest window closes rather than at the worker's next poll.
-    if (result.newKeys.length > 0 || result.reopenedKeys.length > 0) setTimeout(() => void alerts.tick(), config.digestSeconds * 1000 + 5).unref();
-    for (const k of result.newKeys) {
-      void store.getFinding(k).then((f) => {
-        if (f === null) return;
-        const features = f.features.map((x) => x.name).join(', ');
-        log.info({key: k, verdict: f.verdict, count: f.count}, `${f.verdict}: ${k} (${f.protocol})${features ? ` breaks ${features}` : ''}`);
-      });
-    }
-    void alerts.scheduleUpdates(result.changedKeys).catch((err: Error) => log.warn({err: err.message}, 'cannot schedule a thread update'));
+    if (result.newKeys.length > 0 || result.reopenedKeys.length > 0) due(new Date(Date.now() + config.digestSeconds * 1000));
+    logNew(result.newKeys).catch((err: Error) => log.warn({err: err.message}, 'cannot read a new finding back'));
+    alerts.scheduleUpdates(result.changedKeys).catch((err: Error) => log.warn({err: err.message}, 'cannot schedule a thread update'));
   });
 
   const sink = {batch: (b: Parameters<Ingest['batch']>[0]) => ingest.batch(b), notice: (n: {code: string; message: string; sourceId: string}) => log.info({source: n.sourceId, code: n.code}, n.message)};
@@ -258,12 +269,12 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     return {ready: reasons.length === 0, reasons};
   };
   const report = (): Promise<StatusReport> =>
-    statusReport({version, store, sources: sources(), link, hardening, mesh: meshLink, replica: () => (shared ? (election.isLeader() ? 'leader' : 'follower') : 'sole'), ready});
+    statusReport({version, store, sources: sources(), link: mattermost, hardening, mesh: meshLink, replica: () => (shared ? (election.isLeader() ? 'leader' : 'follower') : 'sole'), ready});
 
   const commands = new CommandHandler({
     store,
-    isSystemAdmin: (userId) => (link ? link.isSystemAdmin(userId) : Promise.resolve(false)),
-    status: async () => statusInput(await report(), link?.up === true),
+    isSystemAdmin: (userId) => (mattermost ? mattermost.isSystemAdmin(userId) : Promise.resolve(false)),
+    status: async () => statusInput(await report(), mattermost?.up === true),
     format: () => config.format,
     suggestContext,
     hmacKey: () => key,
@@ -280,14 +291,14 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
       return {format, yaml: s.yaml, entries: s.entries, skipped: s.skipped, notes: s.notes};
     },
     onSlashCommand: (req) => {
-      link?.markCalled();
+      mattermost?.markCalled();
       return commands.slash(req);
     },
     onAction: (req) => {
-      link?.markCalled();
+      mattermost?.markCalled();
       return commands.action(req);
     },
-    slashToken: () => (link && link.slashTokens.length > 0 ? link.slashTokens : null),
+    slashToken: () => (mattermost && mattermost.slashTokens.length > 0 ? mattermost.slashTokens : null),
     metrics: registry,
     ready,
     events,
@@ -299,44 +310,30 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
   const url = `http://${config.listenHost}:${typeof address === 'object' && address ? address.port : config.listenPort}`;
 
   await own.start();
-  // Whoever leads (again) takes over what the previous leader left: a crash inside the digest window left
-  // findings that were never announced, so their alert is made due again; the set-up runs as the leader.
-  const onElected = (): void => {
-    metrics.leader.set(1);
-    void leaders.start().catch((err: Error) => log.warn({err: err.message}, 'cannot start reading the Kubernetes log streams'));
-    meshLink.start();
-    void (async () => {
-      if ((await allFindings(store, {status: 'open'})).some((f) => f.alertPostId === null)) await store.enqueue(ingest.digestTrigger());
-      if (link !== null) {
-        await link.connect();
-        // A connection made as a follower just before the election did no set-up: once more, as the leader.
-        if (link.channel === null && election.isLeader()) await link.connect();
-      }
-      if (election.isLeader()) {
-        alerts.start();
-        await meshLink.warnIfNew();
-      }
-    })().catch((err: Error) => log.warn({err: err.message}, 'cannot take over as the leader'));
-  };
-  const onDeposed = (): void => {
-    metrics.leader.set(0);
-    void leaders.stop();
-    void meshLink.stop();
-    link?.demote();
-    void alerts.stop();
-  };
-  election.on('elected', onElected);
-  election.on('deposed', onDeposed);
+  const roles = new LeaderRoles({
+    election,
+    store,
+    leaderSources: leaders,
+    meshLink,
+    link: mattermost,
+    alerts,
+    digestTrigger: () => ingest.digestTrigger(),
+    leaderGauge: metrics.leader,
+    log,
+  });
+  roles.attach();
   await election.start();
-  link?.start();
-  for (const m of meshes) void m.start().catch((err: Error) => log.warn({err: err.message}, 'cannot read the mesh\'s ServiceEntries; suggestions may list hosts it already allows'));
+  mattermost?.start();
+  for (const m of meshLink.meshes) {
+    m.start().catch((err: Error) => log.warn({err: err.message}, 'cannot read the mesh\'s ServiceEntries; suggestions may list hosts it already allows'));
+  }
 
   const gauges = setInterval(() => {
     void (async () => {
       metrics.outboxDepth.set(await store.outboxDepth());
       const counts = await store.countFindings();
       metrics.setFindings(Object.entries(counts.openByVerdict).map(([verdict, n]) => ({status: 'open', verdict: verdict as Verdict, count: n ?? 0})));
-      metrics.mattermostUp.set(link?.up ? 1 : 0);
+      metrics.mattermostUp.set(mattermost?.up ? 1 : 0);
       for (const s of sources()) {
         const st = s.status();
         metrics.sourceUp.set({source: s.id}, st.state === 'following' ? 1 : 0);
@@ -349,7 +346,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
   return {
     url,
     store,
-    link,
+    link: mattermost,
     get sources() {
       return sources();
     },
@@ -359,11 +356,12 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
       clearInterval(gauges);
       // First, so that a follower takes over while this replica winds down.
       await election.stop();
-      link?.stop();
+      roles.detach();
+      mattermost?.stop();
       await leaders.stop();
       await own.stop();
       await meshLink.stop();
-      for (const m of meshes) await m.stop();
+      for (const m of meshLink.meshes) await m.stop();
       await alerts.stop();
       await app.close();
       await store.close();

@@ -33,14 +33,16 @@ function tables(p: string): string[] {
   }
 }
 
-const addColumn: Migration = {version: 2, name: 'finding notes', up: (db) => db.exec('ALTER TABLE findings ADD COLUMN note TEXT')};
+const NEXT = SCHEMA_VERSION + 1;
+const ALL = MIGRATIONS.map((m) => m.version);
+const addColumn: Migration = {version: NEXT, name: 'finding notes', up: (db) => db.exec('ALTER TABLE findings ADD COLUMN note TEXT')};
 
 describe('migrations', () => {
   it('creates the schema on an empty file, in WAL mode, and records each version', () => {
     const store = openSqliteStore(path);
     store.closeSync();
-    expect(versions(path)).toEqual([SCHEMA_VERSION]);
-    expect(tables(path)).toEqual(['decisions', 'finding_history', 'findings', 'meta', 'outbox', 'resume_points', 'schema_migrations']);
+    expect(versions(path)).toEqual(ALL);
+    expect(tables(path)).toEqual(['alert_state', 'decisions', 'finding_history', 'findings', 'meta', 'outbox', 'resume_points', 'schema_migrations']);
     const db = new Database(path, {readonly: true});
     expect(db.pragma('journal_mode', {simple: true})).toBe('wal');
     db.close();
@@ -52,7 +54,7 @@ describe('migrations', () => {
     expect(migrate(db)).toEqual({from: SCHEMA_VERSION, to: SCHEMA_VERSION, applied: []});
     db.close();
     openSqliteStore(path).closeSync();
-    expect(versions(path)).toEqual([1]);
+    expect(versions(path)).toEqual(ALL);
   });
 
   it('moves forward one numbered step at a time and keeps the data', async () => {
@@ -62,7 +64,7 @@ describe('migrations', () => {
     const v2 = openSqliteStore(path, {migrations: [...MIGRATIONS, addColumn]});
     expect(await v2.getMeta('bot-user-id')).toBe('abc');
     await v2.close();
-    expect(versions(path)).toEqual([1, 2]);
+    expect(versions(path)).toEqual([...ALL, NEXT]);
     const db = new Database(path, {readonly: true});
     expect((db.prepare('PRAGMA table_info(findings)').all() as {name: string}[]).map((c) => c.name)).toContain('note');
     db.close();
@@ -77,16 +79,16 @@ describe('migrations', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(SchemaTooNewError);
-    expect((error as SchemaTooNewError).databaseVersion).toBe(2);
-    expect((error as SchemaTooNewError).codeVersion).toBe(1);
-    expect((error as Error).message).toMatch(/schema version 2.*only knows versions up to 1.*newer release/);
-    expect(versions(path)).toEqual([1, 2]);
+    expect((error as SchemaTooNewError).databaseVersion).toBe(NEXT);
+    expect((error as SchemaTooNewError).codeVersion).toBe(SCHEMA_VERSION);
+    expect((error as Error).message).toMatch(new RegExp(`schema version ${NEXT}.*only knows versions up to ${SCHEMA_VERSION}.*newer release`));
+    expect(versions(path)).toEqual([...ALL, NEXT]);
   });
 
   it('leaves the previous version in place when a migration fails half-way', () => {
     openSqliteStore(path).closeSync();
     const broken: Migration = {
-      version: 2,
+      version: NEXT,
       name: 'broken',
       up: (db) => {
         db.exec('CREATE TABLE half_done (x INTEGER)');
@@ -94,26 +96,51 @@ describe('migrations', () => {
       },
     };
     expect(() => openSqliteStore(path, {migrations: [...MIGRATIONS, broken]})).toThrow('migration bug');
-    expect(versions(path)).toEqual([1]);
+    expect(versions(path)).toEqual(ALL);
     expect(tables(path)).not.toContain('half_done');
     openSqliteStore(path, {migrations: [...MIGRATIONS, addColumn]}).closeSync();
-    expect(versions(path)).toEqual([1, 2]);
+    expect(versions(path)).toEqual([...ALL, NEXT]);
   });
 
   it('rejects a migration list with gaps', () => {
     const db = new Database(':memory:');
-    expect(() => migrate(db, [MIGRATIONS[0], {...addColumn, version: 3}])).toThrow(/expected 2/);
+    expect(() => migrate(db, [...MIGRATIONS, {...addColumn, version: NEXT + 1}])).toThrow(new RegExp(`expected ${NEXT}`));
     db.close();
   });
 
   it('applies each migration once when two connections migrate the same file', () => {
     const a = new Database(path);
     const b = new Database(path);
-    const counted: Migration = {version: 2, name: 'counted', up: (db) => db.exec('CREATE TABLE counted (x INTEGER)')};
-    expect(migrate(a, [...MIGRATIONS, counted]).applied).toEqual([1, 2]);
+    const counted: Migration = {version: NEXT, name: 'counted', up: (db) => db.exec('CREATE TABLE counted (x INTEGER)')};
+    expect(migrate(a, [...MIGRATIONS, counted]).applied).toEqual([...ALL, NEXT]);
     expect(migrate(b, [...MIGRATIONS, counted]).applied).toEqual([]);
     a.close();
     b.close();
-    expect(versions(path)).toEqual([1, 2]);
+    expect(versions(path)).toEqual([...ALL, NEXT]);
+  });
+
+  it('moves the alert state kept as meta strings by version 1 into its table', async () => {
+    const db = new Database(path);
+    migrate(db, MIGRATIONS.slice(0, 1));
+    const meta = db.prepare('INSERT INTO meta (key, value, updated_at) VALUES (?, ?, 1)');
+    meta.run('announced:tls|s3.amazonaws.com:443', JSON.stringify({count: 7, pods: ['mm-0', 'mm-1']}));
+    meta.run('resolved-announced:tls|s3.amazonaws.com:443', '2024-05-01T10:00:00.000Z');
+    meta.run('announced:tcp|10.0.0.9:25', 'not json');
+    meta.run('resolved-announced:tcp|1.2.3.4:80', '2024-05-02T00:00:00.000Z');
+    meta.run('bot-user-id', 'abc');
+    db.close();
+    const store = openSqliteStore(path);
+    expect(await store.getAlertState('tls|s3.amazonaws.com:443')).toEqual({
+      key: 'tls|s3.amazonaws.com:443',
+      announcedCount: 7,
+      announcedPods: ['mm-0', 'mm-1'],
+      resolvedAnnouncedAt: '2024-05-01T10:00:00.000Z',
+    });
+    expect(await store.getAlertState('tcp|10.0.0.9:25')).toEqual({key: 'tcp|10.0.0.9:25', announcedCount: 0, announcedPods: [], resolvedAnnouncedAt: null});
+    expect((await store.getAlertState('tcp|1.2.3.4:80'))?.resolvedAnnouncedAt).toBe('2024-05-02T00:00:00.000Z');
+    expect(await store.getMeta('announced:tls|s3.amazonaws.com:443')).toBeNull();
+    expect(await store.getMeta('resolved-announced:tcp|1.2.3.4:80')).toBeNull();
+    expect(await store.getMeta('bot-user-id')).toBe('abc');
+    await store.close();
   });
 });

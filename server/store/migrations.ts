@@ -102,7 +102,56 @@ CREATE TABLE meta (
 );
 `;
 
-export const MIGRATIONS: readonly Migration[] = [{version: 1, name: 'initial', up: sql(V1)}];
+const ANNOUNCED_META = 'announced:';
+const RESOLVED_ANNOUNCED_META = 'resolved-announced:';
+
+/** What the alert worker kept as meta strings (`announced:<key>`, `resolved-announced:<key>`) gets a table. */
+function alertState(db: Database.Database): void {
+  db.exec(`
+CREATE TABLE alert_state (
+  key                   TEXT PRIMARY KEY,
+  announced_count       INTEGER NOT NULL DEFAULT 0,
+  announced_pods        TEXT NOT NULL DEFAULT '[]',
+  resolved_announced_at INTEGER,
+  updated_at            INTEGER NOT NULL
+);`);
+  const announced = db.prepare(
+    `INSERT INTO alert_state (key, announced_count, announced_pods, updated_at) VALUES (?, ?, ?, ?)
+     ON CONFLICT (key) DO UPDATE SET announced_count = excluded.announced_count, announced_pods = excluded.announced_pods`,
+  );
+  const resolved = db.prepare(
+    `INSERT INTO alert_state (key, resolved_announced_at, updated_at) VALUES (?, ?, ?)
+     ON CONFLICT (key) DO UPDATE SET resolved_announced_at = excluded.resolved_announced_at`,
+  );
+  const rows = db.prepare('SELECT key, value, updated_at FROM meta WHERE substr(key, 1, 10) = ? OR substr(key, 1, 19) = ?').all(ANNOUNCED_META, RESOLVED_ANNOUNCED_META) as {
+    key: string;
+    value: string;
+    updated_at: number;
+  }[];
+  for (const r of rows) {
+    if (r.key.startsWith(ANNOUNCED_META)) {
+      let count = 0;
+      let pods: unknown = [];
+      try {
+        const v = JSON.parse(r.value) as {count?: unknown; pods?: unknown};
+        if (Number.isSafeInteger(v.count)) count = v.count as number;
+        if (Array.isArray(v.pods)) pods = v.pods.filter((p) => typeof p === 'string');
+      } catch {
+        // A value this release did not write: the next thread reply states everything again.
+      }
+      announced.run(r.key.slice(ANNOUNCED_META.length), count, JSON.stringify(pods), r.updated_at);
+    } else {
+      const t = Date.parse(r.value);
+      if (Number.isFinite(t)) resolved.run(r.key.slice(RESOLVED_ANNOUNCED_META.length), t, r.updated_at);
+    }
+  }
+  db.prepare('DELETE FROM meta WHERE substr(key, 1, 10) = ? OR substr(key, 1, 19) = ?').run(ANNOUNCED_META, RESOLVED_ANNOUNCED_META);
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {version: 1, name: 'initial', up: sql(V1)},
+  {version: 2, name: 'alert state', up: alertState},
+];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 

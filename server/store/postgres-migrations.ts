@@ -102,7 +102,30 @@ CREATE TABLE meta (
 );
 `;
 
-export const PG_MIGRATIONS: readonly PgMigration[] = [{version: 1, name: 'initial', sql: V1}];
+// What the alert worker kept as meta strings (announced:<key> holding {"count","pods"} JSON,
+// resolved-announced:<key> holding an ISO time) moves into a table of its own.
+const V2 = `
+CREATE TABLE alert_state (
+  key                   TEXT COLLATE "C" PRIMARY KEY,
+  announced_count       BIGINT NOT NULL DEFAULT 0,
+  announced_pods        TEXT NOT NULL DEFAULT '[]',
+  resolved_announced_at BIGINT,
+  updated_at            BIGINT NOT NULL
+);
+INSERT INTO alert_state (key, announced_count, announced_pods, updated_at)
+  SELECT substr(key, 11), COALESCE((value::json->>'count')::bigint, 0), COALESCE((value::json->'pods')::text, '[]'), updated_at
+  FROM meta WHERE left(key, 10) = 'announced:';
+INSERT INTO alert_state (key, resolved_announced_at, updated_at)
+  SELECT substr(key, 20), (extract(epoch FROM value::timestamptz) * 1000)::bigint, updated_at
+  FROM meta WHERE left(key, 19) = 'resolved-announced:'
+  ON CONFLICT (key) DO UPDATE SET resolved_announced_at = EXCLUDED.resolved_announced_at;
+DELETE FROM meta WHERE left(key, 10) = 'announced:' OR left(key, 19) = 'resolved-announced:';
+`;
+
+export const PG_MIGRATIONS: readonly PgMigration[] = [
+  {version: 1, name: 'initial', sql: V1},
+  {version: 2, name: 'alert state', sql: V2},
+];
 
 export interface PgMigrationReport {
   from: number;

@@ -5,6 +5,7 @@ import {Client} from 'pg';
 import {SchemaTooNewError} from './errors';
 import {openPostgresStore, type PostgresStore} from './postgres';
 import {escapeNul, unescapeNul} from './postgres-db';
+import {PG_MIGRATIONS} from './postgres-migrations';
 import {obs} from './testing/support';
 import {createTestDatabase, type TestDatabase} from './testing/stores';
 
@@ -184,7 +185,26 @@ describe('NUL, which PostgreSQL text cannot hold', () => {
 describe('migrations', () => {
   it('records each version once, even when replicas open the database at the same time', async () => {
     await Promise.all([store(), store(), store()]);
-    expect(await sql('SELECT version, name FROM schema_migrations')).toEqual([{version: 1, name: 'initial'}]);
+    expect(await sql('SELECT version, name FROM schema_migrations ORDER BY version')).toEqual(PG_MIGRATIONS.map((m) => ({version: m.version, name: m.name})));
+  });
+
+  it('moves the alert state kept as meta strings by version 1 into its table', async () => {
+    (await store({migrations: PG_MIGRATIONS.slice(0, 1)})).close();
+    const meta = "INSERT INTO meta (key, value, updated_at) VALUES ($1, $2, 1)";
+    await sql(meta, ['announced:tls|s3.amazonaws.com:443', JSON.stringify({count: 7, pods: ['mm-0', 'mm-1']})]);
+    await sql(meta, ['resolved-announced:tls|s3.amazonaws.com:443', '2024-05-01T10:00:00.000Z']);
+    await sql(meta, ['resolved-announced:tcp|1.2.3.4:80', '2024-05-02T00:00:00.000Z']);
+    await sql(meta, ['bot-user-id', 'abc']);
+    const s = await store();
+    expect(await s.getAlertState('tls|s3.amazonaws.com:443')).toEqual({
+      key: 'tls|s3.amazonaws.com:443',
+      announcedCount: 7,
+      announcedPods: ['mm-0', 'mm-1'],
+      resolvedAnnouncedAt: '2024-05-01T10:00:00.000Z',
+    });
+    expect(await s.getAlertState('tcp|1.2.3.4:80')).toEqual({key: 'tcp|1.2.3.4:80', announcedCount: 0, announcedPods: [], resolvedAnnouncedAt: '2024-05-02T00:00:00.000Z'});
+    expect(await s.getMeta('announced:tls|s3.amazonaws.com:443')).toBeNull();
+    expect(await s.getMeta('bot-user-id')).toBe('abc');
   });
 
   it('refuses a database written by a newer release', async () => {

@@ -17,13 +17,14 @@ import {createPool, Db, numbered, transaction} from './postgres-db';
 import {migratePostgres, PG_MIGRATIONS, type PgMigration} from './postgres-migrations';
 import {PostgresOutbox} from './postgres-outbox';
 import {findingQuerySql} from './query';
-import {contentOf, decisionOf, findingOf, iso, resumeOf, sameContent, storedOf, type DecisionRow, type FindingContent, type FindingRow, type ResumeRow} from './rows';
+import {alertStateOf, announcedCount, contentOf, decisionOf, findingOf, iso, resumeOf, sameContent, storedOf, type AlertStateRow, type DecisionRow, type FindingContent, type FindingRow, type ResumeRow} from './rows';
 import {normaliseObservation, requireActor, requireText, text} from './sanitize';
 import {
   DEFAULT_RETENTION,
   DEFAULT_STORE_LIMITS,
   FINDING_STATUSES,
   type Actor,
+  type AlertState,
   type ApplyResult,
   type BatchChanges,
   type ClaimedItem,
@@ -402,6 +403,27 @@ export class PostgresStore implements Store {
 
   outboxDepth(): Promise<number> {
     return this.outbox.depth(this.db);
+  }
+
+  async getAlertState(key: string): Promise<AlertState | null> {
+    const row = await this.db.one<AlertStateRow>('SELECT * FROM alert_state WHERE key = $1', [this.keyOf(key)]);
+    return row === undefined ? null : alertStateOf(row);
+  }
+
+  async recordAnnounced(key: string, count: number, pods: readonly string[]): Promise<void> {
+    await this.db.run(
+      `INSERT INTO alert_state (key, announced_count, announced_pods, updated_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (key) DO UPDATE SET announced_count = EXCLUDED.announced_count, announced_pods = EXCLUDED.announced_pods, updated_at = EXCLUDED.updated_at`,
+      [this.keyOf(key), announcedCount(count), JSON.stringify(pods.map((p) => text(p, this.limits.podChars))), this.clock()],
+    );
+  }
+
+  async recordResolutionAnnounced(key: string, resolvedAt: string): Promise<void> {
+    await this.db.run(
+      `INSERT INTO alert_state (key, resolved_announced_at, updated_at) VALUES ($1, $2, $3)
+       ON CONFLICT (key) DO UPDATE SET resolved_announced_at = EXCLUDED.resolved_announced_at, updated_at = EXCLUDED.updated_at`,
+      [this.keyOf(key), this.atOf(new Date(resolvedAt)), this.clock()],
+    );
   }
 
   async getMeta(key: string): Promise<string | null> {

@@ -1,6 +1,6 @@
 // Between the SQLite rows and the records of types.ts.
 import type {Finding, PortProtocol, Verdict} from '../../common/types';
-import type {Decision, DecisionAction, FindingStatus, OutboxItem, OutboxKind, OutboxState, ResumePoint, StoredFinding} from './types';
+import type {AlertState, Decision, DecisionAction, FindingStatus, OutboxItem, OutboxKind, OutboxState, ResumePoint, StoredFinding} from './types';
 
 export function iso(ms: number): string {
   return new Date(ms).toISOString();
@@ -150,6 +150,34 @@ export interface ResumeRow {
 
 export function resumeOf(r: ResumeRow): ResumePoint {
   return {sourceId: r.source_id, position: r.position, seq: r.seq, updatedAt: iso(r.updated_at)};
+}
+
+export interface AlertStateRow {
+  key: string;
+  announced_count: number;
+  announced_pods: string;
+  resolved_announced_at: number | null;
+  updated_at: number;
+}
+
+export function alertStateOf(r: AlertStateRow): AlertState {
+  let pods: unknown;
+  try {
+    pods = JSON.parse(r.announced_pods);
+  } catch {
+    pods = [];
+  }
+  return {
+    key: r.key,
+    announcedCount: r.announced_count,
+    announcedPods: Array.isArray(pods) ? pods.filter((p): p is string => typeof p === 'string') : [],
+    resolvedAnnouncedAt: isoOrNull(r.resolved_announced_at),
+  };
+}
+
+/** A count as the alert state keeps it: a whole number from 0 to the largest safe integer. */
+export function announcedCount(n: number): number {
+  return Number.isFinite(n) ? Math.min(Number.MAX_SAFE_INTEGER, Math.max(0, Math.floor(n))) : 0;
 }
 
 export interface OutboxRow {

@@ -6,7 +6,7 @@ import type {Finding} from '../../common/types';
 import {FindingNotFoundError, ResumeConflictError, StoreInputError} from './errors';
 import {mergeFinding} from './merge';
 import {MIGRATIONS, migrate, type Migration} from './migrations';
-import {contentOf, decisionOf, findingOf, iso, resumeOf, sameContent, storedOf, type DecisionRow, type FindingRow, type ResumeRow} from './rows';
+import {alertStateOf, announcedCount, contentOf, decisionOf, findingOf, iso, resumeOf, sameContent, storedOf, type AlertStateRow, type DecisionRow, type FindingRow, type ResumeRow} from './rows';
 import {normaliseObservation, requireActor, requireText, text} from './sanitize';
 import {SqliteOutbox} from './sqlite-outbox';
 import {findingQuerySql} from './query';
@@ -15,6 +15,7 @@ import {
   DEFAULT_STORE_LIMITS,
   FINDING_STATUSES,
   type Actor,
+  type AlertState,
   type ApplyResult,
   type BatchChanges,
   type ClaimedItem,
@@ -131,6 +132,15 @@ function statements(db: Database.Database) {
       'INSERT INTO meta (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
     ),
     deleteMeta: db.prepare('DELETE FROM meta WHERE key = ?'),
+    alertState: db.prepare<[string], AlertStateRow>('SELECT * FROM alert_state WHERE key = ?'),
+    setAnnounced: db.prepare(
+      `INSERT INTO alert_state (key, announced_count, announced_pods, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET announced_count = excluded.announced_count, announced_pods = excluded.announced_pods, updated_at = excluded.updated_at`,
+    ),
+    setResolutionAnnounced: db.prepare(
+      `INSERT INTO alert_state (key, resolved_announced_at, updated_at) VALUES (?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET resolved_announced_at = excluded.resolved_announced_at, updated_at = excluded.updated_at`,
+    ),
   };
 }
 
@@ -401,6 +411,19 @@ export class SqliteStore implements Store {
 
   async outboxDepth(): Promise<number> {
     return this.outbox.depth();
+  }
+
+  async getAlertState(key: string): Promise<AlertState | null> {
+    const row = this.s.alertState.get(this.keyOf(key));
+    return row === undefined ? null : alertStateOf(row);
+  }
+
+  async recordAnnounced(key: string, count: number, pods: readonly string[]): Promise<void> {
+    this.s.setAnnounced.run(this.keyOf(key), announcedCount(count), JSON.stringify(pods.map((p) => text(p, this.limits.podChars))), this.clock());
+  }
+
+  async recordResolutionAnnounced(key: string, resolvedAt: string): Promise<void> {
+    this.s.setResolutionAnnounced.run(this.keyOf(key), this.atOf(new Date(resolvedAt)), this.clock());
   }
 
   async getMeta(key: string): Promise<string | null> {

@@ -103,6 +103,19 @@ export interface ResumePoint {
   updatedAt: string;
 }
 
+/**
+ * What the admin channel was last told about a finding, so a thread reply names only what is new and a
+ * resolution is announced once.
+ */
+export interface AlertState {
+  key: string;
+  /** Count and pods as the alert (or the last thread reply) stated them; 0 and [] before any. */
+  announcedCount: number;
+  announcedPods: string[];
+  /** The finding's resolvedAt the thread was told about, if any. */
+  resolvedAnnouncedAt: string | null;
+}
+
 export type FindingSort = 'urgency' | 'lastSeen' | 'firstSeen' | 'count' | 'key' | 'updatedAt';
 
 export interface FindingQuery {
@@ -252,6 +265,13 @@ export interface Store {
   getOutboxItem(id: number): Promise<OutboxItem | null>;
   /** Items not yet delivered (pending or claimed). */
   outboxDepth(): Promise<number>;
+
+  /** Null before anything was announced about the finding. */
+  getAlertState(key: string): Promise<AlertState | null>;
+  /** The alert or a thread reply stated this count and these pods. */
+  recordAnnounced(key: string, count: number, pods: readonly string[]): Promise<void>;
+  /** The thread was told about the resolution made at resolvedAt (ISO-8601). */
+  recordResolutionAnnounced(key: string, resolvedAt: string): Promise<void>;
 
   getMeta(key: string): Promise<string | null>;
   setMeta(key: string, value: string): Promise<void>;
