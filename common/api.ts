@@ -379,6 +379,7 @@ export type ApiErrorCode =
   | 'finding_not_found'
   | 'too_many_streams'
   | 'not_ready'
+  | 'not_alive' // wedged: only a restart helps (/healthz)
   | 'command_token_invalid'
   | 'command_not_configured'
   | 'internal';

@@ -40,6 +40,11 @@ const HMAC_META = 'hmac-key';
 /** An outbox item became due at the Date it carries: the alert worker delivers it then, not at its next poll. */
 const OUTBOX_DUE = 'outbox-due';
 const GAUGE_INTERVAL_MS = 5_000;
+/**
+ * A batch the store has neither committed nor refused for this long means the process is wedged (a
+ * connection that hangs without an error): only then does liveness fail, and the orchestrator restarts it.
+ */
+export const STUCK_MS = 5 * 60_000;
 /** Bigger reads mean fewer store transactions when a source catches up; a live tail reads what is there. */
 const SOURCE_CHUNK_BYTES = 1024 * 1024;
 
@@ -103,6 +108,8 @@ export interface StartOptions {
   inventoryMaxAgeMs?: number;
   /** With EGRESS_ADVISOR_DATABASE_URL: how often followers try to lead and the leader checks its lock (default 2 s). */
   leaderIntervalMs?: number;
+  /** A store write that has not settled this long makes /healthz fail (default STUCK_MS); tests shorten it. */
+  stuckMs?: number;
 }
 
 /** PostgreSQL (shared by replicas, one of which leads) when a URL is given, else SQLite in the data folder. */
@@ -254,19 +261,42 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
             return source;
           });
         },
+        remake: (old) => {
+          const spec = made.get(old);
+          if (spec === undefined) throw new Error(`no specification for source ${old.id}`);
+          made.delete(old);
+          const source = makeSource(spec, opts.stdin, kubeClients.get(spec));
+          made.set(source, spec);
+          return source;
+        },
         isAppLog: (source) => made.get(source)?.log === 'app',
       },
       store,
       sink,
+      {onRestart: (source) => metrics.sourceRestartsTotal.inc({source}), log: log.child({part: 'sources'})},
     );
   };
   const own = group(config.sources.filter((spec) => !shared || spec.kind !== 'kubernetes'));
   const leaders = group(config.sources.filter((spec) => shared && spec.kind === 'kubernetes'));
   const sources = (): LogSource[] => [...own.sources, ...leaders.sources];
 
+  const runners = [own, leaders];
   const ready = (): {ready: boolean; reasons: string[]} => {
-    const reasons = sources().filter((s) => s.status().state === 'error').map((s) => `source ${s.id}: ${s.status().lastError ?? 'error'}`);
+    const restarts = new Map(runners.flatMap((r) => r.pendingRestarts()).map((r) => [r.sourceId, r]));
+    const reasons = sources()
+      .filter((s) => s.status().state === 'error' || restarts.has(s.id))
+      .map((s) => {
+        const r = restarts.get(s.id);
+        const why = r?.lastError ?? s.status().lastError ?? 'error';
+        return r ? `source ${s.id}: ${why}; restarts from its committed resume point at ${r.nextAt} (attempt ${r.attempts})` : `source ${s.id}: ${why}`;
+      });
     return {ready: reasons.length === 0, reasons};
+  };
+  const stuckMs = opts.stuckMs ?? STUCK_MS;
+  const alive = (): {alive: boolean; reasons: string[]} => {
+    const oldest = Math.min(...runners.map((r) => r.oldestOutstandingSince() ?? Infinity));
+    if (Date.now() - oldest <= stuckMs) return {alive: true, reasons: []};
+    return {alive: false, reasons: [`a batch of log lines has waited ${Math.round((Date.now() - oldest) / 1000)} s for the store to settle it`]};
   };
   const report = (): Promise<StatusReport> =>
     statusReport({version, store, sources: sources(), link: mattermost, hardening, mesh: meshLink, replica: () => (shared ? (election.isLeader() ? 'leader' : 'follower') : 'sole'), ready});
@@ -301,6 +331,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     slashToken: () => (mattermost && mattermost.slashTokens.length > 0 ? mattermost.slashTokens : null),
     metrics: registry,
     ready,
+    alive,
     events,
     logger: log.child({part: 'http'}),
   });

@@ -27,6 +27,8 @@ export interface BridgeMetrics {
   readonly leader: Gauge;
   /** 1 while a source is following its log. */
   readonly sourceUp: Gauge<'source'>;
+  /** Restarts of a source after its batch could not be stored. */
+  readonly sourceRestartsTotal: Counter<'source'>;
   /** When a source last delivered a line (seconds since the epoch). */
   readonly sourceLastLineTimestamp: Gauge<'source'>;
   readonly httpRequestDuration: Histogram<'method' | 'route' | 'status_code'>;
@@ -91,6 +93,17 @@ export function createBridgeMetrics(registry: Registry, opts: BridgeMetricsOptio
       registry,
       'egress_advisor_leader',
       () => new Gauge({name: 'egress_advisor_leader', help: '1 while this replica leads (reads the Kubernetes log streams, alerts, sets Mattermost up), else 0.', registers}),
+    ),
+    sourceRestartsTotal: getOrCreate(
+      registry,
+      'egress_advisor_source_restarts_total',
+      () =>
+        new Counter({
+          name: 'egress_advisor_source_restarts_total',
+          help: 'Restarts of a log source from its committed resume point after its batch could not be stored.',
+          labelNames: ['source'] as const,
+          registers,
+        }),
     ),
     sourceUp: getOrCreate(
       registry,

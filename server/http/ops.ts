@@ -10,12 +10,18 @@ export const HEALTHZ_PATH = '/healthz';
 export const READYZ_PATH = '/readyz';
 export const METRICS_PATH = '/metrics';
 
-export function opsRoutes(deps: Pick<HttpDeps, 'ready' | 'metrics'>) {
+export function opsRoutes(deps: Pick<HttpDeps, 'ready' | 'alive' | 'metrics'>) {
   return async function routes(app: FastifyInstance): Promise<void> {
     const quiet = {logLevel: 'warn' as const};
 
-    // Alive means "the event loop answers"; nothing else, so that a Mattermost outage never restarts the pod.
-    app.get(HEALTHZ_PATH, quiet, async () => ({status: 'ok'}));
+    // Alive unless the bridge is wedged where only a restart helps (a store write that never settles); an
+    // outage of Mattermost or of the database is readiness, never liveness, so it does not restart the pod.
+    app.get(HEALTHZ_PATH, quiet, async (_request, reply) => {
+      const state = deps.alive?.() ?? {alive: true, reasons: []};
+      if (state.alive) return {status: 'ok'};
+      const body: ApiError & {status: string; reasons: string[]} = {error: `Not alive: ${state.reasons.join('; ')}`, code: 'not_alive', status: 'wedged', reasons: state.reasons};
+      return reply.code(503).send(body);
+    });
 
     app.get(READYZ_PATH, quiet, async (request, reply) => {
       let state: Readiness;

@@ -105,6 +105,11 @@ export interface Readiness {
   reasons: string[];
 }
 
+export interface Liveness {
+  alive: boolean;
+  reasons: string[];
+}
+
 export interface HttpOptions {
   /**
    * The path of Mattermost's Site URL on a subpath install (e.g. "/chat"), when the ingress passes it on
@@ -141,6 +146,8 @@ export interface HttpDeps {
   slashToken(): string | readonly string[] | null;
   metrics: Registry;
   ready(): Readiness;
+  /** Liveness: false only when restarting the process is the cure. Always alive when left out. */
+  alive?(): Liveness;
   events: FindingsEvents;
   logger: Logger;
   /**
