@@ -62,6 +62,7 @@ export function renderText(r: ScanReport): string {
     out.push('No blocked, failing or passthrough egress found.');
     if (s.lines === 0) out.push('The input was empty: was it the istio-proxy container? kubectl logs <pod> -c istio-proxy');
     else if (Object.keys(s.layouts).length === 0) out.push('No line was an Envoy access-log record: is access logging on (meshConfig.accessLogFile: /dev/stdout)?');
+    out.push(...refusalsText(r.mattermostRefusals));
     return out.join('\n') + '\n';
   }
   out.push(`${r.findings.length} destination(s):`, '');
@@ -77,7 +78,15 @@ export function renderText(r: ScanReport): string {
     for (const k of sug.skipped) out.push(`  - ${printable(k.host)}: ${k.reason}`);
   }
   if (r.integrations !== null) out.push('', ...integrationsText(r.integrations));
+  out.push(...refusalsText(r.mattermostRefusals));
   return out.join('\n') + '\n';
+}
+
+function refusalsText(refusals: ScanReport['mattermostRefusals']): string[] {
+  if (refusals.length === 0) return [];
+  const out = ['', "Refused by Mattermost itself (its log's \"address forbidden\"), not by the mesh:"];
+  for (const r of refusals) out.push(`  - ${printable(r.advice)}${r.count > 1 ? ` (${r.count} times)` : ''}`);
+  return out;
 }
 
 const STATE_WORD: Record<IntegrationItem['state'], string> = {

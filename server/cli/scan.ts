@@ -3,7 +3,7 @@ import {statSync} from 'node:fs';
 import type {IntegrationItem} from '../../common/api';
 import type {Finding, SuggestionFormat, Verdict} from '../../common/types';
 import type {AppLogEvent, InventoryEndpoint, SuggestionResult} from '../engine/types';
-import {parseAppLogLine} from '../engine/applog';
+import {parseAppLogLine, parseMattermostRefusal, type MattermostRefusal} from '../engine/applog';
 import {buildDnsIndex} from '../engine/attribute';
 import {buildFindings} from '../engine/findings';
 import {parseHostsFile, tableResolver} from '../engine/hostsfile';
@@ -56,6 +56,8 @@ export interface ScanReport {
    * without it), and the ServiceEntries for the enabled ones no traffic has shown yet that will be blocked.
    */
   integrations: {items: IntegrationItem[]; suggestion: SuggestionResult} | null;
+  /** With --app-log: calls Mattermost refused itself (AllowedUntrustedInternalConnections), once per URL. */
+  mattermostRefusals: (MattermostRefusal & {count: number})[];
 }
 
 export interface CliIo {
@@ -95,15 +97,25 @@ async function loadInventory(opts: ScanCliOptions): Promise<{endpoints: Inventor
   });
 }
 
-async function loadAppEvents(paths: string[]): Promise<AppLogEvent[]> {
+async function loadAppEvents(paths: string[]): Promise<{events: AppLogEvent[]; refusals: ScanReport['mattermostRefusals']}> {
   const events: AppLogEvent[] = [];
+  const refusals = new Map<string, ScanReport['mattermostRefusals'][number]>();
   for (const p of paths) {
     for await (const line of readLines(p)) {
       const e = parseAppLogLine(line);
-      if (e) events.push(e);
+      if (e) {
+        events.push(e);
+        continue;
+      }
+      const r = parseMattermostRefusal(line);
+      if (r === null) continue;
+      const key = r.url ?? r.host ?? '';
+      const prev = refusals.get(key);
+      if (prev !== undefined) prev.count += 1;
+      else if (refusals.size < 100) refusals.set(key, {...r, count: 1});
     }
   }
-  return events;
+  return {events, refusals: [...refusals.values()]};
 }
 
 function threadsFor(input: string, requested: number | undefined): number {
@@ -139,7 +151,8 @@ function assessConfigured(
 export async function runScan(files: string[], opts: ScanCliOptions, io: CliIo): Promise<{report: ScanReport; code: number}> {
   const inputs = files.length === 0 ? ['-'] : files;
   const started = process.hrtime.bigint();
-  const [inventory, appEvents] = await Promise.all([loadInventory(opts), loadAppEvents(opts.appLog)]);
+  const [inventory, appLog] = await Promise.all([loadInventory(opts), loadAppEvents(opts.appLog)]);
+  const appEvents = appLog.events;
   const values = opts.values !== undefined ? await readText(opts.values) : undefined;
 
   const table = opts.hosts !== undefined ? parseHostsFile(await readText(opts.hosts)) : new Map<string, string[]>();
@@ -195,6 +208,7 @@ export async function runScan(files: string[], opts: ScanCliOptions, io: CliIo):
     findings,
     suggestion,
     integrations,
+    mattermostRefusals: appLog.refusals,
   };
 
   if (opts.output === 'json') io.stdout.write(JSON.stringify(report, null, 2) + '\n');

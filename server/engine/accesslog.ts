@@ -71,7 +71,10 @@ const LAYOUTS: Layout[] = [
 
 const LAYOUT_BY_SIGNATURE = new Map(LAYOUTS.map((l) => [l.signature, l]));
 
-const START_TIME = /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)\] /;
+// The leading bracket is often lost when a line is pasted; the record still starts with its time.
+const START_TIME = /^\[?(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)\] /;
+// A TEXT record pasted without its time starts with the quoted request ("GET / HTTP/1.1", "- - -").
+const BARE_REQUEST = /^"(?:- - -|[A-Z]+ \S+ [A-Z]+\/[\d.]+|[A-Z]+ \S*)" \d{1,3} /;
 // A quoted token starts a field and its closing quote ends one; Envoy escapes nothing, so a quote inside a
 // bare field (an SNI an attacker chose) stays part of that field, and a shape broken by a quote inside a
 // quoted field is left to the cluster-anchored fallback.
@@ -194,7 +197,7 @@ function parseAroundCluster(tokens: string[], rec: AccessRecord): boolean {
   return true;
 }
 
-function parseText(body: string, time: string): AccessRecord | null {
+function parseText(body: string, time: string | null): AccessRecord | null {
   const tokens = body.match(TOKEN) ?? [];
   let signature = '';
   for (const t of tokens) signature += t.length >= 2 && t.charCodeAt(0) === 34 && t.charCodeAt(t.length - 1) === 34 ? 'q' : 'u';
@@ -232,12 +235,29 @@ const JSON_KEYS: [string, Field][] = [
   ['route_name', 'routeName'],
 ];
 
+const FLAT_KEY = new RegExp(`(?:^|[\\s,{;|])"?(${JSON_KEYS.map(([k]) => k).join('|')})"?\\s*[:=]\\s*("[^"]*"|[^\\s,}]*)`, 'g');
+
+/**
+ * A JSON record as log shippers flatten it: `key:value` or `key=value` pairs, quotes and braces lost or
+ * kept, values without spaces (the addresses, cluster, flags and names the verdict needs have none).
+ */
+function parseFlattened(body: string): Record<string, unknown> | null {
+  if (!body.includes('upstream_cluster') && !body.includes('downstream_local_address')) return null;
+  const o: Record<string, unknown> = {};
+  FLAT_KEY.lastIndex = 0;
+  for (let m = FLAT_KEY.exec(body); m !== null; m = FLAT_KEY.exec(body)) {
+    const raw = m[2].startsWith('"') ? m[2].slice(1, -1) : m[2];
+    o[m[1]] = raw === '' || raw === 'null' || raw === '-' ? null : raw;
+  }
+  return 'upstream_cluster' in o || 'downstream_local_address' in o ? o : null;
+}
+
 function parseJson(body: string): AccessRecord | null {
   let obj: unknown;
   try {
     obj = JSON.parse(body);
   } catch {
-    return null;
+    obj = parseFlattened(body);
   }
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return null;
   const o = obj as Record<string, unknown>;
@@ -254,6 +274,36 @@ function parseJson(body: string): AccessRecord | null {
   }
   // The request line arrives split; re-derive nothing, but TCP shows "-" pieces.
   if (rec.method === '-') rec.method = null;
+  return rec;
+}
+
+// ztunnel (ambient mode): "<time>\t<level>\taccess\tconnection complete\tsrc.addr=… dst.hbone_addr=… direction=…",
+// tabs often rendered as spaces, the time sometimes behind a viewer's "<time> | " or removed.
+const ZTUNNEL = /^(?:(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z)\s+)?(?:debug|info|warn|error)\s+access\s+connection (?:complete|opened)\s+(.*)$/;
+const ZTUNNEL_PAIR = /([a-z_.]+)=("(?:[^"\\]|\\.)*"|\S*)/g;
+
+function parseZtunnel(body: string): AccessRecord | null {
+  const m = ZTUNNEL.exec(body.replace(/^\s*(?:\d{4}-\d\d-\d\dT\S+\s+)?\|\s+/, '').trimStart());
+  if (m === null) return null;
+  const kv = new Map<string, string>();
+  ZTUNNEL_PAIR.lastIndex = 0;
+  for (let p = ZTUNNEL_PAIR.exec(m[2]); p !== null; p = ZTUNNEL_PAIR.exec(m[2])) kv.set(p[1], p[2].startsWith('"') ? p[2].slice(1, -1) : p[2]);
+  const rec = emptyRecord('text', 'ztunnel');
+  rec.startTime = m[1] ?? null;
+  const dst = kv.get('dst.hbone_addr') ?? kv.get('dst.addr') ?? null;
+  const service = kv.get('dst.service') ?? null;
+  const inbound = kv.get('direction') === 'inbound';
+  rec.downstreamLocalAddress = dst;
+  rec.downstreamRemoteAddress = kv.get('src.addr') ?? null;
+  rec.upstreamHost = kv.get('dst.addr') ?? null;
+  const port = dst === null ? '' : (/:(\d{1,5})$/.exec(dst)?.[1] ?? '');
+  // ztunnel names no cluster: the service it matched stands in for one, so the usual rules apply.
+  rec.upstreamCluster = inbound ? `inbound|${port}||` : service !== null ? `outbound|${port}||${service}` : null;
+  rec.upstreamTransportFailureReason = kv.get('error') ?? null;
+  if (rec.upstreamTransportFailureReason !== null) rec.responseFlags = ['UF'];
+  const bytes = (k: string): number | null => numberOrNull(kv.get(k) ?? null);
+  rec.bytesSent = bytes('bytes_sent');
+  rec.bytesReceived = bytes('bytes_recv');
   return rec;
 }
 
@@ -281,11 +331,17 @@ export function parseAccessLine(input: string): ParsedLine {
   const prefix = splitPrefix(line);
   const body = prefix.rest > 0 ? line.slice(prefix.rest) : line;
   let rec: AccessRecord | null = null;
-  if (body.charCodeAt(0) === 91 /* [ */) {
+  const first = body.charCodeAt(0);
+  if (first === 91 /* [ */ || (first >= 48 && first <= 57) /* a digit: the time without its bracket */) {
     const m = START_TIME.exec(body);
     if (m) rec = parseText(body.slice(m[0].length), m[1]);
-  } else if (body.charCodeAt(0) === 123 /* { */) {
+    else if (first !== 91) rec = parseZtunnel(body);
+  } else if (first === 34 /* " */) {
+    if (BARE_REQUEST.test(body)) rec = parseText(body, null);
+  } else if (first === 123 /* { */) {
     rec = parseJson(body);
+  } else if (body.length > 0) {
+    rec = parseZtunnel(body) ?? parseJson(body);
   }
   if (!rec) return {kind: 'other', reason: otherReason(body), pod: prefix.pod, time: prefix.time};
   rec.pod = prefix.pod;

@@ -3,7 +3,7 @@ import {join} from 'node:path';
 import fc from 'fast-check';
 
 import type {AppLogEvent} from './types';
-import {failedBeforeConnecting, parseAppLogLine, parseTime} from './applog';
+import {failedBeforeConnecting, parseAppLogLine, parseMattermostRefusal, parseTime} from './applog';
 import {checkHost} from './hostname';
 
 const DIR = join(__dirname, '../../test/fixtures/mattermost/app-log');
@@ -196,6 +196,25 @@ describe('Go error shapes', () => {
   test('a refusal by Mattermost itself (address forbidden) and loopback targets are not outbound calls', () => {
     expect(parseAppLogLine('Post "http://10.0.0.8/hook": address forbidden, you may need to set AllowedUntrustedInternalConnections to allow an integration access to your internal network')).toBeNull();
     expect(parseAppLogLine('Post "http://localhost:8065/api/v4/posts": dial tcp 127.0.0.1:8065: connect: connection refused')).toBeNull();
+  });
+
+  test("Go's dial error with a local address names the remote end after the arrow", () => {
+    const e = parseAppLogLine('{"timestamp":"2024-10-04 08:21:16.133 Z","level":"error","msg":"Failed to open a connection to SMTP server","error":"dial tcp 10.42.1.17:41234->52.94.8.12:587: i/o timeout"}');
+    expect(e).toMatchObject({ip: '52.94.8.12', port: 587});
+    const v6 = parseAppLogLine('Unable to connect to AD/LDAP server. dial tcp [fd00::5]:40001->[2600:1f18::9]:636: connect: connection refused');
+    expect(v6).toMatchObject({ip: '2600:1f18::9', port: 636});
+  });
+
+  test("Mattermost's own refusal of an internal address is explained with the setting to change", () => {
+    const line =
+      '{"timestamp":"2024-10-04 08:32:00.000 Z","level":"error","msg":"Action integration error","error":"DoActionRequest: Action integration error., Post \\"http://hooks.corp.internal:8080/actions\\": address forbidden, you may need to set AllowedUntrustedInternalConnections to allow an integration access to your internal network"}';
+    expect(parseAppLogLine(line)).toBeNull();
+    const r = parseMattermostRefusal(line);
+    expect(r).toMatchObject({url: 'http://hooks.corp.internal:8080/actions', host: 'hooks.corp.internal', timeMs: at('2024-10-04T08:32:00.000Z')});
+    expect(r?.advice).toContain('ServiceSettings.AllowedUntrustedInternalConnections');
+    expect(r?.advice).toContain('"hooks.corp.internal"');
+    expect(r?.advice).toContain('not the mesh');
+    expect(parseMattermostRefusal('Post "https://s3.amazonaws.com/x": dial tcp 52.1.2.3:443: i/o timeout')).toBeNull();
   });
 
   test('hostile host names in a URL are not taken', () => {

@@ -36,7 +36,8 @@ const HTTP_BARE = /\b(?:Get|Post|Put|Patch|Delete|Head|Options) (https?:\/\/[^\s
 // 5.x link previews: "GetOpenGraphMetadata request failed for url=<url> with err=…".
 const URL_FIELD = /\burl=(https?:\/\/[^\s"]+)/;
 // net.OpError: "dial tcp 52.1.2.3:443: connect: …" (the resolved address), old Go adds "getsockopt:".
-const DIAL = /\bdial tcp[46]? (\[[0-9A-Fa-f:.%\w]+\]|[^\s:[\]]+):(\d{1,5})\b/;
+// With a local address bound Go writes "dial tcp 10.0.0.5:41234->52.1.2.3:443: …": the remote end is after "->".
+const DIAL = /\bdial tcp[46]? (?:\S+?->)?(\[[0-9A-Fa-f:.%\w]+\]|[^\s:[\]]+):(\d{1,5})\b/;
 // "read tcp 10.0.0.5:41234->52.1.2.3:443: read: connection reset by peer": the remote is after "->".
 const READ_WRITE = /\b(?:read|write) tcp[46]? \S+?->(\[[0-9A-Fa-f:.%\w]+\]|[\d.]+):(\d{1,5})\b/;
 // DNS: "lookup smtp.example.com on 10.96.0.10:53: no such host", "lookup postgres: i/o timeout".
@@ -62,7 +63,48 @@ interface LogRecord {
 
 export function parseAppLogLine(line: string): AppLogEvent | null {
   try {
-    return typeof line === 'string' ? parse(line) : null;
+    if (typeof line !== 'string') return null;
+    const r = read(line);
+    return r === null ? null : target(r.rec, r.pod, r.timeMs);
+  } catch {
+    return null;
+  }
+}
+
+export const UNTRUSTED_SETTING = 'ServiceSettings.AllowedUntrustedInternalConnections';
+
+/** Mattermost refusing to call an internal address itself: no connection was made, so the mesh is not why. */
+export interface MattermostRefusal {
+  timeMs: number | null;
+  pod: string | null;
+  url: string | null;
+  /** The host string to list in the setting (as written in the URL), when the line names one. */
+  host: string | null;
+  /** What to change, in words. */
+  advice: string;
+}
+
+export function parseMattermostRefusal(line: string): MattermostRefusal | null {
+  try {
+    if (typeof line !== 'string' || !line.includes('AllowedUntrustedInternalConnections')) return null;
+    const r = read(line);
+    if (r === null || !FORBIDDEN.test(r.rec.texts.join('\n'))) return null;
+    let url: string | null = null;
+    for (const text of r.rec.texts) {
+      const m = HTTP_QUOTED.exec(text) ?? HTTP_BARE.exec(text);
+      if (m) {
+        url = m[1].length > 2048 ? m[1].slice(0, 2048) : m[1];
+        break;
+      }
+    }
+    const t = url !== null ? urlTarget(url) : null;
+    const host = t === null ? null : (t.host ?? t.ip);
+    const what = url !== null ? `Mattermost refused to call ${url} itself` : 'Mattermost refused to call an integration itself';
+    const advice =
+      `${what}: the address is internal (private, loopback or link-local) and ${UNTRUSTED_SETTING} does not allow it. ` +
+      `This is not the mesh: no connection was made. If the integration is meant to be internal, add ${host !== null ? `"${host}"` : 'its host name'} to ${UNTRUSTED_SETTING} ` +
+      '(System Console > Environment > Developer > Allow untrusted internal connections to, or MM_SERVICESETTINGS_ALLOWEDUNTRUSTEDINTERNALCONNECTIONS).';
+    return {timeMs: r.timeMs, pod: r.pod, url, host, advice};
   } catch {
     return null;
   }
@@ -76,7 +118,7 @@ export function failedBeforeConnecting(e: AppLogEvent): boolean {
   return e.ip === null && /\blookup \S+(?: on \S+)?: (?:no such host|Temporary failure in name resolution|i\/o timeout|server misbehaving|Name or service not known)/.test(e.message);
 }
 
-function parse(raw: string): AppLogEvent | null {
+function read(raw: string): {rec: LogRecord; pod: string | null; timeMs: number | null} | null {
   let line = raw.length > MAX_LINE ? raw.slice(0, MAX_LINE) : raw;
   line = line.replace(/^\ufeff/, '').replace(/\r$/, '');
   // Syslog first: its ISO time would otherwise pass for a kubectl --timestamps prefix.
@@ -100,7 +142,7 @@ function parse(raw: string): AppLogEvent | null {
   }
   const rec = record(body.trim());
   if (rec === null) return null;
-  return target(rec, pod ?? rec.pod, rec.timeMs ?? outerTime);
+  return {rec, pod: pod ?? rec.pod, timeMs: rec.timeMs ?? outerTime};
 }
 
 function record(body: string): LogRecord | null {

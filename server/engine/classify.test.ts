@@ -162,3 +162,37 @@ describe('classify', () => {
     expect(classify('[2026-11-28T08:00:00.000Z] "- - -" 0 UH - - "-" 0 0 0 - "-" "-" "-" "-" "-" BlackHoleCluster - 10.43.0.20:9300 10.42.1.17:40000 - -').reason).toMatch(/in-cluster Service/);
   });
 });
+
+describe('lines as people paste them and shippers flatten them', () => {
+  const blocked = (line: string) => {
+    const c = classify(line);
+    expect(c).toMatchObject({verdict: 'blocked', ip: '52.94.8.12', port: 587});
+  };
+  test('without the leading bracket', () => blocked('2026-11-28T08:00:00.000Z] "- - -" 0 UH - - "-" 0 0 0 - "-" "-" "-" "-" "-" BlackHoleCluster - 52.94.8.12:587 10.42.1.17:40000 - -'));
+  test('without the time', () => blocked('"- - -" 0 UH - - "-" 0 0 0 - "-" "-" "-" "-" "-" BlackHoleCluster - 52.94.8.12:587 10.42.1.17:40000 - -'));
+  test('kubectl prefix, no time', () => blocked('[pod/mattermost-0/istio-proxy] "- - -" 0 UH - - "-" 0 0 0 - "-" "-" "-" "-" "-" BlackHoleCluster - 52.94.8.12:587 10.42.1.17:40000 - -'));
+  test('JSON flattened to key:value by a shipper', () =>
+    blocked('start_time:2026-11-28T08:00:00.000Z method:null response_flags:UH upstream_cluster:BlackHoleCluster downstream_local_address:52.94.8.12:587 requested_server_name:null'));
+  test('JSON with its quotes lost', () => blocked('{start_time: 2026-11-28T08:00:00.000Z, response_flags: UH, upstream_cluster: BlackHoleCluster;, downstream_local_address: 52.94.8.12:587, authority: null}'));
+  test('a sentence is still not a record', () => {
+    expect(classify('"hello" 200 is what the server said').verdict).toBe('not-access-log');
+    expect(classify('upstream_cluster is a field name').verdict).toBe('not-access-log');
+  });
+});
+
+describe('ztunnel (ambient mode) access lines', () => {
+  const line = (rest: string) => `2025-01-06T10:00:01.123456Z\tinfo\taccess\tconnection complete\tsrc.addr=10.42.1.17:51234 src.workload="mattermost-0" ${rest}`;
+  test('unregistered egress is recognised as leaving the mesh, with why REGISTRY_ONLY did not stop it', () => {
+    const c = classify(line('dst.addr=52.94.8.12:587 dst.hbone_addr=52.94.8.12:587 direction="outbound" bytes_sent=120 bytes_recv=3300 duration="250ms"'));
+    expect(c).toMatchObject({verdict: 'passthrough', ip: '52.94.8.12', port: 587});
+    expect(c.reason).toMatch(/ztunnel \(ambient mode\).*REGISTRY_ONLY does not apply/);
+  });
+  test('in-mesh and inbound connections are internal, not "not an access log"', () => {
+    expect(classify(line('dst.addr=10.42.2.10:15008 dst.hbone_addr=10.42.2.10:3200 dst.service="tempo.tempo.svc.cluster.local" direction="outbound" error="connection timed out"'))).toMatchObject({verdict: 'internal'});
+    expect(classify(line('dst.addr=10.42.1.17:15008 dst.hbone_addr=10.42.1.17:8065 direction="inbound"')).reason).toContain('ztunnel');
+  });
+  test('a registered external service that ztunnel could not reach is failing egress', () => {
+    const c = classify(line('dst.addr=52.94.8.12:587 dst.hbone_addr=52.94.8.12:587 dst.service="email-smtp.us-east-1.amazonaws.com" direction="outbound" error="io error: Connection refused (os error 111)"'));
+    expect(c).toMatchObject({verdict: 'external-failed', host: 'email-smtp.us-east-1.amazonaws.com'});
+  });
+});

@@ -101,6 +101,7 @@ export function classifyRecord(rec: AccessRecord): Classification {
   const t = target(rec, clusterHost, clusterPort);
   const protocol = protocolFor(rec, t.port, t.hostSource === 'sni' ? t.host : null);
 
+  if (rec.layout === 'ztunnel') return classifyZtunnel(rec, t, protocol, clusterHost);
   if (isMisroutedOutbound(rec)) {
     return classifyOutsideMesh(t, protocol, false, `${cluster} although the destination is outside the cluster: outbound traffic captured as inbound, no ServiceEntry applied`);
   }
@@ -147,6 +148,27 @@ export function classifyRecord(rec: AccessRecord): Classification {
 
   if (cluster === null && rec.responseCodeDetails === 'direct_response') return result('internal', t, null, 'direct response from a route (not egress)');
   return result('internal', t, null, cluster !== null ? `cluster ${cluster} is not an egress cluster` : 'no upstream cluster: not egress traffic');
+}
+
+/** Ambient mode: ztunnel ignores REGISTRY_ONLY (istio#54281), so unregistered egress leaves, and says so. */
+function classifyZtunnel(rec: AccessRecord, t: Target, protocol: PortProtocol, service: string | null): Classification {
+  const failed = rec.upstreamTransportFailureReason;
+  if (rec.upstreamCluster?.startsWith('inbound|')) return result('internal', t, null, 'ztunnel (ambient mode) inbound connection');
+  if (service !== null && isInClusterName(service)) {
+    return result('internal', t, null, `ztunnel (ambient mode) connection to in-mesh service ${service}${failed !== null ? ` failed: ${failed}` : ''}`);
+  }
+  if (service !== null) {
+    if (failed !== null) return result('external-failed', t, protocol, `${describe(t)} is registered but ztunnel (ambient mode) could not connect: ${failed}`);
+    return result('external-ok', t, protocol, `${describe(t)} is registered and was reached through ztunnel (ambient mode)`);
+  }
+  if (t.ip === null || addressScope(t.ip) !== 'public') return result('internal', t, null, 'ztunnel (ambient mode) connection to an in-cluster address');
+  return result(
+    'passthrough',
+    t,
+    protocol,
+    `${describe(t)} left the mesh through ztunnel (ambient mode) with no ServiceEntry: REGISTRY_ONLY does not apply to ambient traffic, ` +
+      'only an egress waypoint with a ServiceEntry (labelled istio.io/use-waypoint) controls it',
+  );
 }
 
 export function classifyLine(parsed: ParsedLine): Classification {

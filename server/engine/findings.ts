@@ -3,7 +3,7 @@
 import type {AccessRecord, Attribution, AttributionContext, Classification, Finding, PortProtocol, Verdict} from './types';
 import {addressScope} from './address';
 import {attribute} from './attribute';
-import {checkHost, printable} from './hostname';
+import {checkHost, checkTrafficHost, printable} from './hostname';
 import {featuresFor} from './inventory';
 
 /** Verdicts that make a finding; the rest is counted but not remembered. */
@@ -212,7 +212,8 @@ export function buildFindings(stats: readonly DestinationStats[], ctx: Attributi
     let host = a.host;
     let rejectedHost: Finding['rejectedHost'];
     if (host !== null) {
-      const checked = checkHost(host);
+      // A name from the traffic itself may never widen a suggestion; configured names may hold a wildcard.
+      const checked = a.method === 'dns' ? checkHost(host) : checkTrafficHost(host);
       if (checked.ok) host = checked.host;
       else {
         rejectedHost = checked.rejected;

@@ -41,6 +41,18 @@ export function checkHost(raw: unknown): HostCheck {
   return {ok: true, host: normaliseHost(raw)};
 }
 
+export const TRAFFIC_WILDCARD_REASON =
+  'has a "*": no client sends a wildcard in its server name or Host header, so it is not turned into a wildcard ServiceEntry (wildcards come only from the Mattermost configuration or your values)';
+
+/**
+ * checkHost for a name read from traffic (SNI, :authority, a cluster name, Mattermost's log): any "*" is
+ * rejected, so a crafted name can never widen what the suggestion allows.
+ */
+export function checkTrafficHost(raw: unknown): HostCheck {
+  if (typeof raw === 'string' && raw.includes('*')) return reject(raw, TRAFFIC_WILDCARD_REASON);
+  return checkHost(raw);
+}
+
 function reject(raw: string, reason: string): HostCheck {
   return {ok: false, rejected: {printable: printable(raw), reason}};
 }
@@ -117,7 +129,6 @@ function hostProblem(raw: string): string | null {
   return null;
 }
 
-/** "[2001:db8::1]" as "2001:db8::1"; anything else as it is. */
 /** Whether an allowed host pattern (exact or "*.domain") covers a host. Both must be normalised. */
 export function hostMatches(pattern: string, host: string): boolean {
   if (pattern.startsWith('*.')) {

@@ -40,7 +40,7 @@ export async function benchBridgeIngest(bytes = 256 * 1024 * 1024): Promise<void
   const dir = mkdtempSync(join(tmpdir(), 'egress-bench-'));
   const source = join(dir, 'proxy.log');
   const prepared = join(dir, 'prepared.log');
-  const g = await generateLog(prepared, bytes, 5_000);
+  const g = await generateLog(prepared, bytes, 'quiet', 5_000);
   writeFileSync(source, '');
   const config = loadConfig({EGRESS_ADVISOR_SOURCES: `file:${source}`, EGRESS_ADVISOR_DATA_DIR: join(dir, 'data'), EGRESS_ADVISOR_LISTEN: '127.0.0.1:0'});
   const bridge = await startBridge(config, quiet);

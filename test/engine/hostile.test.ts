@@ -1,6 +1,8 @@
 // Host names come from network traffic and are attacker-controlled: whatever a blocked line carries in its
 // server name or :authority, the whole pipeline (scan → findings → suggestion) reports it without emitting
 // anything but validated names, and the YAML means exactly what the model says.
+import {readFileSync} from 'node:fs';
+import {join} from 'node:path';
 import fc from 'fast-check';
 import {parse} from 'yaml';
 import {buildFindings} from '../../server/engine/findings';
@@ -42,4 +44,36 @@ it('never lets an unchecked name into the YAML, and the YAML holds exactly the m
     }),
     {numRuns: 300},
   );
+});
+
+describe('never widen: a wildcard read from traffic is reported, never suggested', () => {
+  const suggestFrom = (text: string) => {
+    const scan = new Scan({exhaustive: true});
+    scan.push(Buffer.from(text));
+    scan.end();
+    const findings = buildFindings(scan.folder.stats(), ctx);
+    return {findings, result: suggest(findings, {format: 'serviceentry'})};
+  };
+
+  test.each([
+    ['SNI', blockedTls('*.amazonaws.com', 1)],
+    ['SNI, bare', blockedTls('*', 2)],
+    [':authority', blockedHttp('*.evil.example', 3)],
+    [':authority with a port', blockedHttp('*.evil.example:80', 4)],
+  ])('%s', (_what, line) => {
+    const {findings, result} = suggestFrom(line + '\n');
+    expect(findings).toHaveLength(1);
+    expect(findings[0].rejectedHost?.reason ?? '').toMatch(/wildcard|"\*"/);
+    expect(result.yaml).not.toContain('*');
+    expect(result.entries.flatMap((e) => e.hosts).filter((h) => h.includes('*'))).toEqual([]);
+    expect(result.skipped.length).toBeGreaterThan(0);
+  });
+
+  test('the hostile fixtures produce no wildcard', () => {
+    const text = readFileSync(join(__dirname, '../fixtures/access-logs/hostile.log'));
+    const {findings, result} = suggestFrom(text.toString('latin1'));
+    expect(findings.length).toBeGreaterThan(0);
+    expect(result.entries.flatMap((e) => e.hosts).filter((h) => h.includes('*'))).toEqual([]);
+    for (const f of findings) expect(f.destination.host ?? '').not.toContain('*');
+  });
 });
