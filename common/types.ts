@@ -53,6 +53,7 @@ export type AttributionMethod =
   | 'sni' // the TLS server name Envoy logged
   | 'authority' // the HTTP :authority / Host header
   | 'cluster' // the host inside an outbound|port||host cluster name
+  | 'connection-test' // blocked on the integration's port while the bridge had Mattermost test that integration
   | 'app-log' // Mattermost logged the URL it failed to reach, same pod, same moment
   | 'dns' // the IP is what a host from the Mattermost configuration resolves to
   | 'well-known' // a fixed address with a known meaning (cloud instance metadata, …)

@@ -1,5 +1,6 @@
 // What /egress and the alert buttons do. Mattermost lets every team member run a custom command and
 // click a button, so the caller's roles are checked here, on every call.
+import type {ConnectionTestKind, ConnectionTestResponse} from '../../common/connection-tests';
 import type {SuggestionFormat} from '../../common/types';
 import {suggest, type SuggestContext} from '../engine/suggest';
 import {verifyContext} from '../present/hmac';
@@ -17,6 +18,8 @@ export interface CommandDeps {
   format(): SuggestionFormat;
   suggestContext(): SuggestContext;
   hmacKey(): Buffer;
+  /** Has Mattermost run one of its connection tests (see connection-tests.ts), for the person who asked. */
+  connectionTest(kind: ConnectionTestKind, by: {userId: string; username: string}): Promise<ConnectionTestResponse>;
 }
 
 const ephemeral = (text: string): CommandResponse => ({response_type: 'ephemeral', text});
@@ -100,6 +103,8 @@ export class CommandHandler {
         const updated = await store.ignore(f.key, by, cmd.reason);
         return {kind: 'ignored', finding: updated, reason: cmd.reason};
       }
+      case 'test':
+        return {kind: 'test', test: await this.deps.connectionTest(cmd.kind, by)};
       case 'unignore': {
         const f = await this.one(cmd.target);
         if ('kind' in f) return f;

@@ -41,6 +41,8 @@ export interface BridgeConfig {
   updateSeconds: number;
   /** A destination a ServiceEntry now covers is resolved once this long has passed without a blocked line. */
   resolveSeconds: number;
+  /** No integration's connection test runs more often than this (see connection-tests.ts). */
+  testIntervalSeconds: number;
   format: SuggestionFormat;
   valuesFile: string | null;
   hostsFile: string | null;
@@ -74,6 +76,7 @@ export const SETTINGS = [
   ['EGRESS_ADVISOR_DIGEST_SECONDS', 'digestSeconds', '30', 'new blocked destinations are gathered this long into one alert post'],
   ['EGRESS_ADVISOR_UPDATE_SECONDS', 'updateSeconds', '600', 'more traffic on destinations an alert announced becomes at most one reply in its thread per this many seconds'],
   ['EGRESS_ADVISOR_RESOLVE_SECONDS', 'resolveSeconds', '60', 'a finding is marked resolved once a ServiceEntry in the mesh covers it and no connection to it has been blocked for this many seconds after the entry appeared (it reopens if one is)'],
+  ['EGRESS_ADVISOR_TEST_INTERVAL_SECONDS', 'testIntervalSeconds', '300', "no integration is tested with Mattermost's own connection test more often than this (on demand, after a fix, or in the ALLOW_ANY rehearsal)"],
   ['EGRESS_ADVISOR_FORMAT', 'format', 'bigbang', `suggestion format in alerts: ${SUGGESTION_FORMATS.join(', ')}`],
   ['EGRESS_ADVISOR_VALUES_FILE', 'valuesFile', '(none)', 'your Big Bang values: suggestions leave out what it already allows'],
   ['EGRESS_ADVISOR_HOSTS_FILE', 'hostsFile', '(none; the sample\'s with the sample log)', 'hosts-file addresses for configured hosts, instead of DNS'],
@@ -205,6 +208,7 @@ export function loadConfig(env: Env = process.env): BridgeConfig {
   const digestSeconds = seconds('EGRESS_ADVISOR_DIGEST_SECONDS', 'digestSeconds', 30);
   const updateSeconds = seconds('EGRESS_ADVISOR_UPDATE_SECONDS', 'updateSeconds', 600);
   const resolveSeconds = seconds('EGRESS_ADVISOR_RESOLVE_SECONDS', 'resolveSeconds', 60);
+  const testIntervalSeconds = seconds('EGRESS_ADVISOR_TEST_INTERVAL_SECONDS', 'testIntervalSeconds', 300);
   const format = (get('EGRESS_ADVISOR_FORMAT', 'format') ?? 'bigbang') as SuggestionFormat;
   if (!SUGGESTION_FORMATS.includes(format)) throw new ConfigError(`EGRESS_ADVISOR_FORMAT: "${format}" is not one of ${SUGGESTION_FORMATS.join(', ')}`);
 
@@ -226,6 +230,7 @@ export function loadConfig(env: Env = process.env): BridgeConfig {
     digestSeconds,
     updateSeconds,
     resolveSeconds,
+    testIntervalSeconds,
     format,
     valuesFile: get('EGRESS_ADVISOR_VALUES_FILE', 'valuesFile') ?? (sourcesSpec ? null : SAMPLE('values.yaml')),
     hostsFile: get('EGRESS_ADVISOR_HOSTS_FILE', 'hostsFile') ?? (sourcesSpec ? null : SAMPLE('hosts')),
@@ -259,6 +264,7 @@ export function describeConfig(c: BridgeConfig): Record<string, unknown> {
     digestSeconds: c.digestSeconds,
     updateSeconds: c.updateSeconds,
     resolveSeconds: c.resolveSeconds,
+    testIntervalSeconds: c.testIntervalSeconds,
     format: c.format,
     valuesFile: c.valuesFile,
     mesh: c.mesh,

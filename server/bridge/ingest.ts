@@ -1,7 +1,7 @@
 // From source batches to stored findings: the engine folds each batch, attribution names what it can with
 // what the bridge knows right now, and the store commits the findings together with the stream's resume
 // point — so a crash replays a batch or not at all, never half of it.
-import type {AppLogEvent, AttributionContext, InventoryEndpoint} from '../engine/types';
+import type {AppLogEvent, AttributionContext, InventoryEndpoint, ProbeWindow} from '../engine/types';
 import type {Verdict} from '../../common/types';
 import {parseAppLogLine} from '../engine/applog';
 import {buildFindings} from '../engine/findings';
@@ -26,6 +26,12 @@ export class AttributionState {
   dnsIndex: ReadonlyMap<string, readonly string[]> = new Map();
   private events: AppLogEvent[] = [];
   private snapshot: AppLogEvent[] = [];
+  private probes: ProbeWindow[] = [];
+
+  /** A connection test's window (see server/bridge/connection-tests.ts); kept as long as Mattermost's log lines. */
+  addProbe(p: ProbeWindow): void {
+    this.probes = [...this.probes.filter((x) => x.testId !== p.testId && x.toMs >= Date.now() - APP_EVENT_WINDOW_MS), p];
+  }
 
   addAppEvent(e: AppLogEvent): void {
     this.events.push(e);
@@ -39,7 +45,7 @@ export class AttributionState {
     const recent = this.events.filter((e) => e.timeMs === null || e.timeMs >= since);
     if (recent.length > 0 || this.events.length < APP_EVENT_MAX) this.events = recent.length > 0 ? recent : this.events;
     this.snapshot = [...this.events];
-    return {dnsIndex: this.dnsIndex, appEvents: this.snapshot, inventory: this.inventory};
+    return {dnsIndex: this.dnsIndex, appEvents: this.snapshot, inventory: this.inventory, probes: this.probes};
   }
 }
 

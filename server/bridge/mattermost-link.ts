@@ -83,6 +83,11 @@ export class MattermostLink {
     return this.outbound.state === 'up' && (this.channel !== null || !this.leads);
   }
 
+  /** The admin identity's client while Mattermost answers, for calls beyond the link's own (connection tests). */
+  get adminClient(): MattermostClient | null {
+    return this.outbound.state === 'up' ? this.admin : null;
+  }
+
   private get leads(): boolean {
     return this.opts.leading?.() ?? true;
   }

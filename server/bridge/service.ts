@@ -26,6 +26,7 @@ import {openSqliteStore} from '../store';
 import type {Store} from '../store/types';
 import {AT_RISK_DEDUPE_KEY, AlertWorker, resolvedUpdate} from './alerts';
 import {CommandHandler} from './commands';
+import {ConnectionTester} from './connection-tests';
 import {safeDatabaseUrl, type BridgeConfig, type SourceSpec} from './config';
 import {AttributionState, Ingest} from './ingest';
 import {HardeningEvidence, statusInput, statusReport} from './status';
@@ -301,13 +302,26 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
   const report = (): Promise<StatusReport> =>
     statusReport({version, store, sources: sources(), link: mattermost, hardening, mesh: meshLink, replica: () => (shared ? (election.isLeader() ? 'leader' : 'follower') : 'sole'), ready});
 
+  const tester = new ConnectionTester({
+    store,
+    client: () => mattermost?.adminClient ?? null,
+    config: () => mattermost?.inventory?.config ?? null,
+    inventory: () => attribution.inventory,
+    attribution,
+    metrics,
+    log: log.child({part: 'tests'}),
+    intervalMs: config.testIntervalSeconds * 1000,
+    onResult: (r) => events.emit(FINDINGS_CHANGED, {keys: r.findingKeys}),
+  });
+
   const commands = new CommandHandler({
     store,
     isSystemAdmin: (userId) => (mattermost ? mattermost.isSystemAdmin(userId) : Promise.resolve(false)),
-    status: async () => statusInput(await report(), mattermost?.up === true),
+    status: async () => ({...statusInput(await report(), mattermost?.up === true), tests: (await tester.report()).flatMap((t) => t.history.slice(0, 1))}),
     format: () => config.format,
     suggestContext,
     hmacKey: () => key,
+    connectionTest: (kind, by) => tester.request(kind, 'person', by),
   });
 
   const app = buildHttpApp({

@@ -3,7 +3,7 @@
 // meaning, what Mattermost itself logged at that moment, what the configured hosts resolve to, and the
 // address range. When nothing names it, the note says how the administrator can. Nothing here connects to
 // anything: addresses read from a log are only compared.
-import type {AppLogEvent, Attribution, AttributionContext, InventoryEndpoint, Resolver} from './types';
+import type {AppLogEvent, Attribution, AttributionContext, InventoryEndpoint, ProbeWindow, Resolver} from './types';
 import {addressScope, normalizeIp} from './address';
 import {failedBeforeConnecting} from './applog';
 
@@ -22,6 +22,8 @@ export interface AttributeOptions {
 }
 
 export const DEFAULT_WINDOW_MS = 5000;
+/** Envoy's clock and the bridge's may disagree a little; a test's window is widened by this on each side. */
+export const PROBE_SLACK_MS = 1000;
 
 // ---- DNS index -----------------------------------------------------------------------------------------
 
@@ -131,6 +133,9 @@ export function attribute(dest: BlockedDestination, ctx: AttributionContext, opt
   const fixed = FIXED_ADDRESSES[ip];
   if (fixed !== undefined) return wellKnownFixed(ip, dest.port, fixed, ctx.inventory);
 
+  const probed = fromProbes(dest, ip, ctx.probes ?? []);
+  if (probed !== null) return probed;
+
   const scope = addressScope(ip);
   const fromLog = fromAppLog(dest, ip, ctx.appEvents, windowMs);
   const configured = ctx.dnsIndex.get(ip) ?? [];
@@ -217,6 +222,30 @@ export function attribute(dest: BlockedDestination, ctx: AttributionContext, opt
     };
   }
   return unknown(dest, where, ip, windowMs);
+}
+
+/**
+ * Active attribution: the bridge had Mattermost connect to one integration at a known moment, and a
+ * connection on that integration's port was blocked within that moment. Only one test runs at a time, so
+ * one window names one host; two overlapping tests on the same port name nothing here.
+ */
+function fromProbes(dest: BlockedDestination, ip: string, probes: readonly ProbeWindow[]): Attribution | null {
+  if (probes.length === 0 || dest.port === null) return null;
+  const hits = new Map<string, {probe: ProbeWindow; at: number}>();
+  for (const p of probes) {
+    if (p.port !== dest.port || normalizeIp(p.host) !== null) continue;
+    const at = dest.timesMs.find((t) => Number.isFinite(t) && t >= p.fromMs - PROBE_SLACK_MS && t <= p.toMs + PROBE_SLACK_MS);
+    if (at !== undefined && !hits.has(p.host)) hits.set(p.host, {probe: p, at});
+  }
+  if (hits.size !== 1) return null;
+  const [{probe, at}] = hits.values();
+  return {
+    host: probe.host,
+    candidates: [probe.host],
+    method: 'connection-test',
+    confidence: 'certain',
+    note: `Blocked at ${new Date(at).toISOString()} on port ${dest.port}, while Mattermost's own connection test of ${probe.label} (test ${probe.testId}) was connecting to ${probe.host}:${probe.port}: ${ip} is ${probe.host}.`,
+  };
 }
 
 interface Candidate {

@@ -83,12 +83,28 @@ export interface AppLogEvent {
 /** Resolves a host name to addresses. Injected: the CLI passes a real DNS resolver, tests a table. */
 export type Resolver = (host: string) => Promise<string[]>;
 
+/**
+ * A connection Mattermost made at a known moment to a known host and port: one of its own connection
+ * tests, run by the bridge (server/bridge/connection-tests.ts). Times are epoch milliseconds.
+ */
+export interface ProbeWindow {
+  testId: string;
+  /** The integration, for a person: "File storage (S3)". */
+  label: string;
+  host: string;
+  port: number;
+  fromMs: number;
+  toMs: number;
+}
+
 /** Everything the attribution stage may use to name an IP-only destination. */
 export interface AttributionContext {
   /** Host names from the Mattermost configuration, by the addresses they resolve to. */
   dnsIndex: ReadonlyMap<string, readonly string[]>;
   appEvents: readonly AppLogEvent[];
   inventory: readonly InventoryEndpoint[];
+  /** Connection tests in progress or recently done (active attribution). */
+  probes?: readonly ProbeWindow[];
 }
 
 /** One ServiceEntry as the engine models it, before any output format is applied. */

@@ -37,6 +37,12 @@ export interface BridgeMetrics {
   /** Webapp session checks: cached, verified, invalid, unreachable. */
   readonly sessionChecksTotal: Counter<'outcome'>;
   readonly eventStreams: Gauge;
+  /** Mattermost's own connection tests the bridge ran, by integration, outcome and what started them. */
+  readonly connectionTestsTotal: Counter<'integration' | 'outcome' | 'trigger'>;
+  /** 1 when the latest connection test of an integration passed, 0 when it failed. */
+  readonly connectionTestPassed: Gauge<'integration'>;
+  /** When an integration's latest connection test finished (seconds since the epoch). */
+  readonly connectionTestTimestamp: Gauge<'integration'>;
   /** Replaces every findings{status,verdict} series, so that a combination no longer held disappears. */
   setFindings(rows: readonly FindingCountRow[]): void;
 }
@@ -159,6 +165,34 @@ export function createBridgeMetrics(registry: Registry, opts: BridgeMetricsOptio
       registry,
       'egress_advisor_event_streams',
       () => new Gauge({name: 'egress_advisor_event_streams', help: 'Open Server-Sent Events streams of the webapp.', registers}),
+    ),
+    connectionTestsTotal: getOrCreate(
+      registry,
+      'egress_advisor_connection_tests_total',
+      () =>
+        new Counter({
+          name: 'egress_advisor_connection_tests_total',
+          help: "Mattermost's own connection tests run by the bridge, by integration, outcome (passed, failed, not-configured, not-available) and trigger (person, after-fix, rehearsal).",
+          labelNames: ['integration', 'outcome', 'trigger'] as const,
+          registers,
+        }),
+    ),
+    connectionTestPassed: getOrCreate(
+      registry,
+      'egress_advisor_connection_test_passed',
+      () =>
+        new Gauge({name: 'egress_advisor_connection_test_passed', help: "1 when the latest connection test of an integration passed, 0 when it failed.", labelNames: ['integration'] as const, registers}),
+    ),
+    connectionTestTimestamp: getOrCreate(
+      registry,
+      'egress_advisor_connection_test_timestamp_seconds',
+      () =>
+        new Gauge({
+          name: 'egress_advisor_connection_test_timestamp_seconds',
+          help: "When an integration's latest connection test finished, in seconds since the epoch.",
+          labelNames: ['integration'] as const,
+          registers,
+        }),
     ),
     setFindings(rows) {
       findings.reset();

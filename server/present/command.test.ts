@@ -100,3 +100,17 @@ describe('parseCommand', () => {
     );
   });
 });
+
+describe('/egress test', () => {
+  test('names one integration, by kind or by the words people use', () => {
+    expect(parseCommand('test s3')).toEqual({ok: true, command: {name: 'test', kind: 's3'}});
+    expect(parseCommand('Test Email')).toEqual({ok: true, command: {name: 'test', kind: 'smtp'}});
+  });
+
+  test('an unknown or missing integration is refused with the usage', () => {
+    const unknown = parseCommand('test push');
+    expect(unknown.ok).toBe(false);
+    if (!unknown.ok) expect(unknown.error).toContain('/egress test <s3|smtp|ldap|elasticsearch|site-url>');
+    expect(parseCommand('test').ok).toBe(false);
+  });
+});

@@ -3,7 +3,9 @@
  * (on a phone: with autocorrected capitals, doubled spaces, smart quotes), so the parser forgives
  * all of that, and answers anything else with what was wrong plus the help text.
  */
+import {CONNECTION_TEST_KINDS, type ConnectionTestKind} from '../../common/connection-tests';
 import {SUGGESTION_FORMATS, type SuggestionFormat} from '../../common/types';
+import {parseTestKind} from '../engine/connection-tests';
 import {escapeMarkdown} from './markdown';
 
 export type ListFilter = 'open' | 'blocked' | 'failing' | 'passthrough' | 'ignored' | 'all';
@@ -20,7 +22,8 @@ export type EgressCommand =
   /** `target` null: every open finding. `format` null: the bridge's configured default. */
   | {name: 'snippet'; target: string | null; format: SuggestionFormat | null}
   | {name: 'ignore'; target: string; reason: string}
-  | {name: 'unignore'; target: string};
+  | {name: 'unignore'; target: string}
+  | {name: 'test'; kind: ConnectionTestKind};
 
 /** A refusal carries what was wrong (plain text) and the whole Markdown reply: that, then the help. */
 export type ParseResult = {ok: true; command: EgressCommand} | {ok: false; error: string; reply: string};
@@ -37,6 +40,7 @@ export const USAGE: Record<Exclude<EgressCommand['name'], 'help'>, string> = {
   snippet: `/egress snippet [host|all] [--format ${SUGGESTION_FORMATS.join('|')}]`,
   ignore: '/egress ignore <host> [reason]',
   unignore: '/egress unignore <host>',
+  test: `/egress test <${CONNECTION_TEST_KINDS.join('|')}>`,
 };
 
 const SUBCOMMANDS = new Set<string>(['help', ...Object.keys(USAGE)]);
@@ -97,6 +101,7 @@ export function renderHelp(): string {
     `- \`${USAGE.snippet}\`: the YAML to add (default: all open destinations)`,
     `- \`${USAGE.ignore}\`: no more alerts for a destination`,
     `- \`${USAGE.unignore}\`: alerts for it again`,
+    `- \`${USAGE.test}\`: Mattermost runs its own connection test of an integration, through its sidecar (the email test sends a real email to the bridge's user)`,
     '- `/egress help`: this text',
     '',
     '`<host>` may also be an IP address or `host:port`.',
@@ -181,6 +186,12 @@ export function parseCommand(text: string): ParseResult {
       const reason = reasonOf(host.rest);
       if (typeof reason !== 'string') return usageError('ignore', reason.error);
       return {ok: true, command: {name: 'ignore', target: t, reason}};
+    }
+    case 'test': {
+      if (args.length !== 1) return usageError('test', 'test needs exactly one integration.');
+      const kind = parseTestKind(args[0]);
+      if (kind === null) return usageError('test', `Unknown integration "${args[0]}".`);
+      return {ok: true, command: {name: 'test', kind}};
     }
     default:
       return refuse(`Unknown subcommand "${first.token}".`);

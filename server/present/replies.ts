@@ -3,6 +3,7 @@
  * (Mattermost mobile renders wide tables poorly). Every string that came from traffic, from
  * Mattermost's configuration or from the person typing goes through markdown.ts.
  */
+import type {ConnectionTestResponse, ConnectionTestResult} from '../../common/connection-tests';
 import type {Finding, SuggestionFormat, Verdict} from '../../common/types';
 import {LIST_FILTERS, renderHelp, renderUsageError, type ListFilter} from './command';
 import {codeBlock, escapeMarkdown, fitMarkdown, inlineCode, runeLength} from './markdown';
@@ -68,6 +69,8 @@ export interface StatusInput {
   integrations?: {willBeBlocked: number; blocked: number; allowed: number};
   /** Set on a replica that does not lead. */
   standby?: boolean;
+  /** The latest connection test of each integration that has one. */
+  tests?: readonly ConnectionTestResult[];
 }
 
 const HARDENING: Record<StatusInput['hardening']['state'], string> = {
@@ -112,6 +115,10 @@ export function renderStatus(s: StatusInput): string {
   out.push(`- Mattermost: ${s.mattermost.ok ? 'connected' : 'not connected'}${mmVersion}: ${escapeMarkdown(s.mattermost.detail, {maxLength: 300})}`);
   if (s.reachability) out.push(...reachabilityLines(s.reachability));
   if (s.outboxDepth !== undefined && s.outboxDepth > 0) out.push(`- Notifications waiting: ${s.outboxDepth}`);
+  if (s.tests && s.tests.length > 0) {
+    out.push('', "**Mattermost's connection tests** (latest of each)");
+    out.push(...s.tests.map((r) => `- ${testLine(r)}`));
+  }
   out.push('', '**Log sources**');
   if (s.sources.length === 0) out.push('- none configured');
   const shown = s.sources.slice(0, 30);
@@ -283,6 +290,38 @@ export function renderAmbiguous(target: string, matches: readonly FindingView[])
   return lines.join('\n');
 }
 
+// ---- connection tests ----
+
+function testLine(r: ConnectionTestResult): string {
+  const who = r.requestedBy ? `asked by @${escapeMarkdown(r.requestedBy.username, {maxLength: 64})}` : r.trigger === 'after-fix' ? 'after a fix' : 'rehearsal';
+  const label = escapeMarkdown(r.label, {maxLength: 80});
+  const target = r.target ? ` ${inlineCode(`${r.target.host}${r.target.port !== null ? `:${r.target.port}` : ''}`, 300)}` : '';
+  const at = utcTime(r.finishedAt);
+  const why = escapeMarkdown(r.message, {maxLength: 500});
+  switch (r.outcome) {
+    case 'passed':
+      return `Mattermost reached ${label}${target} at ${at} (${who})`;
+    case 'failed':
+      return `Mattermost could not reach ${label}${target} at ${at}: ${why} (${who})`;
+    case 'not-configured':
+      return `${label} is not configured in Mattermost; nothing was tested (${who})`;
+    case 'not-available':
+      return `${label} could not be tested at ${at}: ${why} (${who})`;
+  }
+}
+
+export function renderTest(t: ConnectionTestResponse): string {
+  if (!t.ran) {
+    const latest = t.latest ? `\n\nLatest: ${testLine(t.latest)}` : '';
+    return `Not tested: ${escapeMarkdown(t.reason, {maxLength: 400})}${latest}`;
+  }
+  const r = t.result;
+  const lines = [testLine(r)];
+  if (r.outcome === 'failed') lines.push('', "The test ran inside Mattermost's pod, through its istio-proxy: if the mesh blocks the integration, its blocked line names the host (see `/egress list`).");
+  if (r.findingKeys.length > 0) lines.push('', `Destinations: ${r.findingKeys.slice(0, 10).map((k) => inlineCode(k, 300)).join(', ')}`);
+  return lines.join('\n');
+}
+
 // ---- one entry point ----
 
 export type CommandReply =
@@ -296,7 +335,8 @@ export type CommandReply =
   | {kind: 'ignored'; finding: FindingView; reason: string}
   | {kind: 'unignored'; finding: FindingView; wasIgnored: boolean}
   | {kind: 'not-found'; target: string}
-  | {kind: 'ambiguous'; target: string; matches: readonly FindingView[]};
+  | {kind: 'ambiguous'; target: string; matches: readonly FindingView[]}
+  | {kind: 'test'; test: ConnectionTestResponse};
 
 export function renderCommandReply(reply: CommandReply): string {
   switch (reply.kind) {
@@ -322,6 +362,8 @@ export function renderCommandReply(reply: CommandReply): string {
       return renderNotFound(reply.target);
     case 'ambiguous':
       return renderAmbiguous(reply.target, reply.matches);
+    case 'test':
+      return fit(renderTest(reply.test));
   }
 }
 

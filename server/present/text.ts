@@ -125,6 +125,7 @@ export function attemptsText(f: Finding): string {
 }
 
 const METHOD_WORDS: Record<string, string> = {
+  'connection-test': "by Mattermost's own connection test: blocked on the integration's port while the test connected",
   'app-log': "from Mattermost's own log of the failed call",
   dns: 'by DNS: a configured host resolves to this address',
 };

@@ -115,6 +115,8 @@ export interface BridgeRunnerOptions {
   updateSeconds: number;
   /** Shorter link checks and inventory refreshes than in production, so that a test can wait for them. */
   start?: Omit<StartOptions, 'stdin'>;
+  /** More settings (EGRESS_ADVISOR_* variables); they win over the runner's own. */
+  env?: Record<string, string>;
 }
 
 /**
@@ -163,6 +165,7 @@ export class BridgeRunner {
       EGRESS_ADVISOR_DIGEST_SECONDS: String(this.opts.digestSeconds),
       EGRESS_ADVISOR_UPDATE_SECONDS: String(this.opts.updateSeconds),
       LOG_LEVEL: 'debug',
+      ...this.opts.env,
     };
   }
 

@@ -38,6 +38,7 @@ export const METHOD_LABEL: Record<AttributionMethod, string> = {
   sni: 'the TLS server name (SNI) in the proxy log',
   authority: 'the HTTP Host header in the proxy log',
   cluster: 'the Envoy cluster name in the proxy log',
+  'connection-test': "Mattermost's own connection test: blocked on the integration's port while the test connected",
   'app-log': "Mattermost's own log, same pod, same moment",
   dns: 'a host from the Mattermost configuration that resolves to this address',
   'well-known': 'a well-known address',

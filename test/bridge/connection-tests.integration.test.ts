@@ -1,0 +1,182 @@
+/*
+ * Mattermost's own connection tests, run by the bridge against the real Mattermost server (see
+ * test/mattermost/harness.ts), with real servers on loopback behind the integrations: S3 is s3rver (an S3
+ * REST implementation in Node), SMTP is smtp-server. Mattermost reaches them by this machine's host name,
+ * which /etc/hosts maps to loopback: a name, so that the bridge has a configured host to name an IP-only
+ * blocked line with. Stand-ins, said here: the istio-proxy log is a file the test appends recorded-format
+ * BlackHoleCluster lines to, and the sidecar's drop is the S3 server being stopped (its address unreachable).
+ */
+import {lookup} from 'node:dns/promises';
+import {hostname} from 'node:os';
+
+import type {Client4} from '@mattermost/client';
+import type {Channel} from '@mattermost/types/channels';
+
+import type {ConnectionTestResult} from '../../common/connection-tests';
+import {HISTORY_META} from '../../server/bridge/connection-tests';
+import {allFindings} from '../../server/bridge/pages';
+import {startMattermost, type MattermostServer} from '../mattermost/harness';
+import {LoopbackS3, LoopbackSmtp, S3_ACCESS_KEY, S3_SECRET_KEY} from '../support/loopback-servers';
+import {BridgeRunner, blockedTls, waitFor} from './helpers';
+
+jest.setTimeout(240_000);
+
+const HOST = hostname();
+const BUCKET = 'mattermost-files';
+const INTERVAL_SECONDS = 4;
+/** An address no configured host resolves to: only the test's window can name it. */
+const IP_ONLY = '203.0.113.50';
+
+let mm: MattermostServer;
+let runner: BridgeRunner;
+let s3: LoopbackS3;
+let smtp: LoopbackSmtp;
+let townSquare: Channel;
+
+async function slash(client: Client4, command: string): Promise<string> {
+  const res = (await client.executeCommand(command, {channel_id: townSquare.id, team_id: mm.team.id} as Parameters<Client4['executeCommand']>[1])) as {response_type?: string; text?: string};
+  expect(res.response_type).toBe('ephemeral');
+  // Read as a person sees it: Markdown escapes and the zero-width spaces that stop auto-linking taken out.
+  return (res.text ?? '').replace(/\\(.)/g, '$1').replace(/\u200b/g, '');
+}
+
+async function history(): Promise<ConnectionTestResult[]> {
+  const raw = await runner.running.store.getMeta(HISTORY_META);
+  return raw === null ? [] : (JSON.parse(raw) as ConnectionTestResult[]);
+}
+
+const context = (): string => `${runner.bridgeLogTail(40)}\nMattermost:\n${mm.logTail(20)}`;
+
+beforeAll(async () => {
+  // The stand-in needs a host name that leads to loopback without DNS: the machine's own, from /etc/hosts.
+  const resolved = await lookup(HOST, {family: 4});
+  if (!resolved.address.startsWith('127.')) throw new Error(`${HOST} resolves to ${resolved.address}, not loopback: these tests need it in /etc/hosts`);
+  s3 = new LoopbackS3(BUCKET);
+  await s3.start();
+  smtp = new LoopbackSmtp();
+  await smtp.start();
+  mm = await startMattermost({
+    env: {
+      MM_FILESETTINGS_DRIVERNAME: 'amazons3',
+      MM_FILESETTINGS_AMAZONS3ENDPOINT: `${HOST}:${s3.port}`,
+      MM_FILESETTINGS_AMAZONS3BUCKET: BUCKET,
+      MM_FILESETTINGS_AMAZONS3ACCESSKEYID: S3_ACCESS_KEY,
+      MM_FILESETTINGS_AMAZONS3SECRETACCESSKEY: S3_SECRET_KEY,
+      MM_FILESETTINGS_AMAZONS3REGION: 'us-east-1',
+      MM_FILESETTINGS_AMAZONS3SSL: 'false',
+      MM_EMAILSETTINGS_SMTPSERVER: HOST,
+      MM_EMAILSETTINGS_SMTPPORT: String(smtp.port),
+      MM_EMAILSETTINGS_CONNECTIONSECURITY: '',
+      MM_EMAILSETTINGS_ENABLESMTPAUTH: 'false',
+      MM_EMAILSETTINGS_FEEDBACKEMAIL: 'mattermost@example.com',
+    },
+  });
+  townSquare = await mm.client().getChannelByName(mm.team.id, 'town-square');
+  runner = await BridgeRunner.create({
+    mattermostUrl: mm.url,
+    token: mm.adminToken,
+    team: mm.team.name,
+    digestSeconds: 1,
+    updateSeconds: 2,
+    start: {mattermostCheckMs: 1_000, inventoryMaxAgeMs: 3_000},
+    env: {EGRESS_ADVISOR_TEST_INTERVAL_SECONDS: String(INTERVAL_SECONDS)},
+  });
+  await runner.start();
+  await waitFor('the bridge to connect and read the configuration', () => runner.running.link?.up === true && runner.running.link.inventory !== null, {context, timeoutMs: 60_000});
+}, 300_000);
+
+afterAll(async () => {
+  const problems: string[] = [];
+  await runner?.stop().catch((err: Error) => problems.push(`bridge: ${err.message}`));
+  await mm?.stop().catch((err: Error) => problems.push(`Mattermost: ${err.message}`));
+  await s3?.cleanup().catch((err: Error) => problems.push(`s3: ${err.message}`));
+  await smtp?.stop().catch((err: Error) => problems.push(`smtp: ${err.message}`));
+  runner?.cleanup();
+  if (problems.length) throw new Error(problems.join('; '));
+}, 120_000);
+
+test('a test that passes: Mattermost reaches its S3 bucket, the result is kept, logged with who asked, and counted', async () => {
+  const before = s3.requests;
+  const reply = await slash(mm.client(), '/egress test s3');
+  expect(reply).toContain(`Mattermost reached File storage (S3) \`${HOST}:${s3.port}\` at`);
+  expect(reply).toContain(`asked by @${mm.admin.username}`);
+  // Mattermost itself called the bucket: the S3 server saw it.
+  expect(s3.requests).toBeGreaterThan(before);
+
+  const [latest] = await history();
+  expect(latest).toMatchObject({kind: 's3', outcome: 'passed', trigger: 'person', httpStatus: 200, target: {host: HOST, port: s3.port}, requestedBy: {userId: mm.admin.id, username: mm.admin.username}});
+  expect(runner.bridgeLog()).toContain(`connection test of File storage (S3) asked by ${mm.admin.username} (${mm.admin.id})`);
+
+  const metrics = await (await fetch(`${runner.publicUrl}/metrics`)).text();
+  expect(metrics).toMatch(/egress_advisor_connection_tests_total\{integration="s3",outcome="passed",trigger="person"\} 1/);
+  expect(metrics).toMatch(/egress_advisor_connection_test_passed\{integration="s3"\} 1/);
+
+  const status = await slash(mm.client(), '/egress status');
+  expect(status).toContain("Mattermost's connection tests");
+  expect(status).toContain('Mattermost reached File storage (S3)');
+});
+
+test('the email test sends one real email to the admin, and a second within the interval is refused (rate limit)', async () => {
+  const reply = await slash(mm.client(), '/egress test email');
+  expect(reply).toContain('Mattermost reached Email (SMTP)');
+  await waitFor('the test email', () => smtp.mails.length === 1);
+  expect(smtp.mails[0].to).toEqual([mm.admin.email]);
+
+  const again = await slash(mm.client(), '/egress test smtp');
+  expect(again).toContain('Not tested');
+  expect(again).toContain(`less than ${INTERVAL_SECONDS} s ago`);
+  // Give a wrongly sent second email the time to arrive before counting.
+  await new Promise((r) => setTimeout(r, 1000));
+  expect(smtp.mails).toHaveLength(1);
+  expect((await history()).filter((r) => r.kind === 'smtp')).toHaveLength(1);
+  expect(runner.bridgeLog()).toContain('connection test of smtp not run');
+});
+
+test('a non-admin who asks for a test through /egress is refused, and nothing is tested', async () => {
+  const mails = smtp.mails.length;
+  const tests = (await history()).length;
+  const reply = await slash(mm.client(mm.userToken), '/egress test s3');
+  expect(reply).toMatch(/system admin/i);
+  expect((await history()).length).toBe(tests);
+  expect(smtp.mails.length).toBe(mails);
+});
+
+test('a test that fails because S3 is unreachable, while a blocked line on its port is appended: the reply says why, and the IP-only line is named by the test', async () => {
+  await s3.stop();
+  // The first test's interval must be over.
+  await waitFor('the S3 rate limit to pass', async () => {
+    const last = (await history()).find((r) => r.kind === 's3');
+    return last !== undefined && Date.now() - Date.parse(last.startedAt) > INTERVAL_SECONDS * 1000;
+  }, {timeoutMs: 20_000});
+  const asked = runner.logCount(`connection test of File storage (S3) asked by ${mm.admin.username} (${mm.admin.id})`);
+  const replyPromise = slash(mm.client(), '/egress test s3');
+  // The sidecar logs the dropped connection while the test runs: append it once the bridge has started the test.
+  await waitFor('the bridge to start the test', () => runner.logCount(`connection test of File storage (S3) asked by ${mm.admin.username} (${mm.admin.id})`) > asked, {context});
+  runner.append([blockedTls(IP_ONLY, s3.port, '-')]);
+  const reply = await replyPromise;
+  expect(reply).toContain(`Mattermost could not reach File storage (S3) \`${HOST}:${s3.port}\` at`);
+  expect(reply).toContain('Unable to connect to S3');
+
+  const [latest] = await history();
+  expect(latest).toMatchObject({kind: 's3', outcome: 'failed', trigger: 'person'});
+  expect(latest.message).toContain("Unable to connect to S3");
+
+  const metrics = await (await fetch(`${runner.publicUrl}/metrics`)).text();
+  expect(metrics).toMatch(/egress_advisor_connection_tests_total\{integration="s3",outcome="failed",trigger="person"\} 1/);
+  expect(metrics).toMatch(/egress_advisor_connection_test_passed\{integration="s3"\} 0/);
+
+  // Active attribution: the IP-only line, on S3's port, inside the test's window, is S3's host, with certainty.
+  const named = await waitFor('the blocked line to become a finding', async () => (await allFindings(runner.running.store)).find((f) => f.destination.ip === IP_ONLY), {context});
+  expect(named.destination.host).toBe(HOST);
+  expect(named.attribution).toMatchObject({host: HOST, method: 'connection-test', confidence: 'certain'});
+  expect(named.attribution.note).toContain(latest.id);
+  expect(named.features.map((f) => f.id)).toContain('file-storage');
+});
+
+test('a blocked IP-only line outside any test window is not named by a test', async () => {
+  const old = new Date(Date.now() - 3_600_000);
+  runner.append([blockedTls('203.0.113.77', s3.port, '-', {at: old})]);
+  const f = await waitFor('the old blocked line to become a finding', async () => (await allFindings(runner.running.store)).find((x) => x.destination.ip === '203.0.113.77'), {context});
+  expect(f.attribution.method).not.toBe('connection-test');
+  expect(f.destination.host).toBeNull();
+});
