@@ -57,18 +57,24 @@ export type AttributionMethod =
   | 'app-log' // Mattermost logged the URL it failed to reach, same pod, same moment
   | 'dns' // the IP is what a host from the Mattermost configuration resolves to
   | 'well-known' // a fixed address with a known meaning (cloud instance metadata, …)
+  | 'port' // the only switched-on configured integration on the blocked port (likely; several: candidates)
   | 'none';
 
+/**
+ * How sure the name is: certain (the line or Mattermost's log at the same moment names it), likely (one
+ * configured host fits: by its addresses or as the only integration on the port), ambiguous (several fit:
+ * see candidates), unknown (nothing names it).
+ */
 export type Confidence = 'certain' | 'likely' | 'ambiguous' | 'unknown';
 
 export interface Attribution {
   /** The chosen host name, or null when none could be named. */
   host: string | null;
-  /** Every host that could be behind the destination (more than one: a shared CDN address). */
+  /** Every host that could be behind the destination (more than one: a shared address, or several integrations on the port). */
   candidates: string[];
   method: AttributionMethod;
   confidence: Confidence;
-  /** One sentence for a person: why this host, or how to find it. */
+  /** One sentence for a person, the reason for the confidence: why this host, or how to find it. */
   note: string;
 }
 

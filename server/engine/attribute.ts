@@ -6,6 +6,7 @@
 import type {AppLogEvent, Attribution, AttributionContext, InventoryEndpoint, ProbeWindow, Resolver} from './types';
 import {addressScope, normalizeIp} from './address';
 import {failedBeforeConnecting} from './applog';
+import {isInClusterName} from './classify';
 
 export interface BlockedDestination {
   host: string | null;
@@ -199,6 +200,10 @@ export function attribute(dest: BlockedDestination, ctx: AttributionContext, opt
     };
   }
 
+  if (scope === 'public') {
+    const byPort = fromPort(ip, dest.port, ctx);
+    if (byPort !== null) return byPort;
+  }
   if (scope === 'istio-vip') {
     return {
       host: null,
@@ -246,6 +251,53 @@ function fromProbes(dest: BlockedDestination, ip: string, probes: readonly Probe
     confidence: 'certain',
     note: `Blocked at ${new Date(at).toISOString()} on port ${dest.port}, while Mattermost's own connection test of ${probe.label} (test ${probe.testId}) was connecting to ${probe.host}:${probe.port}: ${ip} is ${probe.host}.`,
   };
+}
+
+/**
+ * An IP-only destination on a port that switched-on configured integrations use: the host behind it is
+ * likely the one integration on that port, or one of several. SNI names blocked 443 traffic on Big Bang;
+ * what stays IP-only is SMTP, LDAP, search, databases and webhooks on their own ports, which is where this
+ * matters. Host names are the configuration's, never the log's.
+ */
+function fromPort(ip: string, port: number | null, ctx: AttributionContext): Attribution | null {
+  if (port === null) return null;
+  const byHost = new Map<string, string[]>();
+  for (const e of ctx.inventory) {
+    if (!e.enabled || e.port !== port || e.host.includes('*') || normalizeIp(e.host) !== null || isInClusterName(e.host)) continue;
+    const names = byHost.get(e.host) ?? [];
+    if (!names.includes(e.feature.name)) names.push(e.feature.name);
+    byHost.set(e.host, names);
+  }
+  if (byHost.size === 0) return null;
+  const hosts = [...byHost.keys()].sort();
+  const elsewhere = resolvedElsewhere(hosts, ctx.dnsIndex);
+  if (hosts.length === 1) {
+    const host = hosts[0];
+    return {
+      host,
+      candidates: [host],
+      method: 'port',
+      confidence: 'likely',
+      note:
+        `No log line names the host behind port ${port}, but ${host} (${byHost.get(host)!.join(', ')}) is the only switched-on integration in the Mattermost configuration on port ${port}` +
+        `${elsewhere.has(host) ? `; its addresses when it was looked up did not include ${ip} (they rotate)` : ''}.`,
+    };
+  }
+  return {
+    host: null,
+    candidates: hosts,
+    method: 'port',
+    confidence: 'ambiguous',
+    note: `No log line names the host of ${ip}:${port}; the switched-on integrations on port ${port} are ${listHosts(hosts.map((h) => `${h} (${byHost.get(h)!.join(', ')})`))}: it is one of them.`,
+  };
+}
+
+/** Hosts the DNS index knows addresses of (so the blocked address was not among them at lookup time). */
+function resolvedElsewhere(hosts: readonly string[], index: ReadonlyMap<string, readonly string[]>): Set<string> {
+  const want = new Set(hosts);
+  const found = new Set<string>();
+  for (const names of index.values()) for (const n of names) if (want.has(n)) found.add(n);
+  return found;
 }
 
 interface Candidate {

@@ -190,12 +190,19 @@ function adviceFor(s: DestinationStats, a: Attribution, host: string | null): st
     );
   }
   if (a.method === 'well-known') return a.note;
+  if (host === null && a.method === 'port' && a.candidates.length > 0) {
+    return (
+      `One of ${a.candidates.join(', ')}: the integrations Mattermost is configured to call on port ${s.port}. ` +
+      "Mattermost's own log at the time of the block (--app-log, or an app: source) tells which; the configured integrations list each with its ServiceEntry."
+    );
+  }
   if (host === null && a.confidence === 'ambiguous' && a.candidates.length > 0) {
     return `The address is shared by ${a.candidates.join(', ')} (all hosts Mattermost uses); the suggested YAML allows each of them.`;
   }
   const when = s.verdict === 'passthrough' ? 'before REGISTRY_ONLY is switched on' : 'to restore it';
   if (host === null) return `Name the host first, then add a ServiceEntry ${when}. ${a.note}`;
-  return `Add a ServiceEntry for ${host} on port ${s.port} (${s.protocol}) ${when}; the suggested YAML below does exactly that.`;
+  const likely = a.method === 'port' ? ` (likely: ${host} is the only integration configured on this port; nothing in the log names it)` : '';
+  return `Add a ServiceEntry for ${host} on port ${s.port} (${s.protocol}) ${when}${likely}; the suggested YAML below does exactly that.`;
 }
 
 /**

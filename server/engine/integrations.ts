@@ -38,11 +38,16 @@ function assessOne(e: InventoryEndpoint, input: IntegrationInput): IntegrationIt
     .filter((f) => (e.port === null || f.destination.port === e.port) && (f.destination.host === e.host || f.attribution.host === e.host || f.destination.ip === e.host))
     .map((f) => ({key: f.key, verdict: f.verdict}));
   const base = {feature: e.feature, host: e.host, port: e.port, enabled: e.enabled, findings};
+  // Blocked connections that name no host but could be this one (several integrations on the port).
+  const maybe = input.findings.filter(
+    (f) => f.attribution.host === null && f.attribution.candidates.includes(e.host) && (e.port === null || f.destination.port === e.port) && !findings.some((x) => x.key === f.key),
+  );
+  const maybeText = maybe.length > 0 ? ` It may be behind ${maybe.map((f) => f.key).slice(0, 3).join(', ')}${maybe.length > 3 ? ' and more' : ''}, which no line names: one of the integrations on that port.` : '';
   const item = (state: IntegrationState, detail: string, allowedBy: string | null = null): IntegrationItem => ({
     ...base,
     state,
     allowedBy,
-    detail: e.enabled ? detail : `Switched off in the configuration. ${detail}`,
+    detail: `${e.enabled ? detail : `Switched off in the configuration. ${detail}`}${state === 'allowed' || state === 'in-cluster' ? '' : maybeText}`,
   });
 
   if (isLinkLocal(e.host)) {
@@ -63,16 +68,17 @@ function assessOne(e: InventoryEndpoint, input: IntegrationInput): IntegrationIt
         : "Mattermost's calls to it are being dropped (BlackHoleCluster): add its ServiceEntry.",
     );
   }
+  // The log is evidence: traffic that left through PassthroughCluster had no ServiceEntry, whatever else is known.
+  const passing = findings.some((f) => f.verdict === 'passthrough');
   const inMesh = input.mesh === null ? null : coveringAllowance(input.mesh.allowed, e.host, e.port);
   if (inMesh !== null) {
     const failing = findings.some((f) => f.verdict === 'external-failed');
     return item('allowed', failing ? `${inMesh.source} lets it out, but connections to it fail: a firewall or NetworkPolicy stops them.` : `${inMesh.source} lets it out.`, inMesh.source);
   }
-  if (input.mesh === null) {
+  if (input.mesh === null && !passing) {
     if (inValues !== null) return item('allowed', `Your values allow it (${inValues.source}).`, inValues.source);
     if (input.values === null) return item('unknown', 'Nothing says what the mesh allows: read the mesh with a kubernetes source, or give your values file.');
   }
-  const passing = findings.some((f) => f.verdict === 'passthrough');
   const notDeployed = inValues !== null ? ` Your values allow it (${inValues.source}), but no ServiceEntry in the mesh does yet: are they deployed?` : '';
   const mode = input.mesh?.mode ?? 'unknown';
   if (passing || mode === 'ALLOW_ANY') {

@@ -306,6 +306,29 @@ const PLUGIN_NAMES: Readonly<Record<string, string>> = {
   focalboard: 'Boards',
 };
 
+/**
+ * The public APIs an AI service of the Agents plugin calls when its API URL is left empty: the provider's
+ * own (mattermost-plugin-ai, llm/ providers; services[] in older releases, bots[].service in newer).
+ */
+const AI_PROVIDER_DEFAULTS: Readonly<Record<string, string>> = {
+  openai: 'api.openai.com',
+  anthropic: 'api.anthropic.com',
+  asksage: 'api.asksage.ai',
+  cohere: 'api.cohere.com',
+  mistral: 'api.mistral.ai',
+};
+
+/** An AI service object with a provider type and no API URL: the call goes to the provider's default host. */
+function aiDefaultHost(o: Obj): {host: string; typeKey: string; provider: string} | null {
+  const typeKey = typeof o.type === 'string' ? 'type' : typeof o.serviceName === 'string' ? 'serviceName' : null;
+  if (typeKey === null) return null;
+  const provider = str(o[typeKey]).toLowerCase();
+  const host = AI_PROVIDER_DEFAULTS[provider];
+  if (host === undefined) return null;
+  const url = str(o.apiURL) || str(o.apiUrl) || str(o.url);
+  return url.trim() === '' ? {host, typeKey, provider} : null;
+}
+
 function pluginSettings(c: Collector, ps: Obj): void {
   const pluginsOn = notFalse(ps.Enable);
   const states = obj(ps.PluginStates);
@@ -325,6 +348,11 @@ function pluginSettings(c: Collector, ps: Obj): void {
       } else if (Array.isArray(v)) {
         v.forEach((x, i) => walk(x, `${path}[${i}]`, depth + 1));
       } else if (v !== null && typeof v === 'object') {
+        const ai = aiDefaultHost(v as Obj);
+        if (ai !== null) {
+          const name = `${PLUGIN_NAMES[id] ?? `Plugin “${id}”`}: ${ai.provider} (its default API, as the API URL is empty)`;
+          c.add(ai.host, 443, feature(`plugin:${id}`, name, `${path}.${ai.typeKey}`), enabled);
+        }
         for (const [k, x] of Object.entries(v as Obj)) walk(x, `${path}.${safeId(k) ?? printable(k, 40)}`, depth + 1);
       }
     };

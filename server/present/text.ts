@@ -128,6 +128,7 @@ const METHOD_WORDS: Record<string, string> = {
   'connection-test': "by Mattermost's own connection test: blocked on the integration's port while the test connected",
   'app-log': "from Mattermost's own log of the failed call",
   dns: 'by DNS: a configured host resolves to this address',
+  port: 'by its port: the only integration Mattermost is configured to call on it',
 };
 
 /**
@@ -148,7 +149,8 @@ export function attributionText(f: Finding, noteChars: number): {label: string; 
   if (a.candidates.length > 1) {
     const shown = a.candidates.slice(0, 4).map((c) => inlineCode(c, NAME_CHARS));
     const more = a.candidates.length > 4 ? ` and ${a.candidates.length - 4} more` : '';
-    return {label: 'Host', text: `one of ${shown.join(', ')}${more} (a shared address)`};
+    const why = a.method === 'port' ? `the integrations configured on port ${f.destination.port}` : 'a shared address';
+    return {label: 'Host', text: `one of ${shown.join(', ')}${more} (${why})`};
   }
   // The engine's advice for an unnamed host often quotes the note already.
   const note = a.note.trim() === '' || f.advice.includes(a.note.trim()) ? '' : ` ${escapeMarkdown(a.note, {maxLength: noteChars})}`;

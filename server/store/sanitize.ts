@@ -42,7 +42,7 @@ export function requireActor(by: Actor): Actor {
 
 const PROTOCOLS: ReadonlySet<string> = new Set<PortProtocol>(['HTTP', 'TLS', 'TCP']);
 const CONFIDENCES = new Set(['certain', 'likely', 'ambiguous', 'unknown']);
-const METHODS = new Set(['sni', 'authority', 'cluster', 'connection-test', 'app-log', 'dns', 'well-known', 'none']);
+const METHODS = new Set(['sni', 'authority', 'cluster', 'connection-test', 'app-log', 'dns', 'well-known', 'port', 'none']);
 const VERDICT_SET: ReadonlySet<string> = new Set<string>(VERDICTS);
 
 function optionalText(s: unknown, max: number): string | null {

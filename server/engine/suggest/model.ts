@@ -153,7 +153,9 @@ function collectNeeds(
 
   let ip = finding.destination.ip !== null && isIpAddress(finding.destination.ip) ? finding.destination.ip : null;
   // An address shared by several configured hosts names no single host; its candidates stand in for it below.
-  const firstCandidate = finding.attribution.confidence === 'ambiguous' ? ([...finding.attribution.candidates].sort()[0] ?? null) : null;
+  // Several integrations on the same port are not a shared address: none is chosen (each is listed with its
+  // ServiceEntry among the configured integrations).
+  const firstCandidate = finding.attribution.confidence === 'ambiguous' && finding.attribution.method !== 'port' ? ([...finding.attribution.candidates].sort()[0] ?? null) : null;
   let raw = finding.attribution.host ?? finding.destination.host ?? firstCandidate;
   if (raw !== null) {
     raw = withoutPort(raw, port);
@@ -409,6 +411,13 @@ function groupComment(g: Group, sharedTcp: number[]): string {
   }
   if (g.ambiguous) {
     lines.push('The address is shared by several configured hosts; all of them are listed');
+  }
+  // Named by its port alone: included now, since it is what Mattermost is configured to call there; the
+  // comment says so, and the one line that confirms it.
+  const byPort = g.findings.filter((f) => f.attribution.method === 'port' && f.attribution.confidence === 'likely');
+  if (byPort.length > 0) {
+    const ports = [...new Set(byPort.map((f) => f.destination.port))].sort((a, b) => a - b).join(', ');
+    lines.push(`Likely, not certain: no log line names the host; it is the only integration configured on port ${ports}, where connections were blocked`);
   }
   for (const n of sharedTcp) {
     lines.push(`Another entry also uses TCP port ${n}: Istio routes TCP by address, so add the server's IP addresses to tell them apart`);

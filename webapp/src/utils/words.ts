@@ -42,6 +42,7 @@ export const METHOD_LABEL: Record<AttributionMethod, string> = {
   'app-log': "Mattermost's own log, same pod, same moment",
   dns: 'a host from the Mattermost configuration that resolves to this address',
   'well-known': 'a well-known address',
+  port: 'the only integration Mattermost is configured to call on this port',
   none: 'nothing: no host could be named',
 };
 
