@@ -1,6 +1,7 @@
 // The bridge's HTTP API as the webapp sees it: every request, response and event body, and every error
 // code. The webapp imports this file, so it must stay free of Node and server imports (common/types.ts is
 // shared the same way).
+import type {ConnectionTestReport, ConnectionTestResult} from './connection-tests';
 import type {Attribution, Destination, FeatureRef, PortProtocol, RejectedHost, SuggestionFormat, Verdict} from './types';
 
 export type {SuggestionFormat, Verdict} from './types';
@@ -84,6 +85,8 @@ export interface FindingDetail extends FindingSummary {
   history: HistoryPoint[];
   /** Every status change, oldest first. */
   decisions: ApiDecision[];
+  /** Mattermost's own connection tests of this destination's integration, or that named it; newest first. */
+  tests?: ConnectionTestResult[];
 }
 
 /** Query of GET findings; lists may be comma-separated or repeated (`status=open&status=ignored`). */
@@ -232,6 +235,8 @@ export interface IntegrationsResponse {
   items: IntegrationItem[];
   /** The ServiceEntries for every enabled integration that is blocked or will be. */
   suggestion: SuggestionsResponse;
+  /** Mattermost's own connection tests, with their history; match rows by `features` (see connection-tests.ts). */
+  tests?: ConnectionTestReport[];
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -65,3 +65,22 @@ export interface ConnectionTestRequest {
 export type ConnectionTestResponse =
   | {ran: true; result: ConnectionTestResult}
   | {ran: false; reason: string; nextAllowedAt: string; latest: ConnectionTestResult | null};
+
+/**
+ * "Mattermost reached File storage (S3) (s3.example.com:443) at 12:03 UTC.", or that it still fails and
+ * why: the same words in the thread, the bridge's log and the page. Plain text (the replies escape it).
+ */
+export function describeConnectionTest(r: ConnectionTestResult): string {
+  const at = `${r.finishedAt.slice(11, 16)} UTC`;
+  const where = r.target ? ` (${r.target.host}${r.target.port !== null ? `:${r.target.port}` : ''})` : '';
+  switch (r.outcome) {
+    case 'passed':
+      return `Mattermost reached ${r.label}${where} at ${at}.`;
+    case 'failed':
+      return `Mattermost could not reach ${r.label}${where} at ${at}: ${r.message}`;
+    case 'not-configured':
+      return `${r.label} is not configured in Mattermost; nothing was tested.`;
+    case 'not-available':
+      return `${r.label} could not be tested at ${at}: ${r.message}`;
+  }
+}

@@ -6,7 +6,7 @@ import {randomUUID} from 'node:crypto';
 import type {Logger} from 'pino';
 import type {ApiActor} from '../../common/api';
 import type {ConnectionTestKind, ConnectionTestReport, ConnectionTestResponse, ConnectionTestResult, ConnectionTestTrigger} from '../../common/connection-tests';
-import {CONNECTION_TESTS, describeResult, findingsForTest, isConfigured, mayRun, reportTests, savedSiteUrl, testTarget} from '../engine/connection-tests';
+import {CONNECTION_TESTS, describeResult, findingsForTest, isConfigured, mayRun, reportTests, resultsForFinding, savedSiteUrl, testTarget} from '../engine/connection-tests';
 import type {InventoryEndpoint} from '../engine/types';
 import type {BridgeMetrics} from '../http';
 import type {MattermostClient} from '../mattermost/client';
@@ -55,6 +55,10 @@ export class ConnectionTester {
 
   async report(): Promise<ConnectionTestReport[]> {
     return reportTests(await this.history(), this.d.config() ?? {}, this.d.intervalMs, Date.now());
+  }
+
+  async forFinding(finding: StoredFinding): Promise<ConnectionTestResult[]> {
+    return resultsForFinding(await this.history(), finding).slice(0, 20);
   }
 
   /**

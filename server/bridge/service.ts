@@ -329,6 +329,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     sessions: createMattermostSessionVerifier({url: config.mattermost?.url ?? 'http://127.0.0.1:0'}),
     status: report,
     integrations: (format) => meshLink.integrations(format),
+    connectionTests: {report: () => tester.report(), run: (kind, by) => tester.request(kind, 'person', by), forFinding: (f) => tester.forFinding(f)},
     suggest: async (keys, format: SuggestionFormat): Promise<SuggestionsResponse> => {
       const findings = keys === 'all' ? await allFindings(store, {status: 'open'}) : (await Promise.all(keys.map((k) => store.getFinding(k)))).filter((f) => f !== null);
       const s = suggest(findings, {format, ...suggestContext()});

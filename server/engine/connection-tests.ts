@@ -5,6 +5,7 @@
 // in attribute.ts.
 import type {ConnectionTestKind, ConnectionTestReport, ConnectionTestResult, ConnectionTestTrigger} from '../../common/connection-tests';
 import {CONNECTION_TEST_KINDS} from '../../common/connection-tests';
+export {describeConnectionTest as describeResult} from '../../common/connection-tests';
 import type {FeatureRef} from '../../common/types';
 import type {InventoryEndpoint} from './types';
 import {urlTarget} from './urltarget';
@@ -146,20 +147,4 @@ export function reportTests(
       nextAllowedAt: next === null ? null : next.toISOString(),
     };
   });
-}
-
-/** "Mattermost reached S3 at 12:03 UTC", or that it still fails and why: for threads, replies and the page. */
-export function describeResult(r: ConnectionTestResult): string {
-  const at = `${r.finishedAt.slice(11, 16)} UTC`;
-  const where = r.target ? ` (${r.target.host}${r.target.port !== null ? `:${r.target.port}` : ''})` : '';
-  switch (r.outcome) {
-    case 'passed':
-      return `Mattermost reached ${r.label}${where} at ${at}.`;
-    case 'failed':
-      return `Mattermost could not reach ${r.label}${where} at ${at}: ${r.message}`;
-    case 'not-configured':
-      return `${r.label} is not configured in Mattermost; nothing was tested.`;
-    case 'not-available':
-      return `${r.label} could not be tested at ${at}: ${r.message}`;
-  }
 }

@@ -3,6 +3,7 @@
 import type {Logger} from 'pino';
 import type {Registry} from 'prom-client';
 
+import type {ConnectionTestKind, ConnectionTestReport, ConnectionTestResponse, ConnectionTestResult} from '../../common/connection-tests';
 import type {IntegrationsResponse, StatusReport, SuggestionFormat, SuggestionsResponse} from '../../common/api';
 import type {OutboxInput, Store, StoredFinding} from '../store/types';
 
@@ -137,6 +138,12 @@ export interface HttpDeps {
   suggest(keys: string[] | 'all', format: SuggestionFormat): Promise<SuggestionsResponse>;
   /** Configured integrations against what the mesh allows, with the ServiceEntries for what it will block. */
   integrations(format: SuggestionFormat): Promise<IntegrationsResponse>;
+  /** Mattermost's own connection tests (server/bridge/connection-tests.ts); the routes answer 404 without them. */
+  connectionTests?: {
+    report(): Promise<ConnectionTestReport[]>;
+    run(kind: ConnectionTestKind, by: {userId: string; username: string}): Promise<ConnectionTestResponse>;
+    forFinding(finding: StoredFinding): Promise<ConnectionTestResult[]>;
+  };
   onSlashCommand(req: SlashCommandRequest): Promise<CommandResponse>;
   onAction(req: ActionRequest): Promise<ActionResponse>;
   /**

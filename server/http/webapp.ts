@@ -16,6 +16,7 @@ import {
   type SuggestionsResponse,
   type UnignoreRequest,
 } from '../../common/api';
+import {CONNECTION_TEST_KINDS, type ConnectionTestRequest, type ConnectionTestResponse} from '../../common/connection-tests';
 import {SUGGESTION_FORMATS, type SuggestionFormat} from '../../common/types';
 import {adminOf, authHook} from './auth';
 import {errorHandler, findingNotFound, HttpError, notFoundHandler} from './errors';
@@ -78,6 +79,13 @@ const integrationsQuery = {
   additionalProperties: false,
 } as const;
 
+const testBody = {
+  type: 'object',
+  properties: {kind: {type: 'string', enum: [...CONNECTION_TEST_KINDS]}},
+  required: ['kind'],
+  additionalProperties: false,
+} as const;
+
 type KeyRoute = {Params: {key: string}};
 
 function responseHeaders(_request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, p: unknown) => void): void {
@@ -133,8 +141,8 @@ export function webappApi(ctx: WebappContext) {
       const {key} = request.params;
       const finding = await store.getFinding(key);
       if (finding === null) throw findingNotFound(key);
-      const [history, decisions] = await Promise.all([store.getHistory(key), store.listDecisions(key)]);
-      return toDetail(finding, history, decisions);
+      const [history, decisions, tests] = await Promise.all([store.getHistory(key), store.listDecisions(key), deps.connectionTests?.forFinding(finding)]);
+      return {...toDetail(finding, history, decisions), ...(tests ? {tests} : {})};
     });
 
     app.post<KeyRoute & {Body: IgnoreRequest}>(
@@ -193,8 +201,19 @@ export function webappApi(ctx: WebappContext) {
     app.get<{Querystring: {format?: SuggestionFormat}}>(
       '/integrations',
       {schema: {querystring: integrationsQuery}},
-      async (request): Promise<IntegrationsResponse> => deps.integrations(request.query.format ?? 'bigbang'),
+      async (request): Promise<IntegrationsResponse> => {
+        const [answer, tests] = await Promise.all([deps.integrations(request.query.format ?? 'bigbang'), deps.connectionTests?.report()]);
+        return {...answer, ...(tests ? {tests} : {})};
+      },
     );
+
+    // "Test now": Mattermost runs its own connection test; the answer comes when it is done (or refused by the rate limit).
+    app.post<{Body: ConnectionTestRequest}>('/integrations/test', {bodyLimit: SMALL_BODY, schema: {body: testBody}}, async (request): Promise<ConnectionTestResponse> => {
+      const tests = deps.connectionTests;
+      if (!tests) throw new HttpError(404, 'not_found', 'This bridge runs no connection tests.');
+      const admin = adminOf(request);
+      return tests.run(request.body.kind, {userId: admin.userId, username: admin.username});
+    });
 
     // HEAD would open a stream with no body to read.
     app.get('/events', {exposeHeadRoute: false}, (request, reply) => {

@@ -12,7 +12,8 @@ import {hostname} from 'node:os';
 import type {Client4} from '@mattermost/client';
 import type {Channel} from '@mattermost/types/channels';
 
-import type {ConnectionTestResult} from '../../common/connection-tests';
+import {API_BASE_PATH, type FindingDetail, type IntegrationsResponse} from '../../common/api';
+import type {ConnectionTestResponse, ConnectionTestResult} from '../../common/connection-tests';
 import {HISTORY_META} from '../../server/bridge/connection-tests';
 import {allFindings} from '../../server/bridge/pages';
 import {startMattermost, type MattermostServer} from '../mattermost/harness';
@@ -179,4 +180,41 @@ test('a blocked IP-only line outside any test window is not named by a test', as
   const f = await waitFor('the old blocked line to become a finding', async () => (await allFindings(runner.running.store)).find((x) => x.destination.ip === '203.0.113.77'), {context});
   expect(f.attribution.method).not.toBe('connection-test');
   expect(f.destination.host).toBeNull();
+});
+
+describe('the System Console page: "Test now", the integration row and the finding', () => {
+  const api = (path: string) => `${runner.publicUrl}${API_BASE_PATH}${path}`;
+  const testNow = (token: string, kind: string) =>
+    fetch(api('/integrations/test'), {method: 'POST', headers: {authorization: `Bearer ${token}`, 'content-type': 'application/json'}, body: JSON.stringify({kind})});
+
+  test('an ordinary user may not ask for a test; an unknown integration is refused', async () => {
+    const tests = (await history()).length;
+    expect((await testNow(mm.userToken, 'site-url')).status).toBe(403);
+    expect((await testNow(mm.adminToken, 'push')).status).toBe(400);
+    expect((await history()).length).toBe(tests);
+  });
+
+  test('"Test now" runs the test for the admin who clicked, and the row and the finding show the history', async () => {
+    const res = await testNow(mm.adminToken, 'site-url');
+    expect(res.status).toBe(200);
+    const answer = (await res.json()) as ConnectionTestResponse;
+    if (!answer.ran) throw new Error(`not run: ${answer.reason}`);
+    // Mattermost called its own Site URL (this harness's loopback URL) and reached it.
+    expect(answer.result).toMatchObject({kind: 'site-url', outcome: 'passed', trigger: 'person', requestedBy: {userId: mm.admin.id}});
+
+    const integrations = (await (await fetch(api('/integrations'), {headers: {authorization: `Bearer ${mm.adminToken}`}})).json()) as IntegrationsResponse;
+    const s3Report = integrations.tests?.find((t) => t.kind === 's3');
+    expect(s3Report?.history.map((r) => r.outcome)).toEqual(['failed', 'passed']);
+    expect(s3Report?.features).toEqual([{id: 'file-storage', configPathPrefix: 'FileSettings.AmazonS3'}]);
+    // The row the page puts the results on: the S3 endpoint from Mattermost's configuration.
+    expect(integrations.items.some((i) => i.feature.id === 'file-storage' && i.host === HOST && i.port === s3.port)).toBe(true);
+
+    const named = (await allFindings(runner.running.store)).find((f) => f.destination.ip === IP_ONLY);
+    if (!named) throw new Error('the named finding is gone');
+    const detail = (await (await fetch(api(`/findings/${encodeURIComponent(named.key)}`), {headers: {authorization: `Bearer ${mm.adminToken}`}})).json()) as FindingDetail;
+    expect(detail.tests?.map((r) => [r.kind, r.outcome])).toEqual([
+      ['s3', 'failed'],
+      ['s3', 'passed'],
+    ]);
+  });
 });

@@ -22,6 +22,7 @@ import {
   type SuggestionsRequest,
   type SuggestionsResponse,
 } from '../../common/api';
+import type {ConnectionTestKind, ConnectionTestResponse} from '../../common/connection-tests';
 
 export type FailureKind =
   /** The bridge answered with an error of its own (ApiError). */
@@ -238,6 +239,11 @@ export class BridgeClient {
 
   integrations(format: SuggestionFormat, signal?: AbortSignal): Promise<IntegrationsResponse> {
     return this.call(`integrations?format=${encodeURIComponent(format)}`, {signal});
+  }
+
+  /** "Test now": Mattermost runs its own connection test of one integration; answers when it is done. */
+  testIntegration(kind: ConnectionTestKind): Promise<ConnectionTestResponse> {
+    return this.call('integrations/test', {method: 'POST', body: {kind}});
   }
 
   eventsUrl(): string {

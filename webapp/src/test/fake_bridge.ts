@@ -4,6 +4,7 @@
  * route. It records every request so tests can check paths, headers and bodies. It can also play an
  * unrouted path (Mattermost's plain 404), a proxy with the bridge down (502) or a network failure.
  */
+import type {ConnectionTestResponse} from '../../../common/connection-tests';
 import type {
   ApiError,
   FindingDetail,
@@ -185,6 +186,8 @@ export class FakeBridge {
   revision = 1;
   statusReport: StatusReport = makeStatus();
   integrationsReport: IntegrationsResponse = makeIntegrations();
+  /** What POST integrations/test answers; the result is also put first in that kind's history. */
+  testAnswer: ConnectionTestResponse | null = null;
   mode: BridgeMode = 'ok';
   /** Answers a path (without query) with this error instead of the normal answer. */
   failures = new Map<string, {status: number; body: ApiError}>();
@@ -251,6 +254,14 @@ export class FakeBridge {
       const wanted = report.items.filter((i) => i.enabled && i.port !== null && (i.state === 'blocked' || i.state === 'will-be-blocked'));
       const yaml = wanted.length === 0 ? '' : `# format: ${format}\n${wanted.map((i) => `- ${i.host}:${i.port}`).join('\n')}\n`;
       return fakeResponse({status: 200, body: {...report, suggestion: {...report.suggestion, format, yaml}}});
+    }
+    if (method === 'POST' && path === 'integrations/test' && this.testAnswer !== null) {
+      const answer = this.testAnswer;
+      if (answer.ran) {
+        const tests = this.integrationsReport.tests ?? [];
+        this.integrationsReport = {...this.integrationsReport, tests: tests.map((t) => (t.kind === answer.result.kind ? {...t, history: [answer.result, ...t.history]} : t))};
+      }
+      return fakeResponse({status: 200, body: answer});
     }
     if (method === 'GET' && path === 'findings/revision') return fakeResponse({status: 200, body: {revision: this.revision}});
     if (method === 'GET' && path === 'findings') {

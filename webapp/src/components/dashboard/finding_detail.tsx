@@ -5,6 +5,7 @@ import type {BridgeClient} from '../../client';
 import {CONFIDENCE_LABEL, METHOD_LABEL, STATUS_LABEL, VERDICT_HELP, VERDICT_LABEL, plural} from '../../utils/words';
 import {RelativeTime} from '../common/relative_time';
 
+import {TestResults} from './connection_tests';
 import {verdictBadgeClass} from './findings_table';
 import {destinationLabel} from './sort';
 
@@ -313,6 +314,15 @@ export function FindingDetailView({client, findingKey, refreshToken, now, onClos
                 decisions={shown.decisions}
                 now={now}
               />
+              {shown.tests !== undefined && shown.tests.length > 0 && (
+                <>
+                  <h4>{"Mattermost's connection tests"}</h4>
+                  <TestResults
+                    results={shown.tests}
+                    title='Earlier tests'
+                  />
+                </>
+              )}
             </div>
           </div>
         </>

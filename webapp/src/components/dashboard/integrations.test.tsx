@@ -3,6 +3,7 @@ import userEvent from '@testing-library/user-event';
 import React from 'react';
 
 import type {IntegrationsResponse, MeshReport} from '../../../../common/api';
+import type {ConnectionTestReport, ConnectionTestResult} from '../../../../common/connection-tests';
 import {FakeBridge, makeFinding, makeIntegration, makeIntegrations} from '../../test/fake_bridge';
 import {FakeEventSource} from '../../test/fake_event_source';
 import {renderWithStore, settingProps} from '../../test/render';
@@ -404,5 +405,63 @@ describe('errors', () => {
     await user.click(screen.getByRole('button', {name: 'Refresh'}));
     expect(await within(section()).findByText(/^Could not read the integrations again: .*answered 502/)).toBeInTheDocument();
     expect(within(section()).getByRole('table')).toBeInTheDocument();
+  });
+});
+
+describe("Mattermost's connection tests on the rows", () => {
+  const result = (over: Partial<ConnectionTestResult>): ConnectionTestResult => ({
+    id: 't1',
+    kind: 's3',
+    label: 'File storage (S3)',
+    target: {host: 's3.amazonaws.com', port: 443},
+    trigger: 'person',
+    requestedBy: {userId: 'u1', username: 'alice'},
+    startedAt: '2026-05-01T12:03:00.000Z',
+    finishedAt: '2026-05-01T12:03:02.000Z',
+    outcome: 'failed',
+    message: 'Unable to connect to S3.',
+    httpStatus: 500,
+    findingKeys: ['s3.amazonaws.com:443'],
+    ...over,
+  });
+  const report = (over: Partial<ConnectionTestReport>): ConnectionTestReport => ({
+    kind: 's3',
+    label: 'File storage (S3)',
+    features: [{id: 'file-storage', configPathPrefix: 'FileSettings.AmazonS3'}],
+    onlyWhenAsked: false,
+    configured: true,
+    history: [],
+    nextAllowedAt: null,
+    ...over,
+  });
+
+  test('the latest result and the earlier ones on the row the test speaks for; other rows have none', async () => {
+    bridge.integrationsReport = {...hardenedMesh(), tests: [report({history: [result({}), result({id: 't0', outcome: 'passed', finishedAt: '2026-05-01T11:00:00.000Z'})]})]};
+    await renderDashboard();
+    const s3 = rowOf('File storage (Amazon S3)');
+    expect(within(s3).getByText('Test failed')).toHaveClass('ea-badge--error');
+    expect(within(s3).getByText(/Mattermost could not reach File storage \(S3\) \(s3\.amazonaws\.com:443\) at 12:03 UTC: Unable to connect to S3\. \(asked by @alice\)/)).toBeInTheDocument();
+    expect(within(s3).getByText('Earlier tests: 1 earlier')).toBeInTheDocument();
+    expect(within(rowOf('Push notifications')).queryByRole('button', {name: /^Test .* now/})).toBeNull();
+  });
+
+  test('"Test now" asks the bridge for that integration, says the answer and reads the rows again', async () => {
+    bridge.integrationsReport = {...hardenedMesh(), tests: [report({})]};
+    bridge.testAnswer = {ran: true, result: result({id: 't2', outcome: 'passed', message: 'Mattermost answered OK.', httpStatus: 200})};
+    await renderDashboard();
+    const before = integrationRequests().length;
+    await userEvent.click(within(rowOf('File storage (Amazon S3)')).getByRole('button', {name: /^Test File storage \(S3\) now/}));
+    await waitFor(() => expect(within(rowOf('File storage (Amazon S3)')).getByRole('status')).toHaveTextContent('Mattermost reached File storage (S3) (s3.amazonaws.com:443) at 12:03 UTC.'));
+    expect(bridge.requestsTo(`${ROOT}/integrations/test`, 'POST').map((r) => r.body)).toEqual([{kind: 's3'}]);
+    await waitFor(() => expect(integrationRequests().length).toBeGreaterThan(before));
+    expect(await within(rowOf('File storage (Amazon S3)')).findByText('Test passed')).toHaveClass('ea-badge--ok');
+  });
+
+  test('a refused test (rate limit) says why and when', async () => {
+    bridge.integrationsReport = {...hardenedMesh(), tests: [report({})]};
+    bridge.testAnswer = {ran: false, reason: 'File storage (S3) was tested less than 300 s ago; the next test may run at 2026-05-01T12:08:00.000Z.', nextAllowedAt: '2026-05-01T12:08:00.000Z', latest: null};
+    await renderDashboard();
+    await userEvent.click(within(rowOf('File storage (Amazon S3)')).getByRole('button', {name: /^Test File storage \(S3\) now/}));
+    await waitFor(() => expect(within(rowOf('File storage (Amazon S3)')).getByRole('status')).toHaveTextContent('Not tested: File storage (S3) was tested less than 300 s ago'));
   });
 });

@@ -9,6 +9,7 @@ import {asBridgeError, type BridgeClient, type BridgeError} from '../../client';
 import {FORMAT_LABEL, INTEGRATION_STATE_HELP, INTEGRATION_STATE_LABEL, OUTBOUND_MODE_LABEL, plural, VERDICT_LABEL} from '../../utils/words';
 import {ErrorCallout} from '../common/error_callout';
 
+import {IntegrationTest, testFor} from './connection_tests';
 import {downloadName, FormatSelect, LeftOut, YamlOutput} from './yaml_output';
 
 interface Props {
@@ -105,7 +106,15 @@ function Findings({item, onOpenFinding}: {item: IntegrationItem; onOpenFinding: 
   );
 }
 
-function IntegrationsTable({items, onOpenFinding}: {items: IntegrationItem[]; onOpenFinding: Props['onOpenFinding']}) {
+interface TableProps {
+  items: IntegrationItem[];
+  tests: IntegrationsResponse['tests'];
+  client: BridgeClient;
+  onTested: () => void;
+  onOpenFinding: Props['onOpenFinding'];
+}
+
+function IntegrationsTable({items, tests, client, onTested, onOpenFinding}: TableProps) {
   return (
     <div
       className='ea-table-wrap'
@@ -158,6 +167,18 @@ function IntegrationsTable({items, onOpenFinding}: {items: IntegrationItem[]; on
                   item={item}
                   onOpenFinding={onOpenFinding}
                 />
+                {(() => {
+                  const test = testFor(tests, item);
+                  return (
+                    test !== null && (
+                      <IntegrationTest
+                        client={client}
+                        test={test}
+                        onTested={onTested}
+                      />
+                    )
+                  );
+                })()}
               </td>
             </tr>
           ))}
@@ -281,6 +302,9 @@ export function Integrations({client, format, onFormat, refreshToken, onOpenFind
           {items.length > 0 && (
             <IntegrationsTable
               items={items}
+              tests={result.tests}
+              client={client}
+              onTested={() => setRetry((n) => n + 1)}
               onOpenFinding={onOpenFinding}
             />
           )}
