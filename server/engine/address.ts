@@ -85,6 +85,8 @@ export function parseCidr(text: string): Cidr | null {
 /** A set of ranges, asked which one (if any) contains an address. */
 export class RangeSet<T> {
   private readonly ranges: {cidr: Cidr; value: T; list: BlockList}[] = [];
+  /** Every range at once: most addresses are in none, and one check says so. */
+  private readonly any = new BlockList();
 
   /** Ranges are tried in the order added: add the most specific first. Malformed ones are skipped. */
   constructor(entries: Iterable<readonly [string, T]> = []) {
@@ -96,6 +98,7 @@ export class RangeSet<T> {
     if (cidr === null) return false;
     const list = new BlockList();
     list.addSubnet(cidr.network, cidr.prefix, cidr.family);
+    this.any.addSubnet(cidr.network, cidr.prefix, cidr.family);
     this.ranges.push({cidr, value, list});
     return true;
   }
@@ -105,6 +108,7 @@ export class RangeSet<T> {
     const addr = normalizeIp(ip);
     if (addr === null) return undefined;
     const fam = family(addr);
+    if (!this.any.check(addr, fam)) return undefined;
     for (const r of this.ranges) {
       if (r.cidr.family === fam && r.list.check(addr, fam)) return r;
     }

@@ -117,10 +117,14 @@ const ALREADY_REGISTERED =
 
 function sortFindings(findings: readonly Finding[]): Finding[] {
   // Keys should be unique; the full text only breaks ties so that even duplicate keys sort the same way.
-  return findings
-    .map((f) => ({f, text: JSON.stringify(f)}))
-    .sort((a, b) => cmp(a.f.key, b.f.key) || cmp(a.text, b.text))
-    .map(({f}) => f);
+  // The text is made only for a tie: thousands of findings would otherwise each be serialised once.
+  const texts = new Map<Finding, string>();
+  const text = (f: Finding): string => {
+    let t = texts.get(f);
+    if (t === undefined) texts.set(f, (t = JSON.stringify(f)));
+    return t;
+  };
+  return [...findings].sort((a, b) => cmp(a.key, b.key) || cmp(text(a), text(b)));
 }
 
 function cmp(a: string, b: string): number {

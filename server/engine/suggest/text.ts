@@ -5,10 +5,19 @@
 // are kept so that sanitising twice changes nothing.
 export const COMMENT_MAX = 160;
 
+const NEEDS_ESCAPE = /[\p{C}\p{Zl}\p{Zp}`]/u;
+
 export function commentText(s: string, max: number = COMMENT_MAX): string {
+  const text = String(s);
+  // Most text needs no escaping: cut it whole, at a code point boundary, as the loop below would.
+  if (!NEEDS_ESCAPE.test(text)) {
+    if (text.length <= max) return text;
+    const high = text.charCodeAt(max - 1);
+    return `${text.slice(0, high >= 0xd800 && high <= 0xdbff ? max - 1 : max)}...`;
+  }
   let out = '';
-  for (const ch of String(s)) {
-    const piece = /[\p{C}\p{Zl}\p{Zp}`]/u.test(ch) ? escape(ch) : ch;
+  for (const ch of text) {
+    const piece = NEEDS_ESCAPE.test(ch) ? escape(ch) : ch;
     if (out.length + piece.length > max) {
       return `${out}...`;
     }
