@@ -6,7 +6,8 @@ import {randomUUID} from 'node:crypto';
 import type {Logger} from 'pino';
 import type {ApiActor} from '../../common/api';
 import type {ConnectionTestKind, ConnectionTestReport, ConnectionTestResponse, ConnectionTestResult, ConnectionTestTrigger} from '../../common/connection-tests';
-import {CONNECTION_TESTS, describeResult, findingsForTest, isConfigured, mayRun, reportTests, resultsForFinding, savedSiteUrl, testTarget} from '../engine/connection-tests';
+import {CONNECTION_TESTS, describeResult, findingsForTest, isConfigured, mayRun, reportTests, resultsForFinding, savedSiteUrl, testsForFinding, testTarget} from '../engine/connection-tests';
+import {renderTest} from '../present/replies';
 import type {InventoryEndpoint} from '../engine/types';
 import type {BridgeMetrics} from '../http';
 import type {MattermostClient} from '../mattermost/client';
@@ -34,6 +35,8 @@ export interface TesterDeps {
   intervalMs: number;
   /** Told after every test that ran (the webapp's live update). */
   onResult?(result: ConnectionTestResult): void;
+  /** A reply in an alert's thread, as the bot; null while this replica cannot post (not leading, Mattermost away). */
+  replyInThread?(): ((rootId: string, message: string) => Promise<unknown>) | null;
 }
 
 export class ConnectionTester {
@@ -59,6 +62,36 @@ export class ConnectionTester {
 
   async forFinding(finding: StoredFinding): Promise<ConnectionTestResult[]> {
     return resultsForFinding(await this.history(), finding).slice(0, 20);
+  }
+
+  /**
+   * After a fix: findings the mesh now allows are resolved, and the tests of their integrations show whether
+   * Mattermost really gets through now. The result goes to each alert's thread (and, through the history,
+   * to the page). A test held back by the rate limit runs as soon as the interval allows; the email test
+   * is never run this way (it would mail someone nobody asked).
+   */
+  async afterFix(findings: readonly StoredFinding[]): Promise<void> {
+    const byKind = new Map<ConnectionTestKind, StoredFinding[]>();
+    for (const f of findings) for (const k of testsForFinding(f)) byKind.set(k, [...(byKind.get(k) ?? []), f]);
+    await Promise.all([...byKind].map(([kind, fs]) => this.confirm(kind, fs, true)));
+  }
+
+  private async confirm(kind: ConnectionTestKind, findings: readonly StoredFinding[], mayWait: boolean): Promise<void> {
+    const answer = await this.request(kind, 'after-fix', null);
+    if (!answer.ran) {
+      const wait = answer.nextAllowedAt === '' ? NaN : Date.parse(answer.nextAllowedAt) - Date.now();
+      if (mayWait && Number.isFinite(wait)) {
+        const timer = setTimeout(() => void this.confirm(kind, findings, false).catch((err: Error) => this.d.log.warn({err: err.message}, 'cannot confirm a fix')), Math.max(0, wait) + 50);
+        timer.unref();
+      }
+      return;
+    }
+    const reply = this.d.replyInThread?.() ?? null;
+    if (reply === null) return;
+    const message = renderTest(answer);
+    for (const root of new Set(findings.map((f) => f.alertPostId).filter((id): id is string => id !== null))) {
+      await reply(root, message).catch((err: Error) => this.d.log.warn({err: err.message, postId: root}, 'cannot post the test result in the alert thread'));
+    }
   }
 
   /**

@@ -57,6 +57,8 @@ export interface Bridge {
   alerts: AlertWorker;
   /** Whether this replica delivers alerts and sets Mattermost up (always, with the SQLite store). */
   election: LeaderElection;
+  /** Mattermost's own connection tests (on demand, after a fix). */
+  tests: ConnectionTester;
   stop(): Promise<void>;
 }
 
@@ -162,7 +164,12 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     inventory: () => attribution.inventory,
     leading: () => election.isLeader(),
     announce: resolvedUpdate,
-    onResolved: (keys) => events.emit(FINDINGS_CHANGED, {keys}),
+    onResolved: (keys) => {
+      events.emit(FINDINGS_CHANGED, {keys});
+      void Promise.all(keys.map((k) => store.getFinding(k)))
+        .then((found) => tester.afterFix(found.filter((f) => f !== null)))
+        .catch((err: Error) => log.warn({err: err.message}, 'cannot confirm the fix with a connection test'));
+    },
     warn: async () => {
       const at = new Date(Date.now() + config.digestSeconds * 1000);
       await store.enqueue({kind: 'notice', payload: {}, dedupeKey: AT_RISK_DEDUPE_KEY, availableAt: at});
@@ -312,6 +319,10 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     log: log.child({part: 'tests'}),
     intervalMs: config.testIntervalSeconds * 1000,
     onResult: (r) => events.emit(FINDINGS_CHANGED, {keys: r.findingKeys}),
+    replyInThread: () => {
+      const channel = election.isLeader() && mattermost?.up ? mattermost.channel : null;
+      return channel === null ? null : (rootId, message) => channel.createPost({message, props: {}, type: '', rootId});
+    },
   });
 
   const commands = new CommandHandler({
@@ -398,6 +409,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     },
     alerts,
     election,
+    tests: tester,
     async stop(): Promise<void> {
       clearInterval(gauges);
       // First, so that a follower takes over while this replica winds down.

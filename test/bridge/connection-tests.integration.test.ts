@@ -18,7 +18,7 @@ import {HISTORY_META} from '../../server/bridge/connection-tests';
 import {allFindings} from '../../server/bridge/pages';
 import {startMattermost, type MattermostServer} from '../mattermost/harness';
 import {LoopbackS3, LoopbackSmtp, S3_ACCESS_KEY, S3_SECRET_KEY} from '../support/loopback-servers';
-import {BridgeRunner, blockedTls, waitFor} from './helpers';
+import {BridgeRunner, alertPosts, blockedTls, channelPosts, repliesTo, waitFor} from './helpers';
 
 jest.setTimeout(240_000);
 
@@ -217,4 +217,40 @@ describe('the System Console page: "Test now", the integration row and the findi
       ['s3', 'passed'],
     ]);
   });
+});
+
+test("after a fix: the finding resolves, S3's test confirms it in the alert's thread (once the interval allows)", async () => {
+  const named = (await allFindings(runner.running.store)).find((f) => f.destination.ip === IP_ONLY);
+  if (!named) throw new Error('the named finding is gone');
+  // Its alert is posted in the admin channel (digest of 1 s).
+  const channel = await mm.client().getChannelByName(mm.team.id, 'egress-advisor');
+  const alert = await waitFor('the alert of the named finding', async () => {
+    const f = await runner.running.store.getFinding(named.key);
+    return f?.alertPostId ? f.alertPostId : null;
+  }, {context});
+  expect(alertPosts(await channelPosts(mm.client(), channel.id)).map((p) => p.id)).toContain(alert);
+
+  // The fix: S3 is reachable again. The mesh's resolution pass (tested in the mesh suites) is stood in
+  // for by marking the finding resolved the way it does, then handing it over as its onResolved does.
+  await s3.start();
+  const resolved = await runner.running.store.markResolved(named.key, new Date(), 'a ServiceEntry now allows it');
+  const before = (await history()).length;
+  await runner.running.tests.afterFix([resolved]);
+  const reply = await waitFor('the test result in the thread', async () => repliesTo(await channelPosts(mm.client(), channel.id), alert).find((p) => p.message.includes('connection test') || p.message.includes('Mattermost reached')), {context, timeoutMs: 30_000});
+  const text = reply.message.replace(/\\(.)/g, '$1').replace(/\u200b/g, '');
+  expect(text).toContain(`Mattermost reached File storage (S3) \`${HOST}:${s3.port}\` at`);
+  expect(text).toContain('(after a fix)');
+  const latest = (await history())[0];
+  expect((await history()).length).toBe(before + 1);
+  expect(latest).toMatchObject({kind: 's3', outcome: 'passed', trigger: 'after-fix', requestedBy: null});
+});
+
+test('after a fix the email test is not run: nobody asked for an email', async () => {
+  const mails = smtp.mails.length;
+  const tests = (await history()).length;
+  const f = {...(await allFindings(runner.running.store))[0], features: [{id: 'email-smtp', name: 'Email (SMTP)', configPath: 'EmailSettings.SMTPServer'}]};
+  await runner.running.tests.afterFix([f]);
+  expect((await history()).length).toBe(tests);
+  expect(smtp.mails.length).toBe(mails);
+  expect(runner.bridgeLog()).toContain('runs only when a person asks');
 });
