@@ -123,3 +123,25 @@ export interface Finding {
   /** Set when the host name is unusable in a ServiceEntry. */
   rejectedHost?: RejectedHost;
 }
+
+/**
+ * What to do about one destination, decided once (server/engine/suggest/plan.ts) from the findings and from
+ * what is already allowed, and shown as it is by every view: alert, thread, /egress, API, page and CLI.
+ */
+export interface Plan {
+  /** The finding's key. */
+  key: string;
+  /**
+   * add: the suggested YAML holds the entries that allow it (`entries`);
+   * allowed: something already allows it (`allowedBy`), nothing to add;
+   * other-fix: a ServiceEntry is not the fix, or cannot be written yet (`text` says why and what is);
+   * none: nothing to do (reached, or traffic inside the mesh).
+   */
+  action: 'add' | 'allowed' | 'other-fix' | 'none';
+  /** Names of the routes or ServiceEntries of the suggested YAML that allow it; empty unless action is add. */
+  entries: string[];
+  /** What already lets it out (a values route, a ServiceEntry in the mesh), for action allowed. */
+  allowedBy: string | null;
+  /** What to do, in sentences for a person; commands and names it quotes are in backticks, as they run. */
+  text: string;
+}

@@ -10,7 +10,7 @@ import type {IntegrationItem} from '../../common/api';
 import {ALERT_POST_TYPE, AT_RISK_PROPS_KEY, THREAD_UPDATE_PROPS_KEY, readAlertData} from '../../common/alert';
 import {findingsForSuggestion} from '../engine/integrations';
 import {isMattermostError} from '../mattermost/errors';
-import {renderAlert, renderAtRiskNotice, renderThreadUpdate, type ThreadUpdateEntry} from '../present/alert';
+import {MAX_ALERT_LINES, MAX_ALERT_YAML_DESTINATIONS, renderAlert, renderAtRiskNotice, renderThreadUpdate, type ThreadUpdateEntry} from '../present/alert';
 import {suggest, type SuggestContext} from '../engine/suggest';
 import {backoffDelayMs} from '../store/backoff';
 import type {ClaimedItem, OutboxInput, Store, StoredFinding} from '../store/types';
@@ -193,9 +193,14 @@ export class AlertWorker {
       announced = readAlertData(existing.props)?.findings.map((f) => f.key) ?? [];
     } else {
       const s = this.settings();
-      const suggestion = suggest(findings, {format: s.format, ...s.context});
+      // Among every open destination, as `/egress snippet all` sees them: the alert's YAML is its part of that.
+      // A long alert lists only its first lines and carries no YAML, so only those are planned.
+      const open = await allFindings(this.store, {status: 'open'});
+      const planned = findings.length <= MAX_ALERT_YAML_DESTINATIONS ? findings : findings.slice(0, MAX_ALERT_LINES);
+      const suggestion = suggest(open, {format: s.format, ...s.context, only: planned.map((f) => f.key)});
       const rendered = renderAlert({
         findings,
+        plans: suggestion.plans,
         suggestionYaml: suggestion.yaml,
         format: s.format,
         actionUrl: s.actionUrl,

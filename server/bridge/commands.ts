@@ -63,6 +63,16 @@ export class CommandHandler {
     return ephemeral(renderCommandReply(await this.run(parsed.command, {userId: req.userId, username: req.username})));
   }
 
+  /**
+   * The YAML for some findings (null: every open one) as their part of `snippet all`: built among every open
+   * finding, so that names and entries are the same as in the alert and in `snippet all`.
+   */
+  private async suggestFor(only: readonly StoredFinding[] | null, format: SuggestionFormat): Promise<ReturnType<typeof suggest>> {
+    const open = await allFindings(this.deps.store, {status: 'open'});
+    const extra = (only ?? []).filter((f) => !open.some((o) => o.key === f.key));
+    return suggest([...open, ...extra], {format, ...this.deps.suggestContext(), ...(only !== null ? {only: only.map((f) => f.key)} : {})});
+  }
+
   private async one(target: string): Promise<StoredFinding | CommandReply> {
     const matches = await findTargets(this.deps.store, target);
     if (matches.length === 0) return {kind: 'not-found', target};
@@ -83,19 +93,20 @@ export class CommandHandler {
       }
       case 'show': {
         const f = await this.one(cmd.target);
-        return 'kind' in f ? f : {kind: 'show', finding: f};
+        if ('kind' in f) return f;
+        const s = await this.suggestFor([f], this.deps.format());
+        return {kind: 'show', finding: f, plan: s.plans[0]};
       }
       case 'snippet': {
         const format = cmd.format ?? this.deps.format();
-        let findings: StoredFinding[];
-        if (cmd.target === null) findings = await allFindings(store, {status: 'open'});
-        else {
+        let only: StoredFinding[] | null = null;
+        if (cmd.target !== null) {
           const f = await this.one(cmd.target);
           if ('kind' in f) return f;
-          findings = [f];
+          only = [f];
         }
-        const s = suggest(findings, {format, ...this.deps.suggestContext()});
-        return {kind: 'snippet', snippet: {target: cmd.target, format, yaml: s.yaml, skipped: s.skipped, notes: s.notes}};
+        const s = await this.suggestFor(only, format);
+        return {kind: 'snippet', snippet: {target: cmd.target, format, yaml: s.yaml, skipped: s.skipped, notes: s.notes, plans: s.plans}};
       }
       case 'ignore': {
         const f = await this.one(cmd.target);
@@ -136,9 +147,9 @@ export class CommandHandler {
     if (fields.action === 'show-snippet') {
       const found = (await Promise.all(keys.map((k) => this.deps.store.getFinding(k)))).filter((f): f is StoredFinding => f !== null);
       const format = this.deps.format();
-      const s = suggest(found, {format, ...this.deps.suggestContext()});
+      const s = await this.suggestFor(found, format);
       const target = found.length === 1 ? (found[0].destination.host ?? found[0].key) : null;
-      return {ephemeral_text: renderCommandReply({kind: 'snippet', snippet: {target, format, yaml: s.yaml, skipped: s.skipped, notes: s.notes}})};
+      return {ephemeral_text: renderCommandReply({kind: 'snippet', snippet: {target, format, yaml: s.yaml, skipped: s.skipped, notes: s.notes, plans: s.plans}})};
     }
     return {ephemeral_text: 'This button does nothing any more.'};
   }

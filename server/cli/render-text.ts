@@ -1,5 +1,5 @@
 // The scan report for a terminal: what is blocked, what it breaks, and the YAML to paste.
-import type {Finding} from '../../common/types';
+import type {Finding, Plan} from '../../common/types';
 import {printable} from '../engine/hostname';
 import {humanBytes} from './progress';
 import type {IntegrationItem} from '../../common/api';
@@ -28,7 +28,12 @@ function destinationText(f: Finding): string {
   return `${ip ?? 'unknown'}:${d.port}`;
 }
 
-function findingText(f: Finding): string {
+/** A plan's text for a terminal: the backticks that mark commands in Markdown views are left out. */
+function planLine(plan: Plan | undefined): string {
+  return plan === undefined ? 'not known' : plan.text.replace(/`([^`\n]+)`/g, '$1');
+}
+
+function findingText(f: Finding, plan: Plan | undefined): string {
   const lines: string[] = [];
   const attempts = `${f.count.toLocaleString('en-US')} attempt${f.count === 1 ? '' : 's'}`;
   lines.push(`${LABEL[f.verdict] ?? f.verdict.toUpperCase()}  ${destinationText(f)}  ${f.protocol}  ${attempts}`);
@@ -42,7 +47,7 @@ function findingText(f: Finding): string {
     const cands = a.candidates.length > 1 ? ` candidates: ${a.candidates.join(', ')};` : '';
     lines.push(`  host:     ${a.host ?? 'not named'} (${a.method}, ${a.confidence});${cands} ${a.note}`);
   }
-  lines.push(`  advice:   ${f.advice}`);
+  lines.push(`  to do:    ${planLine(plan)}`);
   return lines.join('\n');
 }
 
@@ -66,16 +71,18 @@ export function renderText(r: ScanReport): string {
     return out.join('\n') + '\n';
   }
   out.push(`${r.findings.length} destination(s):`, '');
-  for (const f of r.findings) out.push(findingText(f), '');
+  const plans = new Map(r.suggestion.plans.map((p) => [p.key, p]));
+  for (const f of r.findings) out.push(findingText(f, plans.get(f.key)), '');
   const sug = r.suggestion;
   if (sug.yaml !== '') {
     out.push(`Suggested ServiceEntries (${sug.format} format): add this to your values.`, '', sug.yaml.trimEnd(), '');
   } else {
     out.push('No ServiceEntry to add.');
   }
-  if (sug.skipped.length > 0) {
+  const left = sug.plans.filter((p) => p.action !== 'add');
+  if (left.length > 0) {
     out.push('Not in the YAML:');
-    for (const k of sug.skipped) out.push(`  - ${printable(k.host)}: ${k.reason}`);
+    for (const p of left) out.push(`  - ${printable(p.key)}: ${planLine(p)}`);
   }
   if (r.integrations !== null) out.push('', ...integrationsText(r.integrations));
   out.push(...refusalsText(r.mattermostRefusals));

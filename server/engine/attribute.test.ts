@@ -206,8 +206,8 @@ describe('nothing names it', () => {
       method: 'none',
       confidence: 'unknown',
       note:
-        `Nothing names 52.1.2.3:443: compare with Mattermost's own log from 2024-10-04T08:21:11.000Z ` +
-        `(\`kubectl logs ${POD} -c mattermost --since-time=2024-10-04T08:21:11.000Z\`, or pass it with --app-log), ` +
+        `Nothing names 52.1.2.3:443: compare with Mattermost's own log of that time ` +
+        `(\`kubectl logs ${POD} -c mattermost --since-time=2024-10-04T08:21:11.000Z\`, or pass it with \`--app-log\`), ` +
         `check whether SNI can be logged with \`istioctl pc listeners ${POD} --port 443\`, or reverse-resolve it yourself (\`dig -x 52.1.2.3\`).`,
     });
   });
@@ -216,7 +216,14 @@ describe('nothing names it', () => {
     const smtp = attr(dest({ip: '52.1.2.3', port: 25}), ctx());
     expect(smtp.note).not.toMatch(/istioctl/);
     const bare = attr(dest({ip: null, port: null, timesMs: [], pods: []}), ctx());
-    expect(bare.note).toBe("Nothing names this destination: compare with Mattermost's own log (`kubectl logs <pod> -c mattermost`, or pass it with --app-log).");
+    expect(bare.note).toBe("Nothing names this destination: compare with Mattermost's own log (`kubectl logs <pod> -c mattermost`, or pass it with `--app-log`).");
+  });
+
+  test('a pod name from the log that is no valid pod name is not put into a command', () => {
+    const a = attr(dest({ip: '52.1.2.3', port: 443, pods: ['Evil`pod; rm -rf /']}), ctx());
+    expect(a.note).toContain('`kubectl logs <pod> -c mattermost');
+    expect(a.note).toContain('`istioctl pc listeners <pod> --port 443`');
+    expect(a.note).not.toContain('Evil');
   });
 });
 

@@ -387,12 +387,18 @@ function wellKnownFixed(ip: string, port: number | null, fixed: FixedAddress, in
 
 const SNI_PORTS = new Set([443, 8443]);
 
+/** A pod name as Kubernetes allows it (DNS-1123 subdomain), so that it can stand in a command as it is. */
+function isDns1123Subdomain(s: string): boolean {
+  return s.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(s);
+}
+
 function unknown(dest: BlockedDestination, where: string, ip: string | null, windowMs: number): Attribution {
-  const pod = dest.pods.length > 0 ? dest.pods[0] : '<pod>';
+  // The pod goes into commands to copy: a name from the log that is no valid pod name is left for the reader to fill.
+  const pod = dest.pods.length > 0 && isDns1123Subdomain(dest.pods[0]) ? dest.pods[0] : '<pod>';
   let first = Infinity;
   for (const t of dest.timesMs) if (Number.isFinite(t) && t < first) first = t;
   const since = Number.isFinite(first) ? new Date(first - windowMs).toISOString() : null;
-  const logs = `compare with Mattermost's own log${since ? ` from ${since}` : ''} (\`kubectl logs ${pod} -c mattermost${since ? ` --since-time=${since}` : ''}\`, or pass it with --app-log)`;
+  const logs = `compare with Mattermost's own log${since ? ' of that time' : ''} (\`kubectl logs ${pod} -c mattermost${since ? ` --since-time=${since}` : ''}\`, or pass it with \`--app-log\`)`;
   const sni = dest.port !== null && SNI_PORTS.has(dest.port) ? `, check whether SNI can be logged with \`istioctl pc listeners ${pod} --port ${dest.port}\`` : '';
   const reverse = ip !== null ? `, or reverse-resolve it yourself (\`dig -x ${ip}\`)` : '';
   return {

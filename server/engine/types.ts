@@ -1,7 +1,7 @@
 // Contracts between the engine's stages. The engine is pure: no I/O happens behind these types.
-import type {Attribution, FeatureRef, Finding, PortProtocol, RejectedHost, SuggestionFormat, Verdict} from '../../common/types';
+import type {Attribution, FeatureRef, Finding, Plan, PortProtocol, RejectedHost, SuggestionFormat, Verdict} from '../../common/types';
 
-export type {Attribution, FeatureRef, Finding, PortProtocol, RejectedHost, SuggestionFormat, Verdict};
+export type {Attribution, FeatureRef, Finding, Plan, PortProtocol, RejectedHost, SuggestionFormat, Verdict};
 
 /** An Envoy access-log entry, whatever format it came in. Absent values ("-", null) are null. */
 export interface AccessRecord {
@@ -131,4 +131,6 @@ export interface SuggestionResult {
   entries: ServiceEntryModel[];
   /** Hosts left out, each with why (already allowed, hostile name, internal address, …). */
   skipped: {host: string; reason: string}[];
+  /** What to do about each finding: the one text every view shows. */
+  plans: Plan[];
 }

@@ -45,7 +45,8 @@ function escapeLine(line: string): string {
   // A zero-width space is invisible and splits the words the server's mention parser and the
   // renderer's URL and scheme detection look for; ':' and '@' have no backslash escape.
   s = s.replace(/@/g, `@${ZWSP}`);
-  s = s.replace(/:/g, `:${ZWSP}`);
+  // Before a digit (a port, a time of day) no scheme or URL can start, so the text stays as typed there.
+  s = s.replace(/:(?![0-9])/g, `:${ZWSP}`);
   // '=' has no escape either, and a line of them under text makes a heading.
   if (/^=+$/.test(s)) s = `${ZWSP}${s}`;
   // Trailing spaces would add a line break of their own.

@@ -1,18 +1,23 @@
 import {ALERT_PROPS_KEY, readAlertData, THREAD_UPDATE_PROPS_KEY} from '../../common/alert';
-import type {Finding} from '../../common/types';
-import {renderAlert, renderAtRiskNotice, renderThreadUpdate, type AlertInput} from './alert';
+import type {Finding, Plan} from '../../common/types';
+import {suggest} from '../engine/suggest';
+import {MAX_ALERT_LINES, renderAlert, renderAtRiskNotice, renderThreadUpdate, type AlertInput} from './alert';
 import {verifyContext} from './hmac';
 import {runeLength} from './markdown';
 import {MAX_PROPS_CHARS} from './props';
 import {FINDINGS, GITHUB_FAILING, KEY, NOW, PUSH, S3, UNNAMED, YAML} from './testing';
 import {MAX_POST_RUNES} from './text';
 
-const Z = '\u200B';
 const ACTION_URL = 'http://egress-advisor.mattermost.svc.cluster.local:8080/actions';
+
+function plans(findings: readonly Finding[]): Plan[] {
+  return suggest(findings, {format: 'bigbang'}).plans;
+}
 
 function input(over: Partial<AlertInput> = {}): AlertInput {
   return {
     findings: FINDINGS,
+    plans: plans(FINDINGS),
     suggestionYaml: YAML,
     format: 'bigbang',
     actionUrl: ACTION_URL,
@@ -26,31 +31,10 @@ function input(over: Partial<AlertInput> = {}): AlertInput {
 
 const GOLDEN = `**Egress Advisor:** 4 outbound destinations of Mattermost need attention (3 blocked, 1 failing).
 
-**1. Blocked:** \`bigbang-mattermost-files.s3.us-gov-west-1.amazonaws.com\` port 443/TLS
-- Breaks: File storage \\(Amazon S3\\) (\`FileSettings.AmazonS3Endpoint\`)
-- Seen: 4 attempts, first 2026-11-28 08:03:18 UTC, last 2026-11-28 08:09:03 UTC
-- Pods: \`mattermost-6c8f9d7b54-2xq8k\`, \`mattermost-6c8f9d7b54-p7wzn\`
-- Address: \`203.0.113.40\`; host named from Mattermost's own log of the failed call
-- What to do: Add a ServiceEntry for bigbang\\-mattermost\\-files\\.s3\\.us\\-gov\\-west\\-1\\.amazonaws\\.com on port 443 \\(TLS\\) to restore it; the suggested YAML below does exactly that\\.
-
-**2. Blocked:** \`push.mattermost.com\` port 443/TLS
-- Breaks: Push notifications (\`EmailSettings.PushNotificationServer\`)
-- Seen: 1,234 attempts, first 2026-11-28 08:14:52 UTC, last 2026-11-28 08:26:11 UTC
-- Pods: \`mattermost-6c8f9d7b54-p7wzn\`
-- What to do: Add a ServiceEntry for push\\.mattermost\\.com on port 443 \\(TLS\\) to restore it; the suggested YAML below does exactly that\\.
-
-**3. Blocked:** \`140.82.112.5\` port 443/TLS
-- Breaks: no configured feature uses it (a plugin, a webhook or a link preview may)
-- Seen: 1 attempt, at 2026-11-28 08:20:45 UTC
-- Pods: \`mattermost-6c8f9d7b54-2xq8k\`
-- Host: not named yet.
-- What to do: Name the host first, then add a ServiceEntry to restore it\\. Nothing names 140\\.82\\.112\\.5:${Z}443:${Z} no Mattermost log line and no configured host points at it\\.
-
-**4. Failing:** \`api.github.com\` port 443/TLS
-- Breaks: GitHub plugin (\`PluginSettings.Plugins.github\`)
-- Seen: 3 attempts, first 2026-11-28 08:16:10 UTC, last 2026-11-28 08:22:40 UTC
-- Pods: \`mattermost-6c8f9d7b54-p7wzn\`, \`mattermost-6c8f9d7b54-2xq8k\`
-- What to do: A ServiceEntry already registers this host, so REGISTRY\\_ONLY is not what drops it\\. Allow the egress in the NetworkPolicy \\(Big Bang:${Z} networkPolicies\\.egress\\.definitions\\) or the firewall in front of the cluster\\.
+1. \`bigbang-mattermost-files.s3.us-gov-west-1.amazonaws.com:443\` blocked (File storage \\(Amazon S3\\)): add \`bigbang--mattermost--files-s3-us--gov--west-ef969ec8\`
+2. \`push.mattermost.com:443\` blocked (Push notifications): add \`push-mattermost-com-443\`
+3. \`140.82.112.5:443\` blocked: no ServiceEntry, see \`/egress show\`
+4. \`api.github.com:443\` failing (GitHub plugin): registered, check the NetworkPolicy or firewall
 
 Add to your Big Bang values (\`addons.mattermost.values.routes.outbound\`):
 
@@ -58,7 +42,7 @@ Add to your Big Bang values (\`addons.mattermost.values.routes.outbound\`):
 ${YAML.trimEnd()}
 \`\`\`
 
-Other formats: \`/egress snippet all --format bigbang|bigbang-legacy|package|package-legacy|serviceentry\`
+Details: \`/egress show <host>\`
 
 History and settings: [System Console](https://chat.example.mil/admin_console/plugins/plugin_egress-advisor)`;
 
@@ -86,30 +70,39 @@ describe('renderAlert message', () => {
     expect(renderAlert(input({format: 'serviceentry'})).message).toContain('`kubectl apply -f -`');
   });
 
-  test('no YAML: says why instead of showing an empty block', () => {
-    const only = renderAlert(input({findings: [UNNAMED], suggestionYaml: ''})).message;
+  test('no YAML: no empty block, and each line says what to do instead', () => {
+    const only = renderAlert(input({findings: [UNNAMED], suggestionYaml: '', plans: plans([UNNAMED])})).message;
     expect(only).not.toContain('```');
-    expect(only).toContain('No ServiceEntry to suggest yet: a destination needs a host name first');
-    expect(only).not.toContain('too long');
-    const failing = renderAlert(input({findings: [GITHUB_FAILING], suggestionYaml: ''})).message;
-    expect(failing).toContain('No ServiceEntry to suggest: see what to do above.');
+    expect(only).not.toContain('snippet');
+    expect(only).toContain('no ServiceEntry, see `/egress show`');
+    expect(only).toContain('Details: `/egress show 140.82.112.5`');
+    const failing = renderAlert(input({findings: [GITHUB_FAILING], suggestionYaml: '', plans: plans([GITHUB_FAILING])})).message;
+    expect(failing).toContain('registered, check the NetworkPolicy or firewall');
     expect(failing).toContain('1 outbound destination of Mattermost needs attention (1 failing).');
   });
 
-  test('many destinations: cut to the limit with a pointer to /egress list, YAML kept', () => {
-    const many: Finding[] = Array.from({length: 300}, (_, i) => ({
-      ...S3,
-      key: `host-${i}.example.com:443`,
-      destination: {host: `host-${i}.example.com`, ip: null, port: 443},
-      attribution: {...S3.attribution, method: 'sni'},
-    }));
-    const msg = renderAlert(input({findings: many})).message;
-    expect(runeLength(msg)).toBeLessThanOrEqual(MAX_POST_RUNES);
-    const m = /\n\n… and (\d+) more, see \/egress list\n\n/.exec(msg);
-    expect(m).not.toBeNull();
-    const shown = (msg.match(/^\*\*\d+\. Blocked:\*\*/gm) ?? []).length;
-    expect(shown + Number(m![1])).toBe(300);
-    expect(msg).toContain(`\`\`\`yaml\n${YAML.trimEnd()}\n\`\`\``);
+  test('many destinations: the same size whatever the count, one line each, the rest one command away', () => {
+    const many = (n: number): Finding[] =>
+      Array.from({length: n}, (_, i) => ({
+        ...S3,
+        key: `host-${i}.example.com:443`,
+        destination: {host: `host-${i}.example.com`, ip: null, port: 443},
+        attribution: {...S3.attribution, host: `host-${i}.example.com`, method: 'sni'},
+      }));
+    const sizes: number[] = [];
+    for (const n of [11, 40, 300]) {
+      const findings = many(n);
+      const msg = renderAlert(input({findings, plans: plans(findings)})).message;
+      const lines = msg.split('\n');
+      expect(lines.filter((l) => /^\d+\. `host-/.test(l))).toHaveLength(MAX_ALERT_LINES);
+      expect(msg).toContain(`\n\n… and ${n - MAX_ALERT_LINES} more destination${n - MAX_ALERT_LINES === 1 ? '' : 's'}: \`/egress list\`\n\n`);
+      expect(msg).toContain('1. `host-0.example.com:443` blocked (File storage \\(Amazon S3\\)): add `host--0-example-com-443`');
+      expect(msg).not.toContain('```');
+      expect(msg).toContain('The YAML for all of them: `/egress snippet all`');
+      sizes.push(lines.length);
+      expect(runeLength(msg)).toBeLessThan(3000);
+    }
+    expect(new Set(sizes).size).toBe(1);
   });
 
   test('YAML too long for a post gives way to /egress snippet', () => {
@@ -117,8 +110,8 @@ describe('renderAlert message', () => {
     const msg = renderAlert(input({suggestionYaml: huge})).message;
     expect(runeLength(msg)).toBeLessThanOrEqual(MAX_POST_RUNES);
     expect(msg).not.toContain('```');
-    expect(msg).toContain('The suggested YAML is too long for a post: get it with `/egress snippet all`.');
-    expect(msg).toContain('**4. Failing:**');
+    expect(msg).toContain('The YAML for all of them: `/egress snippet all`');
+    expect(msg).toContain('4. `api.github.com:443` failing');
   });
 
   test('zero findings', () => {

@@ -5,23 +5,10 @@
  */
 import type {IntegrationItem} from '../../common/api';
 import {AT_RISK_PROPS_KEY, THREAD_UPDATE_PROPS_KEY, type AlertProps, type ThreadUpdateItem, type ThreadUpdateProps} from '../../common/alert';
-import type {Finding, SuggestionFormat, Verdict} from '../../common/types';
+import type {Finding, Plan, SuggestionFormat, Verdict} from '../../common/types';
 import {codeBlock, escapeMarkdown, fitMarkdown, inlineCode, plainText, runeLength} from './markdown';
 import {renderAlertProps} from './props';
-import {
-  adviceText,
-  attemptsText,
-  attributionText,
-  destinationCode,
-  FORMAT_PLACE,
-  featureText,
-  MAX_POST_RUNES,
-  nameCode,
-  plural,
-  podText,
-  utcTime,
-  VERDICT_WORD,
-} from './text';
+import {destinationCode, FORMAT_PLACE, featureText, MAX_POST_RUNES, planShort, plural, targetText, utcTime, VERDICT_WORD} from './text';
 
 export {MAX_PROPS_CHARS, MAX_BUTTON_FINDINGS} from './props';
 
@@ -36,6 +23,8 @@ export interface AlertInput {
   /** Mattermost's SiteURL, for a link to the plugin's System Console page. */
   siteUrl?: string;
   digestId: string;
+  /** The plan of each finding (suggest()'s `plans`), computed with the YAML. */
+  plans: readonly Plan[];
 }
 
 export interface RenderedAlert {
@@ -44,10 +33,11 @@ export interface RenderedAlert {
 }
 
 const PLUGIN_ID = 'egress-advisor';
-const MAX_PODS_SHOWN = 5;
-const MAX_FEATURES_SHOWN = 4;
-const NOTE_CHARS = 300;
-const ADVICE_CHARS = 600;
+/** Destinations an alert lists, one line each; the rest are one tap away (`/egress list`, the page). */
+export const MAX_ALERT_LINES = 10;
+/** An alert carries its YAML only for this many destinations at most, and only when it is short. */
+export const MAX_ALERT_YAML_DESTINATIONS = 5;
+const MAX_ALERT_YAML_RUNES = 4000;
 /** Kept free under the limit for the "… and N more" line. */
 const MORE_LINE_RUNES = 80;
 
@@ -64,32 +54,14 @@ function summary(findings: readonly Finding[]): string {
   return `**Egress Advisor:** ${plural(n, 'outbound destination')} of Mattermost ${needs} attention (${parts.join(', ')}).`;
 }
 
-/** One destination: a bold title line, then a short list a phone shows without scrolling sideways. */
-function section(f: Finding, index: number): string {
-  // Code spans stay out of bold: the web renderer would let a `**` inside one end the bold early.
-  const lines = [`**${index}. ${capitalize(VERDICT_WORD[f.verdict])}:** ${nameCode(f)} port ${f.destination.port}/${f.protocol}`];
-  lines.push(`- Breaks: ${featureText(f.features, MAX_FEATURES_SHOWN)}`);
-  lines.push(`- Seen: ${attemptsText(f)}`);
-  if (f.pods.length > 0) lines.push(`- Pods: ${podText(f.pods, MAX_PODS_SHOWN)}`);
-  const host = attributionText(f, NOTE_CHARS);
-  if (host !== null) lines.push(`- ${host.label}: ${host.text}`);
-  lines.push(`- What to do: ${adviceText(f, ADVICE_CHARS)}`);
-  return lines.join('\n');
-}
-
-function capitalize(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
+/** One destination on one line: where, what it breaks, and the plan in a few words. */
+function destinationLine(f: Finding, index: number, plan: Plan | undefined): string {
+  const feature = f.features.length === 0 ? '' : ` (${escapeMarkdown(f.features[0].name, {maxLength: 60})}${f.features.length > 1 ? ` +${f.features.length - 1}` : ''})`;
+  return `${index}. ${destinationCode(f)} ${VERDICT_WORD[f.verdict]}${feature}: ${planShort(f, plan)}`;
 }
 
 function yamlPart(yaml: string, format: SuggestionFormat): string {
   return `${FORMAT_PLACE[format]}:\n\n${codeBlock(yaml, 'yaml')}`;
-}
-
-function noYamlPart(findings: readonly Finding[]): string {
-  const unnamed = findings.some((f) => f.destination.host === null);
-  return unnamed
-    ? 'No ServiceEntry to suggest yet: a destination needs a host name first (see above).'
-    : 'No ServiceEntry to suggest: see what to do above.';
 }
 
 /** A link to the plugin's System Console page, only for a plain http(s) SiteURL. */
@@ -115,7 +87,7 @@ function join(parts: readonly string[]): string {
 
 /**
  * Lays the pieces out within Mattermost's length limit: all of it when it fits; else as many
- * destinations as fit with the YAML; else the YAML gives way to a pointer at `/egress snippet`.
+ * lines as fit with the YAML; else the YAML gives way to `yamlTooLong`.
  */
 function layout(head: string, sections: readonly string[], yaml: string | null, tail: readonly string[], yamlTooLong: string): string {
   const budget = MAX_POST_RUNES - MORE_LINE_RUNES;
@@ -132,7 +104,7 @@ function layout(head: string, sections: readonly string[], yaml: string | null, 
     }
     if (kept.length === 0 && sections.length > 0) return null;
     const more = sections.length - kept.length;
-    const moreLine = more > 0 ? [`… and ${more} more, see /egress list`] : [];
+    const moreLine = more > 0 ? [`… and ${more} more, see \`/egress list\``] : [];
     return join([head, ...kept, ...moreLine, ...(yamlBlock !== null ? [yamlBlock] : []), ...tail]);
   };
   const full = fill(yaml);
@@ -141,27 +113,43 @@ function layout(head: string, sections: readonly string[], yaml: string | null, 
     const without = fill(yamlTooLong);
     if (without !== null) return without;
   }
-  // Unreachable with the bounds of section(); kept so that the limit holds whatever the input.
+  // Unreachable with the bounds of the lines; kept so that the limit holds whatever the input.
   return fitMarkdown(join([head, ...sections, ...(yaml !== null ? [yamlTooLong] : [])]), MAX_POST_RUNES, '… see /egress list');
 }
 
+/**
+ * The alert as a phone shows it: a summary, one line per destination (at most MAX_ALERT_LINES), and for a
+ * few destinations the YAML; whatever the count, the post stays this size, and the rest is one command away.
+ */
 export function renderAlertMessage(input: AlertInput): string {
   const {findings} = input;
   if (findings.length === 0) return '**Egress Advisor:** no outbound destination of Mattermost needs attention.';
-  const head = summary(findings);
-  const sections = findings.map((f, i) => section(f, i + 1));
-  const yaml = input.suggestionYaml.trim() === '' ? null : yamlPart(input.suggestionYaml, input.format);
-  const tail = [
-    ...(yaml === null ? [noYamlPart(findings)] : []),
-    'Other formats: `/egress snippet all --format bigbang|bigbang-legacy|package|package-legacy|serviceentry`',
-    ...[consoleLink(input.siteUrl)].filter((x): x is string => x !== null),
-  ];
-  const tooLong = 'The suggested YAML is too long for a post: get it with `/egress snippet all`.';
-  return layout(head, sections, yaml, tail, tooLong);
+  const plans = new Map(input.plans.map((p) => [p.key, p]));
+  const shown = findings.slice(0, MAX_ALERT_LINES);
+  const lines = shown.map((f, i) => destinationLine(f, i + 1, plans.get(f.key)));
+  const more = findings.length - shown.length;
+  const head = join([summary(findings), lines.join('\n'), ...(more > 0 ? [`… and ${plural(more, 'more destination')}: \`/egress list\``] : [])]);
+
+  const adds = findings.some((f) => plans.get(f.key)?.action === 'add');
+  const yamlFits = input.suggestionYaml.trim() !== '' && findings.length <= MAX_ALERT_YAML_DESTINATIONS && runeLength(input.suggestionYaml) <= MAX_ALERT_YAML_RUNES;
+  const parts = [head];
+  if (yamlFits) parts.push(yamlPart(input.suggestionYaml, input.format));
+  else if (adds) parts.push(`The YAML for ${findings.length === 1 ? 'it' : 'all of them'}: \`/egress snippet all\``);
+  const one = shown.length === 1 ? targetText(shown[0]) : null;
+  parts.push(`Details: \`/egress show ${one !== null && isCommandArgument(one) ? one : '<host>'}\``);
+  const link = consoleLink(input.siteUrl);
+  if (link !== null) parts.push(link);
+  return fitMarkdown(join(parts), MAX_POST_RUNES, '… see `/egress list`');
+}
+
+/** A value that can stand in a command as it is: a host name, an address, host:port. */
+function isCommandArgument(s: string): boolean {
+  return /^[a-z0-9*.:[\]-]{1,260}$/i.test(s);
 }
 
 export function renderAlert(input: AlertInput): RenderedAlert {
-  return {message: renderAlertMessage(input), props: renderAlertProps(input)};
+  const yamlShown = input.findings.length <= MAX_ALERT_YAML_DESTINATIONS;
+  return {message: renderAlertMessage(input), props: renderAlertProps({...input, suggestionYaml: yamlShown ? input.suggestionYaml : '', yamlOmitted: !yamlShown})};
 }
 
 export interface ThreadUpdateEntry {

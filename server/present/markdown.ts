@@ -95,3 +95,29 @@ export function fitMarkdown(message: string, max: number, note = '… (cut: too 
   if (fence !== null) kept.push(fence);
   return [...kept, '', note].join('\n');
 }
+
+/**
+ * Prose that quotes commands and names in backticks (the engine's plans and notes): the quoted parts
+ * become code spans exactly as they run, the rest is escaped like any free text.
+ */
+export function proseWithCode(text: string, maxLength?: number): string {
+  const s = maxLength === undefined ? String(text) : cutText(String(text), maxLength);
+  const out: string[] = [];
+  const re = /`([^`\n]+)`/g;
+  let last = 0;
+  for (let m = re.exec(s); m !== null; m = re.exec(s)) {
+    out.push(escapePart(s.slice(last, m.index)), inlineCode(m[1]));
+    last = m.index + m[0].length;
+  }
+  out.push(escapePart(s.slice(last)));
+  return out.join('');
+}
+
+/** Escapes a piece between code spans, keeping the spaces at its ends that separate it from them. */
+function escapePart(piece: string): string {
+  if (piece === '') return '';
+  const lead = /^\s/.test(piece) ? ' ' : '';
+  const trail = /\s$/.test(piece) && piece.trim() !== '' ? ' ' : '';
+  const body = escapeMarkdown(piece);
+  return body === '' ? (lead === '' && trail === '' ? '' : ' ') : `${lead}${body}${trail}`;
+}

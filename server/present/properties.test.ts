@@ -2,7 +2,8 @@
 import fc from 'fast-check';
 
 import type {Finding} from '../../common/types';
-import {renderAlert, renderThreadUpdate} from './alert';
+import {MAX_ALERT_LINES, MAX_ALERT_YAML_DESTINATIONS, renderAlert, renderThreadUpdate} from './alert';
+import {suggest} from '../engine/suggest';
 import {codeBlock, runeLength} from './markdown';
 import {renderList, renderShow} from './replies';
 import {KEY, NOW} from './testing';
@@ -144,7 +145,7 @@ function stripCodeSpans(line: string): string {
   return out;
 }
 
-const ALLOWED_LINE = /^(|\*\*.*|- .*|… and \d+ more, see \/egress list|Add to .*|Apply with .*|Other formats: .*|No ServiceEntry .*|The suggested YAML .*|More activity .*|\d+ destinations? of this alert (is|are) no longer blocked:)$/;
+const ALLOWED_LINE = /^(|\*\*.*|- .*|\d+\. «code» .*|… and \d+ more(, see \/egress list| destinations?: «code»)|Add to .*|Apply with .*|Details: «code»|The YAML for .*|The suggested YAML .*|More activity .*|\d+ destinations? of this alert (is|are) no longer blocked:)$/;
 
 function checkInert(md: string): void {
   // No working mention anywhere, code included: every '@' is followed by a zero-width space.
@@ -165,12 +166,13 @@ describe('alert properties', () => {
   test('for any findings and any YAML: inert, fenced, within the limits', () => {
     fc.assert(
       fc.property(fc.array(finding, {maxLength: 12}), hostile, fc.constantFrom('bigbang', 'serviceentry'), (findings, yaml, format) => {
-        const {message, props} = renderAlert({findings, suggestionYaml: yaml, format, actionUrl: 'http://b/actions', hmacKey: KEY, now: NOW, digestId: 'd'});
+        const plans = suggest(findings, {format}).plans;
+        const {message, props} = renderAlert({findings, plans, suggestionYaml: yaml, format, actionUrl: 'http://b/actions', hmacKey: KEY, now: NOW, digestId: 'd'});
         expect(runeLength(message)).toBeLessThanOrEqual(MAX_POST_RUNES);
         checkInert(message);
         // The YAML block is exactly the one codeBlock() made, so nothing in the YAML ended it early.
         const yamlBlocks = parse(message).blocks.filter((b) => b.lang === 'yaml');
-        if (findings.length > 0 && yaml.trim() !== '') {
+        if (findings.length > 0 && findings.length <= MAX_ALERT_YAML_DESTINATIONS && yaml.trim() !== '' && runeLength(yaml) <= 4000) {
           expect(yamlBlocks).toHaveLength(1);
           const expected = codeBlock(yaml, 'yaml').split('\n').slice(1, -1).join('\n');
           expect(yamlBlocks[0].body).toBe(expected);
@@ -199,11 +201,13 @@ describe('alert properties', () => {
     );
     fc.assert(
       fc.property(fc.array(bigFinding, {minLength: 20, maxLength: 40}), big, (findings, yaml) => {
-        const {message} = renderAlert({findings, suggestionYaml: yaml, format: 'bigbang', actionUrl: 'http://b/a', hmacKey: KEY, now: NOW, digestId: 'd'});
+        const plans = suggest(findings, {format: 'bigbang'}).plans;
+        const {message} = renderAlert({findings, plans, suggestionYaml: yaml, format: 'bigbang', actionUrl: 'http://b/a', hmacKey: KEY, now: NOW, digestId: 'd'});
         expect(runeLength(message)).toBeLessThanOrEqual(MAX_POST_RUNES);
         checkInert(message);
-        const shown = (message.match(/^\*\*\d+\. /gm) ?? []).length;
-        const more = /^… and (\d+) more, see \/egress list$/m.exec(message);
+        const shown = (message.match(/^\d+\. /gm) ?? []).length;
+        expect(shown).toBeLessThanOrEqual(MAX_ALERT_LINES);
+        const more = /^… and (\d+) more destinations?: `\/egress list`$/m.exec(message);
         expect(shown).toBeGreaterThan(0);
         expect(shown + (more ? Number(more[1]) : 0)).toBe(findings.length);
       }),
@@ -223,12 +227,13 @@ describe('alert properties', () => {
 });
 
 describe('reply properties', () => {
-  const REPLY_LINE = /^(|\*\*.*|- .*|Recent log lines .*|YAML: .*|Details: .*|… \(cut: too long for one reply\))$/;
+  const REPLY_LINE = /^(|\*\*.*|- .*|The first .* log lines? kept .*|The YAML: .*|Details: .*|… \(cut: too long for one reply\))$/;
 
   test('show and list: inert and bounded for any finding', () => {
     fc.assert(
       fc.property(fc.array(finding, {minLength: 1, maxLength: 10}), (findings) => {
-        for (const md of [renderShow(findings[0]), renderList({filter: 'all', findings})]) {
+        const plans = suggest(findings, {format: 'bigbang'}).plans;
+        for (const md of [renderShow(findings[0], plans[0]), renderList({filter: 'all', findings})]) {
           expect(runeLength(md)).toBeLessThanOrEqual(MAX_POST_RUNES);
           expect(md).not.toMatch(/@(?!\u200B)/);
           const {text, blocks} = parse(md);

@@ -52,6 +52,8 @@ export interface AlertPropsInput {
   hmacKey: Buffer;
   now: Date;
   digestId: string;
+  /** The YAML was left out on purpose (too many destinations for one post): the card says where it is. */
+  yamlOmitted?: boolean;
 }
 
 function cut(s: string, max: number): string {
@@ -140,7 +142,10 @@ export function renderAlertProps(input: AlertPropsInput): AlertProps {
   let size = JSON.stringify(props).length;
 
   const yamlSize = JSON.stringify(input.suggestionYaml).length - 2;
-  if (yamlSize <= MAX_YAML_CHARS) {
+  if (input.yamlOmitted === true) {
+    data.yaml_omitted = true;
+    size += 'true'.length - 'false'.length;
+  } else if (yamlSize <= MAX_YAML_CHARS) {
     data.yaml = input.suggestionYaml;
     size += yamlSize;
   } else {

@@ -1,3 +1,5 @@
+import type {Finding, Plan} from '../../common/types';
+import {suggest} from '../engine/suggest';
 import type {StoredFinding} from '../store/types';
 import {USAGE} from './command';
 import {runeLength} from './markdown';
@@ -28,6 +30,10 @@ const STATUS: StatusInput = {
 
 // Compile-time: the store's findings are what the bridge will hand over, as they are.
 const storedFits: StoredFinding extends FindingView ? true : never = true;
+
+function planOf(f: Finding): Plan {
+  return suggest([f], {format: 'bigbang'}).plans[0];
+}
 
 describe('replies', () => {
   test('a stored finding is a FindingView', () => {
@@ -102,7 +108,7 @@ describe('replies', () => {
     expect(out).toContain('**Egress Advisor status**\n');
     expect(out).toContain('- Findings: 0 open, 0 ignored, 0 resolved');
     expect(out).toContain('- Istio egress: `ALLOW_ANY`, nothing is blocked yet');
-    expect(out).toContain(`- Mattermost: not connected: connect ECONNREFUSED 10\\.43\\.0\\.12:${Z}8065`);
+    expect(out).toContain(`- Mattermost: not connected: connect ECONNREFUSED 10\\.43\\.0\\.12:8065`);
     expect(out).toContain('- Mattermost can call the bridge: the bridge host is listed');
     expect(out).toContain('**Log sources**\n- none configured');
     expect(out).not.toContain('Notifications waiting');
@@ -139,7 +145,7 @@ describe('replies', () => {
   });
 
   test('show: golden, with samples in a code block and the attribution', () => {
-    expect(renderShow(S3)).toBe(
+    expect(renderShow(S3, planOf(S3))).toBe(
       [
         '**Blocked:** `bigbang-mattermost-files.s3.us-gov-west-1.amazonaws.com` port 443/TLS',
         '- Meaning: Istio `REGISTRY_ONLY` drops it',
@@ -149,24 +155,26 @@ describe('replies', () => {
         "- Address: `203.0.113.40`; host named from Mattermost's own log of the failed call",
         `- How: Mattermost logged a failed call to https:${Z}//bigbang\\-mattermost\\-files\\.s3\\.us\\-gov\\-west\\-1\\.amazonaws\\.com/20261128/x\\.png 322 ms from this block in the same pod\\.`,
         '',
-        '**What to do:** Add a ServiceEntry for bigbang\\-mattermost\\-files\\.s3\\.us\\-gov\\-west\\-1\\.amazonaws\\.com on port 443 \\(TLS\\) to restore it; the suggested YAML below does exactly that\\.',
+        `**What to do:** Add the entry \`bigbang--mattermost--files-s3-us--gov--west-ef969ec8\` of the suggested YAML:${Z} it allows \`bigbang-mattermost-files.s3.us-gov-west-1.amazonaws.com\` on port 443 \\(TLS\\)\\.`,
         '',
-        'Recent log lines (1 of 4 attempts):',
+        'The first 1 log line kept (of 4 attempts):',
         '```text',
         S3.samples[0],
         '```',
         '',
-        'YAML: `/egress snippet bigbang-mattermost-files.s3.us-gov-west-1.amazonaws.com`',
+        'The YAML: `/egress snippet bigbang-mattermost-files.s3.us-gov-west-1.amazonaws.com`',
       ].join('\n'),
     );
   });
 
   test('show: an ignored, unnamed destination says who ignored it and why', () => {
-    const out = renderShow({...UNNAMED, status: 'ignored', ignored: {by: {username: 'alice'}, reason: 'known probe', at: '2026-11-28T09:00:00Z'}});
+    const out = renderShow({...UNNAMED, status: 'ignored', ignored: {by: {username: 'alice'}, reason: 'known probe', at: '2026-11-28T09:00:00Z'}}, planOf(UNNAMED));
     expect(out.split('\n')[0]).toBe('**Blocked, ignored:** `140.82.112.5` port 443/TLS');
-    expect(out).toContain('- Host: not named yet.\n');
+    expect(out).toContain('- Host: not named yet\n');
     expect(out).toContain('- Ignored by alice on 2026-11-28 09:00:00 UTC: known probe');
-    expect(out).toContain('YAML: `/egress snippet 140.82.112.5`');
+    expect(out).toContain('**What to do:** No ServiceEntry is suggested\\. No host name is known for 140\\.82\\.112\\.5:443');
+    // No YAML follows, and none is promised.
+    expect(out).not.toMatch(/YAML below|snippet/);
     expect(out).not.toContain('```');
   });
 
@@ -177,7 +185,7 @@ describe('replies', () => {
     expect(open).not.toBeNull();
     const fence = open![1];
     expect(fence.length).toBe(5);
-    const body = out.slice(open!.index + open![0].length + 1, out.indexOf(`\n${fence}\n`, open!.index + 1));
+    const body = out.slice(open!.index + open![0].length + 1, out.indexOf(`\n${fence}`, open!.index + open![0].length));
     expect(body.split('\n')).toHaveLength(5);
     expect(out).not.toMatch(/@(?!\u200B)/);
   });

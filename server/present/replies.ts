@@ -4,11 +4,10 @@
  * Mattermost's configuration or from the person typing goes through markdown.ts.
  */
 import type {ConnectionTestResponse, ConnectionTestResult} from '../../common/connection-tests';
-import type {Finding, SuggestionFormat, Verdict} from '../../common/types';
+import type {Finding, Plan, SuggestionFormat, Verdict} from '../../common/types';
 import {LIST_FILTERS, renderHelp, renderUsageError, type ListFilter} from './command';
-import {codeBlock, escapeMarkdown, fitMarkdown, inlineCode, runeLength} from './markdown';
+import {codeBlock, escapeMarkdown, fitMarkdown, inlineCode, proseWithCode, runeLength} from './markdown';
 import {
-  adviceText,
   age,
   attemptsText,
   attributionText,
@@ -17,6 +16,7 @@ import {
   featureText,
   MAX_POST_RUNES,
   nameCode,
+  planText,
   plural,
   podText,
   targetText,
@@ -182,7 +182,7 @@ export function renderList(input: ListInput): string {
 const MAX_SAMPLES = 5;
 const SAMPLE_CHARS = 1000;
 
-export function renderShow(f: FindingView): string {
+export function renderShow(f: FindingView, plan?: Plan): string {
   const status = f.status ? `, ${f.status}` : '';
   const out = [
     `**${VERDICT_WORD[f.verdict].replace(/^./, (c) => c.toUpperCase())}${status}:** ${nameCode(f)} port ${f.destination.port}/${f.protocol}`,
@@ -191,18 +191,18 @@ export function renderShow(f: FindingView): string {
     `- Seen: ${attemptsText(f)}`,
   ];
   if (f.pods.length > 0) out.push(`- Pods: ${podText(f.pods, 10)}`);
-  const host = attributionText(f, 600);
+  const host = attributionText(f);
   if (host !== null) out.push(`- ${host.label}: ${host.text}`);
   else if (f.destination.host !== null && f.destination.ip !== null) out.push(`- Address: ${inlineCode(f.destination.ip, 255)}`);
   if (f.destination.host !== null && host !== null && f.attribution.note.trim() !== '') {
-    out.push(`- How: ${escapeMarkdown(f.attribution.note, {maxLength: 600})}`);
+    out.push(`- How: ${proseWithCode(f.attribution.note, 600)}`);
   }
   if (f.ignored) {
     const reason = f.ignored.reason.trim() === '' ? '' : `: ${escapeMarkdown(f.ignored.reason, {maxLength: 300})}`;
     out.push(`- Ignored by ${escapeMarkdown(f.ignored.by.username, {maxLength: 64})} on ${utcTime(f.ignored.at)}${reason}`);
   }
-  out.push('', `**What to do:** ${adviceText(f, 1000)}`);
-  const tail = ['', `YAML: ${inlineCode(`/egress snippet ${targetText(f)}`, 300)}`];
+  out.push('', `**What to do:** ${planText(plan, 1500)}`);
+  const tail = plan?.action === 'add' ? ['', `The YAML: ${inlineCode(`/egress snippet ${targetText(f)}`, 300)}`] : [];
   // The log lines get what room is left; each is whole or left out.
   const budget = MAX_POST_RUNES - runeLength([...out, ...tail].join('\n')) - 200;
   const samples: string[] = [];
@@ -216,7 +216,7 @@ export function renderShow(f: FindingView): string {
     used += n;
   }
   if (samples.length > 0) {
-    out.push('', `Recent log lines (${samples.length} of ${plural(f.count, 'attempt')}):`, codeBlock(samples.join('\n'), 'text'));
+    out.push('', `The first ${plural(samples.length, 'log line')} kept (of ${plural(f.count, 'attempt')}):`, codeBlock(samples.join('\n'), 'text'));
   }
   out.push(...tail);
   return fit(out.join('\n'));
@@ -235,9 +235,11 @@ export interface SnippetInput {
   format: SuggestionFormat;
   yaml: string;
   /** Hosts left out of the YAML, and why (suggest()'s `skipped`). */
-  skipped?: readonly {host: string; reason: string}[];
+  skipped?: readonly {host: string; reason: string; keys?: string[]}[];
   /** suggest()'s `notes`. */
   notes?: readonly string[];
+  /** suggest()'s `plans`: the destinations left out of the YAML say why, as everywhere else. */
+  plans?: readonly Plan[];
 }
 
 export function renderSnippet(s: SnippetInput): string {
@@ -250,11 +252,13 @@ export function renderSnippet(s: SnippetInput): string {
     if (s.target !== null) out.push(`Host: ${what}`);
     out.push(`${FORMAT_PLACE[s.format]}:`, '', codeBlock(s.yaml, 'yaml'));
   }
-  const skipped = s.skipped ?? [];
-  if (skipped.length > 0) {
+  const left = (s.plans ?? []).filter((p) => p.action !== 'add');
+  const other = left.length === 0 ? (s.skipped ?? []).filter((k) => k.keys === undefined) : [];
+  if (left.length + other.length > 0) {
     out.push('', 'Not in the YAML:');
-    for (const k of skipped.slice(0, 20)) out.push(`- ${inlineCode(k.host, 255)}: ${escapeMarkdown(k.reason, {maxLength: 300})}`);
-    if (skipped.length > 20) out.push(`- … and ${skipped.length - 20} more`);
+    for (const p of left.slice(0, 20)) out.push(`- ${inlineCode(p.key, 255)}: ${proseWithCode(p.text, 600)}`);
+    for (const k of other.slice(0, 20)) out.push(`- ${inlineCode(k.host, 255)}: ${escapeMarkdown(k.reason, {maxLength: 300})}`);
+    if (left.length > 20) out.push(`- … and ${left.length - 20} more`);
   }
   for (const n of (s.notes ?? []).slice(0, 5)) out.push('', `Note: ${escapeMarkdown(n, {maxLength: 400})}`);
   const message = out.join('\n');
@@ -330,7 +334,7 @@ export type CommandReply =
   | {kind: 'refused'}
   | {kind: 'status'; status: StatusInput}
   | {kind: 'list'; list: ListInput}
-  | {kind: 'show'; finding: FindingView}
+  | {kind: 'show'; finding: FindingView; plan?: Plan}
   | {kind: 'snippet'; snippet: SnippetInput}
   | {kind: 'ignored'; finding: FindingView; reason: string}
   | {kind: 'unignored'; finding: FindingView; wasIgnored: boolean}
@@ -351,7 +355,7 @@ export function renderCommandReply(reply: CommandReply): string {
     case 'list':
       return renderList(reply.list);
     case 'show':
-      return renderShow(reply.finding);
+      return renderShow(reply.finding, reply.plan);
     case 'snippet':
       return renderSnippet(reply.snippet);
     case 'ignored':

@@ -1,8 +1,8 @@
 // Phrases shared by alerts and command replies, so a destination reads the same everywhere. Every
 // function returns Markdown that is safe to embed: log-derived parts go through markdown.ts.
-import type {FeatureRef, Finding, SuggestionFormat, Verdict} from '../../common/types';
+import type {FeatureRef, Finding, Plan, SuggestionFormat, Verdict} from '../../common/types';
 import {isIpAddress} from '../engine/address';
-import {escapeMarkdown, inlineCode, plainText} from './markdown';
+import {escapeMarkdown, inlineCode, plainText, proseWithCode} from './markdown';
 
 /** Mattermost refuses longer messages (model.PostMessageMaxRunesV2). */
 export const MAX_POST_RUNES = 16383;
@@ -136,7 +136,7 @@ const METHOD_WORDS: Record<string, string> = {
  * and text; null when there is nothing to add (the line named it, or the advice already explains a
  * well-known address).
  */
-export function attributionText(f: Finding, noteChars: number): {label: string; text: string} | null {
+export function attributionText(f: Finding): {label: string; text: string} | null {
   const a = f.attribution;
   if (f.rejectedHost) return {label: 'Host', text: 'the name in the log is not a valid host name, so no ServiceEntry is suggested'};
   if (a.method === 'sni' || a.method === 'authority' || a.method === 'cluster' || a.method === 'well-known') return null;
@@ -152,14 +152,27 @@ export function attributionText(f: Finding, noteChars: number): {label: string; 
     const why = a.method === 'port' ? `the integrations configured on port ${f.destination.port}` : 'a shared address';
     return {label: 'Host', text: `one of ${shown.join(', ')}${more} (${why})`};
   }
-  // The engine's advice for an unnamed host often quotes the note already.
-  const note = a.note.trim() === '' || f.advice.includes(a.note.trim()) ? '' : ` ${escapeMarkdown(a.note, {maxLength: noteChars})}`;
-  return {label: 'Host', text: `not named yet.${note}`};
+  // How to name it is part of the plan, which every view shows.
+  return {label: 'Host', text: 'not named yet'};
 }
 
-export function adviceText(f: Finding, maxChars: number): string {
-  if (f.advice.trim() !== '') return escapeMarkdown(f.advice, {maxLength: maxChars});
-  return f.verdict === 'external-failed'
-    ? 'Check the NetworkPolicy and the firewall in front of the cluster.'
-    : 'Add a ServiceEntry for it (see the YAML).';
+/** The plan as the full text: what to do, with its commands and names as code spans. */
+export function planText(plan: Plan | undefined, maxChars: number): string {
+  return plan === undefined ? 'Not known yet.' : proseWithCode(plan.text, maxChars);
+}
+
+/** The plan in a few words, for a line per destination; the full text is one `/egress show` away. */
+export function planShort(f: Finding, plan: Plan | undefined): string {
+  switch (plan?.action) {
+    case 'add':
+      return `add ${plan.entries.map((n) => inlineCode(n, 80)).join(', ')}`;
+    case 'allowed':
+      return `already allowed by ${escapeMarkdown(plan.allowedBy ?? 'an existing entry', {maxLength: 120})}`;
+    case 'other-fix':
+      return f.verdict === 'external-failed' ? 'registered, check the NetworkPolicy or firewall' : 'no ServiceEntry, see `/egress show`';
+    case 'none':
+      return 'nothing to do';
+    default:
+      return 'see `/egress show`';
+  }
 }

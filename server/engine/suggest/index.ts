@@ -8,6 +8,7 @@ import {readBack} from './readback';
 import {renderSuggestion} from './render';
 import {checkServiceEntrySpec} from './validate';
 import {allowedByValues, DEFAULT_ROUTES} from './values';
+import {plansFor} from './plan';
 import type {AllowedHost} from './allowed';
 
 export {checkHost, hostMatches, printable} from '../hostname';
@@ -21,6 +22,7 @@ export {SERVICE_ENTRY_SPEC_SCHEMA, schemaErrors} from './schema';
 export {checkServiceEntrySpec, toServiceEntrySpec, validateServiceEntry, validateServiceEntrySpec} from './validate';
 export type {ServiceEntrySpec, ValidationReport} from './validate';
 export {allowedByValues, DEFAULT_ROUTES} from './values';
+export {plansFor} from './plan';
 export type {ValuesReport} from './values';
 
 export interface SuggestOptions {
@@ -35,6 +37,12 @@ export interface SuggestOptions {
   allowed?: readonly AllowedHost[];
   /** Names taken outside the values file (existing ServiceEntries): new entries avoid them. */
   reservedNames?: readonly string[];
+  /**
+   * Keys of the findings to render: the entries (and skipped hosts) of these only, as they are among all the
+   * findings given. An alert passes every open finding and its own keys, so that its YAML is exactly its
+   * part of `/egress snippet all`.
+   */
+  only?: readonly string[];
 }
 
 /** What, besides the findings, decides what is already allowed: the values file and the mesh. */
@@ -72,24 +80,30 @@ export function suggest(findings: readonly Finding[], opts: SuggestOptions): Sug
     reservedNames,
     allowInstanceMetadata: opts.allowInstanceMetadata === true,
   });
-  const valid = partitionValid(built.entries, namespace);
+  const wanted = opts.only === undefined ? null : new Set(opts.only);
+  const concerns = (keys: readonly string[] | undefined): boolean => wanted === null || (keys ?? []).some((k) => wanted.has(k));
+  const shown = wanted === null ? findings : findings.filter((f) => wanted.has(f.key));
+  const valid = partitionValid(
+    built.entries.filter((e) => concerns(e.covers)),
+    namespace,
+  );
   const rendered = renderSuggestion(valid.entries, opts.format, {
     ...(namespace !== undefined ? {namespace} : {}),
     notes: headerNotes,
   });
-  const skipped: Skipped[] = [...built.skipped, ...valid.skipped, ...rendered.skipped];
+  const skipped: Skipped[] = [...built.skipped.filter((k) => concerns(k.keys)), ...valid.skipped, ...rendered.skipped];
 
   // The YAML is read back as the chart would read it; output that does not hold up is never shown.
   const problems = outputProblems(rendered.yaml, opts.format, rendered.entries, namespace);
   if (problems.length > 0) {
     for (const entry of rendered.entries) {
       for (const host of entry.hosts) {
-        skipped.push({host, reason: `the rendered suggestion did not validate: ${problems.join('; ')}`});
+        skipped.push({host, reason: `the rendered suggestion did not validate: ${problems.join('; ')}`, keys: entry.covers});
       }
     }
-    return {format: opts.format, yaml: '', entries: [], skipped, notes};
+    return {format: opts.format, yaml: '', entries: [], skipped, notes, plans: plansFor(shown, [], skipped)};
   }
-  return {format: opts.format, yaml: rendered.yaml, entries: rendered.entries, skipped, notes};
+  return {format: opts.format, yaml: rendered.yaml, entries: rendered.entries, skipped, notes, plans: plansFor(shown, rendered.entries, skipped)};
 }
 
 function outputProblems(

@@ -24,7 +24,7 @@ describe('which findings get an entry', () => {
   test('an external-failed destination is already registered: the advice points at the NetworkPolicy', () => {
     const r = buildServiceEntries([finding({host: 'search.example.com', port: 9200, verdict: 'external-failed'})]);
     expect(r.entries).toEqual([]);
-    expect(r.skipped).toEqual([{host: 'search.example.com', reason: expect.stringMatching(/already registered.*NetworkPolicy/)}]);
+    expect(r.skipped).toEqual([{host: 'search.example.com', keys: [r.skipped[0].keys![0]], reason: expect.stringMatching(/already registered.*NetworkPolicy/)}]);
   });
 
   test('a finding marked with a rejected host, or whose host fails validation, never becomes an entry', () => {
@@ -70,7 +70,7 @@ describe('addresses a MESH_EXTERNAL entry cannot fix', () => {
   test('an in-cluster address with a cluster name: fix the Sidecar, not a ServiceEntry', () => {
     const r = buildServiceEntries([finding({host: 'pg.data.svc.cluster.local', ip: '10.96.0.20', port: 5432, protocol: 'TCP'})]);
     expect(r.entries).toEqual([]);
-    expect(r.skipped[0]).toEqual({host: 'pg.data.svc.cluster.local', reason: expect.stringMatching(/private range.*Sidecar.*wrong fix/)});
+    expect(r.skipped[0]).toMatchObject({host: 'pg.data.svc.cluster.local', reason: expect.stringMatching(/private range.*Sidecar.*wrong fix/)});
   });
 
   test('an outside-looking name at a private address gets both possibilities explained', () => {
@@ -134,31 +134,29 @@ describe('instance metadata', () => {
   });
 });
 
-describe('grouping', () => {
-  test('hosts of one registrable domain on the same TLS port share an entry; the public suffix list decides the domain', () => {
+describe('one entry per destination', () => {
+  test('every host and port gets its own entry, named after it alone', () => {
     const r = buildServiceEntries([
       finding({host: 's3.amazonaws.com'}),
       finding({host: 'bucket.s3.us-gov-west-1.amazonaws.com'}),
-      finding({host: 'api.example.co.uk'}),
-      finding({host: 'www.other.co.uk'}),
-    ]);
-    expect(r.entries.map((e) => [e.name, e.hosts])).toEqual([
-      ['amazonaws-com', ['bucket.s3.us-gov-west-1.amazonaws.com', 's3.amazonaws.com']],
-      ['example-co-uk', ['api.example.co.uk']],
-      ['other-co-uk', ['www.other.co.uk']],
-    ]);
-  });
-
-  test('different port sets in one domain are different entries, named apart by their ports', () => {
-    const r = buildServiceEntries([
-      finding({host: 'a.example.com', port: 443}),
-      finding({host: 'b.example.com', port: 443}),
+      finding({host: 'hooks.example.com'}),
+      finding({host: 'jira.example.com'}),
       finding({host: 'b.example.com', port: 8443, key: 'b8443'}),
     ]);
     expect(r.entries.map((e) => [e.name, e.hosts, e.ports.map((p) => p.number)])).toEqual([
-      ['example-com-443', ['a.example.com'], [443]],
-      ['example-com-443-8443', ['b.example.com'], [443, 8443]],
+      ['b-example-com-8443', ['b.example.com'], [8443]],
+      ['bucket-s3-us--gov--west--1-amazonaws-com-443', ['bucket.s3.us-gov-west-1.amazonaws.com'], [443]],
+      ['hooks-example-com-443', ['hooks.example.com'], [443]],
+      ['jira-example-com-443', ['jira.example.com'], [443]],
+      ['s3-amazonaws-com-443', ['s3.amazonaws.com'], [443]],
     ]);
+  });
+
+  test('a destination has the same entry whatever else is rendered with it', () => {
+    const hooks = finding({host: 'hooks.example.com'});
+    const alone = buildServiceEntries([hooks]).entries;
+    const together = buildServiceEntries([finding({host: 'jira.example.com'}), hooks, finding({host: 'example.com', port: 80, protocol: 'HTTP'})]).entries;
+    expect(together.filter((e) => e.covers.includes(hooks.key))).toEqual(alone);
   });
 
   test('TCP hosts get an entry each, DNS resolution, and a note when they share a port', () => {
@@ -167,26 +165,13 @@ describe('grouping', () => {
       finding({host: 'smtp2.example.com', port: 587, protocol: 'TCP'}),
     ]);
     expect(r.entries.map((e) => [e.name, e.hosts, e.resolution])).toEqual([
-      ['smtp1-example-com', ['smtp1.example.com'], 'DNS'],
-      ['smtp2-example-com', ['smtp2.example.com'], 'DNS'],
+      ['smtp1-example-com-587', ['smtp1.example.com'], 'DNS'],
+      ['smtp2-example-com-587', ['smtp2.example.com'], 'DNS'],
     ]);
     for (const e of r.entries) {
       expect(e.comment).toMatch(/Another entry also uses TCP port 587/);
       expect(checkServiceEntrySpec(toServiceEntrySpec(e))).toEqual([]);
     }
-  });
-
-  test('a host with a TCP port keeps all its ports in its own entry', () => {
-    const e = only(
-      buildServiceEntries([
-        finding({host: 'mail.example.com', port: 587, protocol: 'TCP'}),
-        finding({host: 'mail.example.com', port: 443, key: 'mail443'}),
-      ]).entries,
-    );
-    expect(e.ports).toEqual([
-      {number: 443, name: 'https', protocol: 'TLS'},
-      {number: 587, name: 'tcp-587', protocol: 'TCP'},
-    ]);
   });
 
   test('TCP seen on an implicit-TLS port is declared TLS, and says why', () => {
@@ -210,48 +195,43 @@ describe('grouping', () => {
     expect(r.skipped[0].reason).toMatch(/also seen as TCP/);
   });
 
-  test('wildcard hosts need resolution NONE and stand apart from concrete hosts of the domain', () => {
+  test('wildcard hosts need resolution NONE and never share a name with a concrete host', () => {
     const r = buildServiceEntries([
       finding({host: '*.example.com'}),
-      finding({host: 'api.example.com'}),
+      finding({host: 'wildcard.example.com'}),
       finding({host: '*.example.com', port: 25, protocol: 'TCP', key: 'wild25'}),
     ]);
     expect(r.entries.map((e) => [e.name, e.hosts, e.resolution])).toEqual([
-      ['example-com-443', ['api.example.com'], 'DNS'],
-      ['example-com-wildcard-443', ['*.example.com'], 'NONE'],
+      ['wildcard---example-com-443', ['*.example.com'], 'NONE'],
+      ['wildcard-example-com-443', ['wildcard.example.com'], 'DNS'],
     ]);
-    expect(r.skipped).toEqual([{host: '*.example.com', reason: expect.stringMatching(/wildcard host cannot be allowed on TCP port 25/)}]);
+    expect(r.skipped).toEqual([{host: '*.example.com', keys: ['wild25'], reason: expect.stringMatching(/wildcard host cannot be allowed on TCP port 25/)}]);
   });
 
-  test('an ambiguous address allows every configured candidate', () => {
-    const e = only(
-      buildServiceEntries([
-        finding({
-          host: null,
-          ip: '104.16.1.1',
-          protocol: 'TCP',
-          attribution: {host: 'cdn-a.example.net', candidates: ['cdn-a.example.net', 'cdn-b.example.net'], confidence: 'ambiguous', method: 'dns'},
-        }),
-      ]).entries,
-    );
-    expect(e.hosts).toEqual(['cdn-a.example.net', 'cdn-b.example.net']);
-    expect(e.comment).toMatch(/shared by several configured hosts/);
-  });
-
-  test('more than 256 hosts are split into parts that each stay valid', () => {
-    const many = Array.from({length: 300}, (_, i) => finding({host: `h${String(i).padStart(3, '0')}.example.com`}));
-    const r = buildServiceEntries(many);
-    expect(r.entries.map((e) => [e.name, e.hosts.length])).toEqual([
-      ['example-com', 256],
-      ['example-com-part2', 44],
+  test('an ambiguous address allows every configured candidate, each in its own entry', () => {
+    const r = buildServiceEntries([
+      finding({
+        host: null,
+        ip: '104.16.1.1',
+        protocol: 'TCP',
+        attribution: {host: 'cdn-a.example.net', candidates: ['cdn-a.example.net', 'cdn-b.example.net'], confidence: 'ambiguous', method: 'dns'},
+      }),
     ]);
+    expect(r.entries.map((e) => e.hosts)).toEqual([['cdn-a.example.net'], ['cdn-b.example.net']]);
+    for (const e of r.entries) expect(e.comment).toMatch(/shared by several configured hosts/);
   });
 });
 
 describe('names', () => {
   test('avoid reserved names and stay unique', () => {
-    const r = buildServiceEntries([finding({host: 'api.example.com'})], {reservedNames: ['example-com', 'example-com-2']});
-    expect(only(r.entries).name).toBe('example-com-3');
+    const r = buildServiceEntries([finding({host: 'api.example.com'})], {reservedNames: ['api-example-com-443', 'api-example-com-443-2']});
+    expect(only(r.entries).name).toBe('api-example-com-443-3');
+  });
+
+  test('two destinations never share a name, however their hosts are spelt', () => {
+    const hosts = ['a-b.example.com', 'a.b-example.com', 'a.b.example.com', 'a--b.example.com', '*.a-b.example.com', 'wildcard.a-b.example.com'];
+    const names = hosts.flatMap((host) => [443, 4433].map((port) => only(buildServiceEntries([finding({host, port})]).entries).name));
+    expect(new Set(names).size).toBe(names.length);
   });
 
   test('stay within the length that keeps <name>-external a DNS label', () => {
@@ -268,7 +248,7 @@ describe('comments', () => {
     const e = only(
       buildServiceEntries([
         finding({host: 'a.example.com', features: [feature]}),
-        finding({host: 'b.example.com', features: [feature]}),
+        finding({host: 'a.example.com', features: [feature], key: 'again'}),
       ]).entries,
     );
     expect(e.comment).toBe('Restores: Evil\\x0aname: x [A.\\x60B\\x60]');

@@ -1,13 +1,11 @@
 // From findings to ServiceEntry models: which destinations a MESH_EXTERNAL ServiceEntry can fix, how they are
 // grouped, and what each entry is called. Everything here is deterministic: the same findings (in any order)
 // and the same options give the same entries.
-import {getDomain} from 'tldts';
-
 import {checkHost, printable} from '../hostname';
 import type {FeatureRef, Finding, PortProtocol, ServiceEntryModel} from '../types';
 import {addressKind, isIpAddress, normalizeIp, type AddressKind} from '../address';
 import {findAddressAllowance, findAllowance, type AllowedHost} from './allowed';
-import {portName, slug, uniqueName} from './names';
+import {destinationName, portName, uniqueName} from './names';
 import {commentText} from './text';
 import {checkServiceEntrySpec, toServiceEntrySpec} from './validate';
 
@@ -15,6 +13,10 @@ export interface Skipped {
   /** The host (or address) as it is safe to print. */
   host: string;
   reason: string;
+  /** The findings it concerns, when known: their decision says why they have no YAML. */
+  keys?: string[];
+  /** What already lets it out (a values route, a ServiceEntry), when that is why it has no YAML. */
+  allowedBy?: string;
 }
 
 export interface BuildOptions {
@@ -58,12 +60,12 @@ interface PortUse {
   upgraded: boolean;
 }
 
+/** One destination (host and port) and the findings that need it. */
 interface Group {
-  label: string;
-  kind: 'domain' | 'host';
+  host: string;
+  port: number;
+  use: PortUse;
   resolution: 'DNS' | 'NONE';
-  hosts: Set<string>;
-  ports: Map<number, PortUse>;
   findings: Finding[];
   ambiguous: boolean;
 }
@@ -77,11 +79,13 @@ export function buildServiceEntries(findings: readonly Finding[], opts: BuildOpt
   for (const finding of sortFindings(findings)) {
     if (finding.verdict !== 'blocked' && finding.verdict !== 'passthrough') {
       if (finding.verdict === 'external-failed') {
-        skipped.push({host: labelOf(finding), reason: ALREADY_REGISTERED});
+        skipped.push({host: labelOf(finding), reason: ALREADY_REGISTERED, keys: [finding.key]});
       }
       continue;
     }
+    const before = skipped.length;
     collectNeeds(finding, allowed, opts, needs, metadataFindings, skipped);
+    for (const k of skipped.slice(before)) k.keys = [finding.key];
   }
 
   const groups = groupNeeds(needs, skipped);
@@ -104,7 +108,7 @@ export function partitionValid(entries: readonly ServiceEntryModel[], namespace?
       ok.push(entry);
     } else {
       for (const host of entry.hosts) {
-        skipped.push({host: printable(host), reason: `the generated entry would be refused by Istio: ${errors.join('; ')}`});
+        skipped.push({host: printable(host), reason: `the generated entry would be refused by Istio: ${errors.join('; ')}`, keys: entry.covers});
       }
     }
   }
@@ -184,7 +188,7 @@ function collectNeeds(
     if (kind === 'instance-metadata') {
       const allowance = findAddressAllowance(allowed, ip, port);
       if (allowance !== null) {
-        skipped.push({host: printable(ip), reason: `port ${port} is already allowed by ${allowance.source}`});
+        skipped.push({host: printable(ip), reason: `port ${port} is already allowed by ${allowance.source}`, allowedBy: allowance.source});
       } else if (opts.allowInstanceMetadata === true) {
         metadataFindings.push(finding);
       } else {
@@ -232,7 +236,7 @@ function collectNeeds(
       const declared =
         allowance.protocol !== null && !sameFamily(allowance.protocol, protocol) ? ` (declared there as ${allowance.protocol})` : '';
       const pattern = allowance.host === h ? '' : ` (${allowance.host})`;
-      skipped.push({host: h, reason: `port ${port} is already allowed by ${allowance.source}${pattern}${declared}`});
+      skipped.push({host: h, reason: `port ${port} is already allowed by ${allowance.source}${pattern}${declared}`, allowedBy: allowance.source});
       continue;
     }
     if (h.startsWith('*.') && protocol === 'TCP') {
@@ -268,121 +272,64 @@ function isInClusterName(host: string): boolean {
 }
 
 function groupNeeds(needs: readonly Need[], skipped: Skipped[]): Group[] {
-  // host → port → protocols seen
-  const perHost = new Map<string, Map<number, {protocols: Set<PortProtocol>; upgraded: boolean; findings: Finding[]; ambiguous: boolean}>>();
+  const byDestination = new Map<string, {host: string; port: number; protocols: Set<PortProtocol>; upgraded: boolean; findings: Finding[]; ambiguous: boolean}>();
   for (const need of needs) {
-    const ports = perHost.get(need.host) ?? new Map();
-    perHost.set(need.host, ports);
-    const use = ports.get(need.port) ?? {protocols: new Set<PortProtocol>(), upgraded: false, findings: [], ambiguous: false};
-    ports.set(need.port, use);
+    const id = `${need.host}\u0000${need.port}`;
+    const use = byDestination.get(id) ?? {host: need.host, port: need.port, protocols: new Set<PortProtocol>(), upgraded: false, findings: [], ambiguous: false};
+    byDestination.set(id, use);
     use.protocols.add(need.protocol);
     use.upgraded ||= need.upgraded;
     use.findings.push(need.finding);
     use.ambiguous ||= need.finding.attribution.confidence === 'ambiguous';
   }
-
-  const groups = new Map<string, Group>();
-  for (const host of [...perHost.keys()].sort()) {
-    const ports = new Map<number, PortUse>();
-    const findings: Finding[] = [];
-    let ambiguous = false;
-    for (const number of [...perHost.get(host)!.keys()].sort((a, b) => a - b)) {
-      const use = perHost.get(host)!.get(number)!;
-      const protocol = [...use.protocols].sort((a, b) => PROTOCOL_RANK[b] - PROTOCOL_RANK[a])[0];
-      if (use.protocols.size > 1) {
-        const others = [...use.protocols].filter((p) => p !== protocol).sort();
-        skipped.push({
-          host,
-          reason: `port ${number} was also seen as ${others.join(', ')}; one port has one protocol, declared as ${protocol}`,
-        });
-      }
-      ports.set(number, {protocol, upgraded: use.upgraded && protocol === 'TLS'});
-      findings.push(...use.findings);
-      ambiguous ||= use.ambiguous;
+  const groups: Group[] = [];
+  for (const use of byDestination.values()) {
+    const protocol = [...use.protocols].sort((a, b) => PROTOCOL_RANK[b] - PROTOCOL_RANK[a])[0];
+    if (use.protocols.size > 1) {
+      const others = [...use.protocols].filter((p) => p !== protocol).sort();
+      skipped.push({
+        host: use.host,
+        reason: `port ${use.port} was also seen as ${others.join(', ')}; one port has one protocol, declared as ${protocol}`,
+        keys: [...new Set(use.findings.map((f) => f.key))].sort(),
+      });
     }
-    const wildcard = host.startsWith('*.');
-    const resolution = wildcard ? 'NONE' : 'DNS';
-    const signature = [...ports].map(([n, u]) => `${n}/${u.protocol}`).join(',');
-    const tcp = [...ports.values()].some((u) => u.protocol === 'TCP');
-    const domain = getDomain(wildcard ? host.slice(2) : host) ?? (wildcard ? host.slice(2) : host);
-    // Istio tells hosts apart by SNI (TLS) or Host (HTTP) only: a host with a TCP port stands alone, and with
-    // DNS resolution more than one host there would be refused anyway.
-    const key = tcp ? `host|${host}` : `domain|${domain}|${resolution}|${signature}`;
-    const group = groups.get(key) ?? {
-      label: tcp ? host : domain,
-      kind: tcp ? 'host' : 'domain',
-      resolution,
-      hosts: new Set<string>(),
-      ports,
-      findings: [],
-      ambiguous: false,
-    };
-    groups.set(key, group);
-    group.hosts.add(host);
-    group.findings.push(...findings);
-    group.ambiguous ||= ambiguous;
-    for (const [n, u] of ports) {
-      const existing = group.ports.get(n);
-      if (existing !== undefined) {
-        existing.upgraded ||= u.upgraded;
-      }
-    }
+    groups.push({
+      host: use.host,
+      port: use.port,
+      use: {protocol, upgraded: use.upgraded && protocol === 'TLS'},
+      resolution: use.host.startsWith('*.') ? 'NONE' : 'DNS',
+      findings: use.findings,
+      ambiguous: use.ambiguous,
+    });
   }
-  return [...groups.values()].sort(
-    (a, b) => cmp(a.label, b.label) || cmp(a.kind, b.kind) || cmp(a.resolution, b.resolution) || cmp(signatureOf(a), signatureOf(b)),
-  );
+  return groups.sort((a, b) => cmp(a.host, b.host) || a.port - b.port);
 }
 
-function signatureOf(g: Group): string {
-  return [...g.ports].map(([n, u]) => `${String(n).padStart(5, '0')}/${u.protocol}`).join(',');
-}
-
+/**
+ * One entry per destination, named after it alone (destinationName): whichever findings are rendered
+ * together, a destination's entry has the same name and the same content, and no other shares the name.
+ */
 function nameGroups(groups: readonly Group[], taken: Set<string>): ServiceEntryModel[] {
-  const baseCount = new Map<string, number>();
-  for (const g of groups) {
-    baseCount.set(slug(g.label), (baseCount.get(slug(g.label)) ?? 0) + 1);
-  }
   // Ports that more than one TCP entry claims: Istio then routes that port by address only.
   const tcpPortUse = new Map<number, number>();
   for (const g of groups) {
-    for (const [n, u] of g.ports) {
-      if (u.protocol === 'TCP') {
-        tcpPortUse.set(n, (tcpPortUse.get(n) ?? 0) + 1);
-      }
+    if (g.use.protocol === 'TCP') {
+      tcpPortUse.set(g.port, (tcpPortUse.get(g.port) ?? 0) + 1);
     }
   }
-
-  const entries: ServiceEntryModel[] = [];
-  for (const g of groups) {
-    for (const [i, hosts] of chunks([...g.hosts].sort(), 256).entries()) {
-      let base = slug(g.label);
-      if ((baseCount.get(base) ?? 0) > 1) {
-        base += `-${g.resolution === 'NONE' ? 'wildcard-' : ''}${[...g.ports.keys()].join('-')}`;
-      }
-      if (i > 0) {
-        base += `-part${i + 1}`;
-      }
-      const sharedTcp = [...g.ports].filter(([n, u]) => u.protocol === 'TCP' && (tcpPortUse.get(n) ?? 0) > 1).map(([n]) => n);
-      entries.push({
-        name: uniqueName(base, taken),
-        hosts,
-        ports: [...g.ports].map(([number, u]) => ({number, name: portName(number, u.protocol), protocol: u.protocol})),
-        resolution: g.resolution,
-        location: 'MESH_EXTERNAL',
-        covers: [...new Set(g.findings.map((f) => f.key))].sort(),
-        comment: groupComment(g, sharedTcp),
-      });
-    }
-  }
+  const entries = groups.map((g): ServiceEntryModel => {
+    const sharedTcp = g.use.protocol === 'TCP' && (tcpPortUse.get(g.port) ?? 0) > 1;
+    return {
+      name: uniqueName(destinationName(g.host, g.port), taken),
+      hosts: [g.host],
+      ports: [{number: g.port, name: portName(g.port, g.use.protocol), protocol: g.use.protocol}],
+      resolution: g.resolution,
+      location: 'MESH_EXTERNAL',
+      covers: [...new Set(g.findings.map((f) => f.key))].sort(),
+      comment: groupComment(g, sharedTcp),
+    };
+  });
   return entries.sort((a, b) => cmp(a.name, b.name));
-}
-
-function chunks<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) {
-    out.push(items.slice(i, i + size));
-  }
-  return out;
 }
 
 function featureLines(findings: readonly Finding[]): string[] {
@@ -398,7 +345,7 @@ function featureLines(findings: readonly Finding[]): string[] {
     .filter((line, i, all) => all.indexOf(line) === i);
 }
 
-function groupComment(g: Group, sharedTcp: number[]): string {
+function groupComment(g: Group, sharedTcp: boolean): string {
   const lines = featureLines(g.findings);
   if (lines.length === 0) {
     lines.push('Restores: connections Mattermost made that no configured feature explains');
@@ -409,22 +356,20 @@ function groupComment(g: Group, sharedTcp: number[]): string {
   if (g.resolution === 'NONE') {
     lines.push('Wildcard hosts need resolution NONE: traffic goes to the address the application resolved');
   }
-  const upgraded = [...g.ports].filter(([, u]) => u.upgraded).map(([n]) => n);
-  if (upgraded.length > 0) {
-    lines.push(`Port ${upgraded.join(', ')} declared as TLS: the log showed no server name, but the port is TLS from the first byte`);
+  if (g.use.upgraded) {
+    lines.push(`Port ${g.port} declared as TLS: the log showed no server name, but the port is TLS from the first byte`);
   }
   if (g.ambiguous) {
-    lines.push('The address is shared by several configured hosts; all of them are listed');
+    lines.push('The address is shared by several configured hosts; each of them gets its own entry');
   }
   // Named by its port alone: included now, since it is what Mattermost is configured to call there; the
   // comment says so, and the one line that confirms it.
   const byPort = g.findings.filter((f) => f.attribution.method === 'port' && f.attribution.confidence === 'likely');
   if (byPort.length > 0) {
-    const ports = [...new Set(byPort.map((f) => f.destination.port))].sort((a, b) => a - b).join(', ');
-    lines.push(`Likely, not certain: no log line names the host; it is the only integration configured on port ${ports}, where connections were blocked`);
+    lines.push(`Likely, not certain: no log line names the host; it is the only integration configured on port ${g.port}, where connections were blocked`);
   }
-  for (const n of sharedTcp) {
-    lines.push(`Another entry also uses TCP port ${n}: Istio routes TCP by address, so add the server's IP addresses to tell them apart`);
+  if (sharedTcp) {
+    lines.push(`Another entry also uses TCP port ${g.port}: Istio routes TCP by address, so add the server's IP addresses to tell them apart`);
   }
   return lines.join('\n');
 }
@@ -517,7 +462,8 @@ function ipOnlyAdvice(finding: Finding, ip: string | null, port: number): string
     .filter((c): c is {ok: true; host: string} => c.ok)
     .map((c) => c.host);
   const could = candidates.length > 0 ? ` It could be ${[...new Set(candidates)].sort().join(', ')}.` : '';
-  const note = finding.attribution.note.trim() === '' ? '' : ` ${commentText(finding.attribution.note, 300)}`;
+  // The note is prose with commands in backticks; views render it, so it is only made one line here.
+  const note = finding.attribution.note.trim() === '' ? '' : ` ${oneLine(finding.attribution.note, 600)}`;
   return (
     `no host name is known for ${where}, and a ServiceEntry needs the name Mattermost connects to.${note}${could} ` +
     'Find the Mattermost setting that points at this address (or give the advisor the Mattermost configuration so it ' +
@@ -525,14 +471,22 @@ function ipOnlyAdvice(finding: Finding, ip: string | null, port: number): string
   );
 }
 
+/** One item per host and reason, holding the keys of every finding it concerns. */
+function oneLine(s: string, max: number): string {
+  const t = s.replace(/\s+/g, ' ').trim();
+  return t.length > max ? `${t.slice(0, max - 3)}...` : t;
+}
+
 function dedupe(skipped: readonly Skipped[]): Skipped[] {
-  const seen = new Set<string>();
-  return skipped.filter((s) => {
-    const key = `${s.host}\u0000${s.reason}`;
-    if (seen.has(key)) {
-      return false;
+  const seen = new Map<string, Skipped>();
+  for (const s of skipped) {
+    const id = `${s.host}\u0000${s.reason}`;
+    const first = seen.get(id);
+    if (first === undefined) {
+      seen.set(id, {...s, ...(s.keys !== undefined ? {keys: [...s.keys]} : {})});
+    } else if (s.keys !== undefined) {
+      first.keys = [...new Set([...(first.keys ?? []), ...s.keys])].sort();
     }
-    seen.add(key);
-    return true;
-  });
+  }
+  return [...seen.values()];
 }

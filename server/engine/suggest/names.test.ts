@@ -1,4 +1,4 @@
-import {fitName, fnv1a, isDns1123Label, MAX_NAME_LENGTH, portName, slug, uniqueName} from './names';
+import {destinationName, fitName, fnv1a, isDns1123Label, MAX_NAME_LENGTH, portName, slug, uniqueName} from './names';
 
 describe('portName', () => {
   test('follows Big Bang for 443 and names the rest by protocol and number', () => {
@@ -32,7 +32,10 @@ describe('portName', () => {
 describe('entry names', () => {
   test('slug turns a domain into a label', () => {
     expect(slug('s3.amazonaws.com')).toBe('s3-amazonaws-com');
-    expect(slug('*.example.com')).toBe('wildcard-example-com');
+    expect(slug('*.example.com')).toBe('wildcard---example-com');
+    expect(slug('wildcard.example.com')).toBe('wildcard-example-com');
+    expect(slug('a-b.example.com')).toBe('a--b-example-com');
+    expect(destinationName('hooks.example.com', 443)).toBe('hooks-example-com-443');
   });
 
   test('long names are cut with a hash so that they stay unique and within the limit', () => {

@@ -29,14 +29,29 @@ export function portName(number: number, protocol: PortProtocol): string {
   return `${protocol.toLowerCase()}-${number}`;
 }
 
-/** "s3.amazonaws.com" → "s3-amazonaws-com". Input is a host name that passed checkHost. */
+/**
+ * "s3.amazonaws.com" → "s3-amazonaws-com", and no two hosts share a slug: a dot becomes one hyphen, a
+ * hyphen inside a label two, and a leading "*." "wildcard---" (a label neither starts nor ends with a
+ * hyphen, so three in a row come from nothing else). Input is a host name that passed checkHost.
+ */
 export function slug(hostOrDomain: string): string {
   const s = hostOrDomain
     .toLowerCase()
-    .replace(/^\*\./, 'wildcard-')
+    .replace(/-/g, '--')
+    .replace(/^\*\./, 'wildcard---')
     .replace(/[^a-z0-9-]+/g, '-')
     .replace(/^-+|-+$/g, '');
   return s === '' ? 'entry' : s;
+}
+
+/**
+ * The name of the entry that allows one destination: "hooks.example.com" port 443 → "hooks-example-com-443".
+ * It depends on nothing but the destination, so every post, command, page and scan names it the same, and
+ * pasting entries one alert at a time gives the same values as all of them at once; the slug is one-to-one
+ * and the port closes the name, so two destinations never share one (a cut name keeps a hash of the whole).
+ */
+export function destinationName(host: string, port: number): string {
+  return fitName(`${slug(host)}-${port}`);
 }
 
 /** Caps a name at `max` characters; a cut name gets a hash of the whole name so that it stays unique. */

@@ -45,6 +45,7 @@ export function renderSuggestion(
         skipped.push({
           host,
           reason: `entry ${entry.name} needs addresses and endpoints, which routes.outbound cannot carry: use the ${format === 'bigbang' ? 'bigbang-legacy' : 'package-legacy'} or serviceentry format for it`,
+          keys: entry.covers,
         });
       }
       continue;

@@ -41,17 +41,24 @@ describe('suggest', () => {
 
   test('with a values file the default route counts, and its names are never reused', () => {
     const r = suggest([finding({host: 'api.github.com'}), finding({host: 'a.mattermost.external'})], {format: 'bigbang', values: 'domain: x.example\n'});
-    expect(r.entries.map((e) => [e.name, e.hosts])).toEqual([['mattermost-external-2', ['a.mattermost.external']]]);
-    expect(r.skipped).toEqual([{host: 'api.github.com', reason: 'port 443 is already allowed by routes.outbound.mattermost-external (package default)'}]);
+    expect(r.entries.map((e) => [e.name, e.hosts])).toEqual([['a-mattermost-external-443', ['a.mattermost.external']]]);
+    expect(r.skipped).toEqual([
+      {
+        host: 'api.github.com',
+        keys: ['api.github.com:443'],
+        reason: 'port 443 is already allowed by routes.outbound.mattermost-external (package default)',
+        allowedBy: 'routes.outbound.mattermost-external (package default)',
+      },
+    ]);
     // The chart's route names are reserved even without a values file.
-    expect(suggest([finding({host: 'a.mattermost.external'})], {format: 'bigbang'}).entries[0].name).toBe('mattermost-external-2');
+    expect(suggest([finding({host: 'a.mattermost.external'})], {format: 'bigbang'}).entries[0].name).toBe('a-mattermost-external-443');
   });
 
   test('a generated name never collides with a route the administrator already has', () => {
-    const values = 'routes: {outbound: {example-org: {enabled: false, hosts: [x.example.org]}}}';
+    const values = 'routes: {outbound: {hooks-example-org-443: {enabled: false, hosts: [x.example.org]}}}';
     const r = suggest([finding({host: 'hooks.example.org'})], {format: 'package', values});
-    expect(r.entries.map((e) => e.name)).toEqual(['example-org-2']);
-    expect(Object.keys((parse(r.yaml) as {routes: {outbound: object}}).routes.outbound)).toEqual(['example-org-2']);
+    expect(r.entries.map((e) => e.name)).toEqual(['hooks-example-org-443-2']);
+    expect(Object.keys((parse(r.yaml) as {routes: {outbound: object}}).routes.outbound)).toEqual(['hooks-example-org-443-2']);
   });
 
   test('an unreadable values file is said in the notes and in the YAML, and everything blocked is listed', () => {
@@ -67,7 +74,7 @@ describe('suggest', () => {
     const r = suggest([finding({host: 'a.example.com'})], {format: 'serviceentry', namespace: 'Bad NS\n'});
     expect(r.notes).toEqual(['The namespace Bad NS\\x0a is not a valid Kubernetes namespace name and was left out.']);
     const doc = parse(r.yaml) as {metadata: Record<string, unknown>};
-    expect(doc.metadata).toEqual({name: 'example-com', labels: {[GENERATED_LABEL]: 'true'}});
+    expect(doc.metadata).toEqual({name: 'a-example-com-443', labels: {[GENERATED_LABEL]: 'true'}});
   });
 
   test('nothing missing gives an empty string, as the contract says', () => {
@@ -81,7 +88,7 @@ describe('instance metadata in each format', () => {
     for (const format of ['bigbang', 'package'] as SuggestionFormat[]) {
       const r = suggest([IMDS], {format, allowInstanceMetadata: true});
       expect(r.yaml).toBe('');
-      expect(r.skipped).toEqual([{host: 'instance-metadata.internal', reason: expect.stringMatching(/routes\.outbound cannot carry.*-legacy or serviceentry/)}]);
+      expect(r.skipped).toEqual([{host: 'instance-metadata.internal', keys: [IMDS.key], reason: expect.stringMatching(/routes\.outbound cannot carry.*-legacy or serviceentry/)}]);
     }
   });
 
