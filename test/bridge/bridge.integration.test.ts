@@ -118,6 +118,13 @@ function attachmentsOf(post: Post): {fallback: string; actions: Button[]}[] {
 }
 
 /** The YAML of an alert, parsed, as the hosts of each route of the Big Bang values. */
+/** The YAML of the one yaml code block of a message (a reply or a post), as it would be copied. */
+function yamlOf(message: string): string {
+  const m = /^(`{3,})yaml\n([\s\S]*?)\n\1$/m.exec(message);
+  expect(m).not.toBeNull();
+  return m![2];
+}
+
 function yamlHosts(yaml: string): string[] {
   const doc = parseYaml(yaml) as {addons: {mattermost: {values: {routes: {outbound: Record<string, {hosts: string[]}>}}}}};
   return Object.values(doc.addons.mattermost.values.routes.outbound).flatMap((r) => r.hosts);
@@ -654,6 +661,27 @@ test('a bridge that starts while Mattermost is away keeps the findings and alert
   expect(await slash(mm.adminToken, adminChannel.id, `/egress show ${GITLAB.host}`)).toContain('2 attempts');
 });
 
+test("pasting every alert's YAML in order gives the values of /egress snippet all", async () => {
+  const routes = (yaml: string): Record<string, unknown> =>
+    yaml === '' ? {} : (parseYaml(yaml) as {addons: {mattermost: {values: {routes: {outbound: Record<string, unknown>}}}}}).addons.mattermost.values.routes.outbound;
+  const alerts = alertPosts(await posts());
+  expect(alerts.length).toBeGreaterThan(2);
+  // Values merge by route name: a later paste of the same name replaces the earlier one.
+  const pasted: Record<string, unknown> = {};
+  for (const post of alerts) {
+    const data = alertData(post);
+    expect(data.yaml_omitted).toBe(false);
+    Object.assign(pasted, routes(data.yaml));
+    // The YAML in the message is the one in the props, as a phone shows it.
+    if (data.yaml !== '') expect(yamlOf(post.message)).toBe(data.yaml.trimEnd());
+  }
+  const all = routes(yamlOf(await slash(mm.adminToken, adminChannel.id, '/egress snippet all')));
+  expect(Object.keys(all).length).toBeGreaterThan(2);
+  // Every route of snippet all was pasted, with the same values (the alerts also hold destinations ignored
+  // since, which snippet all leaves out).
+  for (const [name, route] of Object.entries(all)) expect({name, route: pasted[name]}).toEqual({name, route});
+});
+
 test('hostile host names from the log make no mention, link or YAML', async () => {
   const channelMember = async () => admin.getChannelMember(adminChannel.id, mm.admin.id);
   const mentionsBefore = (await channelMember()).mention_count;
@@ -688,10 +716,15 @@ test('hostile host names from the log make no mention, link or YAML', async () =
   const links = [...live.matchAll(/\]\(([^)\s]*)/g)].map((m) => m[1]);
   for (const href of links) expect(href.startsWith(`${mm.url}/admin_console/`)).toBe(true);
 
-  // The YAML allows the valid name and holds nothing of the hostile ones.
-  expect(yamlHosts(data.yaml)).toEqual([valid.host]);
-  for (const h of hostile) expect(data.yaml).not.toContain(h.name);
-  for (const bad of ['evil', 'script', '[x]', 'http://y', 'a: b', '@']) expect(data.yaml).not.toContain(bad);
+  // Six destinations: more than an alert carries YAML for, so it points at /egress snippet all, whose YAML
+  // allows the valid name and holds nothing of the hostile ones.
+  expect(data.yaml).toBe('');
+  expect(data.yaml_omitted).toBe(true);
+  expect(post.message).toContain('`/egress snippet all`');
+  const yaml = yamlOf(await slash(mm.adminToken, adminChannel.id, '/egress snippet all'));
+  expect(yamlHosts(yaml)).toContain(valid.host);
+  for (const h of hostile) expect(yaml).not.toContain(h.name);
+  for (const bad of ['evil', 'script', '[x]', 'http://y', 'a: b', '@']) expect(yaml).not.toContain(bad);
   // Button labels and notification fallbacks are plain text: no mention survives in them either.
   for (const a of attachmentsOf(post)) {
     expect(a.fallback).not.toMatch(/@(channel|here|all)/);
