@@ -1,12 +1,15 @@
 /*
- * Builds the webapp plugin and packs it the way Mattermost installs it.
+ * Builds the plugin and packs it the way Mattermost installs it.
  *
  *   node -r ./build/ts-register.js build/bundle.ts webapp   webpack → webapp/dist/main.js, prints its size
- *   node -r ./build/ts-register.js build/bundle.ts dist     the above, then dist/<id>-<version>.tar.gz
+ *   node -r ./build/ts-register.js build/bundle.ts dist     the above, the Go server half for every platform
+ *                                                            in plugin.json (needs Go), then dist/<id>-<version>.tar.gz
  *
- * The tarball holds one top-level directory named after the plugin id, with plugin.json and
- * webapp/dist/main.js in it (the layout of the starter template's `make dist`).
+ * The tarball holds one top-level directory named after the plugin id, with plugin.json,
+ * webapp/dist/main.js and server/dist/plugin-<os>-<arch> in it (the layout of the starter template's
+ * `make dist`). Only `dist` needs Go: `npm ci` builds the webapp and the bridge, not the server half.
  */
+import {spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {gzipSync} from 'node:zlib';
@@ -48,15 +51,50 @@ export function tarballName(manifest: PluginManifest): string {
   return `${manifest.id}-${manifest.version}.tar.gz`;
 }
 
-/** What goes into the tarball, directories first, all under `<id>/`. */
-export function bundleEntries(manifest: PluginManifest, manifestText: string, mainJs: Buffer): TarEntry[] {
+/** The server half's binaries plugin.json names, by platform ("linux-amd64" → "server/dist/plugin-linux-amd64"). */
+export function serverExecutables(manifest: PluginManifest): Record<string, string> {
+  return manifest.server?.executables ?? {};
+}
+
+/** What goes into the tarball, directories first, all under `<id>/`; the server binaries executable. */
+export function bundleEntries(manifest: PluginManifest, manifestText: string, mainJs: Buffer, executables: Record<string, Buffer> = {}): TarEntry[] {
   const bundlePath = manifest.webapp?.bundle_path;
   if (bundlePath === undefined) throw new Error('plugin.json has no webapp.bundle_path');
-  const files: Array<[string, Buffer]> = [
-    [`${manifest.id}/plugin.json`, Buffer.from(manifestText, 'utf8')],
-    [`${manifest.id}/${bundlePath}`, mainJs],
+  const files: TarEntry[] = [
+    {name: `${manifest.id}/plugin.json`, data: Buffer.from(manifestText, 'utf8')},
+    {name: `${manifest.id}/${bundlePath}`, data: mainJs},
   ];
-  return [...parentDirectories(files.map(([name]) => name)).map((name) => ({name})), ...files.map(([name, data]) => ({name, data}))];
+  for (const [platform, rel] of Object.entries(serverExecutables(manifest))) {
+    const data = executables[platform];
+    if (data === undefined) throw new Error(`no server binary was built for ${platform}`);
+    files.push({name: `${manifest.id}/${rel}`, data, mode: 0o755});
+  }
+  return [...parentDirectories(files.map((f) => f.name)).map((name) => ({name})), ...files];
+}
+
+/**
+ * Cross-compiles the server half (server/plugin) for each platform plugin.json names, without cgo so the
+ * binaries run on any Linux, and returns their bytes by platform.
+ */
+export function buildServer(manifest: PluginManifest, root = ROOT): Record<string, Buffer> {
+  const out: Record<string, Buffer> = {};
+  const moduleDir = path.join(root, 'server', 'plugin');
+  for (const [platform, rel] of Object.entries(serverExecutables(manifest))) {
+    const [goos, goarch] = platform.split('-');
+    const dest = path.join(moduleDir, 'dist', path.basename(rel));
+    const r = spawnSync('go', ['build', '-trimpath', '-ldflags=-s -w', '-o', dest, '.'], {
+      cwd: moduleDir,
+      encoding: 'utf8',
+      env: {...process.env, CGO_ENABLED: '0', GOOS: goos, GOARCH: goarch},
+    });
+    if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new Error('npm run dist needs Go (https://go.dev/dl/) to build the plugin\'s server half (server/plugin); npm start does not.');
+    }
+    if (r.status !== 0) throw new Error(`go build for ${platform} failed:\n${r.stderr}`);
+    out[platform] = fs.readFileSync(dest);
+    console.log(`${path.relative(root, dest)}: ${out[platform].length} bytes (${platform})`);
+  }
+  return out;
 }
 
 async function runWebpack(outDir: string): Promise<void> {
@@ -95,9 +133,10 @@ export async function buildDist(): Promise<string> {
   const problems = manifestProblems(manifest, pkg.version);
   if (problems.length > 0) throw new Error(`plugin.json:\n- ${problems.join('\n- ')}`);
   const mainJs = await buildWebapp();
+  const executables = buildServer(manifest);
   const epoch = Number(process.env.SOURCE_DATE_EPOCH);
   const mtime = Number.isInteger(epoch) && epoch > 0 ? epoch : Math.floor(Date.now() / 1000);
-  const archive = tarGz(bundleEntries(manifest, text, mainJs), mtime);
+  const archive = tarGz(bundleEntries(manifest, text, mainJs, executables), mtime);
   const dest = path.join(ROOT, 'dist', tarballName(manifest));
   fs.mkdirSync(path.dirname(dest), {recursive: true});
   fs.writeFileSync(dest, archive);

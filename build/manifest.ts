@@ -18,6 +18,8 @@ export interface ManifestSetting {
   default?: unknown;
   options?: ManifestSettingOption[];
   hosting?: string;
+  /** Masked in the System Console and in config read over the API. */
+  secret?: boolean;
 }
 
 export interface PluginManifest {
@@ -31,7 +33,7 @@ export interface PluginManifest {
   release_notes_url?: string;
   icon_path?: string;
   webapp?: {bundle_path: string};
-  server?: unknown;
+  server?: {executables?: Record<string, string>};
   settings_schema?: {
     header?: string;
     footer?: string;
@@ -117,6 +119,10 @@ export function validateManifest(m: PluginManifest): string[] {
     const p = m.webapp.bundle_path;
     if (typeof p !== 'string' || p === '') errors.push('webapp.bundle_path is required');
     else if (p.startsWith('.') || p.startsWith('/') || p.split('/').includes('..')) errors.push('webapp.bundle_path must be a relative path inside the plugin');
+  }
+  for (const [platform, rel] of Object.entries(m.server?.executables ?? {})) {
+    if (!/^(linux|darwin|windows)-(amd64|arm64)$/.test(platform)) errors.push(`server.executables: unknown platform ${JSON.stringify(platform)}`);
+    if (typeof rel !== 'string' || rel.startsWith('/') || rel.startsWith('.') || rel.split('/').includes('..')) errors.push(`server.executables.${platform} must be a relative path inside the plugin`);
   }
   const settings = m.settings_schema?.settings ?? [];
   if (!Array.isArray(settings)) errors.push('settings_schema.settings must be a list');

@@ -6,9 +6,12 @@ import type {Attribution, Destination, FeatureRef, PortProtocol, RejectedHost, S
 
 export type {SuggestionFormat, Verdict} from './types';
 
+/** The plugin's id (plugin.json): its route on Mattermost is /plugins/egress-advisor. */
+export const PLUGIN_ID = 'egress-advisor';
+
 /**
- * The ingress in front of Mattermost routes this prefix to the bridge (see DESIGN.md, "Webapp → bridge: same
- * origin"). On a subpath install the webapp puts the Site URL's path in front of it.
+ * The webapp's API on Mattermost's origin: the plugin's server half serves it and forwards each call to the
+ * bridge at the same path. On a subpath install the webapp puts the Site URL's path in front of it.
  */
 export const API_BASE_PATH = '/plugins/egress-advisor/api/v1';
 
@@ -269,9 +272,6 @@ export interface SourceReport {
   notices: {at: string; code: string; message: string}[];
 }
 
-export const UNTRUSTED_CONNECTIONS_SETTING = 'ServiceSettings.AllowedUntrustedInternalConnections';
-export const UNTRUSTED_CONNECTIONS_ENV = 'MM_SERVICESETTINGS_ALLOWEDUNTRUSTEDINTERNALCONNECTIONS';
-
 /** Bridge → Mattermost: the REST API with the bridge's token. */
 export interface MattermostOutboundStatus {
   state: 'up' | 'down' | 'unknown';
@@ -291,23 +291,15 @@ export interface MattermostOutboundStatus {
  * bridge host is listed in ServiceSettings.AllowedUntrustedInternalConnections; `setting` says exactly what
  * to add.
  */
+/** The plugin's side: whether the plugin inside Mattermost calls this bridge (it carries every call in). */
 export interface MattermostInboundStatus {
-  state: 'allowed' | 'refused' | 'unknown' | 'invalid-url' | 'not-configured';
-  /** The URL Mattermost calls for `/egress` and the alert buttons. */
+  /** connected: a signed call arrived; waiting: none yet (the plugin is not enabled, or has not got the settings). */
+  state: 'connected' | 'waiting' | 'not-configured';
+  /** The bridge URL written into the plugin's settings. */
   bridgeUrl: string | null;
-  /** One or two sentences: what works, or what fails and how to fix it. */
+  /** One or two sentences: what works, or what to do. */
   reason: string;
-  setting: {
-    path: typeof UNTRUSTED_CONNECTIONS_SETTING;
-    env: typeof UNTRUSTED_CONNECTIONS_ENV;
-    /** The value as the bridge read it from the config (null when it could not read it). */
-    current: string | null;
-    /** The entry to add, exactly (the host as written in the bridge URL), when one is needed. */
-    add: string | null;
-    /** The whole value with the entry added, ready to paste. */
-    suggestedValue: string | null;
-  };
-  /** When Mattermost last called the bridge successfully (a command or a button). */
+  /** When the plugin last made a signed call. */
   lastCallAt: string | null;
 }
 
@@ -370,12 +362,8 @@ export interface FindingsChangedEvent {
 // Errors
 
 export type ApiErrorCode =
-  | 'unauthenticated' // no Mattermost session (log in)
-  | 'session_invalid' // the session expired or was revoked
-  | 'not_system_admin'
-  | 'csrf_missing'
-  | 'csrf_mismatch'
-  | 'mattermost_unreachable' // the session could not be checked
+  | 'unauthenticated' // (from the plugin) no Mattermost session (log in)
+  | 'not_system_admin' // (from the plugin) the user lacks manage_system
   | 'invalid_request'
   | 'invalid_json'
   | 'unsupported_media_type'
@@ -385,8 +373,9 @@ export type ApiErrorCode =
   | 'too_many_streams'
   | 'not_ready'
   | 'not_alive' // wedged: only a restart helps (/healthz)
-  | 'command_token_invalid'
-  | 'command_not_configured'
+  | 'signature_invalid' // the call did not come from the plugin (unsigned, badly signed or stale)
+  | 'bridge_unreachable' // (from the plugin) the bridge did not answer
+  | 'bridge_not_configured' // (from the plugin) the bridge has not written its URL and secret yet
   | 'internal';
 
 /** Every error answer of the bridge. */

@@ -28,6 +28,8 @@ export interface AlertChannel {
 
 export interface AlertSettings {
   format: SuggestionFormat;
+  /** The plugin's ShowAlertYaml: false leaves the YAML out of posts (the button and /egress snippet give it). */
+  showYaml: boolean;
   context: SuggestContext;
   actionUrl: string;
   hmacKey: Buffer;
@@ -201,7 +203,7 @@ export class AlertWorker {
       const rendered = renderAlert({
         findings,
         plans: suggestion.plans,
-        suggestionYaml: suggestion.yaml,
+        suggestionYaml: s.showYaml ? suggestion.yaml : '',
         format: s.format,
         actionUrl: s.actionUrl,
         hmacKey: s.hmacKey,
@@ -262,7 +264,7 @@ export class AlertWorker {
     if (postId === undefined) {
       const s = this.settings();
       const suggestion = suggest(findingsForSuggestion(fresh, [], mode), {format: s.format, ...s.context});
-      const rendered = renderAtRiskNotice({items: fresh, mode, suggestionYaml: suggestion.yaml, format: s.format, siteUrl: s.siteUrl, noticeId});
+      const rendered = renderAtRiskNotice({items: fresh, mode, suggestionYaml: s.showYaml ? suggestion.yaml : '', format: s.format, siteUrl: s.siteUrl, noticeId});
       postId = (await channel.createPost({message: rendered.message, props: rendered.props, type: ''})).id;
       this.counters.sent('alert');
       this.log.info({postId, integrations: fresh.length}, 'notice posted: configured integrations that will be blocked');

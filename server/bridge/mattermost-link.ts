@@ -4,17 +4,15 @@
 import type {Logger} from 'pino';
 import type {Post} from '@mattermost/types/posts';
 import type {MattermostInboundStatus, MattermostOutboundStatus} from '../../common/api';
-import {UNTRUSTED_CONNECTIONS_ENV, UNTRUSTED_CONNECTIONS_SETTING} from '../../common/api';
 import {MattermostClient} from '../mattermost/client';
 import {isMattermostError} from '../mattermost/errors';
 import {checkConfigChanged, fetchInventory, type IntegrationInventory} from '../mattermost/inventory';
 import {createPost, listPostsSince} from '../mattermost/posts';
 import {preflight} from '../mattermost/preflight';
-import {checkBridgeReachability} from '../mattermost/reachability';
+import {writeBridgeSettings} from '../mattermost/plugin-settings';
 import {setup} from '../mattermost/setup';
 import type {Store} from '../store/types';
 import type {AlertChannel} from './alerts';
-import {COMMAND_PATH} from '../http/mattermost';
 
 const BOT_TOKEN_META = 'mattermost.bot-token';
 const CHECK_INTERVAL_MS = 30_000;
@@ -24,6 +22,8 @@ const CHECK_INTERVAL_MS = 30_000;
  */
 const INVENTORY_MAX_AGE_MS = 5 * 60_000;
 const ADMIN_CACHE_MS = 30_000;
+const WAITING =
+  'No call from the Egress Advisor plugin yet: upload and enable it in System Console > Plugins. The bridge writes its URL and secret into the plugin\'s settings once it has connected to Mattermost.';
 
 export interface LinkOptions {
   url: string;
@@ -31,26 +31,24 @@ export interface LinkOptions {
   team: string | null;
   channel: string;
   channelPrivate: boolean;
+  /** The bridge's URL as the plugin reaches it; written into the plugin's settings. */
   publicUrl: string;
+  /** The secret the plugin signs its calls with; written into the plugin's settings. */
+  pluginSecret: string;
   /** How often the link checks Mattermost, and reconnects when it was away. Default 30 s. */
   checkIntervalMs?: number;
   /** The integration inventory is read again at least this often, config change or not. Default 5 min. */
   inventoryMaxAgeMs?: number;
   /**
-   * Whether this replica leads (see leader.ts). Only the leader creates the bot, the channel and the slash
-   * command; a follower checks Mattermost, reads the inventory, and takes the slash command tokens the
-   * leader stored, so that it can answer Mattermost's calls too. Default: always leads.
+   * Whether this replica leads (see leader.ts). Only the leader creates the bot and the channel and writes
+   * the plugin's settings; a follower checks Mattermost and reads the inventory. Default: always leads.
    */
   leading?: () => boolean;
 }
 
-/** The slash command tokens, as JSON, for replicas that did not register the command themselves. */
-export const SLASH_TOKENS_META = 'mattermost.slash-tokens';
-
 export class MattermostLink {
   outbound: MattermostOutboundStatus;
   inbound: MattermostInboundStatus;
-  slashTokens: string[] = [];
   channel: AlertChannel | null = null;
   inventory: IntegrationInventory | null = null;
   private readonly admin: MattermostClient;
@@ -66,17 +64,7 @@ export class MattermostLink {
   ) {
     this.admin = new MattermostClient({url: opts.url, token: opts.token});
     this.outbound = {state: 'unknown', url: opts.url, checkedAt: null, serverVersion: null, identity: null, error: null, problems: []};
-    this.inbound = {
-      state: 'unknown',
-      bridgeUrl: this.commandUrl,
-      reason: 'not checked yet',
-      setting: {path: UNTRUSTED_CONNECTIONS_SETTING, env: UNTRUSTED_CONNECTIONS_ENV, current: null, add: null, suggestedValue: null},
-      lastCallAt: null,
-    };
-  }
-
-  get commandUrl(): string {
-    return `${this.opts.publicUrl}${COMMAND_PATH}`;
+    this.inbound = {state: 'waiting', bridgeUrl: opts.publicUrl, reason: WAITING, lastCallAt: null};
   }
 
   get up(): boolean {
@@ -97,17 +85,6 @@ export class MattermostLink {
     this.channel = null;
   }
 
-  private async loadSlashTokens(): Promise<void> {
-    const stored = await this.store.getMeta(SLASH_TOKENS_META);
-    if (stored === null) return;
-    try {
-      const tokens = JSON.parse(stored) as unknown;
-      if (Array.isArray(tokens) && tokens.every((t) => typeof t === 'string')) this.slashTokens = tokens;
-    } catch {
-      this.log.warn('the stored slash command tokens are not valid JSON');
-    }
-  }
-
   start(): void {
     void this.connect();
     this.timer = setInterval(() => void this.check(), this.opts.checkIntervalMs ?? CHECK_INTERVAL_MS);
@@ -118,8 +95,9 @@ export class MattermostLink {
     if (this.timer) clearInterval(this.timer);
   }
 
+  /** A signed call from the plugin arrived. */
   markCalled(): void {
-    this.inbound.lastCallAt = new Date().toISOString();
+    this.inbound = {...this.inbound, state: 'connected', reason: 'The plugin carries every call in, signed with the secret the bridge wrote into its settings.', lastCallAt: new Date().toISOString()};
   }
 
   /** One attempt at the whole set-up; on failure the periodic check tries again. */
@@ -135,7 +113,7 @@ export class MattermostLink {
   private async doConnect(): Promise<void> {
     const checkedAt = new Date().toISOString();
     try {
-      const report = await preflight(this.admin, {bridgeUrl: this.commandUrl, teams: this.opts.team ? [this.opts.team] : undefined});
+      const report = await preflight(this.admin, {teams: this.opts.team ? [this.opts.team] : undefined});
       this.outbound = {
         state: report.ok ? 'up' : 'down',
         url: this.opts.url,
@@ -147,7 +125,6 @@ export class MattermostLink {
       };
       for (const p of report.problems) this.log.warn({code: p.code, fix: p.fix}, p.message);
       if (!report.ok) return;
-      const config = report.config;
       const team = this.opts.team ?? (await this.admin.call('getMyTeams', (api) => api.getMyTeams()))[0]?.name;
       if (!team) {
         this.outbound = {...this.outbound, state: 'down', error: 'The bridge identity belongs to no team: set EGRESS_ADVISOR_TEAM or add it to a team.'};
@@ -155,8 +132,6 @@ export class MattermostLink {
       }
       if (!this.leads) {
         this.channel = null;
-        await this.loadSlashTokens();
-        this.updateInbound(config?.ServiceSettings?.AllowedUntrustedInternalConnections ?? null, report.reachability);
         await this.refreshInventory(true);
         this.log.info({team}, 'connected to Mattermost as a follower (the leader sets it up and posts)');
         return;
@@ -165,12 +140,9 @@ export class MattermostLink {
       const result = await setup(this.admin, {
         botToken: storedToken,
         channel: {team, name: this.opts.channel, private: this.opts.channelPrivate},
-        command: {teams: [team], url: this.commandUrl},
       });
       if (result.botToken.token !== storedToken) await this.store.setMeta(BOT_TOKEN_META, result.botToken.token);
-      this.slashTokens = result.commands.map((c) => c.command.token);
-      const tokens = JSON.stringify(this.slashTokens);
-      if ((await this.store.getMeta(SLASH_TOKENS_META)) !== tokens) await this.store.setMeta(SLASH_TOKENS_META, tokens);
+      await writeBridgeSettings(this.admin, this.opts.publicUrl, this.opts.pluginSecret);
       const bot = result.botClient;
       const channelId = result.channel.channel.id;
       this.channel = {
@@ -178,9 +150,8 @@ export class MattermostLink {
         createPost: (p) => createPost(bot, {channelId, message: p.message, props: p.props, type: p.type, rootId: p.rootId}),
         postsSince: (since: number): Promise<Post[]> => listPostsSince(bot, channelId, since),
       };
-      this.updateInbound(config?.ServiceSettings?.AllowedUntrustedInternalConnections ?? null, report.reachability);
       await this.refreshInventory(true);
-      this.log.info({team, channel: this.opts.channel, commandUrl: this.commandUrl}, 'connected to Mattermost');
+      this.log.info({team, channel: this.opts.channel, bridgeUrl: this.opts.publicUrl}, 'connected to Mattermost; the plugin\'s settings hold this bridge\'s URL and secret');
     } catch (err) {
       this.fail(err, checkedAt);
     }
@@ -193,19 +164,6 @@ export class MattermostLink {
     if (was !== 'down') this.log.warn({err: message}, 'Mattermost is not reachable; alerts wait in the outbox');
   }
 
-  private updateInbound(current: string | null, reach?: ReturnType<typeof checkBridgeReachability>): void {
-    const r = reach ?? checkBridgeReachability({allowedUntrustedInternalConnections: current, bridgeUrl: this.commandUrl});
-    this.inbound = {
-      ...this.inbound,
-      state: r.verdict,
-      reason: r.reason,
-      setting: {...this.inbound.setting, current, add: r.add ?? null, suggestedValue: r.suggestedValue ?? null},
-    };
-    if (r.verdict === 'refused') {
-      this.log.warn({setting: UNTRUSTED_CONNECTIONS_SETTING, add: r.add, suggestedValue: r.suggestedValue}, `Mattermost will refuse to call the bridge: ${r.reason}`);
-    }
-  }
-
   private async refreshInventory(force: boolean): Promise<void> {
     const known = this.inventory;
     if (!force && known !== null && Date.now() - known.fetchedAt < (this.opts.inventoryMaxAgeMs ?? INVENTORY_MAX_AGE_MS)) {
@@ -213,7 +171,6 @@ export class MattermostLink {
       if (!change.changed) return;
     }
     this.inventory = await fetchInventory(this.admin);
-    this.updateInbound(this.inventory.config.ServiceSettings?.AllowedUntrustedInternalConnections ?? null);
     this.onInventory(this.inventory);
   }
 
@@ -222,7 +179,6 @@ export class MattermostLink {
       await this.connect();
       return;
     }
-    if (!this.leads) await this.loadSlashTokens().catch((err: Error) => this.log.warn({err: err.message}, 'cannot read the slash command tokens'));
     const checkedAt = new Date().toISOString();
     try {
       await this.admin.call('ping', (api) => api.ping(false));

@@ -9,7 +9,7 @@ import {join} from 'node:path';
 import type {Readable} from 'node:stream';
 import type {Logger} from 'pino';
 import {Registry} from 'prom-client';
-import type {StatusReport, SuggestionsResponse} from '../../common/api';
+import {PLUGIN_ID, type StatusReport, type SuggestionsResponse} from '../../common/api';
 import type {SuggestionFormat, Verdict} from '../../common/types';
 import {version} from '../../package.json';
 import {buildDnsIndex} from '../engine/attribute';
@@ -17,7 +17,9 @@ import {parseHostsFile, tableResolver} from '../engine/hostsfile';
 import {buildInventory} from '../engine/inventory';
 import {systemResolver} from '../engine/resolver';
 import {suggest} from '../engine/suggest';
-import {buildHttpApp, createBridgeMetrics, createMattermostSessionVerifier, FINDINGS_CHANGED, type BridgeMetrics} from '../http';
+import {buildHttpApp, createBridgeMetrics, FINDINGS_CHANGED, type BridgeMetrics} from '../http';
+import {ACTION_PATH} from '../http/mattermost';
+import {ourSettings} from '../mattermost/plugin-settings';
 import {FileSource, KubernetesSource, StdinSource, type LogSource} from '../sources';
 import {connect, type KubeClient} from '../sources/kube/library';
 import {MeshWatcher} from '../mesh';
@@ -34,10 +36,15 @@ import {PgLeaderElection, SoleLeader, type LeaderElection} from './leader';
 import {LeaderRoles} from './leader-roles';
 import {MattermostLink} from './mattermost-link';
 import {MeshLink} from './mesh-link';
+import {PluginSettingsState} from './plugin-settings';
 import {SourceRunner} from './source-runner';
 import {allFindings} from './pages';
 
 const HMAC_META = 'hmac-key';
+/** The secret the plugin signs its calls with (server/http/signature.ts). */
+const PLUGIN_SECRET_META = 'plugin-secret';
+/** Alert buttons are delivered to the plugin, in-process: Mattermost routes /plugins/<id>/… URLs itself. */
+const PLUGIN_ACTION_URL = `/plugins/${PLUGIN_ID}${ACTION_PATH}`;
 /** An outbox item became due at the Date it carries: the alert worker delivers it then, not at its next poll. */
 const OUTBOX_DUE = 'outbox-due';
 const GAUGE_INTERVAL_MS = 5_000;
@@ -77,13 +84,13 @@ function isSharedStore(store: Store): store is Store & {setMetaIfAbsent(key: str
   return typeof (store as {setMetaIfAbsent?: unknown}).setMetaIfAbsent === 'function';
 }
 
-async function hmacKey(store: Store): Promise<Buffer> {
-  const stored = await store.getMeta(HMAC_META);
+/** A random 32-byte secret kept in the store; replicas starting together agree on one (first writer wins). */
+async function storedSecret(store: Store, meta: string): Promise<Buffer> {
+  const stored = await store.getMeta(meta);
   if (stored !== null) return Buffer.from(stored, 'hex');
   const key = randomBytes(32);
-  // Replicas starting together must agree on one key, or one would refuse the other's buttons.
-  if (isSharedStore(store)) return Buffer.from(await store.setMetaIfAbsent(HMAC_META, key.toString('hex')), 'hex');
-  await store.setMeta(HMAC_META, key.toString('hex'));
+  if (isSharedStore(store)) return Buffer.from(await store.setMetaIfAbsent(meta, key.toString('hex')), 'hex');
+  await store.setMeta(meta, key.toString('hex'));
   return key;
 }
 
@@ -130,7 +137,10 @@ async function openStore(config: BridgeConfig, opts: StartOptions, log: Logger):
 
 export async function startBridge(config: BridgeConfig, log: Logger, opts: StartOptions = {}): Promise<Bridge> {
   const {store, election} = await openStore(config, opts, log);
-  const key = await hmacKey(store);
+  // Every replica must refuse the other's buttons otherwise, and accept the plugin's calls whichever it reaches.
+  const key = await storedSecret(store, HMAC_META);
+  const pluginSecret = (await storedSecret(store, PLUGIN_SECRET_META)).toString('base64url');
+  const settings = new PluginSettingsState(config.format);
   const values = readOptional(config.valuesFile, 'the values file', log);
   const hosts = readOptional(config.hostsFile, 'the hosts file', log);
   const resolver = tableResolver(hosts ? parseHostsFile(hosts) : new Map(), systemResolver);
@@ -199,16 +209,19 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
             channel: config.mattermost.channel,
             channelPrivate: config.mattermost.channelPrivate,
             publicUrl: config.publicUrl,
+            pluginSecret,
             checkIntervalMs: opts.mattermostCheckMs,
             inventoryMaxAgeMs: opts.inventoryMaxAgeMs,
             leading: () => election.isLeader(),
           },
           store,
           log.child({part: 'mattermost'}),
-          (inv) =>
-            setInventory(inv.config, {outgoingWebhooks: inv.outgoingWebhooks, commands: inv.commands}).catch((err: Error) =>
+          (inv) => {
+            if (settings.applyStored(ourSettings(inv.config))) log.info({format: settings.format(), showAlertYaml: settings.showAlertYaml()}, 'plugin settings read from Mattermost');
+            return setInventory(inv.config, {outgoingWebhooks: inv.outgoingWebhooks, commands: inv.commands}).catch((err: Error) =>
               log.warn({err: err.message}, 'cannot use the integration inventory just read'),
-            ),
+            );
+          },
         )
       : null;
   if (mattermost === null) {
@@ -226,7 +239,14 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     // While Mattermost is known to be away nothing is tried, so back-off does not pile up over an outage.
     // Only the leader posts; a replica that just lost the lead stops at once.
     () => (election.isLeader() && mattermost?.up ? mattermost.channel : null),
-    () => ({format: config.format, context: suggestContext(), actionUrl: `${config.publicUrl}/mattermost/action`, hmacKey: key, siteUrl: config.mattermost?.url ?? undefined}),
+    () => ({
+      format: settings.format(),
+      showYaml: settings.showAlertYaml(),
+      context: suggestContext(),
+      actionUrl: PLUGIN_ACTION_URL,
+      hmacKey: key,
+      siteUrl: config.mattermost?.url ?? undefined,
+    }),
     log.child({part: 'alerts'}),
     {sent: () => metrics.alertsSentTotal.inc(), failed: () => undefined},
     {updateIntervalMs: config.updateSeconds * 1000, atRisk: () => meshLink.atRisk()},
@@ -329,7 +349,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     store,
     isSystemAdmin: (userId) => (mattermost ? mattermost.isSystemAdmin(userId) : Promise.resolve(false)),
     status: async () => ({...statusInput(await report(), mattermost?.up === true), tests: (await tester.report()).flatMap((t) => t.history.slice(0, 1))}),
-    format: () => config.format,
+    format: () => settings.format(),
     suggestContext,
     hmacKey: () => key,
     connectionTest: (kind, by) => tester.request(kind, 'person', by),
@@ -337,7 +357,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
 
   const app = buildHttpApp({
     store,
-    sessions: createMattermostSessionVerifier({url: config.mattermost?.url ?? 'http://127.0.0.1:0'}),
+    pluginSecret: () => pluginSecret,
     status: report,
     integrations: (format) => meshLink.integrations(format),
     connectionTests: {report: () => tester.report(), run: (kind, by) => tester.request(kind, 'person', by), forFinding: (f) => tester.forFinding(f)},
@@ -346,15 +366,12 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
       const s = suggest(findings, {format, ...suggestContext()});
       return {format, yaml: s.yaml, entries: s.entries, skipped: s.skipped, notes: s.notes};
     },
-    onSlashCommand: (req) => {
-      mattermost?.markCalled();
-      return commands.slash(req);
+    onSignedCall: () => mattermost?.markCalled(),
+    onSlashCommand: (req) => commands.slash(req),
+    onAction: (req) => commands.action(req),
+    onPluginSettings: (raw) => {
+      if (settings.apply(raw)) log.info({format: settings.format(), showAlertYaml: settings.showAlertYaml()}, 'plugin settings changed');
     },
-    onAction: (req) => {
-      mattermost?.markCalled();
-      return commands.action(req);
-    },
-    slashToken: () => (mattermost && mattermost.slashTokens.length > 0 ? mattermost.slashTokens : null),
     metrics: registry,
     ready,
     alive,

@@ -1,7 +1,6 @@
 // The bridge's state in one report: the webapp gets it whole, `/egress status` gets a reading of the same
 // report, so the two never disagree.
 import type {StatusReport} from '../../common/api';
-import {UNTRUSTED_CONNECTIONS_ENV, UNTRUSTED_CONNECTIONS_SETTING} from '../../common/api';
 import type {Verdict} from '../../common/types';
 import type {StatusInput} from '../present/replies';
 import type {LogSource} from '../sources';
@@ -63,13 +62,7 @@ export async function statusReport(d: StatusDeps): Promise<StatusReport> {
       ? {outbound: d.link.outbound, inbound: d.link.inbound}
       : {
           outbound: {state: 'unknown', url: null, checkedAt: null, serverVersion: null, identity: null, error: NOT_CONFIGURED, problems: []},
-          inbound: {
-            state: 'not-configured',
-            bridgeUrl: null,
-            reason: NOT_CONFIGURED,
-            setting: {path: UNTRUSTED_CONNECTIONS_SETTING, env: UNTRUSTED_CONNECTIONS_ENV, current: null, add: null, suggestedValue: null},
-            lastCallAt: null,
-          },
+          inbound: {state: 'not-configured', bridgeUrl: null, reason: NOT_CONFIGURED, lastCallAt: null},
         },
     hardening: d.hardening.report,
     mesh: d.mesh.report(),
@@ -99,10 +92,7 @@ export function statusInput(r: StatusReport, mattermostUp: boolean): StatusInput
         ? {ok: false, detail: `not configured (${NOT_CONFIGURED})`}
         : {ok: mattermostUp, detail: out.error ?? `as ${out.identity?.username ?? 'unknown'}`, serverVersion: out.serverVersion ?? undefined},
     hardening: {state: r.hardening.state, detail: r.hardening.evidence},
-    reachability:
-      inbound.state === 'not-configured'
-        ? undefined
-        : {verdict: inbound.state, reason: inbound.reason, add: inbound.setting.add ?? undefined, suggestedValue: inbound.setting.suggestedValue ?? undefined},
+    plugin: inbound.state === 'not-configured' ? undefined : {connected: inbound.state === 'connected', reason: inbound.reason},
     counts: {open: r.counts.byStatus.open, ignored: r.counts.byStatus.ignored, resolved: r.counts.byStatus.resolved, openByVerdict: r.counts.openByVerdict},
     outboxDepth: r.outboxDepth ?? undefined,
     mesh: r.mesh === null ? undefined : {mode: r.mesh.outboundMode, source: r.mesh.modeSource},

@@ -1,6 +1,6 @@
-// The bridge's HTTP server: the webapp API (same origin, admins only), the Mattermost callbacks and the
-// operational endpoints, each in its own fastify scope so that body parsers, auth and error shapes never
-// leak from one to another.
+// The bridge's HTTP server: the webapp API and the Mattermost callbacks, both reached only through the
+// plugin's signed calls (signature.ts), and the operational endpoints, each in its own fastify scope so that
+// body parsers, auth and error shapes never leak from one to another.
 import Fastify, {type FastifyBaseLogger, type FastifyInstance} from 'fastify';
 
 import {API_BASE_PATH} from '../../common/api';
@@ -11,7 +11,6 @@ import {mattermostRoutes} from './mattermost';
 import {createBridgeMetrics} from './metrics';
 import {opsRoutes} from './ops';
 import {RevisionTracker} from './revision';
-import {SessionCache, SessionChecker} from './session-cache';
 import type {HttpDeps} from './types';
 import {webappApi} from './webapp';
 
@@ -22,18 +21,8 @@ const DEFAULT_BODY_LIMIT = 1024 * 1024;
 /** Destination keys reach 1000 characters; URL-encoded, up to three times that. */
 const MAX_PARAM_LENGTH = 3300;
 
-/** "/chat/" or "chat" become "/chat"; anything that is not a plain path is a configuration mistake. */
-function sitePath(raw: string | undefined): string {
-  const path = (raw ?? '').trim().replace(/\/+$/, '');
-  if (path === '') return '';
-  const withSlash = path.startsWith('/') ? path : `/${path}`;
-  if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(withSlash)) throw new TypeError(`sitePath ${JSON.stringify(raw)} is not a plain URL path like "/chat".`);
-  return withSlash;
-}
-
 export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   const opts = deps.options ?? {};
-  const apiPrefix = `${sitePath(opts.sitePath)}${API_BASE_PATH}`;
   const clock = opts.clock ?? Date.now;
   const metrics = createBridgeMetrics(deps.metrics);
 
@@ -50,15 +39,10 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
     },
   });
 
-  const sessions = new SessionChecker(
-    deps.sessions,
-    new SessionCache({ttlMs: opts.sessionTtlMs, maxEntries: opts.sessionCacheSize, clock}),
-    (outcome) => metrics.sessionChecksTotal.inc({outcome}),
-  );
+  const verify = {secret: deps.pluginSecret, windowMs: opts.signatureWindowMs, clock, onVerified: deps.onSignedCall};
   const tracker = new RevisionTracker(deps.events, opts.eventCoalesceMs ?? DEFAULT_COALESCE_MS, clock);
   const streams = new EventStreams({
     tracker,
-    sessions,
     heartbeatMs: opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
     maxStreams: opts.maxEventStreams ?? DEFAULT_MAX_STREAMS,
     onCountChange: (open) => metrics.eventStreams.set(open),
@@ -77,7 +61,8 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   app.addHook('onClose', async () => tracker.close());
 
   void app.register(opsRoutes(deps));
-  void app.register(mattermostRoutes(deps, metrics));
-  void app.register(webappApi({deps, sessions, tracker, streams}), {prefix: apiPrefix});
+  void app.register(mattermostRoutes(deps, metrics, verify));
+  // The same path as on Mattermost's side: the plugin forwards /plugins/egress-advisor/api/v1/… unchanged.
+  void app.register(webappApi({deps, verify, tracker, streams}), {prefix: API_BASE_PATH});
   return app;
 }

@@ -1,14 +1,12 @@
 // GET events: findings changes as Server-Sent Events. The stream outlives any single request hook, so it
 // takes the socket over (hijack) and keeps its own bookkeeping: a heartbeat comment that stops proxies
-// from closing it, a re-check of the session on every heartbeat (a revoked admin stops hearing within one
-// interval), and an end on shutdown so the server can close.
+// from closing it, and an end on shutdown so the server can close. The plugin in front re-checks the
+// admin's permission while the stream is open and ends it when it is gone (server/plugin/proxy.go).
 import type {FastifyReply, FastifyRequest} from 'fastify';
 
 import {SSE_EVENT_FINDINGS_CHANGED, SSE_EVENT_REVISION, type FindingsChangedEvent} from '../../common/api';
-import {ADMIN_ROLE, sessionToken} from './auth';
 import {HttpError} from './errors';
 import type {RevisionTracker} from './revision';
-import type {SessionChecker} from './session-cache';
 
 /** Slow readers get this much buffered before the stream is dropped (the client reconnects or polls). */
 const MAX_BUFFERED_BYTES = 256 * 1024;
@@ -16,7 +14,6 @@ const RECONNECT_MS = 5_000;
 
 export interface EventStreamOptions {
   tracker: RevisionTracker;
-  sessions: SessionChecker;
   heartbeatMs: number;
   maxStreams: number;
   onCountChange: (open: number) => void;
@@ -66,12 +63,7 @@ export class EventStreams {
     };
 
     const unsubscribe = this.opts.tracker.subscribe((event) => send(SSE_EVENT_FINDINGS_CHANGED, event));
-    const heartbeat = setInterval(() => {
-      write(': heartbeat\n\n');
-      void this.stillAdmin(request).then((ok) => {
-        if (!ok) end();
-      });
-    }, this.opts.heartbeatMs);
+    const heartbeat = setInterval(() => write(': heartbeat\n\n'), this.opts.heartbeatMs);
     heartbeat.unref();
 
     let ended = false;
@@ -93,14 +85,5 @@ export class EventStreams {
     write(`retry: ${RECONNECT_MS}\n\n`);
     send(SSE_EVENT_REVISION, {revision: this.opts.tracker.revision});
     request.log.debug('event stream opened');
-  }
-
-  /** False only when Mattermost says the session is gone or no longer an admin's; an outage keeps the stream. */
-  private async stillAdmin(request: FastifyRequest): Promise<boolean> {
-    const found = sessionToken(request);
-    if (found === null) return false;
-    const answer = await this.opts.sessions.check(found.token);
-    if (answer === 'unreachable') return true;
-    return answer !== 'invalid' && answer.roles.includes(ADMIN_ROLE);
   }
 }

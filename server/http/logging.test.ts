@@ -4,84 +4,58 @@ jest.mock('cookie', () => ({stringifySetCookie: ({name, value}: {name: string; v
 
 import {buildHttpApp} from './app';
 import {httpLogger, scrubUrl} from './logging';
-import {COMMAND_PATH} from './mattermost';
-import {
-  ADMIN_TOKEN,
-  adminBrowser,
-  API,
-  BAD_TOKEN,
-  BOT_ADMIN_TOKEN,
-  captureLogger,
-  cookieHeader,
-  CSRF,
-  DOWN_TOKEN,
-  KEYS,
-  seededStore,
-  SLASH_TOKEN,
-  testDeps,
-  USER_TOKEN,
-} from './testing/fixtures';
+import {COMMAND_PATH, SETTINGS_PATH} from './mattermost';
+import {ADMIN, API, captureLogger, KEYS, PLUGIN_SECRET, seededStore, signed, testDeps} from './testing/fixtures';
 
-const SECRETS = [ADMIN_TOKEN, USER_TOKEN, BAD_TOKEN, BOT_ADMIN_TOKEN, DOWN_TOKEN, CSRF, SLASH_TOKEN];
+const TOKEN = 'adm1n0000000000000000000aa';
 
-function expectNoSecret(text: string): void {
-  for (const secret of SECRETS) expect(text).not.toContain(secret);
-}
-
-test('no session token, CSRF token or command token reaches the log, whatever the request', async () => {
+test('neither the plugin secret nor a signature reaches the log, whatever the request', async () => {
   const db = await seededStore();
   const deps = testDeps(db.store);
-  deps.onSlashCommand = async () => {
-    // A handler that quotes what it was sent, as careless error messages do.
-    throw new Error(`upstream refused Authorization: Token ${SLASH_TOKEN} (cookie MMAUTHTOKEN=${ADMIN_TOKEN})`);
-  };
   const app = buildHttpApp(deps);
   try {
-    const form = (token: string) => `token=${token}&command=%2Fegress&user_id=u&channel_id=c&team_id=t&text=list`;
+    const ignore = signed('POST', `${API}/findings/${encodeURIComponent(KEYS.ip)}/ignore`, {payload: {reason: 'x'}});
     const requests = [
-      app.inject({method: 'GET', url: `${API}/findings`, headers: adminBrowser()}),
-      app.inject({method: 'GET', url: `${API}/findings`, headers: {authorization: `Bearer ${BOT_ADMIN_TOKEN}`}}),
-      app.inject({method: 'GET', url: `${API}/findings`, headers: {cookie: cookieHeader(USER_TOKEN, CSRF)}}),
-      app.inject({method: 'GET', url: `${API}/findings`, headers: {cookie: cookieHeader(BAD_TOKEN)}}),
-      app.inject({method: 'GET', url: `${API}/findings`, headers: {cookie: cookieHeader(DOWN_TOKEN)}}),
-      app.inject({method: 'POST', url: `${API}/findings/${encodeURIComponent(KEYS.ip)}/ignore`, headers: adminBrowser(), payload: {reason: 'x'}}),
-      app.inject({method: 'POST', url: `${API}/findings/${encodeURIComponent(KEYS.ip)}/ignore`, headers: {cookie: cookieHeader(ADMIN_TOKEN, CSRF)}, payload: {reason: 'x'}}),
-      app.inject({
-        method: 'POST',
-        url: `${COMMAND_PATH}?token=${SLASH_TOKEN}&access_token=${ADMIN_TOKEN}`,
-        headers: {'content-type': 'application/x-www-form-urlencoded', authorization: `Token ${SLASH_TOKEN}`},
-        payload: form(SLASH_TOKEN),
-      }),
-      app.inject({method: 'POST', url: COMMAND_PATH, headers: {'content-type': 'application/x-www-form-urlencoded'}, payload: form('wrong')}),
+      signed('GET', `${API}/findings`),
+      ignore,
+      signed('GET', `${API}/findings`, {secret: 'wrong-secret-wrong-secret-wrong-secret-00'}),
+      {method: 'GET' as const, url: `${API}/findings?access_token=${TOKEN}`, headers: {authorization: `Bearer ${TOKEN}`, cookie: `MMAUTHTOKEN=${TOKEN}`}},
+      signed('POST', COMMAND_PATH, {payload: {command: '/egress list', user_id: ADMIN.userId}}),
+      signed('PUT', SETTINGS_PATH, {payload: {suggestionFormat: 'bigbang', showAlertYaml: true}, caller: null}),
     ];
-    const statuses = (await Promise.all(requests)).map((r) => r.statusCode);
-    expect(statuses).toEqual([200, 200, 403, 401, 503, 200, 403, 200, 401]);
+    const statuses = [];
+    for (const r of requests) statuses.push((await app.inject(r)).statusCode);
+    expect(statuses).toEqual([200, 200, 401, 401, 200, 204]);
 
     const text = deps.log.text();
-    expectNoSecret(text);
-    // The log is not empty: requests, the audit line and the handler failure are all there.
+    expect(text).not.toContain(PLUGIN_SECRET);
+    expect(text).not.toContain(TOKEN);
+    for (const r of requests) {
+      const sig = (r.headers as Record<string, string>)['x-egress-advisor-signature'];
+      if (sig) expect(text).not.toContain(sig);
+    }
+    // The log is not empty: requests, the audit line and the refusals are all there.
     const entries = deps.log.entries();
-    expect(entries.some((e) => e.msg === 'incoming request' && (e.req as {url: string}).url.includes('/mattermost/command?token=[redacted]'))).toBe(true);
-    expect(entries.some((e) => e.msg === 'finding ignored' && e.userId === 'u-admin')).toBe(true);
-    expect(entries.some((e) => e.msg === 'slash command handler failed' && String((e.err as {message: string}).message).includes('[redacted]'))).toBe(true);
-    expect(entries.some((e) => e.msg === 'authenticated' && e.via === 'bearer')).toBe(true);
+    expect(entries.some((e) => e.msg === 'finding ignored' && e.userId === ADMIN.userId)).toBe(true);
+    expect(entries.filter((e) => e.msg === 'refused an unsigned or badly signed call')).toHaveLength(2);
+    expect(entries.some((e) => e.msg === 'incoming request' && (e.req as {url: string}).url.includes('access_token=[redacted]'))).toBe(true);
   } finally {
     await app.close();
     await db.cleanup();
   }
 });
 
-test('credential fields are redacted even when code logs headers or token fields itself', () => {
+test('credential fields are redacted even when code logs headers or secret fields itself', () => {
   const capture = captureLogger();
   const log = httpLogger(capture.logger);
-  log.info({headers: {authorization: `Bearer ${ADMIN_TOKEN}`, cookie: `MMAUTHTOKEN=${ADMIN_TOKEN}`, 'x-csrf-token': CSRF}}, 'headers');
-  log.info({req: {headers: {authorization: `Token ${SLASH_TOKEN}`}}}, 'nested');
-  log.info({token: SLASH_TOKEN, body: {token: SLASH_TOKEN}, session: {user: {token: USER_TOKEN}}}, 'fields');
-  log.child({reqId: 'r1'}).info({cookies: {MMAUTHTOKEN: ADMIN_TOKEN}}, 'grandchild');
-  expectNoSecret(capture.text());
-  expect(capture.entries().map((e) => e.msg)).toEqual(['headers', 'nested', 'fields', 'grandchild']);
+  log.info({headers: {authorization: `Bearer ${TOKEN}`, cookie: `MMAUTHTOKEN=${TOKEN}`, 'x-egress-advisor-signature': 'f'.repeat(64)}}, 'headers');
+  log.info({token: TOKEN, secret: PLUGIN_SECRET, settings: {bridgesecret: PLUGIN_SECRET}}, 'fields');
+  log.child({reqId: 'r1'}).info({cookies: {MMAUTHTOKEN: TOKEN}}, 'grandchild');
+  const text = capture.text();
+  for (const s of [TOKEN, PLUGIN_SECRET, 'f'.repeat(64)]) expect(text).not.toContain(s);
+  expect(capture.entries().map((e) => e.msg)).toEqual(['headers', 'fields', 'grandchild']);
 });
 
 test('scrubUrl hides credential query values and keeps the rest', () => {
-  expect(scrubUrl(`/x?q=push&token=${SLASH_TOKEN}&MMAUTHTOKEN=${ADMIN_TOKEN}`)).toBe('/x?q=push&token=[redacted]&MMAUTHTOKEN=[redacted]');
+  expect(scrubUrl(`/x?q=push&token=${TOKEN}&MMAUTHTOKEN=${TOKEN}`)).toBe('/x?q=push&token=[redacted]&MMAUTHTOKEN=[redacted]');
 });

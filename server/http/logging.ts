@@ -16,6 +16,7 @@ export const REDACT_PATHS: readonly string[] = [
   'headers.authorization',
   'headers.cookie',
   'headers["x-csrf-token"]',
+  'headers["x-egress-advisor-signature"]',
   'headers["set-cookie"]',
   '*.headers.authorization',
   '*.headers.cookie',
@@ -33,6 +34,10 @@ export const REDACT_PATHS: readonly string[] = [
   '*.csrf',
   'password',
   '*.password',
+  'secret',
+  '*.secret',
+  'bridgesecret',
+  '*.bridgesecret',
 ];
 
 const SECRET_QUERY = /([?&](?:token|access_token|csrf|t|mmauthtoken|mmcsrf)=)[^&#]*/gi;

@@ -5,8 +5,8 @@ jest.mock('cookie', () => ({stringifySetCookie: ({name, value}: {name: string; v
 import type {FastifyInstance} from 'fastify';
 
 import {buildHttpApp} from './app';
-import {ACTION_PATH, COMMAND_PATH} from './mattermost';
-import {seededStore, SLASH_TOKEN, testDeps, type TestDeps, type TestStore} from './testing/fixtures';
+import {ACTION_PATH, COMMAND_PATH, SETTINGS_PATH} from './mattermost';
+import {ADMIN, seededStore, signed, testDeps, type TestDeps, type TestStore} from './testing/fixtures';
 
 let db: TestStore;
 let deps: TestDeps;
@@ -24,142 +24,73 @@ afterEach(async () => {
   await db.cleanup();
 });
 
-/** The body Mattermost's ExecuteCommand sends (server/channels/app/command.go). */
-function commandForm(extra: Record<string, string | string[]> = {}): string {
-  const params = new URLSearchParams();
-  const fields: Record<string, string | string[]> = {
-    channel_id: 'ch1',
-    channel_name: 'town-square',
-    command: '/egress',
-    response_url: 'http://mattermost:8065/hooks/commands/abc',
-    team_domain: 'team',
-    team_id: 'tm1',
-    text: 'ignore push.mattermost.com:443 because @carol said so ~ops',
-    token: SLASH_TOKEN,
-    trigger_id: 'trig',
-    user_id: 'u-admin',
-    user_name: 'alice',
-    user_mentions: 'carol',
-    user_mentions_ids: 'u-carol',
-    channel_mentions: ['ops', 'town-square'],
-    channel_mentions_ids: ['c-ops', 'c-ts'],
-    ...extra,
-  };
-  for (const [name, value] of Object.entries(fields)) {
-    for (const v of Array.isArray(value) ? value : [value]) params.append(name, v);
-  }
-  return params.toString();
+/** What the plugin's ExecuteCommand forwards (server/plugin/command.go, commandCall). */
+function commandBody(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {command: '/egress ignore push.mattermost.com:443 because @carol said so', user_id: ADMIN.userId, channel_id: 'ch1', team_id: 'tm1', ...extra};
 }
 
-const FORM = {'content-type': 'application/x-www-form-urlencoded'};
-
-function command(body: string, headers: Record<string, string> = {}) {
-  return app.inject({method: 'POST', url: COMMAND_PATH, headers: {...FORM, accept: 'application/json', ...headers}, payload: body});
-}
+const command = (payload: unknown, opts: Parameters<typeof signed>[2] = {}) => app.inject(signed('POST', COMMAND_PATH, {payload, ...opts}));
 
 describe('POST /mattermost/command', () => {
-  test('with the right token: the handler gets every field, typed, and its answer goes back as JSON', async () => {
-    const res = await command(commandForm(), {authorization: `Token ${SLASH_TOKEN}`, 'user-agent': 'Mattermost-Bot/1.1'});
+  test('splits trigger and text and takes the user from the signed call', async () => {
+    const res = await command(commandBody());
     expect(res.statusCode).toBe(200);
-    expect(res.headers['content-type']).toMatch(/^application\/json/);
-    expect(res.json()).toEqual({response_type: 'ephemeral', text: 'you said ignore push.mattermost.com:443 because @carol said so ~ops'});
+    expect(res.json()).toEqual({response_type: 'ephemeral', text: 'you said ignore push.mattermost.com:443 because @carol said so'});
     expect(deps.commands).toEqual([
-      {
-        command: '/egress',
-        text: 'ignore push.mattermost.com:443 because @carol said so ~ops',
-        userId: 'u-admin',
-        username: 'alice',
-        channelId: 'ch1',
-        channelName: 'town-square',
-        teamId: 'tm1',
-        teamDomain: 'team',
-        triggerId: 'trig',
-        responseUrl: 'http://mattermost:8065/hooks/commands/abc',
-        userMentions: ['carol'],
-        userMentionsIds: ['u-carol'],
-        channelMentions: ['ops', 'town-square'],
-        channelMentionsIds: ['c-ops', 'c-ts'],
-      },
+      {command: '/egress', text: 'ignore push.mattermost.com:443 because @carol said so', userId: ADMIN.userId, username: 'alice', channelId: 'ch1', teamId: 'tm1'},
     ]);
-    expect(deps.commands[0]).not.toHaveProperty('token');
   });
 
-  test('the form field alone is enough (no Authorization header)', async () => {
-    const res = await command(commandForm());
-    expect(res.statusCode).toBe(200);
-    expect(deps.commands).toHaveLength(1);
+  test('a bare /egress has empty text', async () => {
+    await command(commandBody({command: '/egress'}));
+    expect(deps.commands[0]).toMatchObject({command: '/egress', text: ''});
   });
 
-  test('any of several registered tokens (one per team) is accepted', async () => {
-    deps.slashToken = () => ['other-team-token-000000000', SLASH_TOKEN];
-    expect((await command(commandForm())).statusCode).toBe(200);
-  });
-
-  test.each([
-    ['no token at all', commandForm({token: ''}), {}],
-    ['a wrong form token', commandForm({token: 'wrong'}), {}],
-    ['a wrong header token beside a right field', commandForm(), {authorization: 'Token wrong-token'}],
-    ['a token differing in one character', commandForm({token: `${SLASH_TOKEN.slice(0, -1)}1`}), {}],
-  ])('%s: 401, handler not called', async (_label, body, headers) => {
-    const res = await command(body, headers);
-    expect(res.statusCode).toBe(401);
-    expect(res.json()).toMatchObject({code: 'command_token_invalid', error: expect.stringContaining('token')});
+  test('unsigned, badly signed or stale: 401 and the handler is not called', async () => {
+    const unsigned = await app.inject({method: 'POST', url: COMMAND_PATH, payload: commandBody()});
+    expect(unsigned.statusCode).toBe(401);
+    expect((await command(commandBody(), {secret: 'x'.repeat(43)})).statusCode).toBe(401);
+    expect((await command(commandBody(), {at: Math.floor(Date.now() / 1000) - 60})).statusCode).toBe(401);
     expect(deps.commands).toHaveLength(0);
-  });
-
-  test('before the command is registered there is no token to check: 503', async () => {
-    deps.slashToken = () => null;
-    const res = await command(commandForm());
-    expect(res.statusCode).toBe(503);
-    expect(res.json().code).toBe('command_not_configured');
-    expect(deps.commands).toHaveLength(0);
-  });
-
-  test.each([
-    ['a missing user_id', commandForm({user_id: ''}), 'user_id is missing'],
-    ['a field sent twice', commandForm({text: ['a', 'b']}), 'text was sent more than once'],
-    ['a body with nothing but the token', `token=${SLASH_TOKEN}`, 'command is missing'],
-  ])('%s is a 400 with a message', async (_label, body, message) => {
-    const res = await command(body);
-    expect(res.statusCode).toBe(400);
-    expect(res.json()).toMatchObject({code: 'invalid_request', error: expect.stringContaining(message)});
-  });
-
-  test('JSON is not what Mattermost sends: 415', async () => {
-    const res = await app.inject({method: 'POST', url: COMMAND_PATH, headers: {'content-type': 'application/json'}, payload: {token: SLASH_TOKEN}});
-    expect(res.statusCode).toBe(415);
-    expect(res.json().error).toContain('application/x-www-form-urlencoded');
-  });
-
-  test('a body over 64 KiB is a 413', async () => {
-    const res = await command(commandForm({text: 'x'.repeat(70_000)}));
-    expect(res.statusCode).toBe(413);
-  });
-
-  test('a failing handler still answers 200, with an ephemeral message pointing at the log', async () => {
-    deps.onSlashCommand = async () => {
-      throw new Error('store is gone');
-    };
-    const res = await command(commandForm());
-    expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({response_type: 'ephemeral', text: expect.stringMatching(/could not answer.*request id/)});
-    expect(res.body).not.toContain('store is gone');
-  });
-
-  test('outcomes are counted', async () => {
-    await command(commandForm());
-    await command(commandForm({token: 'nope'}));
     const metric = await deps.metrics.getSingleMetricAsString('egress_advisor_mattermost_callbacks_total');
-    expect(metric).toContain('egress_advisor_mattermost_callbacks_total{kind="command",outcome="ok"} 1');
-    expect(metric).toContain('egress_advisor_mattermost_callbacks_total{kind="command",outcome="unauthorized"} 1');
+    expect(metric).toContain('egress_advisor_mattermost_callbacks_total{kind="command",outcome="unauthorized"} 3');
+  });
+
+  test('a body naming another user than the signature is refused', async () => {
+    const res = await command(commandBody({user_id: 'someoneelse000000000000000'}));
+    expect(res.statusCode).toBe(400);
+    expect(deps.commands).toHaveLength(0);
+  });
+
+  test('a failing handler answers 200 with an ephemeral text', async () => {
+    deps.onSlashCommand = async () => {
+      throw new Error('nope');
+    };
+    const res = await command(commandBody());
+    expect(res.statusCode).toBe(200);
+    expect(res.json().text).toMatch(/could not answer this command/);
+  });
+});
+
+describe('PUT /plugin/settings', () => {
+  test('the plugin\'s own signed call (no user) hands the settings over', async () => {
+    const res = await app.inject(signed('PUT', SETTINGS_PATH, {payload: {suggestionFormat: 'serviceentry', showAlertYaml: false}, caller: null}));
+    expect(res.statusCode).toBe(204);
+    expect(deps.settings).toEqual([{suggestionFormat: 'serviceentry', showAlertYaml: false}]);
+  });
+
+  test('unsigned: 401, nothing applied', async () => {
+    const res = await app.inject({method: 'PUT', url: SETTINGS_PATH, payload: {suggestionFormat: 'serviceentry', showAlertYaml: false}});
+    expect(res.statusCode).toBe(401);
+    expect(deps.settings).toHaveLength(0);
   });
 });
 
 /** A PostActionIntegrationRequest as DoPostActionWithCookie sends it. */
 function actionBody(extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
-    user_id: 'u-admin',
-    user_name: 'alice',
+    user_id: 'forged00000000000000000000',
+    user_name: 'mallory',
     channel_id: 'ch1',
     channel_name: 'egress-advisor',
     team_id: 'tm1',
@@ -173,8 +104,8 @@ function actionBody(extra: Record<string, unknown> = {}): Record<string, unknown
   };
 }
 
-function action(payload: unknown, headers: Record<string, string> = {'content-type': 'application/json'}) {
-  return app.inject({method: 'POST', url: ACTION_PATH, headers, payload: typeof payload === 'string' ? payload : JSON.stringify(payload)});
+function action(payload: unknown, headers: Record<string, string> = {}) {
+  return app.inject(signed('POST', ACTION_PATH, {payload, headers}));
 }
 
 describe('POST /mattermost/action', () => {
@@ -184,7 +115,7 @@ describe('POST /mattermost/action', () => {
     expect(res.json()).toEqual({ephemeral_text: 'done'});
     expect(deps.actions).toEqual([
       {
-        userId: 'u-admin',
+        userId: ADMIN.userId,
         username: 'alice',
         channelId: 'ch1',
         channelName: 'egress-advisor',
@@ -218,6 +149,12 @@ describe('POST /mattermost/action', () => {
     const res = await action(body);
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({code: 'invalid_request', error: expect.stringContaining(message)});
+    expect(deps.actions).toHaveLength(0);
+  });
+
+  test('unsigned: 401, handler not called', async () => {
+    const res = await app.inject({method: 'POST', url: ACTION_PATH, payload: actionBody()});
+    expect(res.statusCode).toBe(401);
     expect(deps.actions).toHaveLength(0);
   });
 

@@ -1,83 +1,73 @@
 /*
- * The endpoints Mattermost itself calls, at the bridge's in-cluster URL (outside the webapp prefix):
- *   POST /mattermost/command  the slash command, form-encoded (mattermost-platform.md 4.2)
- *   POST /mattermost/action   message-button callbacks, JSON (4.4)
- * This layer parses, bounds and routes. It checks the slash command token; button callbacks carry no
- * credential of Mattermost's, so the handler checks the HMAC in their context.
+ * The calls the plugin's server half (server/plugin) makes for Mattermost, at the bridge's in-cluster URL
+ * (outside the webapp prefix), every one signed (signature.ts):
+ *   POST /mattermost/command  /egress, as the plugin received it from Mattermost (ExecuteCommand)
+ *   POST /mattermost/action   message-button callbacks, which Mattermost delivers to the plugin's own route
+ *   PUT  /plugin/settings     the plugin's settings page, each time it changes
+ * The user is the one Mattermost authenticated, from the signature, never a field of the body.
  *
  * Once a request is authenticated, a failing handler still answers 200 with an ephemeral message:
  * Mattermost would otherwise show only "Command with a trigger of 'egress' failed".
  */
-import formbody from '@fastify/formbody';
 import type {FastifyInstance, FastifyReply, FastifyRequest} from 'fastify';
 
-import {verifySlashToken} from '../present/hmac';
 import {errorHandler, HttpError} from './errors';
 import type {BridgeMetrics} from './metrics';
-import type {ActionRequest, ActionResponse, CommandResponse, HttpDeps, SlashCommandRequest} from './types';
+import {callerOf, requireSignature, type VerifyOptions} from './signature';
+import type {ActionRequest, ActionResponse, CommandResponse, HttpDeps, PluginSettings, SlashCommandRequest} from './types';
 
 export const COMMAND_PATH = '/mattermost/command';
 export const ACTION_PATH = '/mattermost/action';
+export const SETTINGS_PATH = '/plugin/settings';
 
 /** Mattermost's command text is short; mentions and ids add little. */
 export const COMMAND_BODY_LIMIT = 64 * 1024;
 /** A button context is bounded by its HMAC's own limits (64 KiB canonical); the rest of the request is small. */
 export const ACTION_BODY_LIMIT = 128 * 1024;
 
-type Form = Record<string, string | string[] | undefined>;
 type Outcome = 'ok' | 'unauthorized' | 'invalid' | 'handler_error' | 'not_configured';
 
-function field(form: Form, name: string, required: boolean): string {
-  const value = form[name];
-  if (Array.isArray(value)) throw new HttpError(400, 'invalid_request', `The form field ${name} was sent more than once.`);
-  if (value === undefined || value === '') {
-    if (required) throw new HttpError(400, 'invalid_request', `The form field ${name} is missing; is this request from Mattermost's slash command?`);
-    return '';
-  }
-  return value;
+const commandBody = {
+  type: 'object',
+  properties: {
+    command: {type: 'string', minLength: 1, maxLength: 16 * 1024},
+    user_id: {type: 'string', minLength: 1, maxLength: 64},
+    channel_id: {type: 'string', maxLength: 64},
+    team_id: {type: 'string', maxLength: 64},
+    root_id: {type: 'string', maxLength: 64},
+  },
+  required: ['command', 'user_id'],
+} as const;
+
+interface CommandBody {
+  command: string;
+  user_id: string;
+  channel_id?: string;
+  team_id?: string;
+  root_id?: string;
 }
 
-function list(form: Form, name: string): string[] {
-  const value = form[name];
-  if (value === undefined) return [];
-  return (Array.isArray(value) ? value : [value]).filter((v) => typeof v === 'string');
-}
-
-export function parseCommandForm(form: Form): SlashCommandRequest {
+/** The command as the handler reads it: the trigger, the text after it, and who ran it where. */
+export function parseCommandBody(body: CommandBody, username: string): SlashCommandRequest {
+  const m = /^\s*(\/\S+)\s*([\s\S]*)$/.exec(body.command);
   return {
-    command: field(form, 'command', true),
-    text: field(form, 'text', false),
-    userId: field(form, 'user_id', true),
-    username: field(form, 'user_name', false),
-    channelId: field(form, 'channel_id', true),
-    channelName: field(form, 'channel_name', false),
-    teamId: field(form, 'team_id', true),
-    teamDomain: field(form, 'team_domain', false),
-    triggerId: field(form, 'trigger_id', false),
-    responseUrl: field(form, 'response_url', false),
-    userMentions: list(form, 'user_mentions'),
-    userMentionsIds: list(form, 'user_mentions_ids'),
-    channelMentions: list(form, 'channel_mentions'),
-    channelMentionsIds: list(form, 'channel_mentions_ids'),
+    command: m ? m[1] : body.command,
+    text: m ? m[2].trim() : '',
+    userId: body.user_id,
+    username,
+    channelId: body.channel_id ?? '',
+    teamId: body.team_id ?? '',
   };
 }
 
-/** Mattermost sends the token both as `Authorization: Token <t>` and as the `token` field; the header wins. */
-export function presentedCommandToken(request: FastifyRequest, form: Form): string | undefined {
-  const header = request.headers.authorization;
-  if (typeof header === 'string') {
-    const m = /^token[ \t]+(\S+)\s*$/i.exec(header.trim());
-    if (m) return m[1];
-  }
-  const token = form.token;
-  return typeof token === 'string' ? token : undefined;
-}
-
-/** Every expected token is compared (no early exit), each in constant time. */
-export function commandTokenMatches(expected: string | readonly string[], got: string | undefined): boolean {
-  const all = typeof expected === 'string' ? [expected] : expected;
-  return all.map((t) => verifySlashToken(t, got)).some(Boolean);
-}
+const settingsBody = {
+  type: 'object',
+  properties: {
+    suggestionFormat: {type: 'string'},
+    showAlertYaml: {type: 'boolean'},
+  },
+  required: ['suggestionFormat', 'showAlertYaml'],
+} as const;
 
 const actionBody = {
   type: 'object',
@@ -127,61 +117,56 @@ export function parseActionBody(body: ActionBody): ActionRequest {
   };
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-export function mattermostRoutes(deps: HttpDeps, metrics: BridgeMetrics) {
+export function mattermostRoutes(deps: HttpDeps, metrics: BridgeMetrics, verify: VerifyOptions) {
   const count = (kind: 'command' | 'action', outcome: Outcome): void => metrics.mattermostCallbacksTotal.inc({kind, outcome});
 
-  /** Counts refusals too: a run of them is how a wrong token or a broken URL shows up on a dashboard. */
+  /** Counts refusals too: a run of them is how a wrong secret or a broken plugin shows up on a dashboard. */
   const refuse = (kind: 'command' | 'action') => (err: Error, request: FastifyRequest, reply: FastifyReply) => {
     const status = err instanceof HttpError ? err.statusCode : (err as {statusCode?: number}).statusCode ?? 500;
     count(kind, status === 401 ? 'unauthorized' : status === 503 ? 'not_configured' : 'invalid');
-    return errorHandler(kind === 'command' ? 'application/x-www-form-urlencoded' : 'application/json')(err as never, request, reply);
+    return errorHandler('application/json')(err as never, request, reply);
   };
 
   async function commandScope(app: FastifyInstance): Promise<void> {
-    app.removeAllContentTypeParsers();
-    await app.register(formbody, {bodyLimit: COMMAND_BODY_LIMIT});
+    requireSignature(app, {...verify, requireUser: true});
     app.setErrorHandler(refuse('command'));
 
-    app.post(COMMAND_PATH, {bodyLimit: COMMAND_BODY_LIMIT}, async (request, reply): Promise<CommandResponse | FastifyReply> => {
-      const expected = deps.slashToken();
-      if (expected === null || expected.length === 0) {
-        throw new HttpError(503, 'command_not_configured', 'The bridge has not registered its slash command yet, so it cannot check this request; try again shortly.');
-      }
-      const form: Form = isObject(request.body) ? (request.body as Form) : {};
-      if (!commandTokenMatches(expected, presentedCommandToken(request, form))) {
-        request.log.warn('slash command with a missing or wrong token');
-        throw new HttpError(401, 'command_token_invalid', 'The slash command token is missing or wrong. Re-register the command (the bridge does it at start-up).');
-      }
-      const command = parseCommandForm(form);
-      let response: CommandResponse;
-      try {
-        response = await deps.onSlashCommand(command);
-      } catch (err) {
-        request.log.error({err, userId: command.userId}, 'slash command handler failed');
-        count('command', 'handler_error');
-        return reply.send({
-          response_type: 'ephemeral',
-          text: `Egress Advisor could not answer this command; the bridge log has the details (request id ${request.id}).`,
-        } satisfies CommandResponse);
-      }
-      count('command', 'ok');
-      return response;
-    });
+    app.post<{Body: CommandBody}>(
+      COMMAND_PATH,
+      {bodyLimit: COMMAND_BODY_LIMIT, schema: {body: commandBody}},
+      async (request, reply): Promise<CommandResponse | FastifyReply> => {
+        const caller = callerOf(request);
+        // The signed user ran it; a body naming someone else is not the plugin's.
+        if (request.body.user_id !== caller.userId) throw new HttpError(400, 'invalid_request', 'The command names another user than the signed call.');
+        const command = parseCommandBody(request.body, caller.username);
+        let response: CommandResponse;
+        try {
+          response = await deps.onSlashCommand(command);
+        } catch (err) {
+          request.log.error({err, userId: command.userId}, 'slash command handler failed');
+          count('command', 'handler_error');
+          return reply.send({
+            response_type: 'ephemeral',
+            text: `Egress Advisor could not answer this command; the bridge log has the details (request id ${request.id}).`,
+          } satisfies CommandResponse);
+        }
+        count('command', 'ok');
+        return response;
+      },
+    );
   }
 
   async function actionScope(app: FastifyInstance): Promise<void> {
-    app.removeContentTypeParser('text/plain');
+    requireSignature(app, {...verify, requireUser: true});
     app.setErrorHandler(refuse('action'));
 
     app.post<{Body: ActionBody}>(
       ACTION_PATH,
       {bodyLimit: ACTION_BODY_LIMIT, schema: {body: actionBody}},
       async (request, reply): Promise<ActionResponse | FastifyReply> => {
-        const action = parseActionBody(request.body);
+        const caller = callerOf(request);
+        // Who clicked is what Mattermost authenticated, not the body's user_id.
+        const action = {...parseActionBody(request.body), userId: caller.userId, username: caller.username};
         let response: ActionResponse;
         try {
           response = await deps.onAction(action);
@@ -198,8 +183,19 @@ export function mattermostRoutes(deps: HttpDeps, metrics: BridgeMetrics) {
     );
   }
 
+  async function settingsScope(app: FastifyInstance): Promise<void> {
+    requireSignature(app, {...verify, requireUser: false});
+    app.setErrorHandler(errorHandler('application/json'));
+
+    app.put<{Body: PluginSettings}>(SETTINGS_PATH, {bodyLimit: 16 * 1024, schema: {body: settingsBody}}, async (request, reply) => {
+      deps.onPluginSettings(request.body);
+      return reply.code(204).send();
+    });
+  }
+
   return async function routes(app: FastifyInstance): Promise<void> {
     await app.register(commandScope);
     await app.register(actionScope);
+    await app.register(settingsScope);
   };
 }

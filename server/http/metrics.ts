@@ -32,10 +32,8 @@ export interface BridgeMetrics {
   /** When a source last delivered a line (seconds since the epoch). */
   readonly sourceLastLineTimestamp: Gauge<'source'>;
   readonly httpRequestDuration: Histogram<'method' | 'route' | 'status_code'>;
-  /** Calls Mattermost made to the bridge (slash command, buttons), by outcome. */
+  /** Calls the plugin made for Mattermost (slash command, buttons), by outcome. */
   readonly mattermostCallbacksTotal: Counter<'kind' | 'outcome'>;
-  /** Webapp session checks: cached, verified, invalid, unreachable. */
-  readonly sessionChecksTotal: Counter<'outcome'>;
   readonly eventStreams: Gauge;
   /** Mattermost's own connection tests the bridge ran, by integration, outcome and what started them. */
   readonly connectionTestsTotal: Counter<'integration' | 'outcome' | 'trigger'>;
@@ -145,19 +143,8 @@ export function createBridgeMetrics(registry: Registry, opts: BridgeMetricsOptio
       () =>
         new Counter({
           name: 'egress_advisor_mattermost_callbacks_total',
-          help: 'Calls from Mattermost (slash command, message buttons), by outcome.',
+          help: 'Calls the plugin made for Mattermost (slash command, message buttons), by outcome.',
           labelNames: ['kind', 'outcome'] as const,
-          registers,
-        }),
-    ),
-    sessionChecksTotal: getOrCreate(
-      registry,
-      'egress_advisor_session_checks_total',
-      () =>
-        new Counter({
-          name: 'egress_advisor_session_checks_total',
-          help: 'Mattermost session checks of webapp requests, by outcome (cached, verified, invalid, unreachable).',
-          labelNames: ['outcome'] as const,
           registers,
         }),
     ),

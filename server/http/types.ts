@@ -13,19 +13,6 @@ export type FindingsStore = Pick<
   'listFindings' | 'getFinding' | 'countFindings' | 'getHistory' | 'listDecisions' | 'ignore' | 'unignore'
 >;
 
-export interface SessionIdentity {
-  userId: string;
-  username: string;
-  /** Mattermost roles, e.g. ["system_user", "system_admin"]. */
-  roles: string[];
-}
-
-/**
- * Checks a Mattermost session token. 'invalid': Mattermost said no (expired, revoked, never existed).
- * 'unreachable': no usable answer, so nothing is known about the token.
- */
-export type SessionVerifier = (token: string) => Promise<SessionIdentity | 'invalid' | 'unreachable'>;
-
 /** Event name on `HttpDeps.events`. */
 export const FINDINGS_CHANGED = 'findings-changed';
 
@@ -41,7 +28,7 @@ export interface FindingsEvents {
   emit(event: typeof FINDINGS_CHANGED, payload?: FindingsChangedPayload): boolean;
 }
 
-/** What Mattermost posts to the command URL (mattermost-platform.md 4.2), the token left out once checked. */
+/** /egress as the plugin forwards it: the trigger, what follows it, and who ran it where. */
 export interface SlashCommandRequest {
   command: string;
   /** Everything after the trigger, as typed. */
@@ -49,16 +36,13 @@ export interface SlashCommandRequest {
   userId: string;
   username: string;
   channelId: string;
-  channelName: string;
   teamId: string;
-  teamDomain: string;
-  triggerId: string;
-  /** Where deferred replies go (valid 30 min, 5 uses); '' when Mattermost sent none. */
-  responseUrl: string;
-  userMentions: string[];
-  userMentionsIds: string[];
-  channelMentions: string[];
-  channelMentionsIds: string[];
+}
+
+/** The plugin's settings page, as the plugin pushes it on every change (server/plugin/command.go). */
+export interface PluginSettings {
+  suggestionFormat: string;
+  showAlertYaml: boolean;
 }
 
 /** The CommandResponse Mattermost reads when the answer is application/json (mattermost-platform.md 4.3). */
@@ -76,7 +60,7 @@ export interface CommandResponse {
   extra_responses?: CommandResponse[];
 }
 
-/** A PostActionIntegrationRequest (mattermost-platform.md 4.4). Nothing in it is authenticated but `context`'s HMAC. */
+/** A PostActionIntegrationRequest, with the user from the plugin's signed call; check `context`'s HMAC before trusting it. */
 export interface ActionRequest {
   userId: string;
   username: string;
@@ -112,16 +96,9 @@ export interface Liveness {
 }
 
 export interface HttpOptions {
-  /**
-   * The path of Mattermost's Site URL on a subpath install (e.g. "/chat"), when the ingress passes it on
-   * to the bridge: the webapp API is then served under "/chat/plugins/egress-advisor/api/v1". Default "".
-   */
-  sitePath?: string;
-  /** How long a verified session is trusted without asking Mattermost again. Default 30 s. */
-  sessionTtlMs?: number;
-  /** Most sessions remembered. Default 1000. */
-  sessionCacheSize?: number;
-  /** Interval of SSE heartbeat comments (and of the session re-check of open streams). Default 15 s. */
+  /** How far a signed call's time may be from the bridge's clock. Default 30 s (signature.ts). */
+  signatureWindowMs?: number;
+  /** Interval of SSE heartbeat comments. Default 15 s. */
   heartbeatMs?: number;
   /** Most open event streams; more are refused with 503 (the webapp then polls). Default 100. */
   maxEventStreams?: number;
@@ -133,7 +110,8 @@ export interface HttpOptions {
 
 export interface HttpDeps {
   store: FindingsStore;
-  sessions: SessionVerifier;
+  /** The secret the plugin signs its calls with (made by the bridge, written into the plugin's settings). */
+  pluginSecret(): string;
   status(): Promise<StatusReport>;
   suggest(keys: string[] | 'all', format: SuggestionFormat): Promise<SuggestionsResponse>;
   /** Configured integrations against what the mesh allows, with the ServiceEntries for what it will block. */
@@ -146,11 +124,10 @@ export interface HttpDeps {
   };
   onSlashCommand(req: SlashCommandRequest): Promise<CommandResponse>;
   onAction(req: ActionRequest): Promise<ActionResponse>;
-  /**
-   * The token(s) Mattermost issued for the slash command (one per team it is registered in); null until the
-   * command is registered, and commands are refused meanwhile.
-   */
-  slashToken(): string | readonly string[] | null;
+  /** A correctly signed call arrived (the plugin is connected). */
+  onSignedCall?: () => void;
+  /** The plugin's settings changed; they apply from the next alert or command on. */
+  onPluginSettings(settings: PluginSettings): void;
   metrics: Registry;
   ready(): Readiness;
   /** Liveness: false only when restarting the process is the cure. Always alive when left out. */

@@ -6,7 +6,7 @@ import type {FastifyInstance} from 'fastify';
 
 import type {FindingDetail, FindingsPage} from '../../common/api';
 import {buildHttpApp} from './app';
-import {adminBrowser, API, KEYS, RECENT_HOUR, sampleStatus, seededStore, testDeps, type TestDeps, type TestStore} from './testing/fixtures';
+import {ADMIN, API, PLUGIN_SECRET, signed, KEYS, RECENT_HOUR, sampleStatus, seededStore, testDeps, type TestDeps, type TestStore} from './testing/fixtures';
 import {FINDINGS_CHANGED} from './types';
 
 let db: TestStore;
@@ -25,9 +25,8 @@ afterEach(async () => {
   await db.cleanup();
 });
 
-const get = (url: string) => app.inject({method: 'GET', url: `${API}${url}`, headers: adminBrowser()});
-const post = (url: string, payload?: unknown, headers: Record<string, string> = {}) =>
-  app.inject({method: 'POST', url: `${API}${url}`, headers: {...adminBrowser(), ...headers}, ...(payload === undefined ? {} : {payload: payload as object})});
+const get = (url: string) => app.inject(signed('GET', `${API}${url}`));
+const post = (url: string, payload?: unknown, headers: Record<string, string> = {}) => app.inject(signed('POST', `${API}${url}`, {payload, headers}));
 const keyPath = (key: string) => `/findings/${encodeURIComponent(key)}`;
 
 describe('GET findings', () => {
@@ -94,7 +93,7 @@ describe('GET findings/:key', () => {
     expect(detail.samples).toEqual([expect.stringContaining('BlackHoleCluster push.mattermost.com:443')]);
     expect(detail.attribution).toMatchObject({method: expect.any(String), confidence: expect.any(String)});
     expect(detail.history).toEqual([{hour: RECENT_HOUR, count: 40}]);
-    expect(detail.decisions).toEqual([{action: 'ignore', by: {userId: 'u-admin', username: 'alice'}, reason: 'push relay is elsewhere', at: expect.any(String)}]);
+    expect(detail.decisions).toEqual([{action: 'ignore', by: {userId: ADMIN.userId, username: 'alice'}, reason: 'push relay is elsewhere', at: expect.any(String)}]);
   });
 
   test('takes URL-encoded IPv6 keys', async () => {
@@ -225,7 +224,7 @@ describe('status and revision', () => {
     const res = await get('/status');
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual(sampleStatus());
-    expect(res.json().mattermost.inbound.setting).toMatchObject({add: 'egress-advisor.mattermost.svc.cluster.local'});
+    expect(res.json().mattermost.inbound).toMatchObject({state: 'connected'});
   });
 
   test('GET findings/revision moves on every findings-changed', async () => {
@@ -273,18 +272,71 @@ describe('body handling', () => {
   });
 });
 
-describe('subpath installs', () => {
-  test('sitePath moves the API under the Site URL path', async () => {
-    const sub = buildHttpApp(testDeps(db.store, {options: {sitePath: 'chat/'}}));
-    try {
-      expect((await sub.inject({method: 'GET', url: `/chat${API}/findings/revision`, headers: adminBrowser()})).statusCode).toBe(200);
-      expect((await sub.inject({method: 'GET', url: `${API}/findings/revision`, headers: adminBrowser()})).statusCode).toBe(404);
-    } finally {
-      await sub.close();
-    }
-    expect(() => buildHttpApp(testDeps(db.store, {options: {sitePath: '/a b'}}))).toThrow(/plain URL path/);
+describe('only the plugin gets in', () => {
+  const url = `${API}/findings/revision`;
+
+  test('an unsigned call is a 401, and reaches no handler', async () => {
+    const res = await app.inject({method: 'GET', url});
+    expect(res.statusCode).toBe(401);
+    expect(res.json()).toMatchObject({code: 'signature_invalid'});
+    expect(res.json().error).toContain('not signed');
+    const write = await app.inject({method: 'POST', url: `${API}/findings/${encodeURIComponent(KEYS.ip)}/ignore`, payload: {reason: 'x'}});
+    expect(write.statusCode).toBe(401);
+    expect((await db.store.getFinding(KEYS.ip))?.status).toBe('open');
   });
 
+  test('a call signed with another secret is a 401', async () => {
+    const res = await app.inject(signed('GET', url, {secret: 'another-secret-another-secret-0000000000'}));
+    expect(res.statusCode).toBe(401);
+    expect(res.json().error).toContain('does not match');
+  });
+
+  test('a call replayed after the window is a 401; inside it, it is answered', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    expect((await app.inject(signed('GET', url, {at: now - 20}))).statusCode).toBe(200);
+    const stale = await app.inject(signed('GET', url, {at: now - 31}));
+    expect(stale.statusCode).toBe(401);
+    expect(stale.json().error).toContain('time window');
+    expect((await app.inject(signed('GET', url, {at: now + 31}))).statusCode).toBe(401);
+  });
+
+  test('changing the body, the path, the method or the user breaks the signature', async () => {
+    const ignore = `${API}/findings/${encodeURIComponent(KEYS.ip)}/ignore`;
+    const good = signed('POST', ignore, {payload: {reason: 'known'}});
+    const tampered = [
+      {...good, payload: JSON.stringify({reason: 'other'})},
+      {...good, url: `${API}/findings/${encodeURIComponent(KEYS.push)}/ignore`},
+      {...good, method: 'PUT' as const},
+      {...good, headers: {...good.headers, 'x-egress-advisor-user': 'someoneelse0000000000000000'}},
+      {...good, headers: {...good.headers, 'x-egress-advisor-username': 'mallory'}},
+    ];
+    for (const t of tampered) expect((await app.inject(t)).statusCode).toBe(401);
+    expect((await db.store.getFinding(KEYS.ip))?.status).toBe('open');
+    expect((await app.inject(good)).statusCode).toBe(200);
+  });
+
+  test('the user comes from the signed call, and is recorded as who decided', async () => {
+    await post(`${keyPath(KEYS.ip)}/ignore`, {reason: 'ours'});
+    const [decision] = await db.store.listDecisions(KEYS.ip);
+    expect(decision).toMatchObject({by: {userId: ADMIN.userId, username: 'alice'}});
+  });
+
+  test('a signed call without a user is refused on the API', async () => {
+    const res = await app.inject(signed('GET', url, {caller: null}));
+    expect(res.statusCode).toBe(401);
+  });
+
+  test('the secret is read on every call (a new one applies at once)', async () => {
+    let secret = PLUGIN_SECRET;
+    const other = buildHttpApp(testDeps(db.store, {pluginSecret: () => secret}));
+    try {
+      expect((await other.inject(signed('GET', url))).statusCode).toBe(200);
+      secret = 'rotated-secret-rotated-secret-rotated-00';
+      expect((await other.inject(signed('GET', url))).statusCode).toBe(401);
+    } finally {
+      await other.close();
+    }
+  });
   test('JSON answers say exactly application/json, as Client4 expects', async () => {
     expect((await get('/findings/revision')).headers['content-type']).toBe('application/json');
     expect((await get('/findings/x')).headers['content-type']).toBe('application/json');

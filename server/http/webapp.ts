@@ -1,5 +1,6 @@
-// The API the System Console page calls, under API_BASE_PATH. JSON in and out, system admins only (see
-// auth.ts), and every change published as "findings-changed" so that other open consoles refresh.
+// The API the System Console page calls, under API_BASE_PATH. JSON in and out, reached only through the
+// plugin (a system admin, signed: signature.ts), and every change published as "findings-changed" so that
+// other open consoles refresh.
 import type {FastifyInstance, FastifyReply, FastifyRequest} from 'fastify';
 
 import {
@@ -18,13 +19,12 @@ import {
 } from '../../common/api';
 import {CONNECTION_TEST_KINDS, type ConnectionTestRequest, type ConnectionTestResponse} from '../../common/connection-tests';
 import {SUGGESTION_FORMATS, type SuggestionFormat} from '../../common/types';
-import {adminOf, authHook} from './auth';
 import {errorHandler, findingNotFound, HttpError, notFoundHandler} from './errors';
 import type {EventStreams} from './events';
 import {searchFindings, toDetail, toSummary} from './findings';
 import {parseFindingsQuery} from './query';
 import type {RevisionTracker} from './revision';
-import type {SessionChecker} from './session-cache';
+import {callerOf, requireSignature, type VerifyOptions} from './signature';
 import {FINDINGS_CHANGED, type HttpDeps} from './types';
 
 /** Keys longer than this cannot be in the store (it cuts text from traffic at 1000 characters). */
@@ -34,7 +34,7 @@ const SUGGESTIONS_BODY = 2 * 1024 * 1024;
 
 export interface WebappContext {
   deps: HttpDeps;
-  sessions: SessionChecker;
+  verify: VerifyOptions;
   tracker: RevisionTracker;
   streams: EventStreams;
 }
@@ -107,11 +107,10 @@ export function webappApi(ctx: WebappContext) {
   };
 
   return async function routes(app: FastifyInstance): Promise<void> {
-    // A cross-site <form> can send text/plain without a preflight; nothing here reads it.
-    app.removeContentTypeParser('text/plain');
+    // JSON only; the body's bytes are part of the signature.
+    requireSignature(app, {...ctx.verify, requireUser: true});
     app.setErrorHandler(errorHandler('application/json'));
     app.setNotFoundHandler(notFoundHandler);
-    app.addHook('onRequest', authHook(ctx.sessions));
     app.addHook('onSend', responseHeaders);
 
     app.get('/findings', async (request): Promise<FindingsPage> => {
@@ -154,7 +153,7 @@ export function webappApi(ctx: WebappContext) {
         if (reason === '') {
           throw new HttpError(400, 'invalid_request', 'Say why this destination needs no ServiceEntry: the reason is shown to the other administrators.');
         }
-        const admin = adminOf(request);
+        const admin = callerOf(request);
         const notify = deps.notifyStatusChange;
         const finding = await store.ignore(key, {userId: admin.userId, username: admin.username}, reason, {
           notify: notify ? (f) => notify(f, 'ignore') : undefined,
@@ -171,7 +170,7 @@ export function webappApi(ctx: WebappContext) {
       async (request): Promise<FindingSummary> => {
         const {key} = request.params;
         const reason = (request.body?.reason ?? '').trim();
-        const admin = adminOf(request);
+        const admin = callerOf(request);
         const before = await store.getFinding(key);
         if (before === null) throw findingNotFound(key);
         const notify = deps.notifyStatusChange;
@@ -211,7 +210,7 @@ export function webappApi(ctx: WebappContext) {
     app.post<{Body: ConnectionTestRequest}>('/integrations/test', {bodyLimit: SMALL_BODY, schema: {body: testBody}}, async (request): Promise<ConnectionTestResponse> => {
       const tests = deps.connectionTests;
       if (!tests) throw new HttpError(404, 'not_found', 'This bridge runs no connection tests.');
-      const admin = adminOf(request);
+      const admin = callerOf(request);
       return tests.run(request.body.kind, {userId: admin.userId, username: admin.username});
     });
 

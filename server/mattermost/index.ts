@@ -5,5 +5,4 @@ export * from './markdown';
 export {ALERT_POST_TYPE, MAX_MESSAGE_RUNES, createPost, fitMessage, getPost, getThread, listPostsSince, patchPost} from './posts';
 export type {NewPost, PostPatch} from './posts';
 export * from './preflight';
-export * from './reachability';
 export * from './setup';

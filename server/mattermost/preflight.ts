@@ -6,7 +6,6 @@
  * Throws a MattermostError only when the server cannot be reached (the caller retries); everything
  * Mattermost answers, including refusals, becomes a problem in the report.
  */
-import dns from 'node:dns/promises';
 
 import type {AdminConfig} from '@mattermost/types/config';
 import type {Role} from '@mattermost/types/roles';
@@ -14,9 +13,7 @@ import type {Team, TeamMembership} from '@mattermost/types/teams';
 import type {UserProfile} from '@mattermost/types/users';
 
 import type {MattermostClient} from './client';
-import {isIpAddress} from '../engine/address';
 import {isMattermostError, isNotFound, MattermostError} from './errors';
-import {bridgeHost, checkBridgeReachability, type ReachabilityResult} from './reachability';
 import {BOT_USERNAME} from './setup';
 
 export type PreflightSeverity = 'error' | 'warning';
@@ -29,12 +26,9 @@ export type PreflightCode =
   | 'config-unreadable'
   | 'session-token'
   | 'bot-creation-disabled'
-  | 'commands-disabled'
   | 'post-edit-time-limit'
   | 'team-missing'
   | 'channel-archived'
-  | 'bridge-unreachable-from-mattermost'
-  | 'bridge-reachability-unknown'
   | 'bot-name-taken';
 
 export interface PreflightProblem {
@@ -59,27 +53,18 @@ export interface PreflightFeatures {
   bot?: boolean;
   /** Create/reuse the admin channel. */
   channel?: boolean;
-  /** Register `/egress`. */
-  commands?: boolean;
   /** Read outgoing webhooks and custom commands of all teams. */
   inventory?: boolean;
 }
 
 export interface PreflightOptions {
-  /** Teams `/egress` is registered on. */
+  /** Teams the bridge works in (the admin channel's). */
   teams?: readonly string[];
   /** The admin channel. */
   channel?: {team: string; name: string};
   botUsername?: string;
   /** Default: everything on. */
   features?: PreflightFeatures;
-  /** The bridge's in-cluster URL, to tell whether Mattermost will call it. */
-  bridgeUrl?: string;
-  /**
-   * Addresses the bridge host resolves to, when it is a name (see reachability.ts). Default: looked
-   * up here, which gives the same answer as in Mattermost's pod when both run in one cluster.
-   */
-  bridgeAddresses?: readonly string[];
 }
 
 export interface PreflightReport {
@@ -91,7 +76,6 @@ export interface PreflightReport {
   problems: PreflightProblem[];
   /** The config document as this identity may read it, when it may. */
   config?: AdminConfig;
-  reachability?: ReachabilityResult;
 }
 
 /** Permissions needed outside any team, per feature. Config reading is checked separately. */
@@ -103,7 +87,6 @@ const SYSTEM_PERMISSIONS: Record<keyof PreflightFeatures | 'config', readonly st
   ],
   bot: ['create_bot', 'read_bots', 'manage_bots', 'create_user_access_token', 'revoke_user_access_token'],
   channel: [],
-  commands: [],
   inventory: ['manage_own_outgoing_webhooks', 'manage_others_outgoing_webhooks', 'list_public_teams', 'list_private_teams'],
 };
 
@@ -111,13 +94,10 @@ const SYSTEM_PERMISSIONS: Record<keyof PreflightFeatures | 'config', readonly st
 const TEAM_PERMISSIONS: Record<keyof PreflightFeatures, readonly string[]> = {
   bot: ['add_user_to_team'],
   channel: ['view_team', 'create_private_channel', 'manage_private_channel_members'],
-  commands: ['view_team', 'manage_own_slash_commands', 'manage_others_slash_commands'],
   inventory: ['manage_own_slash_commands', 'manage_others_slash_commands'],
 };
 
-const DNS_TIMEOUT_MS = 3_000;
-
-const ALL_FEATURES: Required<PreflightFeatures> = {bot: true, channel: true, commands: true, inventory: true};
+const ALL_FEATURES: Required<PreflightFeatures> = {bot: true, channel: true, inventory: true};
 
 export async function preflight(client: MattermostClient, opts: PreflightOptions = {}): Promise<PreflightReport> {
   const features = {...ALL_FEATURES, ...opts.features};
@@ -184,37 +164,11 @@ export async function preflight(client: MattermostClient, opts: PreflightOptions
     }
   }
 
-  if (config) checkSettings(config, identity, features, problems);
+  if (config) checkSettings(config, identity, problems);
   if (features.bot) await checkBotName(client, opts.botUsername ?? BOT_USERNAME, config, problems);
   if (features.channel && opts.channel) await checkChannel(client, opts.channel, teams, problems);
 
-  let reachability: ReachabilityResult | undefined;
-  if (opts.bridgeUrl && config) {
-    reachability = checkBridgeReachability({
-      allowedUntrustedInternalConnections: config.ServiceSettings?.AllowedUntrustedInternalConnections,
-      bridgeUrl: opts.bridgeUrl,
-      resolvedAddresses: opts.bridgeAddresses ?? (await resolveHost(bridgeHost(opts.bridgeUrl))),
-    });
-    if (reachability.verdict === 'refused' || reachability.verdict === 'invalid-url') {
-      problems.push({
-        code: 'bridge-unreachable-from-mattermost',
-        severity: features.commands ? 'error' : 'warning',
-        message: `/egress will fail: ${reachability.reason}`,
-        fix: reachability.suggestedValue
-          ? `set ServiceSettings.AllowedUntrustedInternalConnections to "${reachability.suggestedValue}" (System Console > Environment > Developer > Allow untrusted internal connections to, or MM_SERVICESETTINGS_ALLOWEDUNTRUSTEDINTERNALCONNECTIONS)`
-          : 'configure the bridge URL as an http(s) URL Mattermost can reach',
-      });
-    } else if (reachability.verdict === 'unknown') {
-      problems.push({
-        code: 'bridge-reachability-unknown',
-        severity: 'warning',
-        message: `/egress may fail: ${reachability.reason}`,
-        fix: `add "${reachability.add}" to ServiceSettings.AllowedUntrustedInternalConnections (new value: "${reachability.suggestedValue}")`,
-      });
-    }
-  }
-
-  return report({identity, config, reachability});
+  return report({identity, config});
 }
 
 /** A multi-line text for the log: one line per problem with its fix. */
@@ -230,14 +184,6 @@ export function formatPreflightReport(report: PreflightReport): string {
 /** `11.5.0` out of X-Version-Id (`11.5.0.<build>.<config hash>.<licensed>`). */
 function releaseOf(versionId: string): string {
   return /^\d+\.\d+\.\d+/.exec(versionId)?.[0] ?? versionId;
-}
-
-/** Addresses of the bridge's own host name; none (verdict "unknown") when it does not resolve in time. */
-async function resolveHost(host: string | undefined): Promise<string[] | undefined> {
-  if (!host || isIpAddress(host)) return undefined;
-  const lookup = dns.lookup(host, {all: true, verbatim: true}).then((r) => r.map((a) => a.address));
-  const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), DNS_TIMEOUT_MS).unref());
-  return Promise.race([lookup.catch(() => undefined), timeout]);
 }
 
 function tokenRejected(err: MattermostError): PreflightProblem {
@@ -359,17 +305,9 @@ async function teamRolesOf(client: MattermostClient, team: Team, userId: string)
   return names;
 }
 
-function checkSettings(config: AdminConfig, identity: PreflightIdentity, features: Required<PreflightFeatures>, problems: PreflightProblem[]): void {
+function checkSettings(config: AdminConfig, identity: PreflightIdentity, problems: PreflightProblem[]): void {
   const service = config.ServiceSettings;
   if (!service) return;
-  if (features.commands && service.EnableCommands === false) {
-    problems.push({
-      code: 'commands-disabled',
-      severity: 'error',
-      message: 'custom slash commands are disabled (ServiceSettings.EnableCommands is false), so /egress cannot be registered',
-      fix: 'enable System Console > Integrations > Integration Management > Enable Custom Slash Commands, or set MM_SERVICESETTINGS_ENABLECOMMANDS=true',
-    });
-  }
   if (!identity.isBot && service.EnableUserAccessTokens === false) {
     problems.push({
       code: 'session-token',

@@ -1,6 +1,6 @@
 /*
- * Creates, or finds and repairs, what the bridge needs in Mattermost: its bot and the bot's token,
- * the admin channel, and the `/egress` slash command. Every step is idempotent, so the bridge runs
+ * Creates, or finds and repairs, what the bridge needs in Mattermost: its bot and the bot's token and
+ * the admin channel (the plugin registers `/egress` itself). Every step is idempotent, so the bridge runs
  * it on each start and a second run changes nothing.
  *
  * How alerts are posted: as the bot, with the bot's own access token. Mattermost shows such posts
@@ -16,11 +16,9 @@
  */
 import type {Bot} from '@mattermost/types/bots';
 import type {ServerChannel} from '@mattermost/types/channels';
-import type {Command} from '@mattermost/types/integrations';
 import type {Team} from '@mattermost/types/teams';
 import type {UserAccessToken, UserProfile} from '@mattermost/types/users';
 
-import {SUGGESTION_FORMATS} from '../../common/types';
 import type {MattermostClient} from './client';
 import {isMattermostError, isNotFound, MattermostError} from './errors';
 
@@ -30,22 +28,6 @@ export const BOT_DESCRIPTION =
   'Reports the outbound connections of Mattermost that the Istio egress policy blocks, the feature each breaks, and the ServiceEntry that allows it.';
 /** Marks the access tokens this bridge mints for its bot, so it can find and revoke lost ones. */
 export const BOT_TOKEN_DESCRIPTION = 'egress-advisor bridge';
-
-export const COMMAND_TRIGGER = 'egress';
-/** Display name of the command; also how a command is recognised as ours when another admin created it. */
-export const COMMAND_DISPLAY_NAME = 'Egress Advisor';
-export const COMMAND_DESCRIPTION = 'Blocked egress of Mattermost: findings, and the ServiceEntry YAML that allows them.';
-export const COMMAND_SUBCOMMANDS = [
-  'status',
-  'list',
-  'show <host>',
-  `snippet [host|all] [--format ${SUGGESTION_FORMATS.join('|')}]`,
-  'ignore <host> [reason]',
-  'unignore <host>',
-  'help',
-];
-export const COMMAND_AUTOCOMPLETE_HINT = `[${COMMAND_SUBCOMMANDS.join(' | ')}]`;
-export const COMMAND_AUTOCOMPLETE_DESC = `Egress Advisor: ${COMMAND_SUBCOMMANDS.join(' | ')}`;
 
 export const DEFAULT_CHANNEL_NAME = 'egress-advisor';
 export const DEFAULT_CHANNEL_DISPLAY_NAME = 'Egress Advisor';
@@ -261,92 +243,6 @@ async function ensureTeamMember(admin: MattermostClient, teamId: string, userId:
 }
 
 // ---------------------------------------------------------------------------------------------
-// Slash command
-
-export interface CommandOptions {
-  /** Team names to register on. */
-  teams: readonly string[];
-  /** The bridge's in-cluster URL that Mattermost POSTs the command to. */
-  url: string;
-  trigger?: string;
-}
-
-export type CommandAction = 'created' | 'updated' | 'unchanged';
-
-export interface EnsuredCommand {
-  team: Team;
-  /** Includes `token`, which the bridge compares with the `token` field of each command request. */
-  command: Command;
-  action: CommandAction;
-  /** Duplicates of ours (same trigger, ours) that were deleted. */
-  removedDuplicates: number;
-}
-
-export function desiredCommand(teamId: string, url: string, trigger = COMMAND_TRIGGER): Partial<Command> {
-  return {
-    team_id: teamId,
-    trigger,
-    method: 'P',
-    url,
-    auto_complete: true,
-    auto_complete_desc: COMMAND_AUTOCOMPLETE_DESC,
-    auto_complete_hint: COMMAND_AUTOCOMPLETE_HINT,
-    display_name: COMMAND_DISPLAY_NAME,
-    description: COMMAND_DESCRIPTION,
-  };
-}
-
-const COMPARED_FIELDS = ['method', 'url', 'auto_complete', 'auto_complete_desc', 'auto_complete_hint', 'display_name', 'description'] as const;
-
-/**
- * A command with our trigger is ours when this identity created it or it carries our display name
- * (set by a bridge that ran with another admin's token). Anything else with the trigger belongs to
- * someone else and is left alone.
- */
-export function isOurCommand(cmd: Command, identityId: string, trigger = COMMAND_TRIGGER): boolean {
-  return !cmd.delete_at && cmd.trigger === trigger && (cmd.creator_id === identityId || cmd.display_name === COMMAND_DISPLAY_NAME);
-}
-
-export async function ensureSlashCommand(admin: MattermostClient, team: Team, identityId: string, opts: {url: string; trigger?: string}): Promise<EnsuredCommand> {
-  const trigger = (opts.trigger ?? COMMAND_TRIGGER).toLowerCase();
-  const desired = desiredCommand(team.id, opts.url, trigger);
-  const existing = await admin.call('getCustomTeamCommands', (api) => api.getCustomTeamCommands(team.id));
-  const sameTrigger = existing.filter((c) => !c.delete_at && c.trigger === trigger);
-  const ours = sameTrigger.filter((c) => isOurCommand(c, identityId, trigger)).sort((a, b) => a.create_at - b.create_at);
-
-  if (ours.length === 0) {
-    const foreign = sameTrigger[0];
-    if (foreign) {
-      throw new MattermostError({
-        kind: 'invalid',
-        operation: 'ensureSlashCommand',
-        message: `team "${team.name}" already has a /${trigger} command ("${foreign.display_name}", id ${foreign.id}) that Egress Advisor did not create; delete it or configure another trigger`,
-      });
-    }
-    const command = await admin.call('addCommand', (api) => api.addCommand(desired as Command));
-    return {team, command, action: 'created', removedDuplicates: 0};
-  }
-
-  const [keep, ...duplicates] = ours;
-  for (const dup of duplicates) {
-    await admin.call('deleteCommand', (api) => api.deleteCommand(dup.id));
-  }
-  const stale = COMPARED_FIELDS.some((f) => keep[f] !== desired[f]);
-  if (!stale) return {team, command: keep, action: 'unchanged', removedDuplicates: duplicates.length};
-  const command = await admin.call('editCommand', (api) => api.editCommand({...keep, ...desired} as Command));
-  return {team, command, action: 'updated', removedDuplicates: duplicates.length};
-}
-
-export async function ensureSlashCommands(admin: MattermostClient, identityId: string, opts: CommandOptions): Promise<EnsuredCommand[]> {
-  const out: EnsuredCommand[] = [];
-  for (const name of [...new Set(opts.teams)]) {
-    const team = await getTeam(admin, name);
-    out.push(await ensureSlashCommand(admin, team, identityId, {url: opts.url, trigger: opts.trigger}));
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Everything
 
 export interface SetupOptions {
@@ -354,8 +250,6 @@ export interface SetupOptions {
   /** The bot token persisted from an earlier run, if any. */
   botToken?: string;
   channel: ChannelOptions;
-  /** Leave out to skip slash command registration. */
-  command?: CommandOptions;
 }
 
 export interface SetupResult {
@@ -366,7 +260,6 @@ export interface SetupResult {
   /** A client that posts as the bot. */
   botClient: MattermostClient;
   channel: EnsureChannelResult;
-  commands: EnsuredCommand[];
 }
 
 export async function setup(admin: MattermostClient, opts: SetupOptions): Promise<SetupResult> {
@@ -375,6 +268,5 @@ export async function setup(admin: MattermostClient, opts: SetupOptions): Promis
   const botToken = await ensureBotToken(admin, bot.bot, opts.botToken);
   const members = identity.id === bot.bot.user_id ? [identity.id] : [identity.id, bot.bot.user_id];
   const channel = await ensureAdminChannel(admin, opts.channel, members);
-  const commands = opts.command ? await ensureSlashCommands(admin, identity.id, opts.command) : [];
-  return {identity, bot, botToken, botClient: admin.withToken(botToken.token), channel, commands};
+  return {identity, bot, botToken, botClient: admin.withToken(botToken.token), channel};
 }

@@ -70,6 +70,7 @@ func (p *Plugin) ExecuteCommand(_ *plugin.Context, args *model.CommandArgs) (*mo
 	if err != nil {
 		return ephemeral("Egress Advisor cannot answer: " + err.Error() + "."), nil
 	}
+	who := p.callerFor(args.UserId)
 	body, err := json.Marshal(commandCall{Command: args.Command, UserID: args.UserId, ChannelID: args.ChannelId, TeamID: args.TeamId, RootID: args.RootId})
 	if err != nil {
 		return nil, model.NewAppError("ExecuteCommand", "egress_advisor.command.encode", nil, err.Error(), http.StatusInternalServerError)
@@ -81,7 +82,7 @@ func (p *Plugin) ExecuteCommand(_ *plugin.Context, args *model.CommandArgs) (*mo
 		return ephemeral("Egress Advisor cannot answer: the Bridge URL setting is not usable."), nil
 	}
 	req.Header.Set("Content-Type", "application/json")
-	signRequest(req, cfg.BridgeSecret, args.UserId, p.now(), body)
+	signRequest(req, cfg.BridgeSecret, who, p.now(), body)
 	resp, err := p.client.Do(req)
 	if err != nil {
 		p.API.LogWarn("Egress Advisor: the bridge could not be reached", "bridge_url", base.String(), "error", err.Error())
@@ -128,7 +129,7 @@ func (p *Plugin) pushSettings() {
 		return
 	}
 	req.Header.Set("Content-Type", "application/json")
-	signRequest(req, cfg.BridgeSecret, "", p.now(), body)
+	signRequest(req, cfg.BridgeSecret, caller{}, p.now(), body)
 	resp, err := p.client.Do(req)
 	if err != nil {
 		p.API.LogWarn("Egress Advisor: could not tell the bridge the new settings", "bridge_url", base.String(), "error", err.Error())

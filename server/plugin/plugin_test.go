@@ -54,6 +54,9 @@ func newTestPlugin(t *testing.T, bridgeURL string, admins map[string]bool) (*Plu
 	api.On("HasPermissionTo", mock.Anything, model.PermissionManageSystem).Return(func(userID string, _ *model.Permission) bool {
 		return admins[userID]
 	}).Maybe()
+	api.On("GetUser", mock.Anything).Return(func(userID string) *model.User {
+		return &model.User{Id: userID, Username: "name-of-" + userID}
+	}, nil).Maybe()
 	p := newPlugin()
 	p.SetAPI(api)
 	p.configuration = &configuration{BridgeURL: bridgeURL, BridgeSecret: testSecret, SuggestionFormat: "bigbang", ShowAlertYaml: true}
@@ -68,17 +71,22 @@ func verifyCall(t *testing.T, r *http.Request, body []byte) string {
 	_, err := fmt.Sscan(ts, &unix)
 	require.NoError(t, err)
 	assert.InDelta(t, time.Now().Unix(), unix, 5)
-	want := sign(testSecret, r.Method, r.URL.RequestURI(), r.Header.Get(headerUser), unix, body)
+	who := caller{ID: r.Header.Get(headerUser), Username: r.Header.Get(headerUsername)}
+	if who.ID != "" {
+		assert.Equal(t, "name-of-"+who.ID, who.Username)
+	}
+	want := sign(testSecret, r.Method, r.URL.RequestURI(), who, unix, body)
 	assert.Equal(t, want, r.Header.Get(headerSignature), "signature over method, path, user, time and body")
-	return r.Header.Get(headerUser)
+	return who.ID
 }
 
 func TestSignatureMatchesTheBridgesVector(t *testing.T) {
 	// The same vector is checked by server/http/signature.test.ts: both sides must agree byte for byte.
-	got := sign("test-secret-test-secret-test-secret-00", "POST", "/plugins/egress-advisor/api/v1/findings/a.example.com%3A443/ignore?x=1", "user1", 1700000000, []byte(`{"reason":"r"}`))
-	assert.Equal(t, "c192e3bff13b373dc7d27a7419ea97627816008856264bf7e8bc4b15828465ab", got)
-	assert.Equal(t, "egress-advisor/plugin-call/v1\nPOST\n/p?q=1\nu\n5\n"+
-		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", canonicalCall("POST", "/p?q=1", "u", 5, nil))
+	got := sign("test-secret-test-secret-test-secret-00", "POST", "/plugins/egress-advisor/api/v1/findings/a.example.com%3A443/ignore?x=1",
+		caller{ID: "user1", Username: "alice"}, 1700000000, []byte(`{"reason":"r"}`))
+	assert.Equal(t, "3f05d2f485f3fbe6a4aa4d5cea25a16baf03521e6aaba931c3e5d072e59b50c5", got)
+	assert.Equal(t, "egress-advisor/plugin-call/v1\nPOST\n/p?q=1\nu\nname\n5\n"+
+		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", canonicalCall("POST", "/p?q=1", caller{ID: "u", Username: "name"}, 5, nil))
 }
 
 func TestAPIRefusesWithoutAUser(t *testing.T) {
@@ -217,6 +225,7 @@ func TestEventStreamsFlowAndEndOnDemotion(t *testing.T) {
 		defer mu.Unlock()
 		return admin
 	})
+	api.On("GetUser", "admin").Return(&model.User{Id: "admin", Username: "name-of-admin"}, nil)
 	p := newPlugin()
 	p.SetAPI(api)
 	p.recheckEvery = 20 * time.Millisecond

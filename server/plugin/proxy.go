@@ -38,27 +38,36 @@ func writeError(w http.ResponseWriter, status int, code, message string) {
 	_ = json.NewEncoder(w).Encode(apiError{Error: message, Code: code})
 }
 
-// authorize answers the request itself and returns "" unless a system admin made it. The permission is
+// authorize answers the request itself and returns false unless a system admin made it. The permission is
 // looked up on every call, so a demoted administrator loses access on their next request.
-func (p *Plugin) authorize(w http.ResponseWriter, r *http.Request) string {
+func (p *Plugin) authorize(w http.ResponseWriter, r *http.Request) (caller, bool) {
 	userID := r.Header.Get("Mattermost-User-Id")
 	if userID == "" {
 		writeError(w, http.StatusUnauthorized, "unauthenticated", "Log in to Mattermost first: this API needs your Mattermost session.")
-		return ""
+		return caller{}, false
 	}
 	if !p.API.HasPermissionTo(userID, model.PermissionManageSystem) {
 		writeError(w, http.StatusForbidden, "not_system_admin", "Egress Advisor is for system administrators only.")
-		return ""
+		return caller{}, false
 	}
-	return userID
+	return p.callerFor(userID), true
+}
+
+// callerFor names the user for the bridge's records; the id alone when the lookup fails.
+func (p *Plugin) callerFor(userID string) caller {
+	who := caller{ID: userID}
+	if user, appErr := p.API.GetUser(userID); appErr == nil && user != nil {
+		who.Username = user.Username
+	}
+	return who
 }
 
 func (p *Plugin) serveAPI(w http.ResponseWriter, r *http.Request) {
-	userID := p.authorize(w, r)
-	if userID == "" {
+	who, ok := p.authorize(w, r)
+	if !ok {
 		return
 	}
-	p.forward(w, r, userID, r.URL.EscapedPath(), true)
+	p.forward(w, r, who, r.URL.EscapedPath(), true)
 }
 
 // serveAction receives a message button Mattermost delivered in-process (its integration URL is this
@@ -68,16 +77,16 @@ func (p *Plugin) serveAction(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusMethodNotAllowed, "invalid_request", "Buttons are delivered with POST.")
 		return
 	}
-	userID := p.authorize(w, r)
-	if userID == "" {
+	who, ok := p.authorize(w, r)
+	if !ok {
 		return
 	}
-	p.forward(w, r, userID, actionPath, false)
+	p.forward(w, r, who, actionPath, false)
 }
 
 // forward sends the call to the bridge, signed, and copies the answer back as it arrives. underRoute says
 // whether the bridge serves the path under the plugin's route (the webapp API) or at its root.
-func (p *Plugin) forward(w http.ResponseWriter, r *http.Request, userID, path string, underRoute bool) {
+func (p *Plugin) forward(w http.ResponseWriter, r *http.Request, who caller, path string, underRoute bool) {
 	cfg := p.getConfiguration()
 	base, err := cfg.bridgeTarget()
 	if err != nil {
@@ -115,7 +124,7 @@ func (p *Plugin) forward(w http.ResponseWriter, r *http.Request, userID, path st
 			req.Header.Set(h, v)
 		}
 	}
-	signRequest(req, cfg.BridgeSecret, userID, p.now(), body)
+	signRequest(req, cfg.BridgeSecret, who, p.now(), body)
 
 	resp, err := p.client.Do(req)
 	if err != nil {
@@ -137,7 +146,7 @@ func (p *Plugin) forward(w http.ResponseWriter, r *http.Request, userID, path st
 	w.WriteHeader(resp.StatusCode)
 
 	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
-		stop := p.watchPermission(ctx, cancel, userID)
+		stop := p.watchPermission(ctx, cancel, who.ID)
 		defer stop()
 	}
 	copyFlushing(w, resp.Body)

@@ -18,12 +18,8 @@ const STATUS: StatusInput = {
   ],
   mattermost: {ok: true, detail: 'bot egress-advisor posts in ~egress-advisor', serverVersion: '10.5.1'},
   hardening: {state: 'registry-only'},
-  reachability: {
-    verdict: 'refused',
-    reason: 'egress-advisor.mattermost.svc.cluster.local resolves to 10.43.12.7, a private address',
-    add: 'egress-advisor.mattermost.svc.cluster.local',
-    suggestedValue: 'egress-advisor.mattermost.svc.cluster.local',
-  },
+  plugin: {connected: false, reason: 'No call from the Egress Advisor plugin yet: enable it in System Console > Plugins.'},
+
   counts: {open: 4, ignored: 1, resolved: 2, openByVerdict: {blocked: 3, 'external-failed': 1}},
   outboxDepth: 2,
 };
@@ -79,9 +75,7 @@ describe('replies', () => {
         '- Findings: 4 open (3 blocked, 1 failing), 1 ignored, 2 resolved',
         '- Istio egress: `REGISTRY_ONLY`, unregistered hosts are blocked',
         '- Mattermost: connected (server 10\\.5\\.1): bot egress\\-advisor posts in \\~egress\\-advisor',
-        '- Mattermost may not call the bridge: egress\\-advisor\\.mattermost\\.svc\\.cluster\\.local resolves to 10\\.43\\.12\\.7, a private address',
-        '- Fix: add `egress-advisor.mattermost.svc.cluster.local` to `ServiceSettings.AllowedUntrustedInternalConnections` (System Console > Environment > Developer)',
-        '- New value: `egress-advisor.mattermost.svc.cluster.local`',
+        '- Plugin: not connected yet: No call from the Egress Advisor plugin yet:\u200B enable it in System Console \\> Plugins\\.',
         '- Notifications waiting: 2',
         '',
         '**Log sources**',
@@ -91,7 +85,7 @@ describe('replies', () => {
     );
   });
 
-  test('status: ALLOW_ANY, nothing configured, Mattermost down, bridge reachable', () => {
+  test('status: ALLOW_ANY, nothing configured, Mattermost down, plugin connected', () => {
     const out = renderCommandReply({
       kind: 'status',
       status: {
@@ -100,7 +94,7 @@ describe('replies', () => {
         sources: [],
         mattermost: {ok: false, detail: 'connect ECONNREFUSED 10.43.0.12:8065'},
         hardening: {state: 'allow-any'},
-        reachability: {verdict: 'allowed', reason: 'the bridge host is listed'},
+        plugin: {connected: true, reason: 'The plugin carries every call in.'},
         counts: {open: 0, ignored: 0, resolved: 0, openByVerdict: {}},
         outboxDepth: 0,
       },
@@ -109,7 +103,7 @@ describe('replies', () => {
     expect(out).toContain('- Findings: 0 open, 0 ignored, 0 resolved');
     expect(out).toContain('- Istio egress: `ALLOW_ANY`, nothing is blocked yet');
     expect(out).toContain(`- Mattermost: not connected: connect ECONNREFUSED 10\\.43\\.0\\.12:8065`);
-    expect(out).toContain('- Mattermost can call the bridge: the bridge host is listed');
+    expect(out).toContain('- Plugin: connected: The plugin carries every call in\\.');
     expect(out).toContain('**Log sources**\n- none configured');
     expect(out).not.toContain('Notifications waiting');
   });

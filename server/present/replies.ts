@@ -58,8 +58,8 @@ export interface StatusInput {
   mattermost: {ok: boolean; detail: string; serverVersion?: string};
   /** From the verdicts seen: blocked lines mean REGISTRY_ONLY, passthrough lines mean ALLOW_ANY. */
   hardening: {state: 'registry-only' | 'allow-any' | 'unknown'; detail?: string};
-  /** Whether Mattermost will call the bridge (see server/mattermost/reachability.ts). */
-  reachability?: {verdict: 'allowed' | 'refused' | 'unknown' | 'invalid-url'; reason: string; add?: string; suggestedValue?: string};
+  /** Whether the plugin inside Mattermost has called the bridge. */
+  plugin?: {connected: boolean; reason: string};
   counts: {open: number; ignored: number; resolved: number; openByVerdict: Partial<Record<Verdict, number>>};
   /** Notifications not yet delivered. */
   outboxDepth?: number;
@@ -86,16 +86,6 @@ function sourceLine(s: SourceStatus, now: Date): string {
   return `- ${inlineCode(s.name, 200)} ${s.state}, ${last}${lines}${err}`;
 }
 
-function reachabilityLines(r: NonNullable<StatusInput['reachability']>): string[] {
-  if (r.verdict === 'allowed') return [`- Mattermost can call the bridge: ${escapeMarkdown(r.reason, {maxLength: 300})}`];
-  const out = [`- Mattermost may not call the bridge: ${escapeMarkdown(r.reason, {maxLength: 300})}`];
-  if (r.add !== undefined) {
-    out.push(`- Fix: add ${inlineCode(r.add, 255)} to ${inlineCode('ServiceSettings.AllowedUntrustedInternalConnections')} (System Console > Environment > Developer)`);
-  }
-  if (r.suggestedValue !== undefined) out.push(`- New value: ${inlineCode(r.suggestedValue, 1000)}`);
-  return out;
-}
-
 export function renderStatus(s: StatusInput): string {
   const out: string[] = [`**Egress Advisor status**${s.version ? ` (${escapeMarkdown(s.version, {maxLength: 40})})` : ''}`, ''];
   const c = s.counts;
@@ -113,7 +103,7 @@ export function renderStatus(s: StatusInput): string {
   if (s.standby) out.push('- This replica is on standby: another one reads the logs and posts the alerts.');
   const mmVersion = s.mattermost.serverVersion ? ` (server ${escapeMarkdown(s.mattermost.serverVersion, {maxLength: 40})})` : '';
   out.push(`- Mattermost: ${s.mattermost.ok ? 'connected' : 'not connected'}${mmVersion}: ${escapeMarkdown(s.mattermost.detail, {maxLength: 300})}`);
-  if (s.reachability) out.push(...reachabilityLines(s.reachability));
+  if (s.plugin) out.push(`- Plugin: ${s.plugin.connected ? 'connected' : 'not connected yet'}: ${escapeMarkdown(s.plugin.reason, {maxLength: 300})}`);
   if (s.outboxDepth !== undefined && s.outboxDepth > 0) out.push(`- Notifications waiting: ${s.outboxDepth}`);
   if (s.tests && s.tests.length > 0) {
     out.push('', "**Mattermost's connection tests** (latest of each)");

@@ -73,18 +73,25 @@ describe('tar writer', () => {
 });
 
 describe('plugin tarball layout', () => {
-  test('one top-level directory named after the id, with plugin.json and the bundle', () => {
+  test('one top-level directory named after the id, with plugin.json, the bundle and the executable server binaries', () => {
     const {manifest, text} = readManifest(root);
-    const entries = bundleEntries(manifest, text, Buffer.from('bundle'));
+    const binaries = {'linux-amd64': Buffer.from('amd64'), 'linux-arm64': Buffer.from('arm64')};
+    const entries = bundleEntries(manifest, text, Buffer.from('bundle'), binaries);
     expect(entries.map((e) => e.name)).toEqual([
       'egress-advisor/',
       'egress-advisor/webapp/',
       'egress-advisor/webapp/dist/',
+      'egress-advisor/server/',
+      'egress-advisor/server/dist/',
       'egress-advisor/plugin.json',
       'egress-advisor/webapp/dist/main.js',
+      'egress-advisor/server/dist/plugin-linux-amd64',
+      'egress-advisor/server/dist/plugin-linux-arm64',
     ]);
     expect(tarballName(manifest)).toBe(`egress-advisor-${manifest.version}.tar.gz`);
-    expect(entries[3].data?.toString('utf8')).toBe(text);
+    expect(entries[5].data?.toString('utf8')).toBe(text);
+    expect(entries[7]).toMatchObject({mode: 0o755, data: binaries['linux-amd64']});
+    expect(() => bundleEntries(manifest, text, Buffer.from('bundle'))).toThrow(/no server binary was built for linux-amd64/);
   });
 
   test('packing refuses a manifest whose version differs from package.json', () => {

@@ -1,11 +1,12 @@
 /*
  * The webapp's way to the bridge (and, for alert buttons, to Mattermost's own API). Requests go to
- * the Mattermost origin, so the browser sends the session cookie; non-GET requests carry the
- * MMCSRF cookie in X-CSRF-Token, the double-submit rule both Mattermost and the bridge enforce.
+ * the plugin's route on the Mattermost origin, so the browser sends the session cookie; non-GET requests
+ * carry the MMCSRF cookie in X-CSRF-Token, the rule Mattermost enforces before it hands a request to the
+ * plugin, which forwards it to the bridge.
  *
  * Errors are BridgeError: the server's own message when it sent one, and `unreachable` when the
- * answer did not come from the bridge at all (Mattermost's 404 for an unrouted /plugins path, a
- * proxy's 502/503/504, a network failure): the dashboard then explains the route to add.
+ * bridge was not reached (the plugin says it cannot reach it or has no settings yet, Mattermost's 404
+ * when the plugin is not running, a 502/503/504, a network failure): the dashboard then says what to do.
  */
 import {
   API_BASE_PATH,
@@ -54,8 +55,9 @@ export class BridgeError extends Error {
     this.allowed = body?.allowed ?? null;
   }
 
-  /** True when the answer did not come from the bridge: show how to route it, not an error. */
+  /** True when the answer did not come from the bridge: show how to connect it, not an error. */
   get unreachable(): boolean {
+    if (this.code === 'bridge_unreachable' || this.code === 'bridge_not_configured') return true;
     return this.kind === 'not-routed' || this.kind === 'bridge-down' || this.kind === 'network';
   }
 }
@@ -73,17 +75,6 @@ export function basePathOf(siteUrl: string | null | undefined): string {
   } catch {
     return '';
   }
-}
-
-/**
- * The bridge path from the plugin's BridgePath setting: an absolute path on the Mattermost host,
- * else the default. Anything that could leave the origin (a scheme, '//', '..') is ignored.
- */
-export function bridgePathOf(setting: unknown): string {
-  if (typeof setting !== 'string') return API_BASE_PATH;
-  const p = setting.trim().replace(/\/+$/, '');
-  if (!/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/.test(p) || p.startsWith('//') || p.split('/').includes('..')) return API_BASE_PATH;
-  return p;
 }
 
 export function readCookie(name: string, cookies: string = typeof document === 'undefined' ? '' : document.cookie): string {
@@ -150,17 +141,15 @@ export async function request(fetchImpl: Fetch, url: string, opts: RequestOption
 function failure(status: number, body: unknown, what: string): BridgeError {
   if (isApiError(body)) return new BridgeError('api', status, body.error, body);
   const mm = mattermostMessage(body);
-  if (status === 404) return new BridgeError('not-routed', status, `${what} answered 404: the path is not routed to the Egress Advisor bridge.`);
+  if (status === 404) return new BridgeError('not-routed', status, `${what} answered 404: the Egress Advisor plugin is not enabled, or its server half is not running.`);
   if (status === 502 || status === 503 || status === 504) {
-    return new BridgeError('bridge-down', status, `${what} answered ${status}: the route exists but the Egress Advisor bridge behind it does not answer.`);
+    return new BridgeError('bridge-down', status, `${what} answered ${status}: the Egress Advisor bridge does not answer.`);
   }
   return new BridgeError('http', status, mm ?? `${what} answered HTTP ${status}.`);
 }
 
 export interface BridgeClientOptions {
   siteUrl?: string | null;
-  /** The BridgePath setting; default /plugins/egress-advisor/api/v1. */
-  bridgePath?: unknown;
   fetch?: Fetch;
 }
 
@@ -190,7 +179,7 @@ export class BridgeClient {
 
   constructor(opts: BridgeClientOptions = {}) {
     this.basePath = basePathOf(opts.siteUrl);
-    this.apiRoot = this.basePath + bridgePathOf(opts.bridgePath);
+    this.apiRoot = this.basePath + API_BASE_PATH;
     // Looked up on every call so that a replaced window.fetch (tests, other plugins' wrappers) is used.
     this.fetchImpl = opts.fetch ?? ((input, init) => window.fetch(input, init));
   }

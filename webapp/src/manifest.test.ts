@@ -27,9 +27,10 @@ describe('plugin.json', () => {
     expect(manifest.min_server_version).toBe('10.0.0');
   });
 
-  test('is webapp-only with the bundle the build writes', () => {
+  test('has the bundle the build writes and the server half for linux on amd64 and arm64', () => {
     expect(manifest.webapp).toEqual({bundle_path: 'webapp/dist/main.js'});
-    expect(manifest.server).toBeUndefined();
+    expect(manifest.server?.executables).toEqual({'linux-amd64': 'server/dist/plugin-linux-amd64', 'linux-arm64': 'server/dist/plugin-linux-arm64'});
+    expect(validateManifest(manifest)).toEqual([]);
   });
 
   test('settings: the dashboard is a custom setting, the rest are what belongs in the Mattermost config', () => {
@@ -37,17 +38,22 @@ describe('plugin.json', () => {
     for (const s of settings) expect(SETTING_TYPES).toContain(s.type);
     const byKey = new Map(settings.map((s) => [s.key, s]));
     expect(byKey.get('Dashboard')?.type).toBe('custom');
-    expect(byKey.get('BridgePath')).toMatchObject({type: 'text', default: '/plugins/egress-advisor/api/v1'});
+    expect(byKey.has('BridgePath')).toBe(false);
+    expect(byKey.get('BridgeURL')).toMatchObject({type: 'text'});
+    // Masked by Mattermost in the System Console and in config read over the API.
+    expect(byKey.get('BridgeSecret')).toMatchObject({type: 'text', secret: true});
+    expect(byKey.get('BridgeSecret')).not.toHaveProperty('default');
     expect(byKey.get('ShowAlertYaml')).toMatchObject({type: 'bool', default: true});
     expect(byKey.get('SuggestionFormat')?.options?.map((o) => o.value)).toEqual(['bigbang', 'bigbang-legacy', 'package', 'package-legacy', 'serviceentry']);
   });
 
-  test('the header explains the product and the one route to set up', () => {
+  test('the header explains the product and the two set-up steps, with no route to add', () => {
     const header = manifest.settings_schema?.header ?? '';
     expect(header).toContain('REGISTRY_ONLY');
-    expect(header).toContain('/plugins/egress-advisor/api/');
-    expect(header).toContain('VirtualService');
-    expect(header).toContain('nginx');
+    expect(header).toContain('Helm chart');
+    expect(header).toContain('enable this plugin');
+    expect(header).not.toContain('VirtualService');
+    expect(header).not.toContain('nginx');
   });
 });
 

@@ -1,5 +1,5 @@
-// Shared by the HTTP layer's tests: a real SQLite store with a few findings, a table-driven session
-// verifier, handlers that record their calls, and a logger whose output the test can read.
+// Shared by the HTTP layer's tests: a real SQLite store with a few findings, calls signed the way the
+// plugin signs them, handlers that record their calls, and a logger whose output the test can read.
 import {EventEmitter} from 'node:events';
 import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
@@ -11,18 +11,36 @@ import {Registry} from 'prom-client';
 
 import type {IntegrationsResponse, StatusReport, SuggestionFormat, SuggestionsResponse} from '../../../common/api';
 import {openSqliteStore, type Observation, type SqliteStore} from '../../store';
-import type {ActionRequest, HttpDeps, SessionIdentity, SessionVerifier, SlashCommandRequest} from '../types';
+import {signatureHeaders, type Caller} from '../signature';
+import type {ActionRequest, HttpDeps, PluginSettings, SlashCommandRequest} from '../types';
 
-export const ADMIN_TOKEN = 'adm1n0000000000000000000aa';
-export const USER_TOKEN = 'us3r00000000000000000000bb';
-export const BOT_ADMIN_TOKEN = 'b0t000000000000000000000cc';
-export const DOWN_TOKEN = 'd0wn00000000000000000000dd';
-export const BAD_TOKEN = 'bad000000000000000000000ee';
-export const CSRF = 'csrf0123456789abcdefghijkl';
-export const SLASH_TOKEN = 'sl4sh000000000000000000000';
+/** The secret plugin and bridge share in these tests (the bridge makes a random one). */
+export const PLUGIN_SECRET = 'dGVzdC1wbHVnaW4tc2VjcmV0LTAxMjM0NTY3ODlhYmNkZWY';
 
-export const ADMIN: SessionIdentity = {userId: 'u-admin', username: 'alice', roles: ['system_user', 'system_admin']};
-export const USER: SessionIdentity = {userId: 'u-user', username: 'bob', roles: ['system_user']};
+/** The system admin the plugin forwards calls for (the plugin checked manage_system). */
+export const ADMIN: Caller = {userId: 'uadmin00000000000000000000', username: 'alice'};
+
+export interface SignedOptions {
+  payload?: unknown;
+  /** Default ADMIN; null for the plugin's own calls. */
+  caller?: Caller | null;
+  /** Unix seconds of the signature. Default now. */
+  at?: number;
+  secret?: string;
+  headers?: Record<string, string>;
+}
+
+/** inject() options of a call as the plugin makes it: JSON body as bytes, signed over all of it. */
+export function signed(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, opts: SignedOptions = {}) {
+  const body = opts.payload === undefined ? '' : typeof opts.payload === 'string' ? opts.payload : JSON.stringify(opts.payload);
+  const caller = opts.caller === undefined ? ADMIN : opts.caller ?? {userId: '', username: ''};
+  const headers: Record<string, string> = {
+    ...signatureHeaders(opts.secret ?? PLUGIN_SECRET, {method, target: url, ...caller, body: Buffer.from(body), unixSeconds: opts.at}),
+    ...(body === '' ? {} : {'content-type': 'application/json'}),
+    ...opts.headers,
+  };
+  return {method, url, headers, ...(body === '' ? {} : {payload: body})};
+}
 
 export const KEYS = {
   push: 'push.mattermost.com:443',
@@ -80,28 +98,6 @@ export async function seededStore(): Promise<TestStore> {
       await store.close();
       rmSync(dir, {recursive: true, force: true});
     },
-  };
-}
-
-/** Answers by token from a table; counts its calls. Tokens not in the table are 'invalid'. */
-export function tableVerifier(table: Record<string, SessionIdentity | 'invalid' | 'unreachable'> = defaultSessions()): SessionVerifier & {
-  calls: string[];
-  table: Record<string, SessionIdentity | 'invalid' | 'unreachable'>;
-} {
-  const calls: string[] = [];
-  const fn = async (token: string) => {
-    calls.push(token);
-    return table[token] ?? 'invalid';
-  };
-  return Object.assign(fn, {calls, table});
-}
-
-export function defaultSessions(): Record<string, SessionIdentity | 'invalid' | 'unreachable'> {
-  return {
-    [ADMIN_TOKEN]: ADMIN,
-    [USER_TOKEN]: USER,
-    [BOT_ADMIN_TOKEN]: {userId: 'u-bot', username: 'ops-bot', roles: ['system_user', 'system_admin']},
-    [DOWN_TOKEN]: 'unreachable',
   };
 }
 
@@ -164,17 +160,10 @@ export function sampleStatus(): StatusReport {
         problems: [],
       },
       inbound: {
-        state: 'refused',
-        bridgeUrl: 'http://egress-advisor.mattermost.svc.cluster.local:8080/mattermost/command',
-        reason: 'Mattermost refuses to call the bridge',
-        setting: {
-          path: 'ServiceSettings.AllowedUntrustedInternalConnections',
-          env: 'MM_SERVICESETTINGS_ALLOWEDUNTRUSTEDINTERNALCONNECTIONS',
-          current: '',
-          add: 'egress-advisor.mattermost.svc.cluster.local',
-          suggestedValue: 'egress-advisor.mattermost.svc.cluster.local',
-        },
-        lastCallAt: null,
+        state: 'connected',
+        bridgeUrl: 'http://egress-advisor.mattermost.svc.cluster.local:8080',
+        reason: 'The plugin carries every call in.',
+        lastCallAt: '2024-05-01T09:59:30.000Z',
       },
     },
     hardening: {state: 'registry-only', evidence: 'BlackHoleCluster lines seen'},
@@ -208,7 +197,7 @@ export function sampleIntegrations(format: SuggestionFormat): IntegrationsRespon
 }
 
 export interface TestDeps extends HttpDeps {
-  verifier: ReturnType<typeof tableVerifier>;
+  settings: PluginSettings[];
   commands: SlashCommandRequest[];
   actions: ActionRequest[];
   suggestCalls: Array<{keys: string[] | 'all'; format: string}>;
@@ -219,7 +208,7 @@ export interface TestDeps extends HttpDeps {
 }
 
 export function testDeps(store: HttpDeps['store'], overrides: Partial<HttpDeps> = {}): TestDeps {
-  const verifier = tableVerifier();
+  const settings: PluginSettings[] = [];
   const commands: SlashCommandRequest[] = [];
   const actions: ActionRequest[] = [];
   const suggestCalls: TestDeps['suggestCalls'] = [];
@@ -229,8 +218,8 @@ export function testDeps(store: HttpDeps['store'], overrides: Partial<HttpDeps> 
   const readiness = {ready: true, reasons: [] as string[]};
   const deps: TestDeps = {
     store,
-    sessions: verifier,
-    verifier,
+    pluginSecret: () => PLUGIN_SECRET,
+    settings,
     commands,
     actions,
     suggestCalls,
@@ -268,7 +257,9 @@ export function testDeps(store: HttpDeps['store'], overrides: Partial<HttpDeps> 
       actions.push(req);
       return {ephemeral_text: 'done'};
     },
-    slashToken: () => SLASH_TOKEN,
+    onPluginSettings: (raw) => {
+      settings.push(raw);
+    },
     metrics: new Registry(),
     ready: () => ({...readiness, reasons: [...readiness.reasons]}),
     events: emitter,
@@ -276,15 +267,6 @@ export function testDeps(store: HttpDeps['store'], overrides: Partial<HttpDeps> 
     ...overrides,
   };
   return deps;
-}
-
-export function cookieHeader(token: string, csrf?: string): string {
-  return csrf === undefined ? `MMAUTHTOKEN=${token}; MMUSERID=u` : `MMAUTHTOKEN=${token}; MMUSERID=u; MMCSRF=${csrf}`;
-}
-
-/** Headers of a browser request with the admin's cookie session and a matching CSRF token. */
-export function adminBrowser(): Record<string, string> {
-  return {cookie: cookieHeader(ADMIN_TOKEN, CSRF), 'x-csrf-token': CSRF};
 }
 
 export const API = '/plugins/egress-advisor/api/v1';

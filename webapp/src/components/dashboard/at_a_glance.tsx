@@ -1,7 +1,6 @@
 import React from 'react';
 
 import type {FindingSummary, HardeningStatus, MattermostInboundStatus, MattermostOutboundStatus, MeshReport, SourceReport, StatusReport} from '../../../../common/api';
-import {CopyButton} from '../common/copy_button';
 import {RelativeTime} from '../common/relative_time';
 import {HARDENING_LABEL, MESH_HARDENING, OUTBOUND_MODE_LABEL, plural, SOURCE_STATE_LABEL} from '../../utils/words';
 
@@ -140,16 +139,13 @@ function Outbound({out, now}: {out: MattermostOutboundStatus; now: number}) {
 }
 
 const INBOUND_WORD: Record<MattermostInboundStatus['state'], string> = {
-  allowed: 'Allowed',
-  refused: 'Refused by Mattermost',
-  unknown: 'Not known',
-  'invalid-url': 'Invalid bridge URL',
+  connected: 'Connected',
+  waiting: 'Waiting for the plugin',
   'not-configured': 'Not configured',
 };
 
 function Inbound({inbound, now}: {inbound: MattermostInboundStatus; now: number}) {
-  const tone: Tone = inbound.state === 'allowed' ? 'ok' : inbound.state === 'refused' || inbound.state === 'invalid-url' ? 'error' : 'warn';
-  const s = inbound.setting;
+  const tone: Tone = inbound.state === 'connected' ? 'ok' : 'warn';
   return (
     <div>
       <div>
@@ -158,28 +154,9 @@ function Inbound({inbound, now}: {inbound: MattermostInboundStatus; now: number}
       </div>
       {inbound.bridgeUrl !== null && <div className='ea-small ea-code'>{inbound.bridgeUrl}</div>}
       <div className='ea-small'>{inbound.reason}</div>
-      {s.add !== null && (
-        <div className='ea-small'>
-          <p style={{margin: '6px 0 2px'}}>
-            {'Add '}
-            <code className='ea-code'>{s.add}</code>
-            {' to '}
-            <code className='ea-code'>{s.path}</code>
-            {' (System Console › Environment › Developer › Allow untrusted internal connections to), or set the environment variable '}
-            <code className='ea-code'>{s.env}</code>
-            {'. The whole value:'}
-          </p>
-          <pre className='ea-pre'>{s.suggestedValue ?? s.add}</pre>
-          <CopyButton
-            text={s.suggestedValue ?? s.add}
-            label='Copy value'
-            className='ea-btn ea-btn--secondary ea-btn--small'
-          />
-        </div>
-      )}
       {inbound.lastCallAt !== null && (
         <div className='ea-small ea-muted'>
-          {'Last call from Mattermost: '}
+          {'Last call from the plugin: '}
           <RelativeTime
             iso={inbound.lastCallAt}
             now={now}
@@ -318,7 +295,7 @@ export function AtAGlance({status, open, now}: Props) {
               now={now}
             />
           </Card>
-          <Card label='Mattermost → bridge (/egress, alert buttons)'>
+          <Card label='Plugin → bridge (the page, /egress, alert buttons)'>
             <Inbound
               inbound={status.mattermost.inbound}
               now={now}

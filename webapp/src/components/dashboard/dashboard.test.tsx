@@ -92,12 +92,11 @@ describe('states', () => {
     const lastLine = within(glance).getByText('Last line:', {exact: false}).querySelector('time');
     expect(lastLine).toHaveAttribute('datetime', '2026-05-01T11:59:00.000Z');
     expect(lastLine?.getAttribute('title')).toContain('2026-05-01 11:59:00 UTC');
-    // Bridge → Mattermost, and Mattermost → bridge with the exact setting to add.
+    // Bridge → Mattermost, and the plugin → bridge.
     expect(within(glance).getByText('Reachable')).toBeInTheDocument();
-    expect(within(glance).getByText('Refused by Mattermost')).toBeInTheDocument();
-    expect(within(glance).getByText('ServiceSettings.AllowedUntrustedInternalConnections')).toBeInTheDocument();
-    expect(within(glance).getByText('MM_SERVICESETTINGS_ALLOWEDUNTRUSTEDINTERNALCONNECTIONS')).toBeInTheDocument();
-    expect(within(glance).getAllByText('egress-advisor.mattermost.svc.cluster.local').length).toBeGreaterThan(0);
+    expect(within(glance).getByText('Connected')).toBeInTheDocument();
+    expect(within(glance).getByText('http://egress-advisor.mattermost.svc.cluster.local:8080')).toBeInTheDocument();
+    expect(within(glance).queryByText(/AllowedUntrustedInternalConnections/)).toBeNull();
   });
 
   test('empty: no findings, and the bridge has not read a line yet', async () => {
@@ -112,33 +111,32 @@ describe('states', () => {
     expect(screen.getByText('none yet')).toBeInTheDocument();
   });
 
-  test('bridge not routed: says which prefix to route on which host, with both snippets, and recovers on retry', async () => {
+  test('plugin not running (404): says what to do, with no route to add, and recovers on retry', async () => {
     bridge = new FakeBridge('/chat/plugins/egress-advisor/api/v1', threeFindings());
     window.fetch = bridge.fetch as typeof window.fetch;
     bridge.mode = 'not-routed';
     const user = userEvent.setup();
     renderWithStore(<DashboardSetting {...settingProps()}/>, {siteUrl: 'https://example.com/chat'});
-    expect(await screen.findByRole('heading', {name: 'The Egress Advisor bridge is not routed on this Mattermost host'})).toBeInTheDocument();
-    expect(screen.getAllByText('/chat/plugins/egress-advisor/api/')[0]).toBeInTheDocument();
-    expect(screen.getByText('example.com')).toBeInTheDocument();
-    const vs = screen.getByLabelText('VirtualService route');
-    expect(vs.textContent).toContain('prefix: /chat/plugins/egress-advisor/api/');
-    expect(vs.textContent).toContain('VirtualService that routes example.com');
-    expect(screen.getByLabelText('nginx location').textContent).toContain('location /chat/plugins/egress-advisor/api/ {');
-    expect(screen.getByLabelText('nginx location').textContent).toContain('proxy_buffering off;');
+    expect(await screen.findByRole('heading', {name: 'The Egress Advisor plugin\'s server half does not answer'})).toBeInTheDocument();
+    expect(screen.getByText(/Enable this plugin/)).toBeInTheDocument();
+    expect(screen.queryByText(/VirtualService/)).toBeNull();
+    expect(screen.queryByText(/nginx/)).toBeNull();
 
     bridge.mode = 'ok';
     await user.click(screen.getByRole('button', {name: 'Try again'}));
     expect(await screen.findByRole('table')).toBeInTheDocument();
-    expect(screen.queryByText(/is not routed/)).toBeNull();
+    expect(screen.queryByText(/does not answer/)).toBeNull();
   });
 
-  test('bridge down behind the route (502) and a network failure are told apart', async () => {
-    bridge.mode = 'bridge-down';
+  test('the plugin saying it cannot reach the bridge shows its reason; a network failure is told apart', async () => {
+    const down = {status: 502, body: {error: 'The Egress Advisor bridge at http://egress-advisor:8080 cannot be reached (connection refused).', code: 'bridge_unreachable'}};
+    bridge.failures.set('status', down);
+    bridge.failures.set('findings', down);
     const {unmount} = renderWithStore(<DashboardSetting {...settingProps()}/>);
-    expect(await screen.findByRole('heading', {name: /route to the Egress Advisor bridge exists, but the bridge does not answer/})).toBeInTheDocument();
-    expect(screen.getByText(/answered 502/)).toBeInTheDocument();
+    expect(await screen.findByRole('heading', {name: 'The plugin cannot reach the Egress Advisor bridge'})).toBeInTheDocument();
+    expect(screen.getByText(/connection refused/)).toBeInTheDocument();
     unmount();
+    bridge.failures.clear();
 
     bridge.mode = 'network';
     renderWithStore(<DashboardSetting {...settingProps()}/>);
@@ -154,13 +152,6 @@ describe('states', () => {
     expect(alert).toHaveTextContent('Only system admins may use Egress Advisor.');
     expect(alert).toHaveTextContent('code not_system_admin · HTTP 403 · request req-9');
     expect(screen.queryByText(/not routed/)).toBeNull();
-  });
-
-  test('the BridgePath setting moves every request', async () => {
-    bridge = new FakeBridge('/egress/v2', threeFindings());
-    window.fetch = bridge.fetch as typeof window.fetch;
-    await renderDashboard({bridgepath: '/egress/v2'});
-    expect(bridge.requests.every((r) => r.path.startsWith('/egress/v2/'))).toBe(true);
   });
 });
 
@@ -359,14 +350,14 @@ describe('detail', () => {
   });
 
   test('an ignore the bridge refuses shows its message', async () => {
-    bridge.failures.set('findings/s3.amazonaws.com%3A443/ignore', {status: 403, body: {error: 'The X-CSRF-Token header does not match the MMCSRF cookie; reload the page and try again.', code: 'csrf_mismatch'}});
+    bridge.failures.set('findings/s3.amazonaws.com%3A443/ignore', {status: 403, body: {error: 'Egress Advisor is for system administrators only.', code: 'not_system_admin'}});
     const user = userEvent.setup();
     await renderDashboard();
     await user.click(screen.getByRole('button', {name: 'Details of s3.amazonaws.com:443'}));
     const detail = await screen.findByRole('region', {name: 's3.amazonaws.com:443/TLS'});
     await user.type(within(detail).getByLabelText('Reason'), 'x');
     await user.click(within(detail).getByRole('button', {name: 'Ignore'}));
-    expect(await within(detail).findByRole('alert')).toHaveTextContent('does not match the MMCSRF cookie');
+    expect(await within(detail).findByRole('alert')).toHaveTextContent('for system administrators only');
   });
 });
 

@@ -20,9 +20,6 @@ import {Suggestions} from './suggestions';
 
 export interface DashboardProps {
   client: BridgeClient;
-  siteUrl: string;
-  /** The bridge path the client uses (for the set-up instructions). */
-  bridgePath: string;
   /** The plugin's SuggestionFormat setting, until the administrator picks another. */
   defaultFormat: SuggestionFormat;
 }
@@ -60,7 +57,7 @@ function replaceIn(page: FindingsPage | null, summary: FindingSummary): Findings
   return {...page, items: page.items.map((f) => (f.key === summary.key ? summary : f))};
 }
 
-export function Dashboard({client, siteUrl, bridgePath, defaultFormat}: DashboardProps) {
+export function Dashboard({client, defaultFormat}: DashboardProps) {
   const dispatch = useDispatch();
   const {table: view, format: chosenFormat} = useSelector(getPluginState);
   const format = chosenFormat ?? defaultFormat;
@@ -246,9 +243,6 @@ export function Dashboard({client, siteUrl, bridgePath, defaultFormat}: Dashboar
       <div className='ea-root'>
         <BridgeSetup
           error={unreachable}
-          siteUrl={siteUrl}
-          basePath={client.basePath}
-          bridgePath={bridgePath}
           onRetry={reload}
         />
       </div>

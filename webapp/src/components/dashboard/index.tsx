@@ -2,7 +2,7 @@ import React, {useMemo} from 'react';
 import {useSelector} from 'react-redux';
 
 import {SUGGESTION_FORMATS, type SuggestionFormat} from '../../../../common/types';
-import {BridgeClient, bridgePathOf} from '../../client';
+import {BridgeClient} from '../../client';
 import {PLUGIN_ID} from '../../manifest';
 import {getSiteUrl, isSystemAdmin} from '../../selectors';
 import type {CustomSettingProps} from '../../types/mattermost';
@@ -23,13 +23,10 @@ export function formatSetting(value: unknown): SuggestionFormat {
 function AdminDashboard({config}: CustomSettingProps) {
   const siteUrl = useSelector(getSiteUrl);
   const settings = pluginSettings(config);
-  const bridgePath = bridgePathOf(settings.bridgepath);
-  const client = useMemo(() => new BridgeClient({siteUrl, bridgePath}), [siteUrl, bridgePath]);
+  const client = useMemo(() => new BridgeClient({siteUrl}), [siteUrl]);
   return (
     <Dashboard
       client={client}
-      siteUrl={siteUrl}
-      bridgePath={bridgePath}
       defaultFormat={formatSetting(settings.suggestionformat)}
     />
   );
@@ -38,7 +35,7 @@ function AdminDashboard({config}: CustomSettingProps) {
 /**
  * The "Dashboard" custom setting of the plugin's System Console page. The bundle loads for every
  * user, and the System Console can be opened by roles other than system admin: only a system
- * admin gets anything rendered (the bridge enforces the same rule on its side).
+ * admin gets anything rendered (the plugin's server half enforces the same rule on every call).
  */
 export function DashboardSetting(props: CustomSettingProps) {
   const admin = useSelector(isSystemAdmin);
