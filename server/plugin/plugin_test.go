@@ -262,6 +262,7 @@ func TestButtonsAreForwardedWithTheClickingUser(t *testing.T) {
 		body, _ := io.ReadAll(r.Body)
 		gotUser = verifyCall(t, r, body)
 		assert.Equal(t, actionPath, r.URL.Path)
+		assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"ephemeral_text":"Ignored."}`))
 	}))

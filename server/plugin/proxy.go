@@ -81,6 +81,8 @@ func (p *Plugin) serveAction(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	// Mattermost's in-process delivery sends the JSON body without a Content-Type.
+	r.Header.Set("Content-Type", "application/json")
 	p.forward(w, r, who, actionPath, false)
 }
 
