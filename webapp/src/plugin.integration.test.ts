@@ -3,7 +3,9 @@
  */
 // The plugin bundle against a real Mattermost server (test/mattermost/harness.ts): the tarball the
 // build writes is accepted on upload, the plugin runs, browsers are offered the same bytes the
-// build produced, and an unrouted bridge path answers the way the client recognises as "not routed".
+// build produced, and before any bridge has connected the plugin says so in a way the client reads
+// as "bridge not reached". The whole way to a bridge is test/plugin/plugin.integration.test.ts.
+import {spawnSync} from 'child_process';
 import fs from 'fs';
 import http from 'http';
 import type {AddressInfo} from 'net';
@@ -17,6 +19,7 @@ import {ALERT_POST_TYPE} from '../../common/alert';
 import {buildWebapp, bundleEntries, readManifest} from '../../build/bundle';
 import {tarGz} from '../../build/tar';
 import {useMattermost} from '../../test/mattermost/harness';
+import {ensureBuiltPlugin} from '../../test/mattermost/plugin';
 
 import {BridgeClient, BridgeError, doPostAction} from './client';
 import {readAttachments} from './components/alert_post/post_actions';
@@ -45,7 +48,10 @@ async function api(path: string, init: RequestInit = {}, token = mm().adminToken
 
 test('the tarball uploads, the plugin runs and browsers get the built bundle', async () => {
   const {manifest, text} = readManifest();
-  const archive = tarGz(bundleEntries(manifest, text, mainJs), Math.floor(Date.now() / 1000));
+  // The server half as npm run dist cross-compiled it, next to the bundle built here.
+  const built = ensureBuiltPlugin();
+  const binary = (platform: string) => spawnSync('tar', ['-xzOf', built.tarball, `${manifest.id}/server/dist/plugin-${platform}`], {maxBuffer: 64 * 1024 * 1024}).stdout;
+  const archive = tarGz(bundleEntries(manifest, text, mainJs, {'linux-amd64': binary('linux-amd64'), 'linux-arm64': binary('linux-arm64')}), Math.floor(Date.now() / 1000));
 
   const form = new FormData();
   form.append('plugin', new Blob([new Uint8Array(archive)], {type: 'application/gzip'}), `egress-advisor-${manifest.version}.tar.gz`);
@@ -78,7 +84,7 @@ test('the tarball uploads, the plugin runs and browsers get the built bundle', a
   expect(active?.settings_schema?.settings.map((s) => `${s.key}:${s.type}`)).toEqual(manifest.settings_schema?.settings?.map((s) => `${s.key}:${s.type}`));
 });
 
-test('without a route to the bridge, Mattermost answers the bridge path with a 404 the client reads as "not routed"', async () => {
+test('before a bridge has connected, the plugin says so and the client reads it as "bridge not reached"', async () => {
   const token = mm().adminToken;
   const client = new BridgeClient({
     siteUrl: mm().url,
@@ -86,7 +92,8 @@ test('without a route to the bridge, Mattermost answers the bridge path with a 4
   });
   const err = await client.status().catch((e: unknown) => e);
   expect(err).toBeInstanceOf(BridgeError);
-  expect((err as BridgeError).kind).toBe('not-routed');
+  expect([(err as BridgeError).status, (err as BridgeError).code]).toEqual([503, 'bridge_not_configured']);
+  expect((err as BridgeError).message).toContain('Bridge URL setting is empty');
   expect((err as BridgeError).unreachable).toBe(true);
 });
 

@@ -129,7 +129,7 @@ describe('states', () => {
   });
 
   test('the plugin saying it cannot reach the bridge shows its reason; a network failure is told apart', async () => {
-    const down = {status: 502, body: {error: 'The Egress Advisor bridge at http://egress-advisor:8080 cannot be reached (connection refused).', code: 'bridge_unreachable'}};
+    const down = {status: 502, body: {error: 'The Egress Advisor bridge at http://egress-advisor:8080 cannot be reached (connection refused).', code: 'bridge_unreachable' as const}};
     bridge.failures.set('status', down);
     bridge.failures.set('findings', down);
     const {unmount} = renderWithStore(<DashboardSetting {...settingProps()}/>);
