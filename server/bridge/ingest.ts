@@ -24,6 +24,8 @@ export interface IngestListener {
 export class AttributionState {
   inventory: InventoryEndpoint[] = [];
   dnsIndex: ReadonlyMap<string, readonly string[]> = new Map();
+  /** The configured hosts that had an address at given moments (server/bridge/dns-watch.ts). */
+  dnsAt?: AttributionContext['dnsAt'];
   private events: AppLogEvent[] = [];
   private snapshot: AppLogEvent[] = [];
   private probes: ProbeWindow[] = [];
@@ -45,7 +47,7 @@ export class AttributionState {
     const recent = this.events.filter((e) => e.timeMs === null || e.timeMs >= since);
     if (recent.length > 0 || this.events.length < APP_EVENT_MAX) this.events = recent.length > 0 ? recent : this.events;
     this.snapshot = [...this.events];
-    return {dnsIndex: this.dnsIndex, appEvents: this.snapshot, inventory: this.inventory, probes: this.probes};
+    return {dnsIndex: this.dnsIndex, appEvents: this.snapshot, inventory: this.inventory, probes: this.probes, ...(this.dnsAt ? {dnsAt: this.dnsAt} : {})};
   }
 }
 

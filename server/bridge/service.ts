@@ -12,10 +12,12 @@ import {Registry} from 'prom-client';
 import {PLUGIN_ID, type StatusReport, type SuggestionsResponse} from '../../common/api';
 import type {SuggestionFormat, Verdict} from '../../common/types';
 import {version} from '../../package.json';
+import {isIpAddress} from '../engine/address';
 import {buildDnsIndex} from '../engine/attribute';
 import {parseHostsFile, tableResolver} from '../engine/hostsfile';
 import {buildInventory} from '../engine/inventory';
 import {systemResolver} from '../engine/resolver';
+import {DnsWatch, MAX_REFRESH_MS, systemTimedResolver} from './dns-watch';
 import {suggest} from '../engine/suggest';
 import {buildHttpApp, createBridgeMetrics, FINDINGS_CHANGED, type BridgeMetrics} from '../http';
 import {ACTION_PATH} from '../http/mattermost';
@@ -143,8 +145,16 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
   const settings = new PluginSettingsState(config.format);
   const values = readOptional(config.valuesFile, 'the values file', log);
   const hosts = readOptional(config.hostsFile, 'the hosts file', log);
-  const resolver = tableResolver(hosts ? parseHostsFile(hosts) : new Map(), systemResolver);
+  const table = hosts ? parseHostsFile(hosts) : new Map<string, string[]>();
+  const resolver = tableResolver(table, systemResolver);
   const attribution = new AttributionState();
+  // The configured hosts' addresses over time: a hosts-file entry stands for the cluster's DNS as captured.
+  const timed = systemTimedResolver(systemResolver);
+  const dnsWatch = new DnsWatch(async (host) => {
+    const fixed = table.get(host.toLowerCase());
+    return fixed !== undefined ? fixed.map((address) => ({address, ttlSeconds: MAX_REFRESH_MS / 1000})) : timed(host);
+  }, log.child({part: 'dns'}));
+  attribution.dnsAt = (ip, timesMs) => dnsWatch.history.hostsAt(ip, timesMs);
   const registry = new Registry();
   const metrics: BridgeMetrics = createBridgeMetrics(registry, {defaultMetrics: true});
   const events = new EventEmitter();
@@ -195,7 +205,9 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     for (const w of inv.warnings) log.debug({warning: w}, 'Mattermost configuration');
     attribution.inventory = inv.endpoints;
     // Only host names from Mattermost's configuration are resolved; nothing read from a log is contacted.
-    attribution.dnsIndex = await buildDnsIndex(inv.endpoints, resolver);
+    // Names are followed over time; the index keeps the addresses the configuration writes itself.
+    attribution.dnsIndex = await buildDnsIndex(inv.endpoints.filter((e) => isIpAddress(e.host)), resolver);
+    await dnsWatch.watch(inv.endpoints);
     await meshLink.warnIfNew();
   };
 
@@ -430,6 +442,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     async stop(): Promise<void> {
       clearInterval(gauges);
       // First, so that a follower takes over while this replica winds down.
+      dnsWatch.stop();
       await election.stop();
       roles.detach();
       mattermost?.stop();

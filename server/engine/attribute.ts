@@ -139,7 +139,8 @@ export function attribute(dest: BlockedDestination, ctx: AttributionContext, opt
 
   const scope = addressScope(ip);
   const fromLog = fromAppLog(dest, ip, ctx.appEvents, windowMs);
-  const configured = ctx.dnsIndex.get(ip) ?? [];
+  const indexed = ctx.dnsIndex.get(ip) ?? [];
+  const configured = ctx.dnsAt === undefined ? indexed : [...indexed.filter((h) => h === ip), ...ctx.dnsAt(ip, dest.timesMs)];
   const dnsHosts = configured.filter((h) => normalizeIp(h) === null);
   const inCluster = scopeNote(scope, dest.port);
 
@@ -178,7 +179,7 @@ export function attribute(dest: BlockedDestination, ctx: AttributionContext, opt
       candidates: [host],
       method: 'dns',
       confidence: 'likely',
-      note: `${ip} is an address of ${host}, which the Mattermost configuration uses for ${featureNames(host, ctx.inventory)}.${inCluster}`,
+      note: `${ip} ${ctx.dnsAt !== undefined ? 'was an address of' : 'is an address of'} ${host}${ctx.dnsAt !== undefined ? ' when the connection was blocked' : ''}, which the Mattermost configuration uses for ${featureNames(host, ctx.inventory)}.${inCluster}`,
     };
   }
   if (dnsHosts.length > 1) {

@@ -105,6 +105,12 @@ export interface AttributionContext {
   inventory: readonly InventoryEndpoint[];
   /** Connection tests in progress or recently done (active attribution). */
   probes?: readonly ProbeWindow[];
+  /**
+   * The configured hosts that had this address at those moments (the bridge's DNS history). When given, a
+   * host name is matched only at the moment of the blocked connection; dnsIndex then only serves
+   * addresses written in the configuration itself.
+   */
+  dnsAt?: (ip: string, timesMs: readonly number[]) => readonly string[];
 }
 
 /** One ServiceEntry as the engine models it, before any output format is applied. */
