@@ -22,8 +22,8 @@ interface Ack {
 
 const port = parentPort;
 if (port === null) throw new Error('the harness runs in a worker thread');
-const {server, token} = workerData as {server: string; token: string};
-const connection = {mode: 'direct' as const, server, token};
+const {server, token, caData} = workerData as {server: string; token: string; caData?: string};
+const connection = {mode: 'direct' as const, server, token, caData};
 
 let source: KubernetesSource | null = null;
 let mesh: MeshWatcher | null = null;

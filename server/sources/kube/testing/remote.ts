@@ -1,5 +1,5 @@
 // Test support: drives a KubernetesSource and a MeshWatcher that run, with the real Kubernetes client, in a
-// worker thread (harness.ts), against a FakeApiServer. The worker loads the TypeScript sources through the
+// worker thread (harness.ts), against a real API server (test/kubernetes/harness.ts) or a FakeApiServer. The worker loads the TypeScript sources through the
 // build's own swc hook (build/ts-register.js), as the build scripts are run.
 import {resolve} from 'node:path';
 import {Worker} from 'node:worker_threads';
@@ -20,8 +20,10 @@ export class KubeWorker {
   private sink: SourceSink | null = null;
   private failure: Error | null = null;
 
-  constructor(server: {url: string; token: string}) {
-    this.worker = new Worker(BOOT, {eval: true, workerData: {server: server.url, token: server.token}, stdout: false, stderr: false});
+  /** `ca`: the server's certificate chain (PEM), for an https server. */
+  constructor(server: {url: string; token: string; ca?: string}) {
+    const caData = server.ca === undefined ? undefined : Buffer.from(server.ca).toString('base64');
+    this.worker = new Worker(BOOT, {eval: true, workerData: {server: server.url, token: server.token, caData}, stdout: false, stderr: false});
     this.worker.on('message', (m: Reply | Event) => this.onMessage(m));
     this.worker.on('error', (err) => this.fail(err));
     this.worker.on('exit', (code) => this.fail(new Error(`the worker exited with code ${code}`)));
