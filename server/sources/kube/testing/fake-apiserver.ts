@@ -1,5 +1,7 @@
-// A stand-in for the Kubernetes API server, for tests: a node:http server on 127.0.0.1 that answers the
-// real client the way kube-apiserver does, with the shapes recorded under test/fixtures/kubernetes. It keeps
+// A stand-in for the Kubernetes API server, for the few tests of what the real one (test/kubernetes/harness.ts)
+// cannot be made to produce on demand (server/sources/kubernetes.replayed.test.ts): a node:http server on
+// 127.0.0.1 that answers the real client the way kube-apiserver does, with the shapes recorded under
+// test/fixtures/kubernetes. It keeps
 // objects, hands out resourceVersions, keeps a history of changes for watches (and forgets it on compact(),
 // after which a watch from an older version gets an ERROR event carrying a 410 Status, as the watch cache
 // sends it), filters by label selector the way a watch does (a pod that stops matching is DELETED for that
@@ -54,12 +56,6 @@ const KINDS: Record<string, {kind: string; group: string}> = {
 export class FakeApiServer {
   readonly token = 'fake-service-account-token';
   readonly requests: Recorded[] = [];
-  /** Group/versions answered; the others get the API server's 404 for an unknown resource. */
-  readonly served = new Set(['networking.istio.io/v1', 'networking.istio.io/v1beta1']);
-  /** Return a reason to refuse a request with 403 Forbidden. */
-  forbid: ((r: {verb: string; key: string; namespace: string | null}) => boolean) | null = null;
-  /** While set, every request's connection is dropped, as when the API server is restarting. */
-  paused = false;
   readonly logs: FakeLogs;
   private server: Server | null = null;
   private rv = 1000;
@@ -116,17 +112,6 @@ export class FakeApiServer {
     store.set(id, obj);
     this.record({rv: this.rv, key, type: before === null ? 'ADDED' : 'MODIFIED', object: obj, before});
     return obj;
-  }
-
-  delete(key: string, namespace: string | null, name: string): void {
-    const store = this.store(key);
-    const id = `${namespace ?? ''}/${name}`;
-    const before = store.get(id);
-    if (before === undefined) throw new Error(`no ${key} ${id}`);
-    store.delete(id);
-    this.rv += 1;
-    const obj = {...before, metadata: {...(before.metadata as Json), resourceVersion: String(this.rv)}};
-    this.record({rv: this.rv, key, type: 'DELETED', object: obj, before});
   }
 
   get(key: string, namespace: string | null, name: string): Json | undefined {
@@ -187,10 +172,6 @@ export class FakeApiServer {
   // ---- HTTP ------------------------------------------------------------------------------------------
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    if (this.paused) {
-      req.socket.destroy();
-      return;
-    }
     const url = new URL(req.url ?? '/', 'http://fake');
     const query = Object.fromEntries(url.searchParams);
     this.requests.push({method: req.method ?? 'GET', path: url.pathname, query});
@@ -199,10 +180,7 @@ export class FakeApiServer {
     if (log !== null) return this.logs.serve(res, log[1], log[2], url.searchParams, (s) => this.status(res, s));
     const route = routeOf(url.pathname);
     if (route === null) return this.status(res, fixture('status-not-found.json'));
-    if (route.group !== '' && !this.served.has(`${route.group}/${route.version}`)) return this.status(res, fixture('status-not-found.json'));
     const watch = query.watch === 'true' || query.watch === '1';
-    const verb = route.name !== null ? 'get' : watch ? 'watch' : 'list';
-    if (this.forbid?.({verb, key: route.key, namespace: route.namespace}) === true) return this.status(res, forbidden(verb, route));
     if (route.name !== null) return this.getOne(res, route);
     let selector: Requirement[] = [];
     if (query.labelSelector !== undefined && query.labelSelector !== '') selector = parseSelector(query.labelSelector);
@@ -351,15 +329,4 @@ function routeOf(path: string): Route | null {
 
 function apiVersionOf(r: Route): string {
   return r.group === '' ? 'v1' : `${r.group}/${r.version}`;
-}
-
-function forbidden(verb: string, r: Route): Json {
-  const plural = r.key.split('.')[0];
-  return fixture('status-forbidden.json', {
-    resource: r.group === '' ? plural : `${plural}.${r.group}`,
-    verb,
-    plural,
-    group: r.group,
-    scope: r.namespace === null ? 'at the cluster scope' : `in the namespace "${r.namespace}"`,
-  });
 }

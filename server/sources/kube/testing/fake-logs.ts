@@ -62,19 +62,7 @@ export class FakeLogs {
     }
   }
 
-  /** Breaks every follower's connection without a word, as a dying node or API server does. */
-  breakAll(key: string): void {
-    const s = this.of(key);
-    for (const f of s.followers) f.res.socket?.destroy();
-    s.followers.clear();
-  }
 
-  /** Ends the follow responses as the kubelet does when the container exits. */
-  end(key: string): void {
-    const s = this.of(key);
-    for (const f of s.followers) f.res.end();
-    s.followers.clear();
-  }
 
   followers(key: string): number {
     return this.of(key).followers.size;
