@@ -21,6 +21,7 @@ import {PodDisruptionBudget} from 'kubernetes-models/policy/v1';
 import {ClusterRole, ClusterRoleBinding, Role, RoleBinding} from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import {VirtualService} from '@kubernetes-models/istio/networking.istio.io/v1beta1';
 import {AuthorizationPolicy} from '@kubernetes-models/istio/security.istio.io/v1';
+import {helmBinary} from './helm';
 
 jest.setTimeout(120_000);
 
@@ -44,15 +45,6 @@ const CLUSTER_SCOPED = new Set(['ClusterRole', 'ClusterRoleBinding']);
 /** A rendered manifest, loosely typed: the assertions below walk it like the API server would. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = Record<string, any>;
-
-function helmBinary(): string {
-  if (process.env.HELM_BIN) return process.env.HELM_BIN;
-  const path = execFileSync('bash', [BUILD_SCRIPT, '--print'], {encoding: 'utf8'}).trim().split('\n').pop() ?? '';
-  if (!existsSync(path)) {
-    throw new Error(`helm is not built yet (expected ${path}). Run: bash test/chart/build-helm.sh (or set HELM_BIN)`);
-  }
-  return path;
-}
 
 function pinnedVersion(): string {
   const m = /^HELM_VERSION='(v3\.\d+\.\d+)'$/m.exec(readFileSync(BUILD_SCRIPT, 'utf8'));
