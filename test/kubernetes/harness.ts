@@ -92,9 +92,10 @@ const PLURALS: Record<string, string> = {
   ServiceEntry: 'serviceentries',
   Sidecar: 'sidecars',
   Logs: 'logs',
+  SubjectAccessReview: 'subjectaccessreviews',
 };
 
-const CLUSTER_SCOPED = new Set(['Namespace', 'Node', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition']);
+const CLUSTER_SCOPED = new Set(['Namespace', 'Node', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'SubjectAccessReview']);
 
 /** The collection path of an object (`/api/v1/namespaces/x/pods`), and with its name the object's own path. */
 export function pathOf(obj: {apiVersion?: unknown; kind?: unknown; metadata?: unknown}, named = true): string {
