@@ -209,6 +209,8 @@ export class KubeCluster {
       // kwok puts 127.0.0.1 and its port on the Node: that is where `pods/log` goes.
       '--kubelet-preferred-address-types=InternalIP',
       '--profiling=false',
+      // It would publish 127.0.0.1 as the `kubernetes` Service's endpoint, which the API refuses (loopback).
+      '--endpoint-reconciler-type=none',
       ...(options.apiServerFlags ?? []),
     ];
     await this.startApiServer();
@@ -440,7 +442,13 @@ export class KubeCluster {
         containers: containers.map((name) => ({name, image: `registry.example/${name}:test`})),
       },
     });
-    return this.waitForPod(spec.namespace, spec.name, (p) => (p.status as Json | undefined)?.phase === 'Running');
+    const pod = await this.waitForPod(spec.namespace, spec.name, (p) => (p.status as Json | undefined)?.phase === 'Running');
+    // kwok learns of the Logs object through a watch of its own, a moment after it was created.
+    for (const c of containers) {
+      const path = `/api/v1/namespaces/${spec.namespace}/pods/${spec.name}/log?container=${c}&limitBytes=1`;
+      await this.waitFor(`kwok to serve the log of ${spec.namespace}/${spec.name}/${c}`, async () => (await this.request('GET', path)).status === 200);
+    }
+    return pod;
   }
 
   async waitForPod(namespace: string, name: string, ok: (pod: Json) => boolean, what = 'the pod to be running'): Promise<Json> {
