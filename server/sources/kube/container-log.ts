@@ -11,17 +11,14 @@ import type {LogKind, NoticeCode, SourceBatch, SourceState, StreamInfo, StreamSt
 import {Waker} from '../wake';
 import {describeError} from './library';
 import {keepNew} from './lines';
+import type {LogRequester} from './log-request';
 import {decodeCursor, encodeCursor, freshCursor, ResumeFilter, sinceTimeOf, type Cursor} from './resume';
 import type {ContainerView} from './pods';
-
-export interface LogLike {
-  log(namespace: string, pod: string, container: string, stream: Writable, options?: LogOptions): Promise<AbortController>;
-}
 
 /** What a container log needs from the source that owns it. */
 export interface LogHost {
   readonly sourceId: string;
-  readonly log: LogLike;
+  readonly log: LogRequester;
   readonly maxLineBytes: number;
   readonly idleTimeoutMs: number;
   readonly backoff: BackoffPolicy;
@@ -217,12 +214,11 @@ export class ContainerLog {
     });
     dest.on('finish', () => resolveEnd({kind: 'end'}));
     armIdle();
-    let controller: AbortController | null = null;
-    this.host.log.log(this.info.namespace ?? '', this.info.pod ?? '', this.info.container ?? '', dest, options).then(
-      (c) => {
-        controller = c;
-        this.controller = c;
-        if (!conn.live || this.released) c.abort();
+    const controller = new AbortController();
+    this.controller = controller;
+    this.host.log.log(this.info.namespace ?? '', this.info.pod ?? '', this.info.container ?? '', dest, options, controller.signal).then(
+      () => {
+        if (!conn.live || this.released) controller.abort();
         else this.connected(since);
       },
       (err: unknown) => resolveEnd({kind: 'refused', err}),
@@ -230,7 +226,7 @@ export class ContainerLog {
     const end = await ended;
     this.endAttempt = null;
     if (idle !== null) clearTimeout(idle);
-    (controller as AbortController | null)?.abort();
+    controller.abort();
     if (this.controller === controller) this.controller = null;
     // Reconnecting before the outstanding batch settled would read its lines again.
     await this.inflight;

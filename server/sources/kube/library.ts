@@ -3,6 +3,7 @@
 // imports this one (the bridge, and through it its tests) fail to load where require(esm) is missing, and
 // would cost the CLI the library's start-up time although it never talks to a cluster.
 import type * as Lib from '@kubernetes/client-node';
+import {logRequester, type LogRequester} from './log-request';
 
 export type KubeLibrary = typeof Lib;
 
@@ -28,7 +29,7 @@ export interface KubeClient {
   core: Lib.CoreV1Api;
   custom: Lib.CustomObjectsApi;
   watch: Lib.Watch;
-  log: Lib.Log;
+  log: LogRequester;
   /** The namespace of the current context (in a pod: the service account's), if any. */
   contextNamespace: string | null;
 }
@@ -68,7 +69,7 @@ export function connect(connection: KubeConnection = {mode: 'auto'}): KubeClient
     core: config.makeApiClient(lib.CoreV1Api),
     custom: config.makeApiClient(lib.CustomObjectsApi),
     watch: new lib.Watch(config),
-    log: new lib.Log(config),
+    log: logRequester(config),
     contextNamespace: typeof namespace === 'string' && namespace !== '' ? namespace.trim() : null,
   };
 }
