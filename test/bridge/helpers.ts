@@ -256,7 +256,7 @@ export function outsideCode(markdown: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The compiled bridge against a real Kubernetes API server (test/kubernetes/harness.ts)
+// The compiled bridge against the reproduced Kubernetes API (server/sources/kube/testing/fake-apiserver.ts)
 
 export interface CompiledBridge {
   readonly child: ChildProcess;
@@ -307,4 +307,23 @@ export async function spawnCompiledBridge(kubeconfig: string, namespace: string,
       await exited;
     },
   };
+}
+
+/** A kubeconfig for the reproduction, as `kubectl config view` would write it; returns its path. */
+export function writeKubeconfig(dir: string, api: {url: string; token: string}, namespace: string): string {
+  const path = join(dir, 'kubeconfig');
+  writeFileSync(
+    path,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      // client-node refuses plain HTTP unless TLS verification is off; the reproduction serves HTTP.
+      `clusters: [{name: fake, cluster: {server: "${api.url}", insecure-skip-tls-verify: true}}]`,
+      `users: [{name: bridge, user: {token: "${api.token}"}}]`,
+      `contexts: [{name: fake, context: {cluster: fake, user: bridge, namespace: ${namespace}}}]`,
+      'current-context: fake',
+      '',
+    ].join('\n'),
+  );
+  return path;
 }
