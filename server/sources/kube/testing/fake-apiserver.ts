@@ -1,5 +1,6 @@
-// A stand-in for the Kubernetes API server, for the few tests of what the real one (test/kubernetes/harness.ts)
-// cannot be made to produce on demand (server/sources/kubernetes.replayed.test.ts): a node:http server on
+// A stand-in for the Kubernetes API server, for the tests of what the real one (test/kubernetes/harness.ts)
+// cannot be made to produce on demand (server/sources/kubernetes.replayed.test.ts) and for the compiled
+// bridge's suites in test/bridge that have not moved to the real one yet: a node:http server on
 // 127.0.0.1 that answers the real client the way kube-apiserver does, with the shapes recorded under
 // test/fixtures/kubernetes. It keeps
 // objects, hands out resourceVersions, keeps a history of changes for watches (and forgets it on compact(),
