@@ -72,7 +72,7 @@ export const SETTINGS = [
   ['EGRESS_ADVISOR_TEAM', 'mattermost.team', '(the first team)', 'team (name) for the admin channel and /egress'],
   ['EGRESS_ADVISOR_CHANNEL', 'mattermost.channel', 'egress-advisor', 'admin channel name'],
   ['EGRESS_ADVISOR_CHANNEL_PRIVATE', 'mattermost.channelPrivate', 'true', 'create the admin channel as private'],
-  ['EGRESS_ADVISOR_PUBLIC_URL', 'publicUrl', 'http://<listen>', 'the bridge URL as Mattermost reaches it (slash command and buttons)'],
+  ['EGRESS_ADVISOR_PUBLIC_URL', 'publicUrl', 'http://<listen>', 'the bridge URL as the plugin reaches it from Mattermost\'s pods (written into the plugin\'s settings)'],
   ['EGRESS_ADVISOR_DIGEST_SECONDS', 'digestSeconds', '30', 'new blocked destinations are gathered this long into one alert post'],
   ['EGRESS_ADVISOR_UPDATE_SECONDS', 'updateSeconds', '600', 'more traffic on destinations an alert announced becomes at most one reply in its thread per this many seconds'],
   ['EGRESS_ADVISOR_RESOLVE_SECONDS', 'resolveSeconds', '60', 'a finding is marked resolved once a ServiceEntry in the mesh covers it and no connection to it has been blocked for this many seconds after the entry appeared (it reopens if one is)'],

@@ -35,12 +35,17 @@ func egressCommand() *model.Command {
 	unignore := model.NewAutocompleteData("unignore", "<host>", "Alert about a destination again")
 	unignore.AddTextArgument("Host", "<host>", "")
 	ac.AddCommand(unignore)
+	test := model.NewAutocompleteData("test", "<s3|smtp|ldap|elasticsearch|site-url>", "Run Mattermost's own connection test of an integration")
+	test.AddStaticListArgument("Integration", true, []model.AutocompleteListItem{
+		{Item: "s3"}, {Item: "smtp"}, {Item: "ldap"}, {Item: "elasticsearch"}, {Item: "site-url"},
+	})
+	ac.AddCommand(test)
 	ac.AddCommand(model.NewAutocompleteData("help", "", "What each subcommand does"))
 	return &model.Command{
 		Trigger:          commandTrigger,
 		AutoComplete:     true,
 		AutoCompleteDesc: "Blocked egress of Mattermost and the ServiceEntries that allow it (system admins)",
-		AutoCompleteHint: "[status|list|show|snippet|ignore|unignore|help]",
+		AutoCompleteHint: "[status|list|show|snippet|ignore|unignore|test|help]",
 		DisplayName:      "Egress Advisor",
 		AutocompleteData: ac,
 	}
@@ -63,7 +68,7 @@ func ephemeral(text string) *model.CommandResponse {
 // text: Mattermost would otherwise only say that the command failed.
 func (p *Plugin) ExecuteCommand(_ *plugin.Context, args *model.CommandArgs) (*model.CommandResponse, *model.AppError) {
 	if !p.API.HasPermissionTo(args.UserId, model.PermissionManageSystem) {
-		return ephemeral("`/egress` is for system administrators only."), nil
+		return ephemeral("Only system administrators can use /egress."), nil
 	}
 	cfg := p.getConfiguration()
 	base, err := cfg.bridgeTarget()

@@ -315,7 +315,7 @@ func TestCommandRefusesNonAdminsAndSaysWhenTheBridgeIsDown(t *testing.T) {
 	p, _, _ := newTestPlugin(t, "http://127.0.0.1:1", map[string]bool{"admin": true})
 	resp, appErr := p.ExecuteCommand(nil, &model.CommandArgs{Command: "/egress status", UserId: "someone"})
 	require.Nil(t, appErr)
-	assert.Contains(t, resp.Text, "system administrators only")
+	assert.Equal(t, "Only system administrators can use /egress.", resp.Text)
 
 	resp, appErr = p.ExecuteCommand(nil, &model.CommandArgs{Command: "/egress status", UserId: "admin"})
 	require.Nil(t, appErr)
@@ -335,7 +335,7 @@ func TestActivateRegistersEgressWithAutocomplete(t *testing.T) {
 	for _, sub := range cmd.AutocompleteData.SubCommands {
 		names = append(names, sub.Trigger)
 	}
-	assert.Equal(t, []string{"status", "list", "show", "snippet", "ignore", "unignore", "help"}, names)
+	assert.Equal(t, []string{"status", "list", "show", "snippet", "ignore", "unignore", "test", "help"}, names)
 	assert.NoError(t, cmd.AutocompleteData.IsValid())
 }
 

@@ -20,10 +20,13 @@ import {parse as parseYaml} from 'yaml';
 
 import {ALERT_POST_TYPE, THREAD_UPDATE_PROPS_KEY, readAlertData, type EgressAlertData, type ThreadUpdateProps} from '../../common/alert';
 import {API_BASE_PATH} from '../../common/api';
+import {signatureHeaders} from '../../server/http/signature';
+import {BRIDGE_URL_KEY, ourSettings} from '../../server/mattermost/plugin-settings';
 import {sealContext} from '../../server/present/hmac';
 import {REFUSAL} from '../../server/present/replies';
 import type {StoredFinding} from '../../server/store/types';
 import {startMattermost, type MattermostServer} from '../mattermost/harness';
+import {ensureBuiltPlugin, installPlugin} from '../mattermost/plugin';
 import {
   PODS,
   alertPosts,
@@ -150,6 +153,8 @@ beforeAll(async () => {
   mm = await startMattermost();
   mark('Mattermost start', t0);
   admin = mm.client();
+  // The plugin carries /egress, the buttons and the page to the bridge.
+  await installPlugin(mm, ensureBuiltPlugin());
   townSquare = await admin.getChannelByName(mm.team.id, 'town-square');
   // An integration the bridge's inventory names: blocked traffic to its host must name this feature.
   webhookName = 'Deploy notifications';
@@ -207,11 +212,9 @@ test('set-up: the bot, the private admin channel and /egress at the bridge URL',
   expect(members).not.toContain(mm.user.id);
   expect(bridge.link?.channel?.channelId).toBe(adminChannel.id);
 
-  const commands = (await admin.getCustomTeamCommands(mm.team.id)).filter((c) => c.trigger === 'egress' && !c.delete_at);
-  expect(commands).toHaveLength(1);
-  expect(commands[0]).toMatchObject({method: 'P', url: `${runner.publicUrl}/mattermost/command`, team_id: mm.team.id, auto_complete: true});
-  // Mattermost may call this URL: the harness allows 127.0.0.1, and the bridge says so.
-  expect(bridge.link?.inbound.state).toBe('allowed');
+  // The plugin registers /egress itself (no custom command); the bridge wrote its URL and secret into the plugin's settings.
+  expect((await admin.getCustomTeamCommands(mm.team.id)).filter((c) => c.trigger === 'egress' && !c.delete_at)).toHaveLength(0);
+  await waitFor('the plugin settings to name the bridge', async () => ourSettings(await admin.getConfig())[BRIDGE_URL_KEY] === runner.publicUrl, {context});
   expect(bridge.link?.inventory?.outgoingWebhooks.map((h) => h.callback_urls).flat()).toContain(WEBHOOK_URL);
 });
 
@@ -436,12 +439,12 @@ describe('alert buttons', () => {
     const key = Buffer.from((await bridge.store.getMeta('hmac-key'))!, 'hex');
     const [first] = alertPosts(await posts());
     const digestId = alertData(first).digest_id;
+    const secret = Buffer.from((await bridge.store.getMeta('plugin-secret'))!, 'hex').toString('base64url');
+    // Signed as the plugin signs a click Mattermost delivered, so that what is refused below is the context.
     const action = async (userId: string, ctx: unknown) => {
-      const res = await fetch(`${runner.publicUrl}/mattermost/action`, {
-        method: 'POST',
-        headers: {'content-type': 'application/json'},
-        body: JSON.stringify({user_id: userId, user_name: 'x', post_id: first.id, channel_id: adminChannel.id, team_id: mm.team.id, context: ctx}),
-      });
+      const body = JSON.stringify({user_id: userId, user_name: 'x', post_id: first.id, channel_id: adminChannel.id, team_id: mm.team.id, context: ctx});
+      const sig = signatureHeaders(secret, {method: 'POST', target: '/mattermost/action', userId, username: 'x', body: Buffer.from(body)});
+      const res = await fetch(`${runner.publicUrl}/mattermost/action`, {method: 'POST', headers: {'content-type': 'application/json', ...sig}, body});
       expect(res.status).toBe(200);
       return ((await res.json()) as {ephemeral_text?: string}).ephemeral_text ?? '';
     };
@@ -462,8 +465,8 @@ describe('alert buttons', () => {
   });
 });
 
-describe('the webapp API under ' + API_BASE_PATH, () => {
-  const api = (path: string) => `${runner.publicUrl}${API_BASE_PATH}${path}`;
+describe('the webapp API under ' + API_BASE_PATH + ', through Mattermost and the plugin', () => {
+  const api = (path: string) => `${mm.url}${API_BASE_PATH}${path}`;
   let cookies: {token: string; csrf: string; header: string};
 
   beforeAll(async () => {
@@ -485,7 +488,7 @@ describe('the webapp API under ' + API_BASE_PATH, () => {
   const suggest = (headers: Record<string, string>) =>
     fetch(api('/suggestions'), {method: 'POST', headers: {'content-type': 'application/json', ...headers}, body: JSON.stringify({keys: 'all', format: 'serviceentry'})});
 
-  test('no session: 401; the ordinary user: 403', async () => {
+  test('no session: 401; the ordinary user: 403 (from the plugin)', async () => {
     const none = await fetch(api('/findings'));
     expect(none.status).toBe(401);
     expect(((await none.json()) as {code: string}).code).toBe('unauthenticated');
@@ -496,19 +499,19 @@ describe('the webapp API under ' + API_BASE_PATH, () => {
     expect((await fetch(api('/findings'), {headers: {authorization: 'Bearer zzzzzzzzzzzzzzzzzzzzzzzzzz'}})).status).toBe(401);
   });
 
-  test('a cookie-authenticated POST without, or with a wrong, X-CSRF-Token: 403', async () => {
+  test('a cookie-authenticated POST without, or with a wrong, X-CSRF-Token gets nothing', async () => {
+    // Mattermost passes such a request to the plugin as unauthenticated; the plugin refuses it.
     const without = await suggest({cookie: cookies.header});
-    expect(without.status).toBe(403);
-    expect(((await without.json()) as {code: string}).code).toBe('csrf_missing');
+    expect(without.status).toBe(401);
+    expect(((await without.json()) as {code: string}).code).toBe('unauthenticated');
     const wrong = await suggest({cookie: cookies.header, 'x-csrf-token': `${cookies.csrf.slice(0, -1)}x`});
-    expect(wrong.status).toBe(403);
-    expect(((await wrong.json()) as {code: string}).code).toBe('csrf_mismatch');
+    expect(wrong.status).toBe(401);
     const ignore = await fetch(api(`/findings/${encodeURIComponent(S3.key)}/ignore`), {
       method: 'POST',
       headers: {cookie: cookies.header, 'content-type': 'application/json'},
       body: JSON.stringify({reason: 'forged'}),
     });
-    expect(ignore.status).toBe(403);
+    expect(ignore.status).toBe(401);
     expect((await finding(S3.key)).status).toBe('open');
   });
 
@@ -641,13 +644,6 @@ test('a bridge that starts while Mattermost is away keeps the findings and alert
   runner.append([blockedTls(GITLAB.ip, 443, GITLAB.host), blockedTls(GITLAB.ip, 443, GITLAB.host)]);
   await waitFor('the finding stored without Mattermost', async () => (await bridge.store.getFinding(GITLAB.key))?.count === 2, {context});
   await waitFor('the link to report Mattermost down', () => bridge.link?.outbound.state === 'down', {context});
-  // The slash command cannot be checked yet: the bridge says so instead of guessing.
-  const early = await fetch(`${runner.publicUrl}/mattermost/command`, {
-    method: 'POST',
-    headers: {'content-type': 'application/x-www-form-urlencoded'},
-    body: new URLSearchParams({token: 'x', command: '/egress', text: 'list', user_id: mm.admin.id, channel_id: adminChannel.id, team_id: mm.team.id}).toString(),
-  });
-  expect(early.status).toBe(503);
 
   await mm.startProcess();
   const t1 = Date.now();

@@ -17,6 +17,8 @@ import type {ConnectionTestResponse, ConnectionTestResult} from '../../common/co
 import {HISTORY_META} from '../../server/bridge/connection-tests';
 import {allFindings} from '../../server/bridge/pages';
 import {startMattermost, type MattermostServer} from '../mattermost/harness';
+import {ensureBuiltPlugin, installPlugin} from '../mattermost/plugin';
+import {BRIDGE_URL_KEY, ourSettings} from '../../server/mattermost/plugin-settings';
 import {LoopbackS3, LoopbackSmtp, S3_ACCESS_KEY, S3_SECRET_KEY} from '../support/loopback-servers';
 import {BridgeRunner, alertPosts, blockedTls, channelPosts, repliesTo, waitFor} from './helpers';
 
@@ -72,6 +74,8 @@ beforeAll(async () => {
       MM_EMAILSETTINGS_FEEDBACKEMAIL: 'mattermost@example.com',
     },
   });
+  // /egress and the page reach the bridge through the plugin.
+  await installPlugin(mm, ensureBuiltPlugin());
   townSquare = await mm.client().getChannelByName(mm.team.id, 'town-square');
   runner = await BridgeRunner.create({
     mattermostUrl: mm.url,
@@ -84,6 +88,7 @@ beforeAll(async () => {
   });
   await runner.start();
   await waitFor('the bridge to connect and read the configuration', () => runner.running.link?.up === true && runner.running.link.inventory !== null, {context, timeoutMs: 60_000});
+  await waitFor('the plugin settings to name the bridge', async () => ourSettings(await mm.client().getConfig())[BRIDGE_URL_KEY] === runner.publicUrl, {context});
 }, 300_000);
 
 afterAll(async () => {
@@ -183,7 +188,7 @@ test('a blocked IP-only line outside any test window is not named by a test', as
 });
 
 describe('the System Console page: "Test now", the integration row and the finding', () => {
-  const api = (path: string) => `${runner.publicUrl}${API_BASE_PATH}${path}`;
+  const api = (path: string) => `${mm.url}${API_BASE_PATH}${path}`;
   const testNow = (token: string, kind: string) =>
     fetch(api('/integrations/test'), {method: 'POST', headers: {authorization: `Bearer ${token}`, 'content-type': 'application/json'}, body: JSON.stringify({kind})});
 

@@ -17,6 +17,7 @@ import type {Client4} from '@mattermost/client';
 import type {Post} from '@mattermost/types/posts';
 
 import {readAlertData} from '../../common/alert';
+import {signatureHeaders} from '../../server/http/signature';
 import {openPostgresStore, type PostgresStore} from '../../server/store/postgres';
 import {exited, forkTs} from '../../server/store/testing/support';
 import {createTestDatabase, type TestDatabase} from '../../server/store/testing/stores';
@@ -155,27 +156,25 @@ test('two replicas: exactly one leads, sets Mattermost up, and posts the alert o
   expect(b.leader).toBe(false);
   store = await openPostgresStore(db.url, {autoPruneMs: 0});
 
-  // The leader sets Mattermost up and stores the slash command tokens for the follower.
+  // The leader sets Mattermost up; the secret the plugin signs with is shared through the store.
   await waitFor('the leader to create the admin channel', () => adminChannelId().catch(() => null), {timeoutMs: 60_000, context});
-  await waitFor('the slash command tokens in the shared store', () => store.getMeta('mattermost.slash-tokens'), {timeoutMs: 60_000, context});
+  const hex = await waitFor('the plugin secret in the shared store', () => store.getMeta('plugin-secret'), {timeoutMs: 60_000, context});
+  const secret = Buffer.from(hex, 'hex').toString('base64url');
 
-  // Mattermost may call either replica: the follower answers /egress with the token the leader registered.
-  const tokens = JSON.parse((await store.getMeta('mattermost.slash-tokens')) ?? '[]') as string[];
-  expect(tokens.length).toBeGreaterThan(0);
+  // The plugin may reach either replica (one Service): the follower answers a call signed with the shared secret.
   const channelId = await adminChannelId();
-  const command = (token: string): Promise<Response> =>
-    fetch(`http://127.0.0.1:${b.port}/mattermost/command`, {
-      method: 'POST',
-      headers: {'content-type': 'application/x-www-form-urlencoded'},
-      body: new URLSearchParams({token, command: '/egress', text: 'status', user_id: mm.admin.id, channel_id: channelId, team_id: mm.team.id}).toString(),
-    });
+  const command = (key: string): Promise<Response> => {
+    const body = JSON.stringify({command: '/egress status', user_id: mm.admin.id, channel_id: channelId, team_id: mm.team.id});
+    const sig = signatureHeaders(key, {method: 'POST', target: '/mattermost/command', userId: mm.admin.id, username: mm.admin.username, body: Buffer.from(body)});
+    return fetch(`http://127.0.0.1:${b.port}/mattermost/command`, {method: 'POST', headers: {'content-type': 'application/json', ...sig}, body});
+  };
   const answer = await waitFor('the follower to answer /egress', async () => {
-    const res = await command(tokens[0]);
+    const res = await command(secret);
     return res.status === 200 ? ((await res.json()) as {response_type?: string; text?: string}) : null;
   }, {timeoutMs: 30_000, context});
   expect(answer.response_type).toBe('ephemeral');
   expect(answer.text ?? '').not.toBe('');
-  expect((await command('not-the-token')).status).toBe(401);
+  expect((await command('not-the-secret-not-the-secret-not-the-secre')).status).toBe(401);
 
   // Both replicas read lines of the same destination (two pods of Mattermost, each followed by one replica).
   append(a, [blockedTls(FIRST.ip, 443, FIRST.host), blockedTls(FIRST.ip, 443, FIRST.host)]);

@@ -23,6 +23,7 @@ import {API_BASE_PATH} from '../../common/api';
 import {FakeApiServer} from '../../server/sources/kube/testing/fake-apiserver';
 import {fixture, type Json} from '../../server/sources/kube/testing/fixtures';
 import {startMattermost, type MattermostServer} from '../mattermost/harness';
+import {ensureBuiltPlugin, installPlugin} from '../mattermost/plugin';
 import {alertPosts, channelPosts, repliesTo, spawnCompiledBridge, waitFor, writeKubeconfig, type CompiledBridge} from './helpers';
 
 jest.setTimeout(240_000);
@@ -57,8 +58,13 @@ function context(): string {
   return `--- bridge log (last 40 lines)\n${bridge.output().trimEnd().split('\n').slice(-40).join('\n')}`;
 }
 
+/** The webapp API as the page calls it: through Mattermost's route to the plugin, which forwards it to the bridge. */
 async function api<T>(path: string): Promise<T> {
-  const res = await fetch(`http://127.0.0.1:${bridge.port}${API_BASE_PATH}${path}`, {headers: {authorization: `Bearer ${mm.adminToken}`}});
+  const res = await waitFor(`GET ${path} through the plugin`, async () => {
+    const r = await fetch(`${mm.url}${API_BASE_PATH}${path}`, {headers: {authorization: `Bearer ${mm.adminToken}`}});
+    // 503 until the bridge has written its URL and secret into the plugin's settings.
+    return r.status === 503 ? null : r;
+  }, {context});
   if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }
@@ -86,6 +92,7 @@ beforeAll(async () => {
     },
   });
   admin = mm.client();
+  await installPlugin(mm, ensureBuiltPlugin());
 
   fake = await FakeApiServer.start();
   fake.apply('namespaces', fixture('namespace-mattermost.json'));
@@ -152,9 +159,9 @@ test('a blocked destination is alerted, and a configured integration no entry co
   expect(notice.message).not.toContain('push.mattermost.com');
   expect(notice.message).toMatch(/```yaml\n[\s\S]*smtp\.example\.com[\s\S]*```/);
 
-  const nonAdmin = await fetch(`http://127.0.0.1:${bridge.port}${API_BASE_PATH}/integrations`, {headers: {authorization: `Bearer ${mm.userToken}`}});
+  const nonAdmin = await fetch(`${mm.url}${API_BASE_PATH}/integrations`, {headers: {authorization: `Bearer ${mm.userToken}`}});
   expect(nonAdmin.status).toBe(403);
-  const badFormat = await fetch(`http://127.0.0.1:${bridge.port}${API_BASE_PATH}/integrations?format=helm`, {headers: {authorization: `Bearer ${mm.adminToken}`}});
+  const badFormat = await fetch(`${mm.url}${API_BASE_PATH}/integrations?format=helm`, {headers: {authorization: `Bearer ${mm.adminToken}`}});
   expect(badFormat.status).toBe(400);
 });
 
