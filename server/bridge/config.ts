@@ -89,7 +89,40 @@ export const SETTINGS = [
   ['EGRESS_ADVISOR_CONFIG', '', '(none)', 'a YAML or JSON file with the keys above; environment variables win'],
 ] as const;
 
+/** A setting the bridge cannot run with: its message is one line naming the setting, the value and an example. */
 export class ConfigError extends Error {}
+
+/** Printable on one line, and short: a value can be anything someone pasted. */
+function shown(value: string): string {
+  const one = JSON.stringify(value.length > 200 ? `${value.slice(0, 200)}…` : value);
+  return one;
+}
+
+function invalid(name: string, value: string, what: string, example: string): ConfigError {
+  return new ConfigError(`${name}=${shown(value)} ${what}; for example ${name}=${example}`);
+}
+
+/** An http(s) URL with a host: what Mattermost's site URL and the bridge's public URL must be. */
+function httpUrl(name: string, value: string, example: string): string {
+  let u: URL | null = null;
+  try {
+    u = new URL(value);
+  } catch {
+    u = null;
+  }
+  if (u === null || (u.protocol !== 'http:' && u.protocol !== 'https:') || u.hostname === '') {
+    throw invalid(name, value, 'is not an http:// or https:// URL', example);
+  }
+  if (u.username !== '' || u.password !== '') throw invalid(name, '(a URL with credentials)', 'must not carry a user or password', example);
+  if (u.search !== '' || u.hash !== '') throw invalid(name, value, 'must not have a query or fragment', example);
+  return value.replace(/\/+$/, '');
+}
+
+/** Kubernetes object and namespace names (RFC 1123 labels). */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** Mattermost team and channel names. */
+const MATTERMOST_NAME = /^[a-z0-9]([a-z0-9_-]{0,62}[a-z0-9])?$/;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** The checkout or package folder: the one holding server/sample, whether running from source or from lib/. */
 function projectRoot(): string {
@@ -115,10 +148,15 @@ function fileSettings(env: Env): Record<string, unknown> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError(`EGRESS_ADVISOR_CONFIG: cannot read ${path}: ${(err as Error).message}`);
+    throw invalid('EGRESS_ADVISOR_CONFIG', path, `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, '/etc/egress-advisor/config.yaml');
   }
-  const doc: unknown = parse(text);
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`${path}: expected a mapping of settings`);
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (err) {
+    throw invalid('EGRESS_ADVISOR_CONFIG', path, `is not valid YAML or JSON (${(err as Error).message.split('\n')[0]})`, '/etc/egress-advisor/config.yaml');
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw invalid('EGRESS_ADVISOR_CONFIG', path, 'does not hold a mapping of settings', '/etc/egress-advisor/config.yaml');
   return doc as Record<string, unknown>;
 }
 
@@ -136,7 +174,10 @@ function kubernetesSpec(rest: string): SourceSpec {
   const [ns, query = ''] = rest.split('?', 2);
   const params = new URLSearchParams(query);
   const unknown = [...params.keys()].filter((k) => k !== 'selector');
-  if (unknown.length > 0) throw new ConfigError(`EGRESS_ADVISOR_SOURCES: kubernetes source has unknown option(s) ${unknown.join(', ')} (only selector=…)`);
+  if (unknown.length > 0) {
+    throw invalid('EGRESS_ADVISOR_SOURCES', `kubernetes:${rest}`, `has unknown option(s) ${unknown.join(', ')} (only selector=…)`, 'kubernetes:mattermost?selector=app=mattermost');
+  }
+  if (ns !== '' && !DNS_LABEL.test(ns)) throw invalid('EGRESS_ADVISOR_SOURCES', `kubernetes:${rest}`, `names "${ns}", which is not a namespace name`, 'kubernetes:mattermost?selector=app=mattermost');
   return {kind: 'kubernetes', log: 'proxy', namespace: ns === '' ? null : ns, selector: params.get('selector') ?? 'app=mattermost'};
 }
 
@@ -150,7 +191,7 @@ export function parseSources(spec: string): SourceSpec[] {
       if (s === 'stdin' || s === '-') return {kind: 'stdin', log: 'proxy'};
       if (s.startsWith('kubernetes:')) return kubernetesSpec(s.slice('kubernetes:'.length));
       const m = /^(file|app):(.+)$/.exec(s);
-      if (!m) throw new ConfigError(`EGRESS_ADVISOR_SOURCES: "${s}" is not file:/path, app:/path or stdin`);
+      if (!m) throw invalid('EGRESS_ADVISOR_SOURCES', s, 'is not file:/path, app:/path, stdin or kubernetes:<namespace>', 'file:/var/log/istio-proxy.log');
       return {kind: 'file', log: m[1] === 'app' ? 'app' : 'proxy', path: m[2]};
     });
 }
@@ -162,15 +203,26 @@ function secretFile(env: Env, name: string): string | null {
   try {
     return readFileSync(path, 'utf8').trim();
   } catch (err) {
-    throw new ConfigError(`${name}: cannot read ${path}: ${(err as Error).message}`);
+    throw invalid(name, path, `cannot be read (${(err as Error).message})`, '/var/run/secrets/egress-advisor/token');
   }
+}
+
+/** A file the bridge reads at start: a path that cannot be read is a mistake, not an empty file. */
+function readableFile(name: string, path: string | undefined, example: string): string | null {
+  if (path === undefined) return null;
+  try {
+    readFileSync(path);
+  } catch (err) {
+    throw invalid(name, path, `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, example);
+  }
+  return path;
 }
 
 function bool(v: string | undefined, name: string, dflt: boolean): boolean {
   if (v === undefined) return dflt;
   if (/^(1|true|yes|on)$/i.test(v)) return true;
   if (/^(0|false|no|off)$/i.test(v)) return false;
-  throw new ConfigError(`${name}: "${v}" is not true or false`);
+  throw invalid(name, v, 'is not true or false', 'true');
 }
 
 export function loadConfig(env: Env = process.env): BridgeConfig {
@@ -180,8 +232,8 @@ export function loadConfig(env: Env = process.env): BridgeConfig {
   const listen = get('EGRESS_ADVISOR_LISTEN', 'listen') ?? '127.0.0.1:8080';
   const colon = listen.lastIndexOf(':');
   const listenPort = Number(listen.slice(colon + 1));
-  if (colon <= 0 || !Number.isInteger(listenPort) || listenPort < 0 || listenPort > 65535) {
-    throw new ConfigError(`EGRESS_ADVISOR_LISTEN: "${listen}" is not host:port`);
+  if (colon <= 0 || !/^\d+$/.test(listen.slice(colon + 1)) || listenPort > 65535) {
+    throw invalid('EGRESS_ADVISOR_LISTEN', listen, 'is not host:port', '0.0.0.0:8080');
   }
   const listenHost = listen.slice(0, colon);
 
@@ -191,18 +243,31 @@ export function loadConfig(env: Env = process.env): BridgeConfig {
     {kind: 'file' as const, log: 'app' as const, path: SAMPLE_APP_LOG},
   ];
 
-  const url = get('MATTERMOST_URL', 'mattermost.url') ?? null;
+  const rawUrl = get('MATTERMOST_URL', 'mattermost.url');
+  const url = rawUrl === undefined ? null : httpUrl('MATTERMOST_URL', rawUrl, 'http://mattermost.mattermost.svc.cluster.local:8065');
   const token = get('MATTERMOST_TOKEN', 'mattermost.token') ?? secretFile(env, 'MATTERMOST_TOKEN_FILE');
-  if (url !== null && token === null) throw new ConfigError('MATTERMOST_URL is set but MATTERMOST_TOKEN (or MATTERMOST_TOKEN_FILE) is not');
+  if (url !== null && token === null) throw new ConfigError('MATTERMOST_URL is set but MATTERMOST_TOKEN (or MATTERMOST_TOKEN_FILE) is not; for example MATTERMOST_TOKEN_FILE=/var/run/secrets/egress-advisor/token');
+  // Never shown: it is a secret.
+  if (token !== null && !/^[A-Za-z0-9_-]{8,128}$/.test(token)) {
+    throw new ConfigError(`MATTERMOST_TOKEN (${token.length} characters, not shown) is not a Mattermost access token, which is letters and digits only; for example MATTERMOST_TOKEN=8xk3q7n5ytgwzbhqk1mhdn8r3e`);
+  }
 
   const databaseUrl = get('EGRESS_ADVISOR_DATABASE_URL', 'databaseUrl') ?? secretFile(env, 'EGRESS_ADVISOR_DATABASE_URL_FILE');
-  if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    throw new ConfigError('EGRESS_ADVISOR_DATABASE_URL must be a postgres:// or postgresql:// URL');
+  if (databaseUrl !== null) {
+    let ok = /^postgres(ql)?:\/\//.test(databaseUrl);
+    try {
+      ok &&= new URL(databaseUrl).hostname !== '';
+    } catch {
+      ok = false;
+    }
+    // The URL may carry a password: show only where it points.
+    if (!ok) throw invalid('EGRESS_ADVISOR_DATABASE_URL', safeDatabaseUrl(databaseUrl), 'is not a postgres:// or postgresql:// URL', 'postgres://egress:secret@postgres.db.svc:5432/egress');
   }
 
   const seconds = (envName: string, key: string, dflt: number): number => {
-    const n = Number(get(envName, key) ?? dflt);
-    if (!Number.isFinite(n) || n < 0) throw new ConfigError(`${envName} must be a number of seconds, 0 or more`);
+    const raw = get(envName, key);
+    const n = Number(raw ?? dflt);
+    if (raw !== undefined && (!/^\d+(\.\d+)?$/.test(raw.trim()) || !Number.isFinite(n))) throw invalid(envName, raw, 'is not a number of seconds, 0 or more', String(dflt));
     return n;
   };
   const digestSeconds = seconds('EGRESS_ADVISOR_DIGEST_SECONDS', 'digestSeconds', 30);
@@ -210,7 +275,27 @@ export function loadConfig(env: Env = process.env): BridgeConfig {
   const resolveSeconds = seconds('EGRESS_ADVISOR_RESOLVE_SECONDS', 'resolveSeconds', 60);
   const testIntervalSeconds = seconds('EGRESS_ADVISOR_TEST_INTERVAL_SECONDS', 'testIntervalSeconds', 300);
   const format = (get('EGRESS_ADVISOR_FORMAT', 'format') ?? 'bigbang') as SuggestionFormat;
-  if (!SUGGESTION_FORMATS.includes(format)) throw new ConfigError(`EGRESS_ADVISOR_FORMAT: "${format}" is not one of ${SUGGESTION_FORMATS.join(', ')}`);
+  if (!SUGGESTION_FORMATS.includes(format)) throw invalid('EGRESS_ADVISOR_FORMAT', format, `is not one of ${SUGGESTION_FORMATS.join(', ')}`, 'bigbang');
+  const name = (envName: string, key: string, pattern: RegExp, what: string, example: string): string | undefined => {
+    const v = get(envName, key);
+    if (v !== undefined && !pattern.test(v)) throw invalid(envName, v, `is not ${what}`, example);
+    return v;
+  };
+  const team = name('EGRESS_ADVISOR_TEAM', 'mattermost.team', MATTERMOST_NAME, 'a Mattermost team name (lower-case letters, digits, - and _)', 'platform');
+  const channel = name('EGRESS_ADVISOR_CHANNEL', 'mattermost.channel', MATTERMOST_NAME, 'a Mattermost channel name (lower-case letters, digits, - and _)', 'egress-advisor');
+  const rootNamespace = name('EGRESS_ADVISOR_ISTIO_NAMESPACE', 'mesh.rootNamespace', DNS_LABEL, 'a namespace name', 'istio-system');
+  const configMapName = get('EGRESS_ADVISOR_MESH_CONFIGMAP', 'mesh.configMap');
+  if (configMapName !== undefined && !/^(none|-)$/i.test(configMapName) && !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(configMapName)) {
+    throw invalid('EGRESS_ADVISOR_MESH_CONFIGMAP', configMapName, 'is not a ConfigMap name (or none)', 'istio-1-24');
+  }
+  const logLevel = get('LOG_LEVEL', 'logLevel') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) throw invalid('LOG_LEVEL', logLevel, `is not one of ${LOG_LEVELS.join(', ')}`, 'info');
+  const rawPublicUrl = get('EGRESS_ADVISOR_PUBLIC_URL', 'publicUrl');
+  const publicUrl =
+    rawPublicUrl === undefined
+      ? `http://${listenHost === '0.0.0.0' ? '127.0.0.1' : listenHost}:${listenPort}`
+      : httpUrl('EGRESS_ADVISOR_PUBLIC_URL', rawPublicUrl, 'http://egress-advisor.mattermost.svc.cluster.local:8080');
+  const readable = (envName: string, key: string, example: string): string | null => readableFile(envName, get(envName, key), example);
 
   return {
     listenHost,
@@ -220,28 +305,28 @@ export function loadConfig(env: Env = process.env): BridgeConfig {
     sources,
     sampleSources: !sourcesSpec,
     mattermost: url === null ? null : {
-      url: url.replace(/\/+$/, ''),
+      url,
       token,
-      team: get('EGRESS_ADVISOR_TEAM', 'mattermost.team') ?? null,
-      channel: get('EGRESS_ADVISOR_CHANNEL', 'mattermost.channel') ?? 'egress-advisor',
+      team: team ?? null,
+      channel: channel ?? 'egress-advisor',
       channelPrivate: bool(get('EGRESS_ADVISOR_CHANNEL_PRIVATE', 'mattermost.channelPrivate'), 'EGRESS_ADVISOR_CHANNEL_PRIVATE', true),
     },
-    publicUrl: (get('EGRESS_ADVISOR_PUBLIC_URL', 'publicUrl') ?? `http://${listenHost === '0.0.0.0' ? '127.0.0.1' : listenHost}:${listenPort}`).replace(/\/+$/, ''),
+    publicUrl,
     digestSeconds,
     updateSeconds,
     resolveSeconds,
     testIntervalSeconds,
     format,
-    valuesFile: get('EGRESS_ADVISOR_VALUES_FILE', 'valuesFile') ?? (sourcesSpec ? null : SAMPLE('values.yaml')),
-    hostsFile: get('EGRESS_ADVISOR_HOSTS_FILE', 'hostsFile') ?? (sourcesSpec ? null : SAMPLE('hosts')),
-    mattermostConfigFile: get('EGRESS_ADVISOR_MATTERMOST_CONFIG', 'mattermostConfigFile') ?? (sourcesSpec ? null : SAMPLE('mattermost-config.json')),
-    webhooksFile: get('EGRESS_ADVISOR_WEBHOOKS_FILE', 'webhooksFile') ?? (sourcesSpec ? null : SAMPLE('outgoing-webhooks.json')),
+    valuesFile: readable('EGRESS_ADVISOR_VALUES_FILE', 'valuesFile', '/etc/egress-advisor/values.yaml') ?? (sourcesSpec ? null : SAMPLE('values.yaml')),
+    hostsFile: readable('EGRESS_ADVISOR_HOSTS_FILE', 'hostsFile', '/etc/hosts') ?? (sourcesSpec ? null : SAMPLE('hosts')),
+    mattermostConfigFile: readable('EGRESS_ADVISOR_MATTERMOST_CONFIG', 'mattermostConfigFile', '/opt/mattermost/config/config.json') ?? (sourcesSpec ? null : SAMPLE('mattermost-config.json')),
+    webhooksFile: readable('EGRESS_ADVISOR_WEBHOOKS_FILE', 'webhooksFile', './outgoing-webhooks.json') ?? (sourcesSpec ? null : SAMPLE('outgoing-webhooks.json')),
     mesh: {
-      rootNamespace: get('EGRESS_ADVISOR_ISTIO_NAMESPACE', 'mesh.rootNamespace') ?? 'istio-system',
-      configMap: meshConfigMap(get('EGRESS_ADVISOR_MESH_CONFIGMAP', 'mesh.configMap')),
+      rootNamespace: rootNamespace ?? 'istio-system',
+      configMap: meshConfigMap(configMapName),
       clusterWide: bool(get('EGRESS_ADVISOR_MESH_CLUSTER_WIDE', 'mesh.clusterWide'), 'EGRESS_ADVISOR_MESH_CLUSTER_WIDE', true),
     },
-    logLevel: get('LOG_LEVEL', 'logLevel') ?? 'info',
+    logLevel,
   };
 }
 

@@ -55,6 +55,8 @@ export class MattermostLink {
   private timer: NodeJS.Timeout | null = null;
   private readonly adminCache = new Map<string, {admin: boolean; at: number}>();
   private connecting: Promise<void> | null = null;
+  /** Problems already logged: each is logged once, and again only after it went away and came back. */
+  private logged = new Set<string>();
 
   constructor(
     private readonly opts: LinkOptions,
@@ -65,6 +67,16 @@ export class MattermostLink {
     this.admin = new MattermostClient({url: opts.url, token: opts.token});
     this.outbound = {state: 'unknown', url: opts.url, checkedAt: null, serverVersion: null, identity: null, error: null, problems: []};
     this.inbound = {state: 'waiting', bridgeUrl: opts.publicUrl, reason: WAITING, lastCallAt: null};
+  }
+
+  /**
+   * What keeps the link from working and needs a person (a rejected token, a missing permission, no team),
+   * as opposed to Mattermost being away for a while; null when there is none.
+   */
+  get problem(): string | null {
+    if (this.outbound.state !== 'down') return null;
+    const errors = this.outbound.problems.filter((p) => p.severity === 'error');
+    return errors.length > 0 ? errors.map((p) => p.message).join(' ') : null;
   }
 
   get up(): boolean {
@@ -123,11 +135,16 @@ export class MattermostLink {
         error: report.ok ? null : report.problems.filter((p) => p.severity === 'error').map((p) => `${p.message} ${p.fix}`).join(' ') || null,
         problems: report.problems.map((p) => ({code: p.code, severity: p.severity, message: `${p.message} ${p.fix}`})),
       };
-      for (const p of report.problems) this.log.warn({code: p.code, fix: p.fix}, p.message);
+      const now = new Set(report.problems.map((p) => `${p.code}|${p.message}`));
+      for (const p of report.problems) if (!this.logged.has(`${p.code}|${p.message}`)) this.log.warn({code: p.code, fix: p.fix}, p.message);
+      this.logged = now;
       if (!report.ok) return;
       const team = this.opts.team ?? (await this.admin.call('getMyTeams', (api) => api.getMyTeams()))[0]?.name;
       if (!team) {
-        this.outbound = {...this.outbound, state: 'down', error: 'The bridge identity belongs to no team: set EGRESS_ADVISOR_TEAM or add it to a team.'};
+        const message = 'The bridge identity belongs to no team: set EGRESS_ADVISOR_TEAM or add it to a team.';
+        this.outbound = {...this.outbound, state: 'down', error: message, problems: [...this.outbound.problems, {code: 'team-missing', severity: 'error', message}]};
+        if (!this.logged.has(`team-missing|${message}`)) this.log.warn({code: 'team-missing'}, message);
+        this.logged.add(`team-missing|${message}`);
         return;
       }
       if (!this.leads) {

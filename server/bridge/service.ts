@@ -4,7 +4,7 @@
 // alert state.
 import {randomBytes} from 'node:crypto';
 import {EventEmitter} from 'node:events';
-import {mkdirSync, readFileSync} from 'node:fs';
+import {chmodSync, mkdirSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import type {Readable} from 'node:stream';
 import type {Logger} from 'pino';
@@ -68,6 +68,8 @@ export interface Bridge {
   election: LeaderElection;
   /** Mattermost's own connection tests (on demand, after a fix). */
   tests: ConnectionTester;
+  /** The report the System Console page and `/egress status` show. */
+  status(): Promise<StatusReport>;
   stop(): Promise<void>;
 }
 
@@ -127,7 +129,13 @@ export interface StartOptions {
 /** PostgreSQL (shared by replicas, one of which leads) when a URL is given, else SQLite in the data folder. */
 async function openStore(config: BridgeConfig, opts: StartOptions, log: Logger): Promise<{store: Store; election: LeaderElection}> {
   if (config.databaseUrl === null) {
-    mkdirSync(config.dataDir, {recursive: true});
+    // The store holds the HMAC key and Mattermost tokens: the folder is the bridge user's alone.
+    mkdirSync(config.dataDir, {recursive: true, mode: 0o700});
+    try {
+      chmodSync(config.dataDir, 0o700);
+    } catch (err) {
+      log.warn({dataDir: config.dataDir, err: (err as Error).message}, 'cannot make the data folder private (mode 0700)');
+    }
     return {store: openSqliteStore(join(config.dataDir, 'egress-advisor.db')), election: new SoleLeader()};
   }
   // Loaded only here: a SQLite-only install needs no PostgreSQL driver.
@@ -158,7 +166,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
   const registry = new Registry();
   const metrics: BridgeMetrics = createBridgeMetrics(registry, {defaultMetrics: true});
   const events = new EventEmitter();
-  const hardening = new HardeningEvidence();
+  const hardening = await HardeningEvidence.load(store, log.child({part: 'hardening'}));
   const due = (at: Date): void => void events.emit(OUTBOX_DUE, at);
 
   // One connection per Kubernetes source, for the pods' logs and for what the mesh already allows; every
@@ -322,6 +330,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
 
   const runners = [own, leaders];
   const ready = (): {ready: boolean; reasons: string[]} => {
+    const linkProblem = mattermost?.problem ?? null;
     const restarts = new Map(runners.flatMap((r) => r.pendingRestarts()).map((r) => [r.sourceId, r]));
     const reasons = sources()
       .filter((s) => s.status().state === 'error' || restarts.has(s.id))
@@ -330,6 +339,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
         const why = r?.lastError ?? s.status().lastError ?? 'error';
         return r ? `source ${s.id}: ${why}; restarts from its committed resume point at ${r.nextAt} (attempt ${r.attempts})` : `source ${s.id}: ${why}`;
       });
+    if (linkProblem !== null) reasons.push(`mattermost: ${linkProblem}`);
     return {ready: reasons.length === 0, reasons};
   };
   const stuckMs = opts.stuckMs ?? STUCK_MS;
@@ -439,6 +449,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     alerts,
     election,
     tests: tester,
+    status: report,
     async stop(): Promise<void> {
       clearInterval(gauges);
       // First, so that a follower takes over while this replica winds down.

@@ -144,7 +144,7 @@ export class SourceRunner {
     this.attempts.set(sourceId, attempts);
     const delay = backoffDelayMs(attempts, Math.random(), this.backoff);
     const lastError = messageOf(err);
-    const timer = setTimeout(() => void this.restart(sourceId), delay);
+    const timer = setTimeout(() => this.restart(sourceId).catch((e: unknown) => this.opts.log?.error({source: sourceId, err: messageOf(e)}, 'restarting a log source failed')), delay);
     timer.unref();
     this.restarts.set(sourceId, {sourceId, attempts, nextAt: new Date(Date.now() + delay).toISOString(), lastError, timer});
     this.opts.log?.warn({source: sourceId, attempt: attempts, inMs: delay, err: lastError}, 'a log source stopped because its batch could not be stored; it restarts from its committed resume point');

@@ -1,6 +1,7 @@
 // The bridge's state in one report: the webapp gets it whole, `/egress status` gets a reading of the same
 // report, so the two never disagree.
 import type {StatusReport} from '../../common/api';
+import type {Logger} from 'pino';
 import type {Verdict} from '../../common/types';
 import type {StatusInput} from '../present/replies';
 import type {LogSource} from '../sources';
@@ -8,13 +9,44 @@ import type {Store} from '../store/types';
 import type {MattermostLink} from './mattermost-link';
 import type {MeshLink} from './mesh-link';
 
-/** REGISTRY_ONLY shows as blocked lines, ALLOW_ANY as passthrough lines; the latest evidence wins. */
+const HARDENING_META = 'hardening.evidence';
+/** How stale the stored time of the latest evidence may get while the state stays the same. */
+const PERSIST_EVERY_MS = 60_000;
+
+type Evidence = {state: 'registry-only' | 'allow-any'; at: string};
+
+/**
+ * REGISTRY_ONLY shows as blocked lines, ALLOW_ANY as passthrough lines; the latest evidence wins. It is
+ * kept in the store, so that a restart does not forget what the mesh was seen doing.
+ */
 export class HardeningEvidence {
-  private last: {state: 'registry-only' | 'allow-any'; at: string} | null = null;
+  private savedAt = 0;
+
+  constructor(
+    private last: Evidence | null = null,
+    private readonly store: Pick<Store, 'setMeta'> | null = null,
+    private readonly log: Logger | null = null,
+  ) {}
+
+  static async load(store: Store, log: Logger): Promise<HardeningEvidence> {
+    let last: Evidence | null = null;
+    try {
+      const v = JSON.parse((await store.getMeta(HARDENING_META)) ?? 'null') as Evidence | null;
+      if (v !== null && (v.state === 'registry-only' || v.state === 'allow-any') && typeof v.at === 'string') last = {state: v.state, at: v.at};
+    } catch {
+      log.warn('the stored hardening evidence is not valid JSON; starting without it');
+    }
+    return new HardeningEvidence(last, store, log);
+  }
 
   see(lines: Partial<Record<Verdict, number>>): void {
+    const before = this.last?.state;
     if (lines.blocked) this.last = {state: 'registry-only', at: new Date().toISOString()};
     else if (lines.passthrough) this.last = {state: 'allow-any', at: new Date().toISOString()};
+    else return;
+    if (this.store === null || (before === this.last.state && Date.now() - this.savedAt < PERSIST_EVERY_MS)) return;
+    this.savedAt = Date.now();
+    this.store.setMeta(HARDENING_META, JSON.stringify(this.last)).catch((err: Error) => this.log?.warn({err: err.message}, 'cannot store the hardening evidence'));
   }
 
   get report(): StatusReport['hardening'] {

@@ -322,7 +322,11 @@ export class KubernetesSource implements LogSource {
     this.pods.delete(name);
     this.noticedPods.delete(entry.view.uid);
     for (const stream of entry.streams.values()) {
-      const done = stream.release(gone).then(() => this.retire(stream));
+      // Never rejects: it is awaited by the next stream of the same id and by shutdown(), and fired from here.
+      const done = stream
+        .release(gone)
+        .then(() => this.retire(stream))
+        .catch((err: unknown) => this.tracker.error(stream.id, err, 'releasing a log stream'));
       this.releasing.set(stream.id, done);
       void done.finally(() => {
         if (this.releasing.get(stream.id) === done) this.releasing.delete(stream.id);
@@ -353,7 +357,7 @@ export class KubernetesSource implements LogSource {
     if (this.halted) return;
     this.halted = true;
     this.tracker.error(null, err, 'the sink rejected a batch; the source stopped');
-    void this.shutdown();
+    this.shutdown().catch((e: unknown) => this.tracker.error(null, e, 'stopping after the sink failed'));
   }
 
   private async shutdown(): Promise<void> {

@@ -43,3 +43,19 @@ export class SchemaTooNewError extends Error {
     this.name = 'SchemaTooNewError';
   }
 }
+
+/** The database file fails SQLite's integrity check, or is not a database at all: the bridge refuses it. */
+export class StoreDamagedError extends Error {
+  readonly code = 'STORE_DAMAGED';
+  constructor(
+    readonly path: string,
+    readonly detail: string,
+  ) {
+    super(
+      `the store ${path} is damaged (${detail.replace(/\s+/g, ' ').trim()}). Stop the bridge, move ${path} and its -wal and -shm files aside ` +
+        '(keep them for a later look), and start again: the bridge creates a fresh store and reads its log sources ' +
+        'from their start. Or put back a copy taken while the bridge was stopped.',
+    );
+    this.name = 'StoreDamagedError';
+  }
+}

@@ -2,8 +2,9 @@
 // Every write is an IMMEDIATE transaction (the write lock is taken before anything is read), which keeps
 // read-modify-write sequences correct even with several connections or processes on the same file.
 import Database from 'better-sqlite3';
+import {chmodSync, closeSync, existsSync, openSync} from 'node:fs';
 import type {Finding} from '../../common/types';
-import {FindingNotFoundError, ResumeConflictError, StoreInputError} from './errors';
+import {FindingNotFoundError, ResumeConflictError, StoreDamagedError, StoreInputError} from './errors';
 import {mergeFinding} from './merge';
 import {MIGRATIONS, migrate, type Migration} from './migrations';
 import {alertStateOf, announcedCount, contentOf, decisionOf, findingOf, iso, resumeOf, sameContent, storedOf, type AlertStateRow, type DecisionRow, type FindingRow, type ResumeRow} from './rows';
@@ -462,17 +463,46 @@ export class SqliteStore implements Store {
   }
 }
 
-/** Opens (creating if needed) and migrates the store at `path`. */
+/** SQLite's own words for a file that is not (or no longer) a database it can use. */
+const DAMAGE_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CORRUPT_VTAB', 'SQLITE_CORRUPT_SEQUENCE', 'SQLITE_CORRUPT_INDEX']);
+
+/** The store holds the HMAC key and Mattermost tokens: only the bridge's user may read it (0600). */
+function ownerOnly(path: string): void {
+  for (const p of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(p)) chmodSync(p, 0o600);
+}
+
+/**
+ * Opens (creating if needed), checks and migrates the store at `path`. A file that fails SQLite's
+ * quick_check (or is not a database) is refused with StoreDamagedError before anything is written to it.
+ */
 export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): SqliteStore {
-  const db = new Database(path, {timeout: opts.busyTimeoutMs ?? 5_000});
+  const memory = path === ':memory:' || path === '';
+  // Created 0600 before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
+  if (!memory && !existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+  if (!memory) ownerOnly(path);
+  let db: Database.Database;
+  try {
+    db = new Database(path, {timeout: opts.busyTimeoutMs ?? 5_000});
+  } catch (e) {
+    throw damaged(path, e) ?? e;
+  }
   try {
     const mode = db.pragma('journal_mode = WAL', {simple: true});
     if (mode !== 'wal' && mode !== 'memory') throw new Error(`SQLite refused WAL mode for ${path} (journal mode is ${String(mode)})`);
     db.pragma(`synchronous = ${opts.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
+    const check = db.pragma('quick_check', {simple: true});
+    if (check !== 'ok') throw new StoreDamagedError(path, `quick_check: ${String(check)}`);
     migrate(db, opts.migrations ?? MIGRATIONS, opts.clock ?? Date.now);
+    if (!memory) ownerOnly(path);
     return new SqliteStore(db, opts);
   } catch (e) {
     db.close();
-    throw e;
+    throw damaged(path, e) ?? e;
   }
+}
+
+function damaged(path: string, e: unknown): StoreDamagedError | null {
+  if (e instanceof StoreDamagedError) return e;
+  const code = (e as {code?: unknown}).code;
+  return typeof code === 'string' && DAMAGE_CODES.has(code) ? new StoreDamagedError(path, (e as Error).message) : null;
 }

@@ -79,6 +79,17 @@ async function allCounted(run: Run, what: string, timeoutMs = 60_000): Promise<v
   expect(await counted(run)).toBe(run.appended);
 }
 
+async function restart(run: Run, extraEnv: Record<string, string>): Promise<void> {
+  await run.bridge.stop();
+  const config = loadConfig({
+    EGRESS_ADVISOR_DATA_DIR: join(run.dir, 'data'),
+    EGRESS_ADVISOR_SOURCES: `file:${run.logFile}`,
+    EGRESS_ADVISOR_LISTEN: '127.0.0.1:0',
+    ...extraEnv,
+  });
+  run.bridge = await startBridge(config, createBridgeLogger({level: 'debug', destination: pino.destination({dest: run.bridgeLog, sync: true, append: true})}));
+}
+
 async function finish(run: Run): Promise<void> {
   await run.bridge.stop();
   rmSync(run.dir, {recursive: true, force: true});
@@ -116,6 +127,14 @@ test('a SQLite write lock held past the busy timeout: the source restarts and no
     await waitFor('/readyz ready again', async () => (await get(run, '/readyz')).status === 200);
     const metrics = (await get(run, '/metrics')).body;
     expect(Number(/egress_advisor_source_restarts_total\{source="[^"]+"\} (\d+)/.exec(metrics)?.[1] ?? 0)).toBeGreaterThanOrEqual(1);
+
+    // What the bridge has seen of the mesh survives its restart, though no new line arrives.
+    expect((await run.bridge.status()).hardening.state).toBe('registry-only');
+    await restart(run, {});
+    const after = await run.bridge.status();
+    expect(after.hardening.state).toBe('registry-only');
+    expect(after.counts.byStatus.open).toBe(HOSTS.length);
+    expect(await counted(run)).toBe(run.appended);
   } finally {
     await finish(run);
   }
