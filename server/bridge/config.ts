@@ -104,7 +104,7 @@ function invalid(name: string, value: string, what: string, example: string): Co
 
 /** An http(s) URL with a host: what Mattermost's site URL and the bridge's public URL must be. */
 function httpUrl(name: string, value: string, example: string): string {
-  let u: URL | null = null;
+  let u: URL | null;
   try {
     u = new URL(value);
   } catch {
