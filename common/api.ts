@@ -339,6 +339,18 @@ export interface StatusReport {
   counts: FindingCountsReport;
   /** Alerts waiting to be posted; null when unknown. */
   outboxDepth: number | null;
+  /** The findings limit and what it has cost: IP-only destinations not kept, junk removed to make room. */
+  store?: StoreOverflowReport;
+}
+
+export interface StoreOverflowReport {
+  findings: number;
+  maxFindings: number;
+  /** Lines of destinations that were not kept because the store was full. */
+  overflowLines: number;
+  overflowDestinations: number;
+  /** Unexplained IP-only findings removed to make room for a named or explained destination. */
+  evictedFindings: number;
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -56,6 +56,10 @@ export interface AtRisk {
 /** The one outbox item of the at-risk notice: a new one while it waits replaces it. */
 export const AT_RISK_DEDUPE_KEY = 'will-be-blocked';
 
+/** The one outbox item of the store-full notice, and the meta flag that it went out (it goes out once). */
+export const STORE_FULL_DEDUPE_KEY = 'store-full';
+const STORE_FULL_META = 'store.full-announced';
+
 /** Remembers that an integration was warned about, so each is announced once. */
 export function warnedKey(i: Pick<IntegrationItem, 'feature' | 'host' | 'port'>): string {
   return `warned:${i.feature.id}|${i.host}:${i.port ?? ''}`;
@@ -138,6 +142,13 @@ export class AlertWorker {
     this.wakes.add(timer);
   }
 
+  /** The store dropped or removed destinations for room: the admin channel is told, once. */
+  async storeFull(): Promise<void> {
+    if ((await this.store.getMeta(STORE_FULL_META)) !== null) return;
+    await this.store.enqueue({kind: 'notice', payload: {type: STORE_FULL_DEDUPE_KEY}, dedupeKey: STORE_FULL_DEDUPE_KEY});
+    this.wakeAt(new Date());
+  }
+
   /** After a change in a destination that was already announced: a thread reply, not before the interval. */
   async scheduleUpdates(keys: readonly string[]): Promise<void> {
     const posts = new Set<string>();
@@ -162,7 +173,9 @@ export class AlertWorker {
             : item.kind === 'finding-status'
               ? await this.deliverResolved(channel, item)
               : item.kind === 'notice'
-                ? await this.deliverAtRisk(channel, item)
+                ? (item.payload as {type?: unknown} | null)?.type === STORE_FULL_DEDUPE_KEY
+                  ? await this.deliverStoreFull(channel, item)
+                  : await this.deliverAtRisk(channel, item)
                 : await this.deliverDigest(channel, item);
         await this.store.markDelivered(item.id, postId);
       } catch (err) {
@@ -270,6 +283,27 @@ export class AlertWorker {
       this.log.info({postId, integrations: fresh.length}, 'notice posted: configured integrations that will be blocked');
     }
     for (const i of fresh) await this.store.setMeta(warnedKey(i), postId);
+    return postId;
+  }
+
+  private async deliverStoreFull(channel: AlertChannel, item: ClaimedItem): Promise<string | null> {
+    if ((await this.store.getMeta(STORE_FULL_META)) !== null) return null;
+    const noticeId = `store-full-${item.id}`;
+    const existing = (await channel.postsSince(Date.parse(item.createdAt) - 60_000)).find((p) => (p.props?.egress_advisor_notice as {notice_id?: string} | undefined)?.notice_id === noticeId);
+    let postId = existing?.id;
+    if (postId === undefined) {
+      const o = await this.store.getOverflow();
+      const message =
+        `#### Egress Advisor's store is full\n` +
+        `It holds its maximum of ${o.maxFindings} findings, so new destinations that are only an IP address, and that no configured integration explains, are counted but not kept: ` +
+        `so far ${o.destinations} destinations (${o.lines} lines) not kept and ${o.evicted} such findings removed to make room. ` +
+        'Host names and destinations a configured integration explains are always kept. ' +
+        'Many distinct addresses usually mean something makes Mattermost call arbitrary addresses (link previews, for instance); the counts are in `/egress status` and in the metric `egress_advisor_store_overflow`. This is said once.';
+      postId = (await channel.createPost({message, props: {egress_advisor_notice: {notice_id: noticeId, kind: STORE_FULL_DEDUPE_KEY}}, type: ''})).id;
+      this.counters.sent('alert');
+      this.log.warn({postId, ...o}, 'the store is full: told the admin channel');
+    }
+    await this.store.setMeta(STORE_FULL_META, postId);
     return postId;
   }
 

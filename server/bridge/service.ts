@@ -281,10 +281,16 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
       log.info({key: k, verdict: f.verdict, count: f.count}, `${f.verdict}: ${k} (${f.protocol})${features ? ` breaks ${features}` : ''}`);
     }
   };
+  let overflowLogged = false;
   const ingest = new Ingest(store, attribution, () => config.digestSeconds, (result, lines) => {
     for (const [verdict, n] of Object.entries(lines)) metrics.linesTotal.inc({verdict}, n);
     hardening.see(lines);
-    const changed = [...result.newKeys, ...result.changedKeys, ...result.reopenedKeys];
+    if (result.overflowDestinations > 0 || result.evictedKeys.length > 0) {
+      if (!overflowLogged) log.warn({overflowDestinations: result.overflowDestinations, evicted: result.evictedKeys.length}, 'the store holds its maximum of findings: IP-only destinations are counted, not kept');
+      overflowLogged = true;
+      alerts.storeFull().catch((err: Error) => log.warn({err: err.message}, 'cannot enqueue the store-full notice'));
+    }
+    const changed = [...result.newKeys, ...result.changedKeys, ...result.reopenedKeys, ...result.evictedKeys];
     if (changed.length === 0) return;
     events.emit(FINDINGS_CHANGED, {keys: changed});
     // Deliver as soon as the digest window closes rather than at the worker's next poll.
@@ -427,6 +433,10 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
   const gauges = setInterval(() => {
     void (async () => {
       metrics.outboxDepth.set(await store.outboxDepth());
+      const overflow = await store.getOverflow();
+      metrics.storeOverflow.set({what: 'lines'}, overflow.lines);
+      metrics.storeOverflow.set({what: 'destinations'}, overflow.destinations);
+      metrics.storeOverflow.set({what: 'evicted'}, overflow.evicted);
       const counts = await store.countFindings();
       metrics.setFindings(Object.entries(counts.openByVerdict).map(([verdict, n]) => ({status: 'open', verdict: verdict as Verdict, count: n ?? 0})));
       metrics.mattermostUp.set(mattermost?.up ? 1 : 0);

@@ -1,11 +1,11 @@
 // The bridge's state in one report: the webapp gets it whole, `/egress status` gets a reading of the same
 // report, so the two never disagree.
-import type {StatusReport} from '../../common/api';
+import type {StatusReport, StoreOverflowReport} from '../../common/api';
 import type {Logger} from 'pino';
 import type {Verdict} from '../../common/types';
 import type {StatusInput} from '../present/replies';
 import type {LogSource} from '../sources';
-import type {Store} from '../store/types';
+import type {Store, StoreOverflow} from '../store/types';
 import type {MattermostLink} from './mattermost-link';
 import type {MeshLink} from './mesh-link';
 
@@ -102,7 +102,21 @@ export async function statusReport(d: StatusDeps): Promise<StatusReport> {
     replica: d.replica(),
     counts: await d.store.countFindings(),
     outboxDepth: await d.store.outboxDepth(),
+    store: overflowReport(await d.store.getOverflow()),
   };
+}
+
+function overflowReport(o: StoreOverflow): StoreOverflowReport {
+  return {findings: o.findings, maxFindings: o.maxFindings, overflowLines: o.lines, overflowDestinations: o.destinations, evictedFindings: o.evicted};
+}
+
+/** One sentence on what the findings limit cost, or null when it cost nothing. */
+export function overflowSentence(o: StoreOverflowReport): string | null {
+  if (o.overflowDestinations === 0 && o.evictedFindings === 0) return null;
+  return (
+    `the store holds its maximum of ${o.maxFindings} findings: ${o.overflowDestinations} new IP-only destinations (${o.overflowLines} lines) were not kept` +
+    ` and ${o.evictedFindings} unexplained IP-only findings were removed to make room. Named hosts and destinations a configured integration explains are always kept.`
+  );
 }
 
 /** The same report as `/egress status` words it. */
@@ -130,5 +144,6 @@ export function statusInput(r: StatusReport, mattermostUp: boolean): StatusInput
     mesh: r.mesh === null ? undefined : {mode: r.mesh.outboundMode, source: r.mesh.modeSource},
     integrations: {willBeBlocked: r.integrations['will-be-blocked'] ?? 0, blocked: r.integrations.blocked ?? 0, allowed: r.integrations.allowed ?? 0},
     standby: r.replica === 'follower',
+    overflow: r.store ? (overflowSentence(r.store) ?? undefined) : undefined,
   };
 }

@@ -21,6 +21,8 @@ export interface BridgeMetrics {
   readonly alertsSentTotal: Counter;
   /** Outbox items not yet delivered. */
   readonly outboxDepth: Gauge;
+  /** What the findings limit has cost: lines and destinations not kept, findings removed to make room. */
+  readonly storeOverflow: Gauge<'what'>;
   /** 1 when the last call to Mattermost's API succeeded. */
   readonly mattermostUp: Gauge;
   /** 1 while this replica leads (reads the Kubernetes logs, alerts); always 1 with the SQLite store. */
@@ -87,6 +89,17 @@ export function createBridgeMetrics(registry: Registry, opts: BridgeMetricsOptio
       registry,
       'egress_advisor_outbox_depth',
       () => new Gauge({name: 'egress_advisor_outbox_depth', help: 'Notifications waiting to be delivered to Mattermost.', registers}),
+    ),
+    storeOverflow: getOrCreate(
+      registry,
+      'egress_advisor_store_overflow',
+      () =>
+        new Gauge({
+          name: 'egress_advisor_store_overflow',
+          help: 'Since the store was created, at its findings limit: lines and destinations of IP-only destinations not kept (what="lines", "destinations") and junk findings removed to make room (what="evicted").',
+          labelNames: ['what'] as const,
+          registers,
+        }),
     ),
     mattermostUp: getOrCreate(
       registry,

@@ -69,6 +69,8 @@ export interface StatusInput {
   integrations?: {willBeBlocked: number; blocked: number; allowed: number};
   /** Set on a replica that does not lead. */
   standby?: boolean;
+  /** What the findings limit cost (server/bridge/status.ts overflowSentence), when it cost anything. */
+  overflow?: string;
   /** The latest connection test of each integration that has one. */
   tests?: readonly ConnectionTestResult[];
 }
@@ -100,6 +102,7 @@ export function renderStatus(s: StatusInput): string {
     const i = s.integrations;
     out.push(`- Configured integrations: ${i.willBeBlocked} will be blocked, ${i.blocked} blocked now, ${i.allowed} allowed${i.willBeBlocked > 0 ? ' (see the System Console page for their ServiceEntries)' : ''}`);
   }
+  if (s.overflow) out.push(`- Store full: ${escapeMarkdown(s.overflow, {maxLength: 400})}`);
   if (s.standby) out.push('- This replica is on standby: another one reads the logs and posts the alerts.');
   const mmVersion = s.mattermost.serverVersion ? ` (server ${escapeMarkdown(s.mattermost.serverVersion, {maxLength: 40})})` : '';
   out.push(`- Mattermost: ${s.mattermost.ok ? 'connected' : 'not connected'}${mmVersion}: ${escapeMarkdown(s.mattermost.detail, {maxLength: 300})}`);

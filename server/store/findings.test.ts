@@ -205,6 +205,39 @@ describe('applyBatch', () => {
     expect(await store.getMeta('store.overflow-lines')).toBe('4');
   });
 
+  it('at the limit, makes room for a named or explained destination by dropping junk first, and counts what it drops', async () => {
+    await store.close();
+    store = await open({limits: {maxFindings: 3}});
+    const s3 = (key: string, n: number) => obs(key, n, {destination: {host: 's3.amazonaws.com', ip: null, port: 443}});
+    const explained = (key: string, n: number) => obs(key, n, {features: [{id: 'file-storage', name: 'File storage (Amazon S3)', configPath: 'FileSettings.AmazonS3Endpoint'}]});
+    // Three IP-only destinations fill the store; the oldest of them has been alerted.
+    await store.applyBatch({sourceId: 's', from: null, position: '1', observations: [obs('198.51.100.1:443', 1)]});
+    await store.setAlertPostId('198.51.100.1:443', 'post1');
+    now += 1_000;
+    await store.applyBatch({sourceId: 's', from: '1', position: '2', observations: [obs('198.51.100.2:443', 1)]});
+    now += 1_000;
+    await store.applyBatch({sourceId: 's', from: '2', position: '3', observations: [obs('198.51.100.3:443', 1)]});
+    // More junk: not kept, counted.
+    const junk = await store.applyBatch({sourceId: 's', from: '3', position: '4', observations: [obs('198.51.100.4:443', 5), obs('198.51.100.5:443', 2)]});
+    expect(junk).toMatchObject({newKeys: [], overflowLines: 7, overflowDestinations: 2, evictedKeys: []});
+    // A named host: the oldest never-alerted junk makes room.
+    now += 1_000;
+    const named = await store.applyBatch({sourceId: 's', from: '4', position: '5', observations: [s3('s3.amazonaws.com:443', 1)]});
+    expect(named).toMatchObject({newKeys: ['s3.amazonaws.com:443'], evictedKeys: ['198.51.100.2:443']});
+    // An IP-only destination a configured integration explains: the next never-alerted junk goes.
+    const integration = await store.applyBatch({sourceId: 's', from: '5', position: '6', observations: [explained('203.0.113.9:443', 1)]});
+    expect(integration).toMatchObject({newKeys: ['203.0.113.9:443'], evictedKeys: ['198.51.100.3:443']});
+    // Only alerted junk is left: it goes before a destination worth keeping is dropped.
+    const second = await store.applyBatch({sourceId: 's', from: '6', position: '7', observations: [s3('s3.us-east-1.amazonaws.com:443', 1)]});
+    expect(second.evictedKeys).toEqual(['198.51.100.1:443']);
+    // No junk at all: a destination worth keeping is still kept, beyond the limit.
+    const beyond = await store.applyBatch({sourceId: 's', from: '7', position: '8', observations: [s3('s3.eu-west-1.amazonaws.com:443', 1)]});
+    expect(beyond).toMatchObject({newKeys: ['s3.eu-west-1.amazonaws.com:443'], evictedKeys: []});
+    expect((await store.listFindings()).items.map((f) => f.key).sort()).toEqual(['203.0.113.9:443', 's3.amazonaws.com:443', 's3.eu-west-1.amazonaws.com:443', 's3.us-east-1.amazonaws.com:443']);
+    expect(await store.getHistory('198.51.100.2:443')).toEqual([]);
+    expect(await store.getOverflow()).toEqual({maxFindings: 3, findings: 4, lines: 7, destinations: 2, evicted: 3});
+  });
+
   it('accepts the folder statistics of the engine', async () => {
     const stats: DestinationStats = {
       key: '52.1.2.3:443',

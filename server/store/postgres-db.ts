@@ -88,6 +88,12 @@ export async function transaction<T>(pool: Pool, fn: (db: Db) => Promise<T>): Pr
   for (let attempt = 1; ; attempt++) {
     const client = await pool.connect();
     let broken = false;
+    // A connection cut while checked out (a server restart) is reported as an 'error' event as well as by
+    // the query in flight; without a listener that event would end the process.
+    const onError = (): void => {
+      broken = true;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await fn(new Db(client));
@@ -101,6 +107,7 @@ export async function transaction<T>(pool: Pool, fn: (db: Db) => Promise<T>): Pr
       }
       if (attempt >= 5 || !retryable(e)) throw e;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }

@@ -12,6 +12,7 @@
 import type {Pool} from 'pg';
 import type {Finding} from '../../common/types';
 import {FindingNotFoundError, ResumeConflictError, StoreInputError} from './errors';
+import {addTo, EVICTED_META, mustKeep, OVERFLOW_DESTINATIONS_META, OVERFLOW_LINES_META, pickRoom, ROOM_CANDIDATES, ROOM_CANDIDATES_SQL} from './capacity';
 import {mergeFinding} from './merge';
 import {createPool, Db, numbered, transaction} from './postgres-db';
 import {migratePostgres, PG_MIGRATIONS, type PgMigration} from './postgres-migrations';
@@ -44,6 +45,7 @@ import {
   type RetentionPolicy,
   type StatusChangeOptions,
   type Store,
+  type StoreOverflow,
   type StoredFinding,
   type StoreLimits,
 } from './types';
@@ -68,7 +70,6 @@ const MAX_POSITION = 4_096;
 const MAX_REASON = 1_000;
 const MAX_META_KEY = 256;
 const MAX_META_VALUE = 64 * 1024;
-const OVERFLOW_META = 'store.overflow-lines';
 /** Namespace of the transaction-level advisory locks on source ids (two-int form: namespace, hash). */
 const SOURCE_LOCK_NS = 0x45475242;
 
@@ -135,17 +136,20 @@ export class PostgresStore implements Store {
     const current = await db.one<ResumeRow>('SELECT * FROM resume_points WHERE source_id = $1 FOR UPDATE', [sourceId]);
     if (from !== undefined && (current?.position ?? null) !== from) {
       if (current !== undefined && current.position === position) {
-        return {applied: false, resumePoint: resumeOf(current), newKeys: [], changedKeys: [], reopenedKeys: [], overflowLines: 0, outboxIds: []};
+        return {applied: false, resumePoint: resumeOf(current), newKeys: [], changedKeys: [], reopenedKeys: [], overflowLines: 0, overflowDestinations: 0, evictedKeys: [], outboxIds: []};
       }
       throw new ResumeConflictError(sourceId, from, current?.position ?? null);
     }
     const now = this.clock();
     const changes = await this.mergeDeltas(db, deltas, now);
-    if (changes.overflowLines > 0) {
-      const before = await db.one<{value: string}>('SELECT value FROM meta WHERE key = $1 FOR UPDATE', [OVERFLOW_META]);
-      const n = Number(before?.value ?? '0');
-      await this.setMetaIn(db, OVERFLOW_META, String((Number.isSafeInteger(n) ? n : 0) + changes.overflowLines), now);
-    }
+    const count = async (key: string, n: number): Promise<void> => {
+      if (n === 0) return;
+      const before = await db.one<{value: string}>('SELECT value FROM meta WHERE key = $1 FOR UPDATE', [key]);
+      await this.setMetaIn(db, key, addTo(before?.value, n), now);
+    };
+    await count(OVERFLOW_LINES_META, changes.overflowLines);
+    await count(OVERFLOW_DESTINATIONS_META, changes.overflowDestinations);
+    await count(EVICTED_META, changes.evictedKeys.length);
     const outboxIds: number[] = [];
     for (const item of notify?.(changes) ?? []) outboxIds.push((await this.outbox.enqueueInTx(db, item)).id);
     const resume = await db.one<ResumeRow>(
@@ -163,6 +167,9 @@ export class PostgresStore implements Store {
     const changed = new Set<string>();
     const reopened = new Set<string>();
     let overflowLines = 0;
+    let overflowDestinations = 0;
+    const evicted: string[] = [];
+    const batchKeys = new Set(deltas.map((d) => d.key));
     let findings: number | null = null;
     // Locks taken in one order by every writer cannot deadlock each other.
     const keys = [...new Set(deltas.map((d) => d.key))].sort();
@@ -175,11 +182,23 @@ export class PostgresStore implements Store {
       const row = rows.get(delta.key);
       if (row === undefined) {
         findings ??= (await db.one<{n: number}>('SELECT COUNT(*) AS n FROM findings'))?.n ?? 0;
+        const fresh = mergeFinding(null, delta, this.limits);
         if (findings >= this.limits.maxFindings) {
-          overflowLines += delta.count;
-          continue;
+          if (!mustKeep(fresh)) {
+            overflowLines += delta.count;
+            overflowDestinations += 1;
+            continue;
+          }
+          const room = pickRoom(await db.rows<{key: string; attribution: string}>(numbered(ROOM_CANDIDATES_SQL), [ROOM_CANDIDATES]), batchKeys);
+          if (room !== null) {
+            await db.run('DELETE FROM findings WHERE key = $1', [room]);
+            await db.run('DELETE FROM finding_history WHERE key = $1', [room]);
+            await db.run('DELETE FROM alert_state WHERE key = $1', [room]);
+            evicted.push(room);
+            findings -= 1;
+          }
         }
-        const content = contentOf(mergeFinding(null, delta, this.limits));
+        const content = contentOf(fresh);
         // A concurrent writer inserting the same key makes this a unique violation: the transaction runs again.
         const inserted = await db.one<FindingRow>(
           `INSERT INTO findings (key, status, ${CONTENT_SQL_COLUMNS}, created_at, updated_at, revision)
@@ -228,7 +247,7 @@ export class PostgresStore implements Store {
         [hk.slice(cut + 1), Number(hk.slice(0, cut)), count],
       );
     }
-    return {newKeys: [...created], changedKeys: [...changed], reopenedKeys: [...reopened], overflowLines};
+    return {newKeys: [...created], changedKeys: [...changed], reopenedKeys: [...reopened], overflowLines, overflowDestinations, evictedKeys: evicted};
   }
 
   async getResumePoint(sourceId: string): Promise<ResumePoint | null> {
@@ -405,6 +424,23 @@ export class PostgresStore implements Store {
     return this.outbox.depth(this.db);
   }
 
+  async getOverflow(): Promise<StoreOverflow> {
+    const meta = new Map(
+      (await this.db.rows<{key: string; value: string}>('SELECT key, value FROM meta WHERE key = ANY($1::text[])', [[OVERFLOW_LINES_META, OVERFLOW_DESTINATIONS_META, EVICTED_META]])).map((r) => [
+        r.key,
+        r.value,
+      ]),
+    );
+    const n = (key: string): number => Number(addTo(meta.get(key), 0));
+    return {
+      maxFindings: this.limits.maxFindings,
+      findings: (await this.db.one<{n: number}>('SELECT COUNT(*) AS n FROM findings'))?.n ?? 0,
+      lines: n(OVERFLOW_LINES_META),
+      destinations: n(OVERFLOW_DESTINATIONS_META),
+      evicted: n(EVICTED_META),
+    };
+  }
+
   async getAlertState(key: string): Promise<AlertState | null> {
     const row = await this.db.one<AlertStateRow>('SELECT * FROM alert_state WHERE key = $1', [this.keyOf(key)]);
     return row === undefined ? null : alertStateOf(row);
@@ -477,9 +513,12 @@ export async function openPostgresStore(url: string, opts: PostgresStoreOptions 
   pool.on('error', () => undefined);
   try {
     const client = await pool.connect();
+    const ignore = (): void => undefined;
+    client.on('error', ignore);
     try {
       await migratePostgres(client, opts.migrations ?? PG_MIGRATIONS, opts.clock ?? Date.now);
     } finally {
+      client.off('error', ignore);
       client.release();
     }
     return new PostgresStore(pool, opts);

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import {chmodSync, closeSync, existsSync, openSync} from 'node:fs';
 import type {Finding} from '../../common/types';
 import {FindingNotFoundError, ResumeConflictError, StoreDamagedError, StoreInputError} from './errors';
+import {addTo, EVICTED_META, mustKeep, OVERFLOW_DESTINATIONS_META, OVERFLOW_LINES_META, pickRoom, ROOM_CANDIDATES, ROOM_CANDIDATES_SQL} from './capacity';
 import {mergeFinding} from './merge';
 import {MIGRATIONS, migrate, type Migration} from './migrations';
 import {alertStateOf, announcedCount, contentOf, decisionOf, findingOf, iso, resumeOf, sameContent, storedOf, type AlertStateRow, type DecisionRow, type FindingRow, type ResumeRow} from './rows';
@@ -36,6 +37,7 @@ import {
   type RetentionPolicy,
   type StatusChangeOptions,
   type Store,
+  type StoreOverflow,
   type StoredFinding,
   type StoreLimits,
 } from './types';
@@ -69,7 +71,6 @@ const MAX_POSITION = 4_096;
 const MAX_REASON = 1_000;
 const MAX_META_KEY = 256;
 const MAX_META_VALUE = 64 * 1024;
-const OVERFLOW_META = 'store.overflow-lines';
 
 /**
  * Hour the lines are counted in, by their log time. A clock far ahead (or a forged time) counts as now,
@@ -133,6 +134,10 @@ function statements(db: Database.Database) {
       'INSERT INTO meta (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
     ),
     deleteMeta: db.prepare('DELETE FROM meta WHERE key = ?'),
+    roomCandidates: db.prepare<[number], {key: string; attribution: string}>(ROOM_CANDIDATES_SQL),
+    evictFinding: db.prepare('DELETE FROM findings WHERE key = ?'),
+    evictHistory: db.prepare('DELETE FROM finding_history WHERE key = ?'),
+    evictAlertState: db.prepare('DELETE FROM alert_state WHERE key = ?'),
     alertState: db.prepare<[string], AlertStateRow>('SELECT * FROM alert_state WHERE key = ?'),
     setAnnounced: db.prepare(
       `INSERT INTO alert_state (key, announced_count, announced_pods, updated_at) VALUES (?, ?, ?, ?)
@@ -209,16 +214,18 @@ export class SqliteStore implements Store {
     const current = this.s.resume.get(sourceId);
     if (from !== undefined && (current?.position ?? null) !== from) {
       if (current !== undefined && current.position === position) {
-        return {applied: false, resumePoint: resumeOf(current), newKeys: [], changedKeys: [], reopenedKeys: [], overflowLines: 0, outboxIds: []};
+        return {applied: false, resumePoint: resumeOf(current), newKeys: [], changedKeys: [], reopenedKeys: [], overflowLines: 0, overflowDestinations: 0, evictedKeys: [], outboxIds: []};
       }
       throw new ResumeConflictError(sourceId, from, current?.position ?? null);
     }
     const now = this.clock();
     const changes = this.mergeDeltas(deltas, now);
-    if (changes.overflowLines > 0) {
-      const before = Number(this.s.getMeta.get(OVERFLOW_META)?.value ?? '0');
-      this.s.setMeta.run(OVERFLOW_META, String((Number.isSafeInteger(before) ? before : 0) + changes.overflowLines), now);
-    }
+    const count = (key: string, n: number): void => {
+      if (n > 0) this.s.setMeta.run(key, addTo(this.s.getMeta.get(key)?.value, n), now);
+    };
+    count(OVERFLOW_LINES_META, changes.overflowLines);
+    count(OVERFLOW_DESTINATIONS_META, changes.overflowDestinations);
+    count(EVICTED_META, changes.evictedKeys.length);
     const outboxIds = (notify?.(changes) ?? []).map((item) => this.outbox.enqueueInTx(item).id);
     // Written last, so that anything failing above leaves the resume point where it was.
     const resume = this.s.setResume.get(sourceId, position, now);
@@ -231,16 +238,31 @@ export class SqliteStore implements Store {
     const changed = new Set<string>();
     const reopened = new Set<string>();
     let overflowLines = 0;
+    let overflowDestinations = 0;
+    const evicted: string[] = [];
+    const batchKeys = new Set(deltas.map((d) => d.key));
     let findings: number | null = null;
     for (const delta of deltas) {
       const row = this.s.finding.get(delta.key);
       if (row === undefined) {
         findings ??= this.s.findingCount.get()?.n ?? 0;
+        const fresh = mergeFinding(null, delta, this.limits);
         if (findings >= this.limits.maxFindings) {
-          overflowLines += delta.count;
-          continue;
+          if (!mustKeep(fresh)) {
+            overflowLines += delta.count;
+            overflowDestinations += 1;
+            continue;
+          }
+          const room = pickRoom(this.s.roomCandidates.all(ROOM_CANDIDATES), batchKeys);
+          if (room !== null) {
+            this.s.evictFinding.run(room);
+            this.s.evictHistory.run(room);
+            this.s.evictAlertState.run(room);
+            evicted.push(room);
+            findings -= 1;
+          }
         }
-        this.s.insertFinding.run({key: delta.key, now, ...contentOf(mergeFinding(null, delta, this.limits))});
+        this.s.insertFinding.run({key: delta.key, now, ...contentOf(fresh)});
         findings += 1;
         created.add(delta.key);
       } else {
@@ -259,7 +281,7 @@ export class SqliteStore implements Store {
       }
       if (delta.count > 0) this.s.addHistory.run(delta.key, hourOf(delta.lastSeen, now), delta.count);
     }
-    return {newKeys: [...created], changedKeys: [...changed], reopenedKeys: [...reopened], overflowLines};
+    return {newKeys: [...created], changedKeys: [...changed], reopenedKeys: [...reopened], overflowLines, overflowDestinations, evictedKeys: evicted};
   }
 
   async getResumePoint(sourceId: string): Promise<ResumePoint | null> {
@@ -412,6 +434,17 @@ export class SqliteStore implements Store {
 
   async outboxDepth(): Promise<number> {
     return this.outbox.depth();
+  }
+
+  async getOverflow(): Promise<StoreOverflow> {
+    const n = (key: string): number => Number(addTo(this.s.getMeta.get(key)?.value, 0));
+    return {
+      maxFindings: this.limits.maxFindings,
+      findings: this.s.findingCount.get()?.n ?? 0,
+      lines: n(OVERFLOW_LINES_META),
+      destinations: n(OVERFLOW_DESTINATIONS_META),
+      evicted: n(EVICTED_META),
+    };
   }
 
   async getAlertState(key: string): Promise<AlertState | null> {

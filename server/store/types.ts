@@ -80,6 +80,19 @@ export interface BatchChanges {
   reopenedKeys: string[];
   /** Lines of new destinations dropped because the store holds its maximum number of findings. */
   overflowLines: number;
+  /** New destinations not stored for that reason (IP-only, unexplained ones only; see capacity.ts). */
+  overflowDestinations: number;
+  /** Junk findings removed to make room for a destination worth keeping. */
+  evictedKeys: string[];
+}
+
+/** What the findings limit has cost so far (since the store was created). */
+export interface StoreOverflow {
+  maxFindings: number;
+  findings: number;
+  lines: number;
+  destinations: number;
+  evicted: number;
 }
 
 export interface ApplyResult extends BatchChanges {
@@ -265,6 +278,8 @@ export interface Store {
   getOutboxItem(id: number): Promise<OutboxItem | null>;
   /** Items not yet delivered (pending or claimed). */
   outboxDepth(): Promise<number>;
+
+  getOverflow(): Promise<StoreOverflow>;
 
   /** Null before anything was announced about the finding. */
   getAlertState(key: string): Promise<AlertState | null>;

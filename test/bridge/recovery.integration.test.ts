@@ -140,6 +140,29 @@ test('a SQLite write lock held past the busy timeout: the source restarts and no
   }
 });
 
+test('a flood of 60,000 IP-only destinations does not bury one blocked named host, and the overflow shows', async () => {
+  const run = await startRun({});
+  try {
+    const flood: string[] = [];
+    for (let i = 0; i < 60_000; i++) flood.push(`${blockedTls(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, 8443, '-')}\n`);
+    appendFileSync(run.logFile, flood.join(''));
+    appendFileSync(run.logFile, `${blockedTls('203.0.113.42', 443, 's3.us-gov-west-1.amazonaws.com')}\n`);
+    const s3 = await waitFor('the S3 finding after the flood', () => run.bridge.store.getFinding('s3.us-gov-west-1.amazonaws.com:443'), {timeoutMs: 120_000});
+    expect(s3.count).toBe(1);
+    const status = await run.bridge.status();
+    expect(status.store).toMatchObject({maxFindings: 50_000});
+    expect(status.store!.findings).toBeLessThanOrEqual(50_001);
+    // Every line of the flood is either in a finding or counted as not kept.
+    // Every flood destination is a finding, was removed to make room for S3, or is counted as not kept.
+    expect(status.store!.findings - 1 + status.store!.evictedFindings + status.store!.overflowDestinations).toBe(60_000);
+    expect(status.store!.evictedFindings).toBe(1);
+    expect(status.store!.overflowLines).toBe(status.store!.overflowDestinations);
+    await waitFor('the overflow in /metrics', async () => /egress_advisor_store_overflow\{what="destinations"\} [1-9]/.test((await get(run, '/metrics')).body), {timeoutMs: 15_000});
+  } finally {
+    await finish(run);
+  }
+}, 240_000);
+
 describe('on a PostgreSQL server of its own', () => {
   let pg: PrivatePostgres;
   beforeAll(async () => {

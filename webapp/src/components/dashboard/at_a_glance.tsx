@@ -232,6 +232,14 @@ export function AtAGlance({status, open, now}: Props) {
       aria-labelledby='ea-glance-title'
     >
       <h3 id='ea-glance-title'>{'At a glance'}</h3>
+      {status?.store !== undefined && (status.store.overflowDestinations > 0 || status.store.evictedFindings > 0) && (
+        <p
+          className='ea-small ea-error-text'
+          role='status'
+        >
+          {`The store holds its maximum of ${status.store.maxFindings.toLocaleString('en-US')} findings: ${status.store.overflowDestinations.toLocaleString('en-US')} new IP-only destinations (${status.store.overflowLines.toLocaleString('en-US')} lines) were not kept and ${status.store.evictedFindings.toLocaleString('en-US')} unexplained IP-only findings were removed to make room. Host names and destinations a configured integration explains are always kept.`}
+        </p>
+      )}
       {status?.replica === 'follower' && (
         <p className='ea-small ea-muted'>
           {'This bridge replica is on standby: another one reads the logs and posts the alerts. What is shown comes from the store they share; this replica takes over if the other stops.'}

@@ -218,6 +218,18 @@ describe('at a glance: integrations, mesh and replica', () => {
     expect(screen.queryByText(/on standby/)).toBeNull();
   });
 
+  test('a full store says what it did not keep; a store with room says nothing', async () => {
+    bridge.statusReport = makeStatus({store: {findings: 50_000, maxFindings: 50_000, overflowLines: 61_234, overflowDestinations: 60_000, evictedFindings: 1}});
+    const {unmount} = await renderDashboard();
+    const glance = within(screen.getByRole('region', {name: 'At a glance'}));
+    expect(glance.getByText(/maximum of 50,000 findings: 60,000 new IP-only destinations \(61,234 lines\) were not kept and 1 unexplained/)).toBeInTheDocument();
+    unmount();
+
+    bridge.statusReport = makeStatus({store: {findings: 12, maxFindings: 50_000, overflowLines: 0, overflowDestinations: 0, evictedFindings: 0}});
+    await renderDashboard();
+    expect(screen.queryByText(/maximum of/)).toBeNull();
+  });
+
   test('a bridge older than the webapp (no mesh, integrations or replica in its status) still gets its page', async () => {
     const old: Partial<StatusReport> = makeStatus();
     delete old.mesh;
