@@ -3,6 +3,9 @@
 // that meets a version it does not know falls back to the post's Markdown message.
 import {SUGGESTION_FORMATS, VERDICTS, type PortProtocol, type SuggestionFormat, type Verdict} from './types';
 
+/** The bot the bridge posts as: the webapp draws an alert card only for its posts. */
+export const ALERT_BOT_USERNAME = 'egress-advisor';
+
 export const ALERT_POST_TYPE = 'custom_egress_alert';
 
 export const ALERT_PROPS_VERSION = 1;

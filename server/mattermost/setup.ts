@@ -14,6 +14,7 @@
  * it back on the next start. A token that no longer works is replaced, and the tokens this bridge
  * minted before it (lost, since their owner never got them back) are revoked.
  */
+import {ALERT_BOT_USERNAME} from '../../common/alert';
 import type {Bot} from '@mattermost/types/bots';
 import type {ServerChannel} from '@mattermost/types/channels';
 import type {Team} from '@mattermost/types/teams';
@@ -22,7 +23,7 @@ import type {UserAccessToken, UserProfile} from '@mattermost/types/users';
 import type {MattermostClient} from './client';
 import {isMattermostError, isNotFound, MattermostError} from './errors';
 
-export const BOT_USERNAME = 'egress-advisor';
+export const BOT_USERNAME = ALERT_BOT_USERNAME;
 export const BOT_DISPLAY_NAME = 'Egress Advisor';
 export const BOT_DESCRIPTION =
   'Reports the outbound connections of Mattermost that the Istio egress policy blocks, the feature each breaks, and the ServiceEntry that allows it.';

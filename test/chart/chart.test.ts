@@ -106,7 +106,9 @@ function renderError(opts: RenderOptions): string {
   return r.stderr;
 }
 
-const withToken = (extra: Obj = {}): Obj => merge({mattermost: {token: TOKEN}}, extra);
+/** The API server's address: the chart has no default for it (see the NetworkPolicy tests). */
+const API_SERVER = {networkPolicy: {kubeApiServer: {cidrs: ['10.0.0.10/32']}}};
+const withToken = (extra: Obj = {}): Obj => merge(merge({mattermost: {token: TOKEN}}, API_SERVER), extra);
 
 function merge(a: Obj, b: Obj): Obj {
   const out: Obj = {...a};
@@ -222,7 +224,7 @@ function expectValid(objs: Obj[]): void {
 
 const SCENARIOS: Array<[string, RenderOptions]> = [
   ['defaults (token from a value)', {values: withToken()}],
-  ['existingSecret', {values: {mattermost: {existingSecret: 'mm-bot-token', existingSecretKey: 'pat'}}}],
+  ['existingSecret', {values: merge(API_SERVER, {mattermost: {existingSecret: 'mm-bot-token', existingSecretKey: 'pat'}})}],
   ['VirtualService off', {values: withToken({istio: {virtualService: {enabled: false}}})}],
   ['Istio off', {values: withToken({istio: {enabled: false}})}],
   ['PVC on', {values: withToken({persistence: {enabled: true, size: '2Gi', storageClass: 'fast'}})}],
@@ -259,7 +261,7 @@ const SCENARIOS: Array<[string, RenderOptions]> = [
         imagePullSecrets: [{name: 'private-registry'}],
         image: {repository: 'registry.example.mil/egress-advisor', digest: 'sha256:' + 'a'.repeat(64)},
         extraEnv: [{name: 'EGRESS_ADVISOR_DIGEST_SECONDS', value: '60'}],
-        networkPolicy: {extraEgress: [{to: [{ipBlock: {cidr: '10.0.0.0/8'}}], ports: [{port: 5432, protocol: 'TCP'}]}]},
+        networkPolicy: {kubeApiServer: {cidrs: ['10.0.0.10/32']}, extraEgress: [{to: [{ipBlock: {cidr: '10.0.0.0/8'}}], ports: [{port: 5432, protocol: 'TCP'}]}]},
         nodeSelector: {'kubernetes.io/os': 'linux'},
         tolerations: [{key: 'dedicated', operator: 'Equal', value: 'chat', effect: 'NoSchedule'}],
         podAnnotations: {'example.com/team': 'platform'},
@@ -595,7 +597,7 @@ describe('defaults (Big Bang: namespace mattermost, Mattermost at mattermost.mat
       },
     ]);
     expect(np.spec.egress).toEqual([
-      {to: [{ipBlock: {cidr: '0.0.0.0/0'}}], ports: [{port: 443, protocol: 'TCP'}, {port: 6443, protocol: 'TCP'}]},
+      {to: [{ipBlock: {cidr: '10.0.0.10/32'}}], ports: [{port: 443, protocol: 'TCP'}, {port: 6443, protocol: 'TCP'}]},
       {to: [{namespaceSelector: ns('mattermost'), podSelector: {matchLabels: {app: 'mattermost'}}}], ports: [{port: 8065, protocol: 'TCP'}]},
       {to: [{namespaceSelector: ns('kube-system'), podSelector: {matchLabels: {'k8s-app': 'kube-dns'}}}], ports: [{port: 53, protocol: 'UDP'}, {port: 53, protocol: 'TCP'}]},
       {to: [{namespaceSelector: ns('istio-system'), podSelector: {matchLabels: {app: 'istiod'}}}], ports: [{port: 15012, protocol: 'TCP'}]},
@@ -609,6 +611,14 @@ describe('defaults (Big Bang: namespace mattermost, Mattermost at mattermost.mat
     expect(np.spec.ingress[0].ports[0].port).toBe(container(objs).ports[0].containerPort);
   });
 
+  test('NetworkPolicy: the API server address has no default; without it the chart refuses to render, and nothing opens 0.0.0.0/0', () => {
+    expect(renderError({values: {mattermost: {token: TOKEN}}})).toContain('networkPolicy.kubeApiServer.cidrs is required with networkPolicy.enabled');
+    // With the policy off, nothing needs the address.
+    expect(render({values: {mattermost: {token: TOKEN}, networkPolicy: {enabled: false}}}).some((o) => o.kind === 'NetworkPolicy')).toBe(false);
+    const rendered = renderText({values: withToken()});
+    expect(rendered).not.toContain('0.0.0.0/0');
+  });
+
   test('the pod annotation that restarts the bridge when the token changes is a hash, not the token', () => {
     const annotations = one(objs, 'Deployment').spec.template.metadata.annotations as Record<string, string>;
     expect(annotations['checksum/mattermost-token']).toMatch(/^[0-9a-f]{64}$/);
@@ -620,7 +630,7 @@ describe('defaults (Big Bang: namespace mattermost, Mattermost at mattermost.mat
 
 describe('variations', () => {
   test('existingSecret: no Secret is created; the file comes from the named Secret and key', () => {
-    const objs = render({values: {mattermost: {existingSecret: 'mm-bot-token', existingSecretKey: 'pat'}}});
+    const objs = render({values: merge(API_SERVER, {mattermost: {existingSecret: 'mm-bot-token', existingSecretKey: 'pat'}})});
     expect(find(objs, 'Secret')).toEqual([]);
     const spec = one(objs, 'Deployment').spec.template.spec;
     const vol = (spec.volumes as Obj[]).find((v) => v.secret !== undefined);
@@ -762,7 +772,7 @@ describe('variations', () => {
   });
 
   test('no Mattermost URL: no token needed, none mounted', () => {
-    const objs = render({values: {mattermost: {url: ''}}});
+    const objs = render({values: merge(API_SERVER, {mattermost: {url: ''}})});
     expect(find(objs, 'Secret')).toEqual([]);
     expect(envValue(objs, 'MATTERMOST_URL')).toBeUndefined();
     expect(envValue(objs, 'MATTERMOST_TOKEN_FILE')).toBeUndefined();
@@ -972,7 +982,7 @@ describe('RBAC of the mesh reader', () => {
 
 describe('values the chart refuses', () => {
   test('no token at all', () => {
-    expect(renderError({})).toContain('the bridge needs a Mattermost token: set mattermost.existingSecret');
+    expect(renderError({values: API_SERVER})).toContain('the bridge needs a Mattermost token: set mattermost.existingSecret');
   });
 
   test('both a token and an existing Secret', () => {

@@ -353,6 +353,8 @@
     } else if (view === 'post') {
       var post = await getJson('/api/v4/posts/' + encodeURIComponent(params.get('post_id') || ''));
       var author = await getJson('/api/v4/users/' + encodeURIComponent(post.user_id)).catch(function () { return null; });
+      // Mattermost's post view has the author's profile in the store (it loads the profiles of the posts it shows).
+      if (author !== null) entities.users.profiles[author.id] = author;
       document.getElementById('harness-title').textContent = 'Post ' + post.id;
       if (!renderPost(post, author)) return;
     } else {

@@ -17,7 +17,12 @@ export function makeStore({admin = true, siteUrl = 'https://chat.example.com'}: 
     general: {config: {SiteURL: siteUrl}},
     users: {
       currentUserId: 'me',
-      profiles: {me: {id: 'me', username: 'admin', roles: admin ? 'system_user system_admin' : 'system_user'}},
+      profiles: {
+        me: {id: 'me', username: 'admin', roles: admin ? 'system_user system_admin' : 'system_user'},
+        // The bridge's bot, author of the alert posts in the tests (user_id 'bot').
+        bot: {id: 'bot', username: 'egress-advisor', is_bot: true, roles: 'system_user'},
+        mallory: {id: 'mallory', username: 'egress-advisor-support', is_bot: false, roles: 'system_user'},
+      },
     },
   };
   return createStore(combineReducers({entities: (s: unknown = entities) => s, [STATE_KEY]: reducer}));

@@ -167,6 +167,9 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- else if ne $replicas 1 }}
 {{- fail "replicaCount must be 1 without a database: the store is then SQLite, one file on one volume that several pods cannot share (and each would post the alerts). For more replicas, set database.existingSecret (a Secret holding a postgres:// URL under the key database.existingSecretKey, default \"url\") or database.url" }}
 {{- end }}
+{{- if and .Values.networkPolicy.enabled (empty .Values.networkPolicy.kubeApiServer.cidrs) }}
+{{- fail "networkPolicy.kubeApiServer.cidrs is required with networkPolicy.enabled: the addresses of the Kubernetes API server (kubectl get endpoints -n default kubernetes), e.g. --set networkPolicy.kubeApiServer.cidrs={10.0.0.10/32}" }}
+{{- end }}
 {{- if and .Values.mattermost.url (not .Values.mattermost.existingSecret) (not .Values.mattermost.token) }}
 {{- fail "the bridge needs a Mattermost token: set mattermost.existingSecret (a Secret with the key mattermost.existingSecretKey, default \"token\") or mattermost.token" }}
 {{- end }}

@@ -105,6 +105,16 @@ function post(p: Partial<Post>): Post {
   };
 }
 
+test('a post of the alert type by anyone but the bridge\'s bot is only its message: no card, no buttons', () => {
+  for (const userId of ['mallory', 'someone-not-loaded']) {
+    const {unmount} = renderWithStore(<AlertPost post={post({user_id: userId, props: props(alertData()) as unknown as Post['props']})}/>);
+    expect(screen.queryByText('5 outbound destinations of Mattermost need attention (1 blocked, 1 blocked once hardened).')).toBeNull();
+    expect(screen.queryByRole('button')).toBeNull();
+    expect(screen.getByText(/5 outbound destinations of Mattermost need attention\./)).toBeInTheDocument();
+    unmount();
+  }
+});
+
 test('a compact card: headline, host, feature, attempts, times, pods', () => {
   renderWithStore(<AlertPost post={post({props: props(alertData()) as unknown as Post['props']})}/>);
   expect(screen.getByText('5 outbound destinations of Mattermost need attention (1 blocked, 1 blocked once hardened).')).toBeInTheDocument();

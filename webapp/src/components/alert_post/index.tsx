@@ -1,10 +1,11 @@
 import React, {useEffect, useState} from 'react';
 import {useSelector} from 'react-redux';
+import type {GlobalState} from '@mattermost/types/store';
 
 import {readAlertData, THREAD_UPDATE_PROPS_KEY, type AlertFinding, type EgressAlertData, type ThreadUpdateItem} from '../../../../common/alert';
 import type {Verdict} from '../../../../common/types';
 import {basePathOf} from '../../client';
-import {getSiteUrl} from '../../selectors';
+import {getSiteUrl, isBridgeBotPost} from '../../selectors';
 import type {HostWindow, PostTypeProps} from '../../types/mattermost';
 import {FORMAT_LABEL, plural, VERDICT_HELP, VERDICT_LABEL} from '../../utils/words';
 import {CopyButton} from '../common/copy_button';
@@ -174,6 +175,19 @@ function Message({message}: {message: string}) {
 export function AlertPost({post}: PostTypeProps) {
   const now = useNow();
   const basePath = basePathOf(useSelector(getSiteUrl));
+  // Anyone may post this type with these props: only the bridge's bot gets a card and buttons.
+  const fromBridge = useSelector((state: GlobalState) => isBridgeBotPost(state, post.user_id));
+  if (!fromBridge) return <Message message={post.message}/>;
+  return (
+    <BridgeAlertPost
+      post={post}
+      now={now}
+      basePath={basePath}
+    />
+  );
+}
+
+function BridgeAlertPost({post, now, basePath}: {post: PostTypeProps['post']; now: number; basePath: string}) {
   const data = readAlertData(post.props);
   const attachments = readAttachments(post.props);
   const actions = (
