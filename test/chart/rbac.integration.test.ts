@@ -152,7 +152,12 @@ function forbidden(c: Combination): Access[] {
   return out;
 }
 
-const chartValues = (c: Combination): Obj => ({...c.values, mattermost: {namespace: MM_NS, token: 'not-used-here'}});
+// The chart requires the API server's address for its NetworkPolicy (no default); any will do for RBAC.
+const chartValues = (c: Combination): Obj => ({
+  ...c.values,
+  networkPolicy: {...((c.values.networkPolicy as Obj | undefined) ?? {}), kubeApiServer: {cidrs: ['10.0.0.10/32']}},
+  mattermost: {namespace: MM_NS, token: 'not-used-here'},
+});
 
 /** The name of the ServiceAccount the chart renders. */
 function serviceAccountOf(objects: Obj[]): string {
