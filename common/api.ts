@@ -135,8 +135,8 @@ export const MAX_REASON_CHARS = 1000;
 
 /** POST findings/:key/ignore. The answer is the finding after the change (FindingSummary). */
 export interface IgnoreRequest {
-  /** Why this destination needs no ServiceEntry; shown to the other administrators. 1..1000 characters. */
-  reason: string;
+  /** Why this destination needs no ServiceEntry; shown to the other administrators. Optional, as in /egress ignore. */
+  reason?: string;
 }
 
 /** POST findings/:key/unignore (the body may be left out). */

@@ -10,7 +10,7 @@ import type {IntegrationItem} from '../../common/api';
 import {ALERT_POST_TYPE, AT_RISK_PROPS_KEY, THREAD_UPDATE_PROPS_KEY, readAlertData} from '../../common/alert';
 import {findingsForSuggestion} from '../engine/integrations';
 import {isMattermostError} from '../mattermost/errors';
-import {MAX_ALERT_LINES, MAX_ALERT_YAML_DESTINATIONS, renderAlert, renderAtRiskNotice, renderThreadUpdate, type ThreadUpdateEntry} from '../present/alert';
+import {MAX_ALERT_LINES, MAX_ALERT_YAML_DESTINATIONS, renderAlert, renderAtRiskNotice, renderStatusChange, renderThreadUpdate, type ThreadUpdateEntry} from '../present/alert';
 import {suggest, type SuggestContext} from '../engine/suggest';
 import {backoffDelayMs} from '../store/backoff';
 import type {ClaimedItem, OutboxInput, Store, StoredFinding} from '../store/types';
@@ -67,6 +67,11 @@ export function warnedKey(i: Pick<IntegrationItem, 'feature' | 'host' | 'port'>)
 
 interface UpdatePayload {
   postId: string;
+}
+
+interface StatusChangePayload extends UpdatePayload {
+  key: string;
+  change: 'ignore' | 'unignore';
 }
 
 /** Enqueued with a resolution: a reply in the alert's thread naming what now lets the destination out. */
@@ -149,6 +154,17 @@ export class AlertWorker {
     this.wakeAt(new Date());
   }
 
+  /**
+   * For the store's ignore/unignore (same transaction as the change): a reply in the thread of the alert that
+   * announced the destination, saying who did what. A later change of the same destination while this one
+   * waits replaces it: the thread says where it ended up.
+   */
+  statusChanged(f: StoredFinding, change: 'ignore' | 'unignore'): OutboxInput[] {
+    if (f.alertPostId === null) return [];
+    const payload: StatusChangePayload = {postId: f.alertPostId, key: f.key, change};
+    return [{kind: 'finding-status', payload, dedupeKey: `status:${f.alertPostId}:${f.key}`}];
+  }
+
   /** After a change in a destination that was already announced: a thread reply, not before the interval. */
   async scheduleUpdates(keys: readonly string[]): Promise<void> {
     const posts = new Set<string>();
@@ -171,7 +187,9 @@ export class AlertWorker {
           item.kind === 'alert-update'
             ? await this.deliverUpdate(channel, item)
             : item.kind === 'finding-status'
-              ? await this.deliverResolved(channel, item)
+              ? 'change' in (item.payload as object)
+                ? await this.deliverStatusChange(channel, item)
+                : await this.deliverResolved(channel, item)
               : item.kind === 'notice'
                 ? (item.payload as {type?: unknown} | null)?.type === STORE_FULL_DEDUPE_KEY
                   ? await this.deliverStoreFull(channel, item)
@@ -262,6 +280,23 @@ export class AlertWorker {
       const f = e.finding as StoredFinding;
       if (f.resolvedAt !== null) await this.store.recordResolutionAnnounced(f.key, f.resolvedAt);
     });
+  }
+
+  private async deliverStatusChange(channel: AlertChannel, item: ClaimedItem): Promise<string | null> {
+    const p = item.payload as StatusChangePayload;
+    const f = await this.store.getFinding(p.key);
+    if (f === null) return null;
+    const digestId = `status-${item.id}`;
+    const existing = (await channel.postsSince(Date.parse(item.createdAt) - 60_000)).find(
+      (x) => (x.props?.[THREAD_UPDATE_PROPS_KEY] as {digest_id?: string} | undefined)?.digest_id === digestId,
+    );
+    if (existing) return existing.id;
+    // Who and why, from the decision the change recorded.
+    const decision = (await this.store.listDecisions(p.key)).filter((d) => d.action === p.change).at(-1);
+    const rendered = renderStatusChange({digestId, finding: f, change: p.change, by: decision?.by?.username ?? 'an administrator', reason: decision?.reason ?? ''});
+    const reply = await channel.createPost({message: rendered.message, props: rendered.props as unknown as Record<string, unknown>, type: '', rootId: p.postId});
+    this.counters.sent('update');
+    return reply.id;
   }
 
   /** Read when it goes out, so it says what is at risk then, not when it was enqueued. */

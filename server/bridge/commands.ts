@@ -5,9 +5,9 @@ import type {SuggestionFormat} from '../../common/types';
 import {suggest, type SuggestContext} from '../engine/suggest';
 import {verifyContext} from '../present/hmac';
 import {parseCommand, type EgressCommand} from '../present/command';
-import {renderCommandReply, type CommandReply, type FindingView, type StatusInput} from '../present/replies';
+import {BUTTON_REFUSAL, renderCommandReply, type CommandReply, type FindingView, type StatusInput} from '../present/replies';
 import type {ActionRequest, ActionResponse, CommandResponse, SlashCommandRequest} from '../http/types';
-import type {Store, StoredFinding} from '../store/types';
+import type {OutboxInput, StatusChangeOptions, Store, StoredFinding} from '../store/types';
 import {allFindings} from './pages';
 
 export interface CommandDeps {
@@ -18,6 +18,8 @@ export interface CommandDeps {
   format(): SuggestionFormat;
   suggestContext(): SuggestContext;
   hmacKey(): Buffer;
+  /** Outbox items that tell the alert's thread about an ignore or un-ignore (AlertWorker.statusChanged). */
+  notifyStatusChange?: (finding: StoredFinding, change: 'ignore' | 'unignore') => OutboxInput[];
   /** Has Mattermost run one of its connection tests (see connection-tests.ts), for the person who asked. */
   connectionTest(kind: ConnectionTestKind, by: {userId: string; username: string}): Promise<ConnectionTestResponse>;
 }
@@ -73,6 +75,11 @@ export class CommandHandler {
     return suggest([...open, ...extra], {format, ...this.deps.suggestContext(), ...(only !== null ? {only: only.map((f) => f.key)} : {})});
   }
 
+  private notify(change: 'ignore' | 'unignore'): StatusChangeOptions {
+    const n = this.deps.notifyStatusChange;
+    return n === undefined ? {} : {notify: (f) => n(f, change)};
+  }
+
   private async one(target: string): Promise<StoredFinding | CommandReply> {
     const matches = await findTargets(this.deps.store, target);
     if (matches.length === 0) return {kind: 'not-found', target};
@@ -111,7 +118,7 @@ export class CommandHandler {
       case 'ignore': {
         const f = await this.one(cmd.target);
         if ('kind' in f) return f;
-        const updated = await store.ignore(f.key, by, cmd.reason);
+        const updated = await store.ignore(f.key, by, cmd.reason, this.notify('ignore'));
         return {kind: 'ignored', finding: updated, reason: cmd.reason};
       }
       case 'test':
@@ -120,7 +127,7 @@ export class CommandHandler {
         const f = await this.one(cmd.target);
         if ('kind' in f) return f;
         const wasIgnored = f.status === 'ignored';
-        const updated = wasIgnored ? await store.unignore(f.key, by) : f;
+        const updated = wasIgnored ? await store.unignore(f.key, by, undefined, this.notify('unignore')) : f;
         return {kind: 'unignored', finding: updated, wasIgnored};
       }
     }
@@ -131,7 +138,7 @@ export class CommandHandler {
     if (!checked.ok) {
       return {ephemeral_text: checked.reason === 'expired' ? 'This alert is too old for its buttons; use `/egress list`.' : 'This button could not be verified.'};
     }
-    if (!(await this.deps.isSystemAdmin(req.userId))) return {ephemeral_text: renderCommandReply({kind: 'refused'})};
+    if (!(await this.deps.isSystemAdmin(req.userId))) return {ephemeral_text: BUTTON_REFUSAL};
     const fields = checked.fields;
     const keys = typeof fields.key === 'string' ? [fields.key] : Array.isArray(fields.keys) ? [...fields.keys] : [];
     const by = {userId: req.userId, username: req.username};
@@ -140,7 +147,7 @@ export class CommandHandler {
       for (const key of keys) {
         const f = await this.deps.store.getFinding(key);
         if (f === null) replies.push(renderCommandReply({kind: 'not-found', target: key}));
-        else replies.push(renderCommandReply({kind: 'ignored', finding: await this.deps.store.ignore(key, by, 'ignored from the alert'), reason: 'ignored from the alert'}));
+        else replies.push(renderCommandReply({kind: 'ignored', finding: await this.deps.store.ignore(key, by, 'ignored from the alert', this.notify('ignore')), reason: 'ignored from the alert'}));
       }
       return {ephemeral_text: replies.join('\n\n')};
     }

@@ -381,11 +381,13 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     suggestContext,
     hmacKey: () => key,
     connectionTest: (kind, by) => tester.request(kind, 'person', by),
+    notifyStatusChange: (f, change) => alerts.statusChanged(f, change),
   });
 
   const app = buildHttpApp({
     store,
     pluginSecret: () => pluginSecret,
+    notifyStatusChange: (f, change) => alerts.statusChanged(f, change),
     status: report,
     integrations: (format) => meshLink.integrations(format),
     connectionTests: {report: () => tester.report(), run: (kind, by) => tester.request(kind, 'person', by), forFinding: (f) => tester.forFinding(f)},

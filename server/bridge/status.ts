@@ -142,7 +142,7 @@ export function statusInput(r: StatusReport, mattermostUp: boolean): StatusInput
     counts: {open: r.counts.byStatus.open, ignored: r.counts.byStatus.ignored, resolved: r.counts.byStatus.resolved, openByVerdict: r.counts.openByVerdict},
     outboxDepth: r.outboxDepth ?? undefined,
     mesh: r.mesh === null ? undefined : {mode: r.mesh.outboundMode, source: r.mesh.modeSource},
-    integrations: {willBeBlocked: r.integrations['will-be-blocked'] ?? 0, blocked: r.integrations.blocked ?? 0, allowed: r.integrations.allowed ?? 0},
+    integrations: {...r.integrations},
     standby: r.replica === 'follower',
     overflow: r.store ? (overflowSentence(r.store) ?? undefined) : undefined,
   };

@@ -45,10 +45,10 @@ const keyParams = {
   required: ['key'],
 } as const;
 
+// The reason is optional, as for /egress ignore and the alert's button (which has nowhere to type one).
 const ignoreBody = {
-  type: 'object',
+  type: ['object', 'null'],
   properties: {reason: {type: 'string', maxLength: MAX_REASON_CHARS}},
-  required: ['reason'],
   additionalProperties: false,
 } as const;
 
@@ -144,15 +144,12 @@ export function webappApi(ctx: WebappContext) {
       return {...toDetail(finding, history, decisions), ...(tests ? {tests} : {})};
     });
 
-    app.post<KeyRoute & {Body: IgnoreRequest}>(
+    app.post<KeyRoute & {Body: IgnoreRequest | null | undefined}>(
       '/findings/:key/ignore',
       {bodyLimit: SMALL_BODY, schema: {params: keyParams, body: ignoreBody}},
       async (request): Promise<FindingSummary> => {
         const {key} = request.params;
-        const reason = request.body.reason.trim();
-        if (reason === '') {
-          throw new HttpError(400, 'invalid_request', 'Say why this destination needs no ServiceEntry: the reason is shown to the other administrators.');
-        }
+        const reason = (request.body?.reason ?? '').trim();
         const admin = callerOf(request);
         const notify = deps.notifyStatusChange;
         const finding = await store.ignore(key, {userId: admin.userId, username: admin.username}, reason, {

@@ -263,3 +263,34 @@ export function renderAtRiskNotice(input: AtRiskInput): {message: string; props:
   const message = layout(head, sections, yaml, tail, 'The suggested YAML is too long for a post: see the System Console page.');
   return {message, props: {[AT_RISK_PROPS_KEY]: {version: 1, notice_id: input.noticeId, hosts: input.items.slice(0, 50).map((i) => `${i.host}:${i.port ?? ''}`)}}};
 }
+
+export interface StatusChangeInput {
+  digestId: string;
+  finding: Finding;
+  change: 'ignore' | 'unignore';
+  /** Username of who changed it. */
+  by: string;
+  reason: string;
+}
+
+/** The reply in an alert's thread when a destination it announced is ignored or un-ignored, wherever that was done. */
+export function renderStatusChange(input: StatusChangeInput): RenderedThreadUpdate {
+  const f = input.finding;
+  const who = escapeMarkdown(input.by, {maxLength: 64});
+  const why = input.reason.trim() === '' ? '' : `: ${escapeMarkdown(input.reason, {maxLength: 500})}`;
+  const message =
+    input.change === 'ignore'
+      ? `${destinationCode(f)} ignored by ${who}${why}. No more alerts for it. Undo: ${inlineCode(`/egress unignore ${targetText(f)}`, 300)}`
+      : `${destinationCode(f)} no longer ignored (by ${who}${why}). New traffic to it will alert again.`;
+  return {
+    message,
+    props: {
+      [THREAD_UPDATE_PROPS_KEY]: {
+        version: 1,
+        digest_id: input.digestId,
+        items: [{key: f.key, count: f.count, previous_count: f.count, new_pods: [], reopened: false, resolved: false, lastSeen: f.lastSeen}],
+        items_omitted: 0,
+      },
+    },
+  };
+}

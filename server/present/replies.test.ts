@@ -56,15 +56,17 @@ describe('replies', () => {
   test('status: the mesh, the configured integrations and a standby replica', () => {
     const out = renderCommandReply({
       kind: 'status',
-      status: {...STATUS, mesh: {mode: 'ALLOW_ANY', source: 'Sidecar mattermost/default'}, integrations: {willBeBlocked: 2, blocked: 1, allowed: 5}, standby: true},
+      status: {...STATUS, mesh: {mode: 'ALLOW_ANY', source: 'Sidecar mattermost/default'}, integrations: {'will-be-blocked': 2, blocked: 1, allowed: 5, unknown: 3}, standby: true},
     });
     expect(out).toContain('- Mesh: outbound mode `ALLOW_ANY`, from Sidecar mattermost/default');
-    expect(out).toContain('- Configured integrations: 2 will be blocked, 1 blocked now, 5 allowed (see the System Console page for their ServiceEntries)');
+    expect(out).toContain(
+      '- Configured integrations: 1 blocked now, 2 will be blocked, 3 not known, 5 allowed, 0 in the cluster (their ServiceEntries: the System Console page); not known: nothing (mesh or values file) tells yet what is allowed',
+    );
     expect(out).toContain('- This replica is on standby: another one reads the logs and posts the alerts.');
-    const plain = renderCommandReply({kind: 'status', status: {...STATUS, integrations: {willBeBlocked: 0, blocked: 0, allowed: 1}}});
+    const plain = renderCommandReply({kind: 'status', status: {...STATUS, integrations: {allowed: 1}}});
     expect(plain).not.toContain('Mesh:');
     expect(plain).not.toContain('standby');
-    expect(plain).toContain('- Configured integrations: 0 will be blocked, 0 blocked now, 1 allowed\n');
+    expect(plain).toContain('- Configured integrations: 0 blocked now, 0 will be blocked, 0 not known, 1 allowed, 0 in the cluster\n');
   });
 
   test('status: golden', () => {

@@ -3,6 +3,7 @@
  * (Mattermost mobile renders wide tables poorly). Every string that came from traffic, from
  * Mattermost's configuration or from the person typing goes through markdown.ts.
  */
+import {INTEGRATION_STATES, type IntegrationState} from '../../common/api';
 import type {ConnectionTestResponse, ConnectionTestResult} from '../../common/connection-tests';
 import type {Finding, Plan, SuggestionFormat, Verdict} from '../../common/types';
 import {LIST_FILTERS, renderHelp, renderUsageError, type ListFilter} from './command';
@@ -35,6 +36,9 @@ export interface FindingView extends Finding {
 
 export const REFUSAL = 'Only system administrators can use /egress.';
 
+/** To someone who pressed an alert's button: about the button, not about a command they did not type. */
+export const BUTTON_REFUSAL = 'Only system administrators can use the buttons of Egress Advisor alerts.';
+
 export function renderRefusal(): string {
   return REFUSAL;
 }
@@ -65,8 +69,8 @@ export interface StatusInput {
   outboxDepth?: number;
   /** The mesh as read from Kubernetes, when a kubernetes source runs. */
   mesh?: {mode: 'REGISTRY_ONLY' | 'ALLOW_ANY' | 'unknown'; source: string};
-  /** Enabled configured integrations by state. */
-  integrations?: {willBeBlocked: number; blocked: number; allowed: number};
+  /** Enabled configured integrations by state, as GET status counts them. */
+  integrations?: Partial<Record<IntegrationState, number>>;
   /** Set on a replica that does not lead. */
   standby?: boolean;
   /** What the findings limit cost (server/bridge/status.ts overflowSentence), when it cost anything. */
@@ -74,6 +78,14 @@ export interface StatusInput {
   /** The latest connection test of each integration that has one. */
   tests?: readonly ConnectionTestResult[];
 }
+
+const INTEGRATION_STATE_WORDS: Record<IntegrationState, string> = {
+  blocked: 'blocked now',
+  'will-be-blocked': 'will be blocked',
+  unknown: 'not known',
+  allowed: 'allowed',
+  'in-cluster': 'in the cluster',
+};
 
 const HARDENING: Record<StatusInput['hardening']['state'], string> = {
   'registry-only': '`REGISTRY_ONLY`, unregistered hosts are blocked',
@@ -100,7 +112,11 @@ export function renderStatus(s: StatusInput): string {
   if (s.mesh) out.push(`- Mesh: outbound mode ${s.mesh.mode === 'unknown' ? 'not known' : inlineCode(s.mesh.mode)}, from ${escapeMarkdown(s.mesh.source, {maxLength: 200})}`);
   if (s.integrations) {
     const i = s.integrations;
-    out.push(`- Configured integrations: ${i.willBeBlocked} will be blocked, ${i.blocked} blocked now, ${i.allowed} allowed${i.willBeBlocked > 0 ? ' (see the System Console page for their ServiceEntries)' : ''}`);
+    // Every state the API counts, zeros included, so that the parts add up to the whole.
+    const parts = INTEGRATION_STATES.map((state) => `${i[state] ?? 0} ${INTEGRATION_STATE_WORDS[state]}`);
+    const toFix = (i['will-be-blocked'] ?? 0) + (i.blocked ?? 0) > 0 ? ' (their ServiceEntries: the System Console page)' : '';
+    const unknown = (i.unknown ?? 0) > 0 ? '; not known: nothing (mesh or values file) tells yet what is allowed' : '';
+    out.push(`- Configured integrations: ${parts.join(', ')}${toFix}${unknown}`);
   }
   if (s.overflow) out.push(`- Store full: ${escapeMarkdown(s.overflow, {maxLength: 400})}`);
   if (s.standby) out.push('- This replica is on standby: another one reads the logs and posts the alerts.');

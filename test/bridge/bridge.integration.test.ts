@@ -23,7 +23,7 @@ import {API_BASE_PATH} from '../../common/api';
 import {signatureHeaders} from '../../server/http/signature';
 import {BRIDGE_URL_KEY, ourSettings} from '../../server/mattermost/plugin-settings';
 import {sealContext} from '../../server/present/hmac';
-import {REFUSAL} from '../../server/present/replies';
+import {BUTTON_REFUSAL, REFUSAL} from '../../server/present/replies';
 import type {StoredFinding} from '../../server/store/types';
 import {startMattermost, type MattermostServer} from '../mattermost/harness';
 import {ensureBuiltPlugin, installPlugin} from '../mattermost/plugin';
@@ -121,6 +121,11 @@ function attachmentsOf(post: Post): {fallback: string; actions: Button[]}[] {
 }
 
 /** The YAML of an alert, parsed, as the hosts of each route of the Big Bang values. */
+/** The admin's username as the thread's text shows it: Markdown-escaped, as any name outside code. */
+function escapedName(): string {
+  return mm.admin.username.replace(/[-._]/g, '\\$&');
+}
+
 /** The YAML of the one yaml code block of a message (a reply or a post), as it would be copied. */
 function yamlOf(message: string): string {
   const m = /^(`{3,})yaml\n([\s\S]*?)\n\1$/m.exec(message);
@@ -407,6 +412,10 @@ describe('/egress through Mattermost', () => {
     f = await finding(GITHUB.key);
     expect(f.status).toBe('open');
     expect(f.ignored).toBeNull();
+    // The alert's thread says where it ended up (a change that replaces one still waiting is told once).
+    const [first] = alertPosts(await posts());
+    const told = await waitFor('the thread told of the un-ignore', async () => repliesTo(await posts(), first.id).find((p) => p.message.includes('no longer ignored')), {context});
+    expect(told.message).toContain(`\`${GITHUB.key}\` no longer ignored (by ${escapedName()})`);
     const decisions = await runner.running.store.listDecisions(GITHUB.key);
     expect(decisions.map((d) => [d.action, d.by?.userId])).toEqual([
       ['ignore', mm.admin.id],
@@ -432,6 +441,10 @@ describe('alert buttons', () => {
     expect(f.ignored).toMatchObject({by: {userId: mm.admin.id, username: mm.admin.username}, reason: 'ignored from the alert'});
     // The other destination of the alert is untouched.
     expect((await finding(HOOKS.key)).status).toBe('open');
+    // The alert's thread says who ignored it, and how to undo it.
+    const told = await waitFor('the thread told of the ignore', async () => repliesTo(await posts(), first.id).find((p) => p.message.includes(' ignored by ')), {context});
+    expect(told.message).toContain(`\`${GITHUB.key}\` ignored by ${escapedName()}: ignored from the alert.`);
+    expect(told.message).toContain(`Undo: \`/egress unignore ${GITHUB.host}\``);
   });
 
   test('a tampered or foreign context is refused by the bridge', async () => {
@@ -459,7 +472,7 @@ describe('alert buttons', () => {
     expect(await action(mm.admin.id, {action: 'ignore', key: S3.key, digest_id: digestId, exp: '9999999999'})).toBe('This button could not be verified.');
     // A genuine context from someone who is not an admin.
     const ignoreS3 = sealContext(key, {action: 'ignore', key: S3.key, digest_id: digestId}, new Date());
-    expect(await action(mm.user.id, ignoreS3)).toBe(REFUSAL);
+    expect(await action(mm.user.id, ignoreS3)).toBe(BUTTON_REFUSAL);
     expect((await finding(S3.key)).status).toBe('open');
     expect((await finding(HOOKS.key)).status).toBe('open');
   });
@@ -580,7 +593,9 @@ test('a bridge restart re-alerts nothing, counts nothing twice, and counts what 
   runner.append([blockedTls(HOOKS.ip, 443, HOOKS.host), blockedTls(HOOKS.ip, 443, HOOKS.host, {pod: PODS[1]})]);
   await waitFor('the new lines counted', async () => (await finding(HOOKS.key)).count === 7, {context});
   const [first] = alertPosts(after);
-  await waitFor('a second reply in the first alert thread', async () => repliesTo(await posts(), first.id).length === 2, {context});
+  // Besides the replies that tell of ignores and un-ignores, a second one about more activity.
+  const activity = async (): Promise<Post[]> => repliesTo(await posts(), first.id).filter((p) => p.message.startsWith('More activity'));
+  await waitFor('a second activity reply in the first alert thread', async () => (await activity()).length === 2, {context});
   await settled([], 'the outbox empty');
   expect(alertPosts(await posts())).toHaveLength(alertPosts(before).length);
 });

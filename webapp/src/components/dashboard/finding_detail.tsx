@@ -66,10 +66,6 @@ function IgnoreForm({detail, client, now, onChanged}: {detail: Detail; client: B
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
     const text = reason.trim();
-    if (!ignored && text === '') {
-      setError('Say why this destination needs no ServiceEntry; the other administrators will read it.');
-      return;
-    }
     setBusy(true);
     setError(null);
     try {
@@ -108,14 +104,13 @@ function IgnoreForm({detail, client, now, onChanged}: {detail: Detail; client: B
         htmlFor={id}
         style={{display: 'flex'}}
       >
-        {ignored ? 'Reason to un-ignore (optional)' : 'Reason'}
+        {ignored ? 'Reason to un-ignore (optional)' : 'Reason (optional; the other administrators will read it)'}
       </label>
       <textarea
         id={id}
         className='ea-input'
         value={reason}
         maxLength={MAX_REASON_CHARS}
-        aria-required={!ignored}
         aria-invalid={error !== null}
         aria-describedby={error !== null ? 'ea-ignore-error' : undefined}
         onChange={(e) => setReason(e.target.value)}
