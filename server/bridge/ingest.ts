@@ -40,6 +40,11 @@ export class AttributionState {
     if (this.events.length > APP_EVENT_MAX) this.events.splice(0, this.events.length - APP_EVENT_MAX);
   }
 
+  /** What the configuration alone says, for naming stored findings again (server/engine/findings.ts reattribute). */
+  configContext(): AttributionContext {
+    return {dnsIndex: this.dnsIndex, appEvents: [], inventory: this.inventory, ...(this.dnsAt ? {dnsAt: this.dnsAt} : {})};
+  }
+
   /** A fresh array per batch: attribution caches its sorted view per array identity. */
   context(now: number): AttributionContext {
     const since = now - APP_EVENT_WINDOW_MS;

@@ -15,6 +15,7 @@ import {version} from '../../package.json';
 import {isIpAddress} from '../engine/address';
 import {buildDnsIndex} from '../engine/attribute';
 import {parseHostsFile, tableResolver} from '../engine/hostsfile';
+import {reattribute} from '../engine/findings';
 import {buildInventory} from '../engine/inventory';
 import {systemResolver} from '../engine/resolver';
 import {DnsWatch, MAX_REFRESH_MS, systemTimedResolver} from './dns-watch';
@@ -211,11 +212,20 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
   const setInventory = async (config: unknown, extras: Parameters<typeof buildInventory>[1]): Promise<void> => {
     const inv = buildInventory(config, extras);
     for (const w of inv.warnings) log.debug({warning: w}, 'Mattermost configuration');
+    const changed = JSON.stringify(inv.endpoints) !== JSON.stringify(attribution.inventory);
     attribution.inventory = inv.endpoints;
     // Only host names from Mattermost's configuration are resolved; nothing read from a log is contacted.
     // Names are followed over time; the index keeps the addresses the configuration writes itself.
     attribution.dnsIndex = await buildDnsIndex(inv.endpoints.filter((e) => isIpAddress(e.host)), resolver);
     await dnsWatch.watch(inv.endpoints);
+    if (changed) {
+      // Open findings were named with the configuration of their moment: every view must say what it says now.
+      const keys = await store.reattributeOpen((f) => reattribute(f, attribution.configContext()));
+      if (keys.length > 0) {
+        log.info({findings: keys.length}, 'open findings named again after a configuration change');
+        events.emit(FINDINGS_CHANGED, {keys});
+      }
+    }
     await meshLink.warnIfNew();
   };
 

@@ -295,3 +295,27 @@ const VERDICT_ORDER: Record<Verdict, number> = {
 export function compareFindings(a: Finding, b: Finding): number {
   return VERDICT_ORDER[a.verdict] - VERDICT_ORDER[b.verdict] || b.count - a.count || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 }
+
+/** Names that only the configuration gave: they are derived again when the configuration changes. */
+const CONFIG_METHODS: ReadonlySet<Attribution['method']> = new Set<Attribution['method']>(['dns', 'well-known', 'port', 'none']);
+
+/**
+ * A stored finding named again with what the configuration says now (after Mattermost's configuration
+ * changed): its features always, its attribution only when the configuration gave it. A name the log or a
+ * connection test proved is kept as it is, and so is the stored host, which is the finding's key: a new
+ * name that would change it is not taken (the next blocked line makes that finding).
+ */
+export function reattribute(f: Finding, ctx: AttributionContext): Pick<Finding, 'attribution' | 'features'> {
+  const port = f.destination.port;
+  let attribution = f.attribution;
+  if (CONFIG_METHODS.has(f.attribution.method) && f.destination.ip !== null && !f.rejectedHost) {
+    const timesMs = [f.firstSeen, f.lastSeen].map(timeMs).filter((t): t is number => t !== null);
+    // Only the configuration is read again: Mattermost's log and connection tests were evidence at their moment.
+    const again = attribute({host: null, hostSource: null, ip: f.destination.ip, port, timesMs, pods: f.pods}, {...ctx, appEvents: [], probes: []});
+    const sure = again.host !== null && (again.confidence === 'certain' || again.confidence === 'likely') ? again.host : null;
+    if (sure?.toLowerCase() === f.destination.host?.toLowerCase()) attribution = again;
+  }
+  const host = f.rejectedHost ? null : (f.destination.host ?? attribution.host);
+  const features = host !== null ? featuresFor(host, port, ctx.inventory) : f.destination.ip !== null && !f.rejectedHost ? featuresFor(f.destination.ip, port, ctx.inventory) : [];
+  return {attribution, features};
+}

@@ -424,6 +424,42 @@ describe('ignore and unignore', () => {
   });
 });
 
+describe('reattributeOpen', () => {
+  const storage = {id: 'file-storage', name: 'File storage (Amazon S3)', configPath: 'FileSettings.AmazonS3Bucket'};
+
+  it('updates only the open findings whose attribution or features change, and says which', async () => {
+    await store.applyBatch({sourceId: 's', from: null, position: '1', observations: [obs('203.0.113.1:443', 1), obs('203.0.113.2:443', 1), obs('203.0.113.3:443', 1)]});
+    await store.ignore('203.0.113.3:443', alice, 'known');
+    const before = await store.getFinding('203.0.113.1:443');
+    now += 1_000;
+    const seen: string[] = [];
+    const changed = await store.reattributeOpen((f) => {
+      seen.push(f.key);
+      return f.key === '203.0.113.1:443' ? {attribution: {...f.attribution, note: 'named again'}, features: [storage]} : {attribution: f.attribution, features: f.features};
+    });
+    expect(changed).toEqual(['203.0.113.1:443']);
+    expect(seen.sort()).toEqual(['203.0.113.1:443', '203.0.113.2:443']);
+    const after = await store.getFinding('203.0.113.1:443');
+    expect(after).toMatchObject({features: [storage], attribution: {note: 'named again'}, count: 1, status: 'open', updatedAt: '2024-05-01T12:00:01.000Z'});
+    expect(after!.revision).toBe(before!.revision + 1);
+    expect((await store.getFinding('203.0.113.3:443'))!.features).toEqual([]);
+    // Nothing new to say: nothing written.
+    expect(await store.reattributeOpen((f) => ({attribution: f.attribution, features: f.features}))).toEqual([]);
+    expect((await store.getFinding('203.0.113.1:443'))!.revision).toBe(after!.revision);
+  });
+
+  it('writes nothing when deriving fails half way', async () => {
+    await store.applyBatch({sourceId: 's', from: null, position: '1', observations: [obs('203.0.113.1:443', 1), obs('203.0.113.2:443', 1)]});
+    await expect(
+      store.reattributeOpen((f) => {
+        if (f.key === '203.0.113.2:443') throw new Error('boom');
+        return {attribution: f.attribution, features: [storage]};
+      }),
+    ).rejects.toThrow('boom');
+    expect((await store.getFinding('203.0.113.1:443'))!.features).toEqual([]);
+  });
+});
+
 describe('restart', () => {
   it('keeps findings, decisions, history, resume points, outbox and meta across close and reopen', async () => {
     await store.applyBatch({

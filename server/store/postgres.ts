@@ -295,6 +295,23 @@ export class PostgresStore implements Store {
     return rows.map((r) => ({hour: iso(r.hour), count: r.count}));
   }
 
+  async reattributeOpen(derive: (finding: Finding) => Pick<Finding, 'attribution' | 'features'>): Promise<string[]> {
+    return transaction(this.pool, async (db) => {
+      const changed: string[] = [];
+      const now = this.clock();
+      // Locked in key order, as applyBatch's writers lock them, so that the two cannot deadlock.
+      for (const row of await db.rows<FindingRow>("SELECT * FROM findings WHERE status = 'open' ORDER BY key FOR UPDATE")) {
+        const next = derive(findingOf(row));
+        const attribution = JSON.stringify(next.attribution);
+        const features = JSON.stringify(next.features.slice(0, this.limits.features));
+        if (attribution === row.attribution && features === row.features) continue;
+        await db.run('UPDATE findings SET attribution = $1, features = $2, updated_at = $3, revision = revision + 1 WHERE key = $4', [attribution, features, now, row.key]);
+        changed.push(row.key);
+      }
+      return changed;
+    });
+  }
+
   /** Runs a status change and its notifications in one transaction, the finding's row locked throughout. */
   private async change(rawKey: string, fn: (db: Db, key: string, row: FindingRow) => Promise<boolean>, notify?: StatusChangeOptions['notify']): Promise<StoredFinding> {
     const key = this.keyOf(rawKey);

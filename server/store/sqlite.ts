@@ -127,6 +127,8 @@ function statements(db: Database.Database) {
        ON CONFLICT (source_id) DO UPDATE SET position = excluded.position, seq = seq + 1, updated_at = excluded.updated_at
        RETURNING *`,
     ),
+    openFindings: db.prepare<[], FindingRow>("SELECT * FROM findings WHERE status = 'open' ORDER BY key"),
+    setAttribution: db.prepare('UPDATE findings SET attribution = @attribution, features = @features, updated_at = @now, revision = revision + 1 WHERE key = @key'),
     byStatus: db.prepare<[], {status: string; n: number}>('SELECT status, COUNT(*) AS n FROM findings GROUP BY status'),
     openByVerdict: db.prepare<[], {verdict: string; n: number}>("SELECT verdict, COUNT(*) AS n FROM findings WHERE status = 'open' GROUP BY verdict"),
     getMeta: db.prepare<[string], {value: string}>('SELECT value FROM meta WHERE key = ?'),
@@ -321,6 +323,24 @@ export class SqliteStore implements Store {
   async getHistory(key: string, since?: Date): Promise<HistoryEntry[]> {
     const from = since === undefined ? 0 : since.getTime();
     return this.s.history.all(this.keyOf(key), Number.isFinite(from) ? from : 0).map((r) => ({hour: iso(r.hour), count: r.count}));
+  }
+
+  async reattributeOpen(derive: (finding: Finding) => Pick<Finding, 'attribution' | 'features'>): Promise<string[]> {
+    return this.db
+      .transaction(() => {
+        const changed: string[] = [];
+        const now = this.clock();
+        for (const row of this.s.openFindings.all()) {
+          const next = derive(findingOf(row));
+          const attribution = JSON.stringify(next.attribution);
+          const features = JSON.stringify(next.features.slice(0, this.limits.features));
+          if (attribution === row.attribution && features === row.features) continue;
+          this.s.setAttribution.run({key: row.key, attribution, features, now});
+          changed.push(row.key);
+        }
+        return changed;
+      })
+      .immediate();
   }
 
   /** Runs a status change and its notifications in one transaction. */

@@ -256,6 +256,11 @@ export interface Store {
   getFinding(key: string): Promise<StoredFinding | null>;
   countFindings(): Promise<FindingCounts>;
   getHistory(key: string, since?: Date): Promise<HistoryEntry[]>;
+  /**
+   * Gives every open finding the attribution and features `derive` makes of it (Mattermost's configuration
+   * changed), in one transaction; returns the keys whose attribution or features changed.
+   */
+  reattributeOpen(derive: (finding: Finding) => Pick<Finding, 'attribution' | 'features'>): Promise<string[]>;
   /** Throws FindingNotFoundError for an unknown key. Ignoring again records the new reason. */
   ignore(key: string, by: Actor, reason: string, opts?: StatusChangeOptions): Promise<StoredFinding>;
   /** Back to 'open'; a no-op (nothing recorded) when the finding is not ignored. */
