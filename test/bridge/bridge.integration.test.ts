@@ -55,6 +55,7 @@ const JIRA = {ip: '203.0.113.44', host: 'jira.example.org', key: 'jira.example.o
 const CI = {ip: '203.0.113.45', host: 'ci.example.org', key: 'ci.example.org:443'};
 const GITLAB = {ip: '203.0.113.46', host: 'gitlab.example.org', key: 'gitlab.example.org:443'};
 const SMTP = {ip: '203.0.113.47', host: 'smtp.example.org', key: 'smtp.example.org:587'};
+const BUCKET = {ip: '203.0.113.48', host: 'mm-files.s3.us-east-1.amazonaws.com', key: 'mm-files.s3.us-east-1.amazonaws.com:443'};
 
 let mm: MattermostServer;
 let admin: Client4;
@@ -351,6 +352,44 @@ test('an integration added while the bridge runs is named in the alerts of its h
   const post = alertPosts(await posts())[before];
   expect(alertData(post).findings[0]).toMatchObject({key: CI.key, features: [expect.objectContaining({name: expect.stringContaining('CI builds')})]});
   expect(post.message).toContain('CI builds');
+});
+
+test('S3 switched on in the configuration names the open finding of its bucket everywhere', async () => {
+  runner.append([blockedTls(BUCKET.ip, 443, BUCKET.host)]);
+  await waitFor('the bucket finding', async () => (await runner.running.store.getFinding(BUCKET.key)) !== null, {context});
+  await settled([BUCKET.key], 'the bucket announced');
+  expect((await finding(BUCKET.key)).features).toEqual([]);
+  expect(await slash(mm.adminToken, adminChannel.id, `/egress show ${BUCKET.host}`)).toContain('no configured feature uses it');
+
+  // Mattermost's API refuses to change FileSettings.DriverName, so S3 is switched on as the dedicated export store.
+  const S3_NAME = 'Export storage (Amazon S3)';
+  const fileSettings = (await admin.getConfig()).FileSettings;
+  await admin.patchConfig({
+    FileSettings: {
+      ...fileSettings,
+      DedicatedExportStore: true,
+      ExportDriverName: 'amazons3',
+      ExportAmazonS3Endpoint: 's3.amazonaws.com',
+      ExportAmazonS3Region: 'us-east-1',
+      ExportAmazonS3Bucket: 'mm-files',
+      ExportAmazonS3AccessKeyId: 'AKIAEXAMPLE',
+      ExportAmazonS3SecretAccessKey: 'not-a-real-secret',
+    },
+  } as Parameters<Client4['patchConfig']>[0]);
+  try {
+    expect((await admin.getConfig()).FileSettings).toMatchObject({ExportDriverName: 'amazons3', ExportAmazonS3Bucket: 'mm-files'});
+    // No new line comes: the stored finding itself is named again when the bridge reads the new configuration.
+    await waitFor('the bucket finding named by the new configuration', async () => (await finding(BUCKET.key)).features.some((f) => f.name === S3_NAME), {context});
+    expect((await finding(BUCKET.key)).attribution).toMatchObject({method: 'sni', host: BUCKET.host});
+    const show = await slash(mm.adminToken, adminChannel.id, `/egress show ${BUCKET.host}`);
+    expect(show).toContain('Breaks: Export storage \\(Amazon S3\\)');
+    expect(show).not.toContain('no configured feature uses it');
+    const snippet = await slash(mm.adminToken, adminChannel.id, `/egress snippet ${BUCKET.host}`);
+    expect(yamlOf(snippet)).toContain(`Restores: ${S3_NAME} [FileSettings.ExportAmazonS3`);
+  } finally {
+    await admin.patchConfig({FileSettings: fileSettings} as Parameters<Client4['patchConfig']>[0]);
+  }
+  await waitFor('the bucket finding without the feature again', async () => (await finding(BUCKET.key)).features.length === 0, {context});
 });
 
 describe('/egress through Mattermost', () => {
