@@ -19,7 +19,6 @@ import {Deployment} from 'kubernetes-models/apps/v1';
 import {NetworkPolicy} from 'kubernetes-models/networking.k8s.io/v1';
 import {PodDisruptionBudget} from 'kubernetes-models/policy/v1';
 import {ClusterRole, ClusterRoleBinding, Role, RoleBinding} from 'kubernetes-models/rbac.authorization.k8s.io/v1';
-import {VirtualService} from '@kubernetes-models/istio/networking.istio.io/v1beta1';
 import {AuthorizationPolicy} from '@kubernetes-models/istio/security.istio.io/v1';
 import {helmBinary} from './helm';
 
@@ -185,8 +184,6 @@ function validateSchema(obj: Obj): void {
       return new ClusterRoleBinding(obj as never).validate();
     case 'policy/v1 PodDisruptionBudget':
       return new PodDisruptionBudget(obj as never).validate();
-    case 'networking.istio.io/v1 VirtualService':
-      return new VirtualService({...obj, apiVersion: 'networking.istio.io/v1beta1'} as never).validate();
     case 'security.istio.io/v1 AuthorizationPolicy':
       return new AuthorizationPolicy(obj as never).validate();
     default:
@@ -225,7 +222,6 @@ function expectValid(objs: Obj[]): void {
 const SCENARIOS: Array<[string, RenderOptions]> = [
   ['defaults (token from a value)', {values: withToken()}],
   ['existingSecret', {values: merge(API_SERVER, {mattermost: {existingSecret: 'mm-bot-token', existingSecretKey: 'pat'}})}],
-  ['VirtualService off', {values: withToken({istio: {virtualService: {enabled: false}}})}],
   ['Istio off', {values: withToken({istio: {enabled: false}})}],
   ['PVC on', {values: withToken({persistence: {enabled: true, size: '2Gi', storageClass: 'fast'}})}],
   ['existing PVC', {values: withToken({persistence: {enabled: true, existingClaim: 'egress-data'}})}],
@@ -256,7 +252,7 @@ const SCENARIOS: Array<[string, RenderOptions]> = [
       values: {
         mattermost: {existingSecret: 'mm-bot-token', team: 'ops'},
         persistence: {enabled: true},
-        istio: {authorizationPolicy: {enabled: true}, virtualService: {hosts: ['chat.example.mil', 'mm.example.mil']}},
+        istio: {authorizationPolicy: {enabled: true}},
         suggestions: {existingConfigMap: 'bb-values', existingConfigMapKey: 'values.yaml'},
         imagePullSecrets: [{name: 'private-registry'}],
         image: {repository: 'registry.example.mil/egress-advisor', digest: 'sha256:' + 'a'.repeat(64)},
@@ -435,7 +431,6 @@ describe('defaults (Big Bang: namespace mattermost, Mattermost at mattermost.mat
       `Secret ${NAMESPACE}/${FULLNAME}-mattermost-token`,
       `Service ${NAMESPACE}/${FULLNAME}`,
       `ServiceAccount ${NAMESPACE}/${FULLNAME}`,
-      `VirtualService ${NAMESPACE}/${FULLNAME}`,
     ]);
   });
 
@@ -565,36 +560,17 @@ describe('defaults (Big Bang: namespace mattermost, Mattermost at mattermost.mat
     expect(svc.spec.ports).toEqual([{name: 'http', port: 8080, targetPort: 'http', protocol: 'TCP', appProtocol: 'http'}]);
   });
 
-  test('VirtualService: the webapp API prefix on the Mattermost host to the bridge Service', () => {
-    const vs = one(objs, 'VirtualService');
-    expect(vs.apiVersion).toBe('networking.istio.io/v1');
-    expect(vs.spec).toEqual({
-      hosts: ['chat.dev.bigbang.mil'],
-      gateways: ['istio-gateway/public-ingressgateway'],
-      http: [
-        {
-          name: 'egress-advisor-api',
-          match: [{uri: {prefix: '/plugins/egress-advisor/api/'}}],
-          route: [{destination: {host: `${FULLNAME}.${NAMESPACE}.svc.cluster.local`, port: {number: 8080}}}],
-        },
-      ],
-    });
-    // The destination is the chart's own Service and port.
-    const svc = one(objs, 'Service');
-    expect(vs.spec.http[0].route[0].destination.host).toBe(`${svc.metadata.name}.${svc.metadata.namespace}.svc.cluster.local`);
-    expect(vs.spec.http[0].route[0].destination.port.number).toBe(svc.spec.ports[0].port);
+  test('no route from an ingress: the bridge is reached only through the plugin inside Mattermost', () => {
+    expect(find(objs, 'VirtualService')).toEqual([]);
+    expect(find(objs, 'Gateway')).toEqual([]);
   });
 
-  test('NetworkPolicy: in from Mattermost and the gateway on 8080; out to the API server, Mattermost, DNS, istiod', () => {
+  test('NetworkPolicy: in from Mattermost only, on 8080; out to the API server, Mattermost, DNS, istiod', () => {
     const np = one(objs, 'NetworkPolicy');
     expect(np.spec.policyTypes).toEqual(['Ingress', 'Egress']);
     const ns = (name: string) => ({matchLabels: {'kubernetes.io/metadata.name': name}});
     expect(np.spec.ingress).toEqual([
       {from: [{namespaceSelector: ns('mattermost'), podSelector: {matchLabels: {app: 'mattermost'}}}], ports: [{port: 8080, protocol: 'TCP'}]},
-      {
-        from: [{namespaceSelector: ns('istio-gateway'), podSelector: {matchLabels: {'app.kubernetes.io/name': 'public-ingressgateway', istio: 'ingressgateway'}}}],
-        ports: [{port: 8080, protocol: 'TCP'}],
-      },
     ]);
     expect(np.spec.egress).toEqual([
       {to: [{ipBlock: {cidr: '10.0.0.10/32'}}], ports: [{port: 443, protocol: 'TCP'}, {port: 6443, protocol: 'TCP'}]},
@@ -639,23 +615,7 @@ describe('variations', () => {
     expect(one(objs, 'Deployment').spec.template.metadata.annotations?.['checksum/mattermost-token']).toBeUndefined();
   });
 
-  test('VirtualService off: no route, and the gateway is not let in', () => {
-    const objs = render({values: withToken({istio: {virtualService: {enabled: false}}})});
-    expect(find(objs, 'VirtualService')).toEqual([]);
-    const np = one(objs, 'NetworkPolicy');
-    expect(np.spec.ingress).toHaveLength(1);
-    expect(np.spec.ingress[0].from[0].podSelector.matchLabels).toEqual({app: 'mattermost'});
-    expect(np.spec.egress).toHaveLength(4); // istiod still, for the sidecar
-  });
-
-  test('VirtualService hosts and gateways come from the values', () => {
-    const objs = render({values: withToken({istio: {virtualService: {hosts: ['chat.example.mil'], gateways: ['istio-system/main']}}})});
-    const vs = one(objs, 'VirtualService');
-    expect(vs.spec.hosts).toEqual(['chat.example.mil']);
-    expect(vs.spec.gateways).toEqual(['istio-system/main']);
-  });
-
-  test('Istio off: no Istio objects and no istiod or gateway rules', () => {
+  test('Istio off: no Istio objects and no istiod rule', () => {
     const objs = render({values: withToken({istio: {enabled: false, authorizationPolicy: {enabled: true}}})});
     expect(objs.filter((o) => String(o.apiVersion).includes('istio.io'))).toEqual([]);
     const np = one(objs, 'NetworkPolicy');
@@ -701,21 +661,26 @@ describe('variations', () => {
     });
     const np = one(objs, 'NetworkPolicy');
     expect(np.spec.egress[0]).toEqual({to: [{ipBlock: {cidr: '10.0.0.10/32'}}, {ipBlock: {cidr: '10.0.0.11/32'}}], ports: [{port: 6443, protocol: 'TCP'}]});
-    expect(np.spec.ingress).toHaveLength(3);
-    expect(np.spec.ingress[2].from[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name']).toBe('monitoring');
+    expect(np.spec.ingress).toHaveLength(2);
+    expect(np.spec.ingress[1].from[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name']).toBe('monitoring');
   });
 
-  test('AuthorizationPolicy on: the gateway may call the webapp API, Mattermost the callbacks', () => {
+  test("AuthorizationPolicy on: only Mattermost's service account may call the bridge", () => {
     const objs = render({values: withToken({istio: {authorizationPolicy: {enabled: true}}})});
     const ap = one(objs, 'AuthorizationPolicy');
     expect(ap.spec.action).toBe('ALLOW');
-    expect(ap.spec.rules).toEqual([
-      {
-        from: [{source: {principals: ['cluster.local/ns/istio-gateway/sa/public-ingressgateway-ingressgateway-service-account']}}],
-        to: [{operation: {paths: ['/plugins/egress-advisor/api/*']}}],
-      },
-      {from: [{source: {namespaces: ['mattermost']}}], to: [{operation: {methods: ['POST'], paths: ['/mattermost/*']}}]},
-    ]);
+    expect(ap.spec.rules).toEqual([{from: [{source: {principals: ['cluster.local/ns/mattermost/sa/mattermost']}}]}]);
+    const other = one(render({values: withToken({mattermost: {namespace: 'chat', serviceAccount: 'mm'}, istio: {authorizationPolicy: {enabled: true}}})}), 'AuthorizationPolicy');
+    expect(other.spec.rules[0].from[0].source.principals).toEqual(['cluster.local/ns/chat/sa/mm']);
+  });
+
+  // `helm template` does not render NOTES.txt (only an install against a cluster does), so its text is read as written.
+  test('NOTES: the two steps, and no route or untrusted-connection setting to add', () => {
+    const notes = readFileSync(join(CHART, 'templates', 'NOTES.txt'), 'utf8');
+    expect(notes).toContain('Two steps in all');
+    expect(notes).toContain('Upload the plugin');
+    expect(notes).not.toMatch(/VirtualService|virtualService|location \/plugins/);
+    expect(notes).not.toMatch(/add its host to\s+ServiceSettings\.AllowedUntrustedInternalConnections/);
   });
 
   test('Big Bang values for suggestions: a ConfigMap, mounted, named by EGRESS_ADVISOR_VALUES_FILE', () => {
@@ -751,7 +716,6 @@ describe('variations', () => {
     expect(one(objs, 'Deployment').metadata.namespace).toBe('egress-advisor');
     expect(envValue(objs, 'EGRESS_ADVISOR_SOURCES')).toBe('kubernetes:mattermost?selector=app=mattermost');
     expect(envValue(objs, 'EGRESS_ADVISOR_PUBLIC_URL')).toBe(`http://${FULLNAME}.egress-advisor.svc.cluster.local:8080`);
-    expect(one(objs, 'VirtualService').spec.http[0].route[0].destination.host).toBe(`${FULLNAME}.egress-advisor.svc.cluster.local`);
     // Mattermost is still found in its own namespace.
     const np = one(objs, 'NetworkPolicy');
     expect(np.spec.ingress[0].from[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name']).toBe('mattermost');
@@ -1050,10 +1014,6 @@ describe('values the chart refuses', () => {
 
   test('pod labels that would make the bridge look like Mattermost', () => {
     expect(renderError({values: withToken({podLabels: {app: 'mattermost'}})})).toContain('podLabels must not contain app=mattermost');
-  });
-
-  test('a VirtualService without hosts', () => {
-    expect(renderError({values: withToken({istio: {virtualService: {hosts: []}}})})).toContain('istio.virtualService.hosts must name');
   });
 });
 
