@@ -3,14 +3,14 @@
  *
  * The data is real: the bridge follows an istio-proxy log with 5,000 blocked TLS connections to
  * 5,000 distinct hosts, so its store holds 5,000 open findings; the page is the harness page of the
- * browser suite (built bundle loaded from a real Mattermost, behind nginx) in Debian's Chromium.
+ * browser suite (built bundle loaded from a real Mattermost, calls through the plugin) in Debian's Chromium.
  *
  * Two figures:
  * - "bridge": the page as shipped. The bridge answers at most 500 findings per page (its
  *   MAX_LIMIT, which the dashboard asks for), so the table draws the 500 most urgent of 5,000.
  * - "all 5,000 rows": the same findings, all 5,000 in one bridge-shaped answer: the bridge's own
- *   pages (offset 0 … 4,500) joined into one FindingsPage, served by nginx as a static file at the
- *   findings path; status, suggestions and events still come from the bridge. This is what the
+ *   pages (offset 0 … 4,500) joined into one FindingsPage, which the browser answers the findings
+ *   path with (a Playwright route, as a static file); status, suggestions and events still come from the bridge. This is what the
  *   table costs if every finding were drawn at once.
  *
  * Measured in the page: from the moment the last of the two answers the first render needs
@@ -46,7 +46,7 @@ export interface RenderBench extends RenderFigure {
   /** Findings in the bridge's store. */
   total: number;
   source: 'bridge store (5,000 findings), 500 per page as the bridge answers';
-  allRows: RenderFigure & {source: 'bridge-shaped static JSON served by nginx (the same 5,000 findings in one page)'};
+  allRows: RenderFigure & {source: 'bridge-shaped static JSON answered by the browser at the findings path (the same 5,000 findings in one page)'};
 }
 
 function median(xs: number[]): number {
@@ -66,15 +66,15 @@ export function benchLines(n = BENCH_FINDINGS): string[] {
   return lines;
 }
 
-async function measureLoads(rig: BrowserRig, base: string, expectedRows: number, runs: number, screenshot: string): Promise<RenderFigure> {
-  const {page} = await rig.newPage();
-  await rig.login(page, 'admin', base);
+async function measureLoads(rig: BrowserRig, staticJson: Record<string, string> | undefined, expectedRows: number, runs: number, screenshot: string): Promise<RenderFigure> {
+  const {page} = await rig.newPage({staticJson});
+  await rig.login(page, 'admin');
   const frames: number[] = [];
   const doms: number[] = [];
   const firsts: number[] = [];
   let rows = 0;
   for (let i = 0; i < runs + 1; i++) {
-    await rig.open(page, `view=dashboard&measure=${expectedRows}`, base);
+    await rig.open(page, `view=dashboard&measure=${expectedRows}`);
     await page.waitForFunction(() => (globalThis as unknown as {__harness: {timings: {frameAt?: number}}}).__harness.timings.frameAt !== undefined, undefined, {timeout: 60_000});
     const t = await page.evaluate(
       ({api}) => {
@@ -101,10 +101,10 @@ async function measureLoads(rig: BrowserRig, base: string, expectedRows: number,
   return {ms: Math.round(median(frames)), firstMs: Math.round(median(firsts)), domMs: Math.round(median(doms)), rows, runs: frames.map((x) => Math.round(x))};
 }
 
-/** Joins the bridge's pages of open findings into one FindingsPage holding them all. */
+/** Joins the bridge's pages of open findings (read through the plugin) into one FindingsPage holding them all. */
 async function allFindingsPage(rig: BrowserRig): Promise<FindingsPage> {
   const get = async (offset: number): Promise<FindingsPage> => {
-    const res = await fetch(`${rig.bridgeUrl}${API_BASE_PATH}/findings?status=open&limit=${BRIDGE_PAGE}&offset=${offset}`, {headers: {Authorization: `Bearer ${rig.mm.adminToken}`}});
+    const res = await fetch(`${rig.url}${API_BASE_PATH}/findings?status=open&limit=${BRIDGE_PAGE}&offset=${offset}`, {headers: {Authorization: `Bearer ${rig.mm.adminToken}`}});
     if (!res.ok) throw new Error(`bridge findings answered ${res.status}`);
     return (await res.json()) as FindingsPage;
   };
@@ -124,20 +124,19 @@ export async function benchRender5000(opts: {runs?: number; print?: boolean} = {
   const rig = await BrowserRig.start({lines: benchLines(), expectFindings: BENCH_FINDINGS, digestSeconds: 1});
   try {
     const total = (await rig.bridge.store.countFindings()).byStatus.open;
-    const shipped = await measureLoads(rig, rig.url, Math.min(total, BRIDGE_PAGE), runs, 'bench-5000-findings');
+    const shipped = await measureLoads(rig, undefined, Math.min(total, BRIDGE_PAGE), runs, 'bench-5000-findings');
 
     const all = await allFindingsPage(rig);
     if (all.items.length !== total) throw new Error(`joined ${all.items.length} findings, the bridge has ${total}`);
     const file = path.join(rig.dir, 'findings-all.json');
     fs.writeFileSync(file, JSON.stringify(all));
-    const ingress = await rig.startIngress({bridge: true, name: 'bench-static', staticJson: {[`${API_BASE_PATH}/findings`]: file}});
-    const everything = await measureLoads(rig, ingress.url, total, runs, 'bench-5000-rows');
+    const everything = await measureLoads(rig, {[`${API_BASE_PATH}/findings`]: file}, total, runs, 'bench-5000-rows');
 
     const result: RenderBench = {
       ...shipped,
       total,
       source: 'bridge store (5,000 findings), 500 per page as the bridge answers',
-      allRows: {...everything, source: 'bridge-shaped static JSON served by nginx (the same 5,000 findings in one page)'},
+      allRows: {...everything, source: 'bridge-shaped static JSON answered by the browser at the findings path (the same 5,000 findings in one page)'},
     };
     row('findings in the bridge', total.toLocaleString('en-US'));
     row('table rows (bridge page)', `${shipped.rows} (the ${BRIDGE_PAGE} most urgent)`);

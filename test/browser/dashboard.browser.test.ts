@@ -1,12 +1,17 @@
 /*
  * The built plugin bundle in Debian's Chromium, against the real parts: a real Mattermost (the
- * uploaded plugin tarball, real logins and cookies), the real bridge following an istio-proxy log,
- * and nginx routing /plugins/egress-advisor/api/ to the bridge and everything else to Mattermost.
- * The page around the plugin stands in for Mattermost's web app (see page/harness.js and README.md).
+ * uploaded plugin tarball with its Go server half, real logins and cookies) and the real bridge
+ * following an istio-proxy log. The page's calls to /plugins/egress-advisor/api/v1/… go to Mattermost,
+ * which authenticates the session (and the CSRF token on writes); the plugin requires manage_system
+ * and forwards them, signed, to the bridge.
+ *
+ * The page around the plugin stands in for Mattermost's web client, which is not built here: it is
+ * served on Mattermost's origin by the browser itself (harness.ts) and passes the plugin what the real
+ * System Console and post view pass (see page/harness.js and README.md).
  *
  * Screenshots of every state land in test/artifacts/browser/.
  *
- * Needs /usr/bin/chromium, nginx, the Mattermost binary (test/mattermost/build.sh) and PostgreSQL;
+ * Needs /usr/bin/chromium, the Mattermost binary (test/mattermost/build.sh) and PostgreSQL;
  * fails, never skips, without them.
  */
 import fs from 'node:fs';
@@ -16,13 +21,12 @@ import type {Post} from '@mattermost/types/posts';
 import type {Request} from 'playwright-core';
 
 import {readAlertData} from '../../common/alert';
-import {API_BASE_PATH, type FindingsPage, type IntegrationsResponse, type IntegrationState, type SuggestionsResponse} from '../../common/api';
+import {API_BASE_PATH, type IntegrationsResponse, type IntegrationState, type SuggestionsResponse} from '../../common/api';
 import type {StoredFinding} from '../../server/store/types';
 import type {El, ScriptEl, Win} from './dom';
 import {BrowserRig, harnessState, waitFor, type OpenPage} from './harness';
-import {HOST_VERSIONS} from './host';
+import {HOST_VERSIONS, MATTERMOST_PAGE_CSP} from './host';
 import {blockedHttp, blockedTls, inboundOk, internalPostgres, PODS} from './lines';
-import {BRIDGE_PREFIX, MATTERMOST_PAGE_CSP} from './nginx';
 
 jest.setTimeout(180_000);
 
@@ -180,11 +184,17 @@ async function adminDashboard(opts: {clipboard?: boolean; before?: (page: OpenPa
   return open;
 }
 
-/** A request from inside the page, with the browser's cookies (and optionally the CSRF header). */
+/**
+ * A request from inside the page, with the browser's cookies and what Client4 adds (X-Requested-With,
+ * and the MMCSRF cookie as X-CSRF-Token on writes). `csrf: 'none'` sends neither header, and a
+ * token of its own replaces both: what a form post or a script of another site could send, which
+ * Mattermost must not take as the session's.
+ */
 async function pageFetch(page: OpenPage['page'], path: string, init: {method?: string; body?: unknown; csrf?: 'cookie' | 'none' | string} = {}): Promise<{status: number; body: {code?: string; error?: string} | null}> {
   return page.evaluate(
     async ({path, method, body, csrf}) => {
-      const headers: Record<string, string> = {'X-Requested-With': 'XMLHttpRequest', Accept: 'application/json'};
+      const headers: Record<string, string> = {Accept: 'application/json'};
+      if (csrf === undefined || csrf === 'cookie') headers['X-Requested-With'] = 'XMLHttpRequest';
       if (body !== undefined) headers['Content-Type'] = 'application/json';
       const cookie = (globalThis as unknown as Win).document.cookie.split(';').map((c) => c.trim()).find((c) => c.startsWith('MMCSRF='));
       if (csrf === 'cookie' && cookie) headers['X-CSRF-Token'] = cookie.slice('MMCSRF='.length);
@@ -203,9 +213,9 @@ async function pageFetch(page: OpenPage['page'], path: string, init: {method?: s
   );
 }
 
-/** What the bridge itself answers, asked directly with the admin's token (no browser, no ingress). */
+/** What the bridge answers, asked through the plugin's route with the admin's token (no browser). */
 async function bridgeApi<T>(path: string, init: {method?: string; body?: unknown} = {}): Promise<T> {
-  const res = await fetch(`${rig.bridgeUrl}${API_BASE_PATH}/${path}`, {
+  const res = await fetch(`${rig.url}${API_BASE_PATH}/${path}`, {
     method: init.method ?? 'GET',
     headers: {Authorization: `Bearer ${rig.mm.adminToken}`, 'Content-Type': 'application/json'},
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
@@ -219,7 +229,7 @@ test('the page runs the built bundle the way Mattermost loads it, with the host 
   await rig.login(page, 'admin');
   const state = await rig.open(page, 'view=dashboard');
 
-  // The bundle came from Mattermost, at the path its plugin API gives, through the ingress.
+  // The bundle came from Mattermost, at the path its plugin API gives.
   const manifests = (await (await fetch(`${rig.url}/api/v4/plugins/webapp`, {headers: {Authorization: `Bearer ${rig.mm.userToken}`}})).json()) as Array<{id: string; webapp?: {bundle_path: string}}>;
   const bundlePath = manifests.find((m) => m.id === 'egress-advisor')?.webapp?.bundle_path ?? '';
   expect(bundlePath).toMatch(/^\/static\/egress-advisor\/egress-advisor_[0-9a-f]+_bundle\.js$/);
@@ -229,7 +239,7 @@ test('the page runs the built bundle the way Mattermost loads it, with the host 
   const served = Buffer.from(await (await fetch(scriptSrc)).arrayBuffer());
   expect(served.equals(rig.built.mainJs)).toBe(true);
 
-  // The Site URL is the ingress, and the store holds the real user with their roles.
+  // The Site URL is Mattermost's own address (the page's origin), and the store holds the real user with their roles.
   expect(state.siteUrl).toBe(rig.url);
   expect(state.me).toEqual({id: rig.mm.admin.id, username: rig.mm.admin.username, roles: expect.stringContaining('system_admin')});
   expect(state.consoleData).toEqual({adminConfig: true, pluginsList: true});
@@ -250,15 +260,14 @@ test('the page runs the built bundle the way Mattermost loads it, with the host 
   expect(bundle).not.toMatch(/PropTypes/);
   expect(bundle).not.toMatch(/react\.production\.min|__SECRET_INTERNALS_DO_NOT_USE_OR_YOU_WILL_BE_FIRED/);
 
-  // The page is served with Mattermost's script policy, and the bundle ran under it.
-  const index = await fetch(`${rig.url}/`);
-  expect(index.headers.get('content-security-policy')).toBe(MATTERMOST_PAGE_CSP);
-  await index.body?.cancel();
-
   await page.waitForSelector(`${FINDINGS_TABLE} > tbody > tr`);
   const after = await harnessState(page);
   expect(after.errors).toEqual([]);
   expect(pageErrors).toEqual([]);
+
+  // The page is served with Mattermost's script policy, and the bundle ran under it.
+  const index = await page.goto(`${rig.url}/?view=none`);
+  expect(await index?.headerValue('content-security-policy')).toBe(MATTERMOST_PAGE_CSP);
 });
 
 test('as the admin, the dashboard shows the findings the bridge has: host, feature, attempts', async () => {
@@ -423,7 +432,7 @@ test('Configured integrations: SMTP will be blocked, push is allowed by the valu
   expect(pageErrors).toEqual([]);
 });
 
-test('Ignore goes to the bridge through the cookie session and the CSRF check, and the bridge keeps it', async () => {
+test('Ignore goes through Mattermost\'s cookie session and CSRF check and the plugin to the bridge, which keeps it', async () => {
   const {page, context: browserContext, pageErrors} = await adminDashboard();
   const ignoreRequests: Request[] = [];
   page.on('request', (r) => {
@@ -439,7 +448,7 @@ test('Ignore goes to the bridge through the cookie session and the CSRF check, a
   expect((await answer).status()).toBe(200);
   await page.getByText(`Ignored by @${rig.mm.admin.username}`).first().waitFor({timeout: 10_000});
 
-  // The request went through the ingress with the cookie and the double-submit header, no token of its own.
+  // The request went to Mattermost's plugin route with the cookie and the double-submit header, no token of its own.
   expect(ignoreRequests).toHaveLength(1);
   const sent = await ignoreRequests[0].allHeaders();
   const cookies = await browserContext.cookies(rig.url);
@@ -454,11 +463,12 @@ test('Ignore goes to the bridge through the cookie session and the CSRF check, a
   expect(stored?.status).toBe('ignored');
   expect(stored?.ignored).toMatchObject({reason, by: {username: rig.mm.admin.username, userId: rig.mm.admin.id}});
 
-  // The CSRF rule holds on this path: without the header, or with a wrong one, the bridge refuses.
+  // The CSRF rule holds on this path: without the header, or with a wrong one, Mattermost does not vouch
+  // for the session and the plugin refuses the call as unauthenticated.
   const missing = await pageFetch(page, `${API_BASE_PATH}/findings/${encodeURIComponent(CI.key)}/ignore`, {method: 'POST', body: {reason: 'x'}, csrf: 'none'});
-  expect(missing).toMatchObject({status: 403, body: {code: 'csrf_missing'}});
+  expect(missing).toMatchObject({status: 401, body: {code: 'unauthenticated'}});
   const wrong = await pageFetch(page, `${API_BASE_PATH}/findings/${encodeURIComponent(CI.key)}/ignore`, {method: 'POST', body: {reason: 'x'}, csrf: 'not-the-cookie'});
-  expect(wrong).toMatchObject({status: 403, body: {code: 'csrf_mismatch'}});
+  expect(wrong).toMatchObject({status: 401, body: {code: 'unauthenticated'}});
   expect((await rig.bridge.store.getFinding(CI.key))?.status).toBe('open');
 
   // The table of open findings drops it once the page reloads its data (no page reload).
@@ -498,7 +508,7 @@ test('a blocked line appended to the log appears on the open page without a relo
   expect(row).toMatchObject({destination: LIVE.host, attempts: '2', verdict: 'Blocked'});
   expect(await page.evaluate(() => (globalThis as unknown as {__sameDocument?: string}).__sameDocument)).toBe('yes');
   expect(navigations).toEqual([]);
-  // It came through the event stream (the ingress passes it unbuffered), not the 60-second safety poll.
+  // It came through the event stream (the plugin passes it unbuffered), not the 60-second safety poll.
   expect(polls).toEqual([]);
   expect(streams).toEqual([{status: 200, type: expect.stringContaining('text/event-stream')}]);
   expect((await rig.bridge.store.getFinding(LIVE.key))?.count).toBe(2);
@@ -507,11 +517,11 @@ test('a blocked line appended to the log appears on the open page without a relo
   expect(pageErrors).toEqual([]);
 });
 
-test('as a user without system_admin, the dashboard renders nothing and the bridge answers 403', async () => {
+test('as a user without system_admin, the dashboard renders nothing and the plugin answers 403', async () => {
   const {page, pageErrors} = await rig.newPage();
   const bridgeCalls: string[] = [];
   page.on('request', (r) => {
-    if (r.url().includes(BRIDGE_PREFIX)) bridgeCalls.push(r.url());
+    if (new URL(r.url()).pathname.startsWith(API_BASE_PATH)) bridgeCalls.push(r.url());
   });
   await rig.login(page, 'user');
   const state = await rig.open(page, 'view=dashboard');
@@ -526,10 +536,10 @@ test('as a user without system_admin, the dashboard renders nothing and the brid
   expect(await page.$eval('#harness-root [data-setting]', (el) => (el as unknown as El).innerHTML)).toBe('');
   expect(bridgeCalls).toEqual([]);
 
-  // The bridge refuses the user on every route, whatever the client does.
+  // The plugin refuses the user on every route, whatever the client does.
   const findings = await pageFetch(page, `${API_BASE_PATH}/findings`);
   expect(findings).toMatchObject({status: 403, body: {code: 'not_system_admin'}});
-  expect(findings.body?.error).toContain(`@${rig.mm.user.username}`);
+  expect(findings.body?.error).toContain('system administrators only');
   expect((await pageFetch(page, `${API_BASE_PATH}/status`)).status).toBe(403);
   expect((await pageFetch(page, `${API_BASE_PATH}/events`)).status).toBe(403);
   const ignore = await pageFetch(page, `${API_BASE_PATH}/findings/${encodeURIComponent(CI.key)}/ignore`, {method: 'POST', body: {reason: 'not mine'}, csrf: 'cookie'});
@@ -583,40 +593,38 @@ test('the alert post renderer shows the card for the real alert post, and its bu
   expect(pageErrors).toEqual([]);
 });
 
-test('without the ingress route to the bridge, the dashboard says which route to add', async () => {
-  const bare = await rig.startIngress({bridge: false, name: 'no-bridge-route'});
-  const {page, pageErrors} = await rig.newPage();
-  await rig.login(page, 'admin', bare.url);
-  const notFound: number[] = [];
-  page.on('response', (r) => {
-    if (r.url().includes(BRIDGE_PREFIX)) notFound.push(r.status());
-  });
-  await rig.open(page, 'view=dashboard', bare.url);
-  const title = page.locator('#ea-setup-title');
-  await title.waitFor({timeout: 30_000});
-  expect(await title.textContent()).toBe('The Egress Advisor bridge is not routed on this Mattermost host');
-  // Mattermost itself answered the bridge's path, with its plain 404 for a plugin without a server part.
-  expect(notFound.length).toBeGreaterThan(0);
-  expect(new Set(notFound)).toEqual(new Set([404]));
+test('with the bridge stopped, the dashboard says the plugin cannot reach it, and Try again finds it back', async () => {
+  await rig.stopBridge();
+  try {
+    const {page, pageErrors} = await rig.newPage();
+    await rig.login(page, 'admin');
+    const answers: number[] = [];
+    page.on('response', (r) => {
+      if (new URL(r.url()).pathname.startsWith(API_BASE_PATH)) answers.push(r.status());
+    });
+    await rig.open(page, 'view=dashboard');
+    const title = page.locator('#ea-setup-title');
+    await title.waitFor({timeout: 30_000});
+    expect(await title.textContent()).toBe('The plugin cannot reach the Egress Advisor bridge');
+    // The plugin answered for the bridge: 502 with the address it tried.
+    expect(answers.length).toBeGreaterThan(0);
+    expect(new Set(answers)).toEqual(new Set([502]));
+    const section = page.locator('section[aria-labelledby="ea-setup-title"]');
+    const text = (await section.textContent()) ?? '';
+    expect(text).toContain(rig.bridgeUrl);
+    expect(text).toContain('writes its URL and secret into this plugin\'s settings');
+    expect(await page.locator(`${FINDINGS_TABLE} > tbody > tr`).count()).toBe(0);
+    await rig.screenshot(page, '07-bridge-unreachable');
 
-  const section = page.locator('section[aria-labelledby="ea-setup-title"]');
-  const text = (await section.textContent()) ?? '';
-  expect(text).toContain(`route the path prefix ${BRIDGE_PREFIX} on 127.0.0.1 to the bridge`);
-  // The nginx snippet is the very route the working ingress of this suite has.
-  const nginxSnippet = (await page.locator('pre[aria-label="nginx location"]').textContent()) ?? '';
-  expect(nginxSnippet).toContain(`location ${BRIDGE_PREFIX} {`);
-  expect(nginxSnippet).toContain('proxy_buffering off;');
-  expect(fs.readFileSync(rig.nginx.configPath, 'utf8')).toContain(`location ${BRIDGE_PREFIX} {`);
-  const vs = (await page.locator('pre[aria-label="VirtualService route"]').textContent()) ?? '';
-  expect(vs).toContain(`prefix: ${BRIDGE_PREFIX}`);
-  expect(text).toContain(`Requests went to ${API_BASE_PATH}/…`);
-  await rig.screenshot(page, '07-bridge-route-missing');
-  expect(pageErrors).toEqual([]);
+    // Mattermost keeps working meanwhile.
+    expect((await fetch(`${rig.url}/api/v4/system/ping`)).status).toBe(200);
 
-  // The same session through the working ingress reaches the bridge: only the route was missing.
-  const through = await pageFetch(page, `${API_BASE_PATH}/findings`);
-  expect(through.status).toBe(404);
-  const ok = await fetch(`${rig.url}${API_BASE_PATH}/findings?limit=1`, {headers: {Authorization: `Bearer ${rig.mm.adminToken}`}});
-  expect(ok.status).toBe(200);
-  expect(((await ok.json()) as FindingsPage).total).toBeGreaterThan(0);
+    await rig.startBridgeAgain();
+    await section.getByRole('button', {name: 'Try again'}).click();
+    await page.waitForSelector(`${FINDINGS_TABLE} > tbody > tr`, {timeout: 30_000});
+    expect((await tableRows(page)).some((r) => r.key === HOOKS.key)).toBe(true);
+    expect(pageErrors).toEqual([]);
+  } finally {
+    if (rig.bridgeIsStopped) await rig.startBridgeAgain();
+  }
 });

@@ -1,30 +1,37 @@
 /*
  * The browser suite's rig: a real Mattermost (test/mattermost/harness.ts) with the real plugin
- * tarball uploaded and enabled, the real bridge (startBridge) following a temporary istio-proxy log,
- * nginx in front of both the way the production ingress routes them, the harness page (host.ts,
- * page/harness.js) and Debian's Chromium driven by playwright-core.
+ * tarball (webapp bundle and Go server half) uploaded and enabled, the real bridge (startBridge)
+ * following a temporary istio-proxy log and writing its URL and secret into the plugin's settings,
+ * the harness page (host.ts, page/harness.js) and Debian's Chromium driven by playwright-core.
  *
- * Anything missing (Chromium, nginx, the Mattermost binary, PostgreSQL) makes start() throw with
- * what to install or run: the suite fails, it never skips.
+ * The harness page stands in for Mattermost's web client, which is not built here: the browser itself
+ * answers `/` and `/__harness/…` of Mattermost's origin with the page's files (Playwright routes, in
+ * place of the web client's static files), and every other request of the page goes to the real
+ * Mattermost unchanged: its REST API, the plugin bundle under /static/plugins/, and the plugin's route
+ * /plugins/egress-advisor/api/v1/…, which the plugin's server half forwards, signed, to the bridge.
+ *
+ * Anything missing (Chromium, the Mattermost binary, PostgreSQL) makes start() throw with what to
+ * install or run: the suite fails, it never skips.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 import type {Client4} from '@mattermost/client';
+import type {AdminConfig} from '@mattermost/types/config';
 import type {Post} from '@mattermost/types/posts';
 import pino from 'pino';
 import {chromium, type Browser, type BrowserContext, type Page} from 'playwright-core';
 
 import {ALERT_POST_TYPE} from '../../common/alert';
-import {loadConfig} from '../../server/bridge/config';
+import {loadConfig, type BridgeConfig} from '../../server/bridge/config';
 import {startBridge, type Bridge} from '../../server/bridge/service';
 import {createBridgeLogger} from '../../server/http';
-import {waitFor as waitForBridge} from '../bridge/helpers';
+import {BRIDGE_URL_KEY, ourSettings} from '../../server/mattermost/plugin-settings';
+import {freePort, waitFor as waitForBridge} from '../bridge/helpers';
 import {startMattermost, type MattermostServer} from '../mattermost/harness';
 import {ensureBuiltPlugin, installPlugin, type BuiltPlugin} from '../mattermost/plugin';
-import {writeWebRoot} from './host';
-import {findNginx, freePort, NginxServer} from './nginx';
+import {MATTERMOST_PAGE_CSP, writeWebRoot} from './host';
 import {ARTIFACTS_DIR, CHROMIUM} from './paths';
 
 export const PLUGIN_ID = 'egress-advisor';
@@ -80,8 +87,6 @@ export interface RigOptions {
   waitForAlert?: boolean;
   /** Open findings to wait for in the store after the lines are written. */
   expectFindings?: number;
-  /** Extra nginx routes for the main instance (exact path → file). */
-  staticJson?: Record<string, string>;
   /** Browser window size. */
   viewport?: {width: number; height: number};
   /** Mattermost settings (`MM_<SECTION>_<SETTING>`) fixed at start: what the instance is configured to call. */
@@ -101,7 +106,6 @@ export interface OpenPage {
 export class BrowserRig {
   mm!: MattermostServer;
   bridge!: Bridge;
-  nginx!: NginxServer;
   browser!: Browser;
   built!: BuiltPlugin;
   readonly dir: string;
@@ -109,7 +113,8 @@ export class BrowserRig {
   readonly logFile: string;
   readonly bridgeLogFile: string;
   bridgePort = 0;
-  private readonly extraNginx: NginxServer[] = [];
+  private bridgeConfig: BridgeConfig | null = null;
+  private bridgeStopped = false;
   private readonly contexts: BrowserContext[] = [];
   readonly timings: string[] = [];
 
@@ -123,7 +128,7 @@ export class BrowserRig {
   }
 
   static async start(opts: RigOptions = {}): Promise<BrowserRig> {
-    // Cheap checks first: a missing browser or nginx should not cost a Mattermost start.
+    // Cheap check first: a missing browser should not cost a Mattermost start.
     requireChromium();
     const rig = new BrowserRig(opts);
     try {
@@ -141,18 +146,16 @@ export class BrowserRig {
   }
 
   private async boot(): Promise<void> {
-    findNginx();
     let t = Date.now();
     this.built = ensureBuiltPlugin();
-    // Built while Mattermost starts; awaited (and so reported) before nginx starts.
+    // Built while Mattermost starts; awaited (and so reported) before Chromium starts.
     const webRootReady = writeWebRoot(this.webRoot);
     webRootReady.catch(() => undefined);
     this.mark('plugin build check', t);
 
-    // The ingress's port is chosen first: Mattermost's Site URL is the address browsers use.
-    const ingressPort = await freePort();
     t = Date.now();
-    this.mm = await startMattermost({env: {...this.opts.mattermostEnv, MM_SERVICESETTINGS_SITEURL: `http://127.0.0.1:${ingressPort}`}});
+    // Mattermost's Site URL is its own address: the page is on its origin.
+    this.mm = await startMattermost({env: this.opts.mattermostEnv});
     this.mark('Mattermost start', t);
     t = Date.now();
     await installPlugin(this.mm, this.built);
@@ -177,12 +180,17 @@ export class BrowserRig {
       LOG_LEVEL: 'info',
       ...(this.opts.values !== undefined ? {EGRESS_ADVISOR_VALUES_FILE: valuesFile} : {}),
     });
-    const logger = createBridgeLogger({level: config.logLevel, destination: pino.destination({dest: this.bridgeLogFile, sync: true, append: true})});
-    this.bridge = await startBridge(config, logger);
+    this.bridgeConfig = config;
+    this.bridge = await startBridge(config, this.bridgeLogger());
     await waitFor('the bridge to connect to Mattermost and read its integrations', () => this.bridge.link?.up === true && this.bridge.link.inventory !== null, {
       context: () => this.context(),
     });
-    this.mark('bridge start and connect', t);
+    // The bridge writes its URL and secret into the plugin's settings; until then the plugin forwards nothing.
+    await waitFor('the bridge to write its URL into the plugin\'s settings', async () => ourSettings((await admin.getConfig()) as AdminConfig)[BRIDGE_URL_KEY] === config.publicUrl, {
+      timeoutMs: 60_000,
+      context: () => this.context(),
+    });
+    this.mark('bridge start, connect and plugin settings', t);
 
     t = Date.now();
     if (this.opts.lines && this.opts.lines.length > 0) this.append(this.opts.lines);
@@ -209,39 +217,37 @@ export class BrowserRig {
 
     t = Date.now();
     await webRootReady;
-    this.nginx = await NginxServer.start({
-      port: ingressPort,
-      mattermostUrl: this.mm.url,
-      bridgeUrl: `http://127.0.0.1:${this.bridgePort}`,
-      webRoot: this.webRoot,
-      staticJson: this.opts.staticJson,
-      name: 'ingress',
-    });
     this.browser = await chromium.launch({executablePath: requireChromium(), args: CHROMIUM_ARGS});
-    this.mark('web root, nginx and Chromium', t);
+    this.mark('web root and Chromium', t);
   }
 
-  /** The ingress address: what a browser (and the Site URL) uses. */
+  /** Mattermost's address: what the browser (and the Site URL) uses. */
   get url(): string {
-    return this.nginx.url;
+    return this.mm.url;
   }
 
   get bridgeUrl(): string {
     return `http://127.0.0.1:${this.bridgePort}`;
   }
 
-  /** A second ingress on another port with the same routes, or without the bridge's. */
-  async startIngress(opts: {bridge: boolean; name: string; staticJson?: Record<string, string>}): Promise<NginxServer> {
-    const server = await NginxServer.start({
-      port: await freePort(),
-      mattermostUrl: this.mm.url,
-      bridgeUrl: opts.bridge ? this.bridgeUrl : null,
-      webRoot: this.webRoot,
-      staticJson: opts.staticJson,
-      name: opts.name,
-    });
-    this.extraNginx.push(server);
-    return server;
+  private bridgeLogger() {
+    return createBridgeLogger({level: this.bridgeConfig?.logLevel ?? 'info', destination: pino.destination({dest: this.bridgeLogFile, sync: true, append: true})});
+  }
+
+  /** Stops the bridge (its port then refuses connections); startBridgeAgain() brings it back with the same data. */
+  async stopBridge(): Promise<void> {
+    this.bridgeStopped = true;
+    await this.bridge.stop();
+  }
+
+  get bridgeIsStopped(): boolean {
+    return this.bridgeStopped;
+  }
+
+  async startBridgeAgain(): Promise<void> {
+    if (!this.bridgeConfig || !this.bridgeStopped) throw new Error('the bridge is not stopped');
+    this.bridge = await startBridge(this.bridgeConfig, this.bridgeLogger());
+    this.bridgeStopped = false;
   }
 
   /** Appends lines in one write, as a container runtime flushes a burst. */
@@ -249,10 +255,33 @@ export class BrowserRig {
     fs.appendFileSync(this.logFile, lines.map((l) => `${l}\n`).join(''));
   }
 
-  async newPage(opts: {clipboard?: boolean; origin?: string} = {}): Promise<OpenPage> {
+  /**
+   * A browser context whose requests for `/` and `/__harness/…` on Mattermost's origin are answered
+   * with the harness page's files (what the web client's static files are to the real System Console;
+   * the page gets the script policy Mattermost sends with its own pages). `staticJson` answers exact
+   * paths with a file instead (the bench's bridge-shaped page of all findings). Everything else goes to
+   * Mattermost untouched.
+   */
+  async newPage(opts: {clipboard?: boolean; staticJson?: Record<string, string>} = {}): Promise<OpenPage> {
     const context = await this.browser.newContext({viewport: this.opts.viewport ?? {width: 1360, height: 900}, deviceScaleFactor: 1, locale: 'en-US', timezoneId: 'UTC'});
     this.contexts.push(context);
-    if (opts.clipboard) await context.grantPermissions(['clipboard-read', 'clipboard-write'], {origin: opts.origin ?? this.url});
+    const origin = new URL(this.url).origin;
+    const staticJson = opts.staticJson ?? {};
+    await context.route(
+      (u) => u.origin === origin && (u.pathname === '/' || u.pathname.startsWith('/__harness/') || u.pathname in staticJson),
+      async (route) => {
+        const {pathname} = new URL(route.request().url());
+        const noStore = {'Cache-Control': 'no-store'};
+        if (pathname in staticJson) return route.fulfill({status: 200, headers: noStore, contentType: 'application/json', path: staticJson[pathname]});
+        if (pathname === '/') {
+          return route.fulfill({status: 200, headers: {...noStore, 'Content-Security-Policy': MATTERMOST_PAGE_CSP, 'X-Frame-Options': 'SAMEORIGIN'}, contentType: 'text/html', path: path.join(this.webRoot, 'index.html')});
+        }
+        const file = path.join(this.webRoot, '__harness', path.basename(pathname));
+        if (!fs.existsSync(file)) return route.fulfill({status: 404, headers: noStore, body: 'not a harness file'});
+        return route.fulfill({status: 200, headers: noStore, contentType: file.endsWith('.css') ? 'text/css' : 'application/javascript', path: file});
+      },
+    );
+    if (opts.clipboard) await context.grantPermissions(['clipboard-read', 'clipboard-write'], {origin});
     const page = await context.newPage();
     const pageErrors: string[] = [];
     const consoleErrors: string[] = [];
@@ -264,11 +293,11 @@ export class BrowserRig {
   }
 
   /**
-   * Logs in through the ingress from inside the page (POST /api/v4/users/login), so the browser
+   * Logs in to Mattermost from inside the page (POST /api/v4/users/login), so the browser
    * holds the session cookies Mattermost sets: MMAUTHTOKEN (HttpOnly), MMUSERID and MMCSRF.
    */
-  async login(page: Page, who: 'admin' | 'user', base = this.url): Promise<{token: string; csrf: string; userId: string}> {
-    await page.goto(`${base}/?view=none`);
+  async login(page: Page, who: 'admin' | 'user'): Promise<{token: string; csrf: string; userId: string}> {
+    await page.goto(`${this.url}/?view=none`);
     const username = who === 'admin' ? this.mm.admin.username : this.mm.user.username;
     const answer = await page.evaluate(
       async ({loginId, password}) => {
@@ -282,8 +311,8 @@ export class BrowserRig {
       },
       {loginId: username, password: this.mm.password},
     );
-    if (answer.status !== 200) throw new Error(`logging in as ${username} through ${base} answered ${answer.status}: ${answer.body.message}`);
-    const cookies = await page.context().cookies(base);
+    if (answer.status !== 200) throw new Error(`logging in as ${username} answered ${answer.status}: ${answer.body.message}`);
+    const cookies = await page.context().cookies(this.url);
     const get = (name: string) => cookies.find((c) => c.name === name);
     const token = get('MMAUTHTOKEN');
     const csrf = get('MMCSRF');
@@ -295,8 +324,8 @@ export class BrowserRig {
   }
 
   /** Opens the harness page on `view` and waits until it has rendered (or failed). */
-  async open(page: Page, query: string, base = this.url): Promise<HarnessState> {
-    await page.goto(`${base}/?${query}`);
+  async open(page: Page, query: string): Promise<HarnessState> {
+    await page.goto(`${this.url}/?${query}`);
     await page.waitForFunction(() => {
       const h = (globalThis as unknown as {__harness?: {state: string}}).__harness;
       return h !== undefined && (h.state === 'rendered' || h.state === 'error' || h.state === 'idle');
@@ -339,7 +368,6 @@ export class BrowserRig {
   context(): string {
     const parts = [`Bridge log (${this.bridgeLogFile}):\n${this.bridgeLogTail(25)}`];
     if (this.mm) parts.push(`Mattermost log:\n${this.mm.logTail(15)}`);
-    if (this.nginx) parts.push(this.nginx.errorLogTail(10));
     return parts.join('\n');
   }
 
@@ -347,9 +375,7 @@ export class BrowserRig {
     const problems: string[] = [];
     for (const c of this.contexts) await c.close().catch(() => undefined);
     await this.browser?.close().catch((err: Error) => problems.push(`Chromium: ${err.message}`));
-    for (const n of this.extraNginx) await n.stop().catch((err: Error) => problems.push(`nginx: ${err.message}`));
-    await this.nginx?.stop().catch((err: Error) => problems.push(`nginx: ${err.message}`));
-    await this.bridge?.stop().catch((err: Error) => problems.push(`bridge: ${err.message}`));
+    if (!this.bridgeStopped) await this.bridge?.stop().catch((err: Error) => problems.push(`bridge: ${err.message}`));
     await this.mm?.stop().catch((err: Error) => problems.push(`Mattermost: ${err.message}`));
     if (process.env.EGRESS_ADVISOR_KEEP_BROWSER_RIG !== '1') fs.rmSync(this.dir, {recursive: true, force: true});
     if (problems.length > 0) throw new Error(problems.join('; '));

@@ -1,5 +1,5 @@
 /*
- * The web root nginx serves for the harness page: index.html, the page's own script and styles, and
+ * The files the browser answers `/` and `/__harness/` of Mattermost's origin with (harness.ts): index.html, the page's own script and styles, and
  * the libraries Mattermost 11's web app puts on `window` for plugins (webapp/channels/src/plugins/
  * export.ts), at the versions it ships (React 18.2.0, ReactDOM 18.2.0, Redux 5.0.1, react-redux
  * 9.2.0; docs/mattermost-platform.md §1, "React version the host ships").
@@ -26,6 +26,9 @@ export const HOST_VERSIONS = {
   'react-redux': '9.2.0',
   'prop-types': '15.8.1',
 } as const;
+
+/** What Mattermost sends with its pages (server/channels/web/handlers.go, FrameAncestors empty). */
+export const MATTERMOST_PAGE_CSP = "frame-ancestors 'self' ; script-src 'self'";
 
 /** The scripts index.html loads, in order, before the harness script. */
 export const HOST_SCRIPTS = ['react.production.min.js', 'react-dom.production.min.js', 'prop-types.js', 'redux.js', 'react-redux.js'] as const;
