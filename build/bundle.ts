@@ -88,7 +88,7 @@ export function buildServer(manifest: PluginManifest, root = ROOT): Record<strin
       env: {...process.env, CGO_ENABLED: '0', GOOS: goos, GOARCH: goarch},
     });
     if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new Error('npm run dist needs Go (https://go.dev/dl/) to build the plugin\'s server half (server/plugin); npm start does not.');
+      throw new Error("npm run dist needs Go (https://go.dev/dl/) to build the plugin's server half (server/plugin); npm start does not.");
     }
     if (r.status !== 0) throw new Error(`go build for ${platform} failed:\n${r.stderr}`);
     out[platform] = fs.readFileSync(dest);
@@ -100,7 +100,10 @@ export function buildServer(manifest: PluginManifest, root = ROOT): Record<strin
 async function runWebpack(outDir: string): Promise<void> {
   // Loaded here so that the pure helpers above can be imported without webpack.
   const webpack = require('webpack') as typeof import('webpack');
-  const configFn = require(path.join(ROOT, 'webapp', 'webpack.config.js')) as (env: {outputPath: string}, argv: {mode: string}) => import('webpack').Configuration;
+  const configFn = require(path.join(ROOT, 'webapp', 'webpack.config.js')) as (
+    env: {outputPath: string},
+    argv: {mode: string},
+  ) => import('webpack').Configuration;
   const config = configFn({outputPath: outDir}, {mode: 'production'});
   await new Promise<void>((resolve, reject) => {
     webpack(config, (err, stats) => {
@@ -120,7 +123,9 @@ export async function buildWebapp(outDir = path.join(ROOT, 'webapp', 'dist')): P
   const out = path.join(outDir, 'main.js');
   const bytes = fs.readFileSync(out);
   const size = measure(bytes);
-  console.log(`${path.relative(ROOT, out)}: ${size.raw} bytes (${kib(size.raw)}), gzipped ${size.gzip} bytes (${kib(size.gzip)}; limit ${kib(MAX_GZIP_BYTES)})`);
+  console.log(
+    `${path.relative(ROOT, out)}: ${size.raw} bytes (${kib(size.raw)}), gzipped ${size.gzip} bytes (${kib(size.gzip)}; limit ${kib(MAX_GZIP_BYTES)})`,
+  );
   if (size.gzip > MAX_GZIP_BYTES) throw new Error(`the gzipped bundle is ${kib(size.gzip)}, over the ${kib(MAX_GZIP_BYTES)} limit`);
   const chunks = fs.readdirSync(path.dirname(out)).filter((f) => f.endsWith('.js') && f !== 'main.js');
   if (chunks.length > 0) throw new Error(`webpack split the bundle (${chunks.join(', ')}); Mattermost serves main.js only`);

@@ -91,9 +91,12 @@ function checkSetting(s: ManifestSetting, index: number, seen: Map<string, numbe
   } else if (s.options !== undefined) {
     errors.push(`${where}: only radio and dropdown settings have options`);
   }
-  if (s.type === 'bool' && s.default !== undefined && typeof s.default !== 'boolean') errors.push(`${where}: the default of a bool setting must be true or false`);
-  if (s.type === 'number' && s.default !== undefined && typeof s.default !== 'number') errors.push(`${where}: the default of a number setting must be a number`);
-  if ((s.type === 'text' || s.type === 'longtext') && s.default !== undefined && typeof s.default !== 'string') errors.push(`${where}: the default of a ${s.type} setting must be a string`);
+  if (s.type === 'bool' && s.default !== undefined && typeof s.default !== 'boolean')
+    errors.push(`${where}: the default of a bool setting must be true or false`);
+  if (s.type === 'number' && s.default !== undefined && typeof s.default !== 'number')
+    errors.push(`${where}: the default of a number setting must be a number`);
+  if ((s.type === 'text' || s.type === 'longtext') && s.default !== undefined && typeof s.default !== 'string')
+    errors.push(`${where}: the default of a ${s.type} setting must be a string`);
   if (s.hosting !== undefined && s.hosting !== 'cloud' && s.hosting !== 'on-prem') errors.push(`${where}: hosting must be "cloud" or "on-prem"`);
   return errors;
 }
@@ -122,7 +125,8 @@ export function validateManifest(m: PluginManifest): string[] {
   }
   for (const [platform, rel] of Object.entries(m.server?.executables ?? {})) {
     if (!/^(linux|darwin|windows)-(amd64|arm64)$/.test(platform)) errors.push(`server.executables: unknown platform ${JSON.stringify(platform)}`);
-    if (typeof rel !== 'string' || rel.startsWith('/') || rel.startsWith('.') || rel.split('/').includes('..')) errors.push(`server.executables.${platform} must be a relative path inside the plugin`);
+    if (typeof rel !== 'string' || rel.startsWith('/') || rel.startsWith('.') || rel.split('/').includes('..'))
+      errors.push(`server.executables.${platform} must be a relative path inside the plugin`);
   }
   const settings = m.settings_schema?.settings ?? [];
   if (!Array.isArray(settings)) errors.push('settings_schema.settings must be a list');

@@ -63,8 +63,7 @@ export interface ConnectionTestRequest {
 
 /** The answer: the result, or why no test ran (tested too recently). */
 export type ConnectionTestResponse =
-  | {ran: true; result: ConnectionTestResult}
-  | {ran: false; reason: string; nextAllowedAt: string; latest: ConnectionTestResult | null};
+  {ran: true; result: ConnectionTestResult} | {ran: false; reason: string; nextAllowedAt: string; latest: ConnectionTestResult | null};
 
 /**
  * "Mattermost reached File storage (S3) (s3.example.com:443) at 12:03 UTC.", or that it still fails and

@@ -10,14 +10,7 @@ export type Verdict =
   | 'internal' // in-mesh or inbound traffic
   | 'not-access-log'; // anything istio-proxy writes that is not an access-log line
 
-export const VERDICTS: readonly Verdict[] = [
-  'blocked',
-  'passthrough',
-  'external-ok',
-  'external-failed',
-  'internal',
-  'not-access-log',
-];
+export const VERDICTS: readonly Verdict[] = ['blocked', 'passthrough', 'external-ok', 'external-failed', 'internal', 'not-access-log'];
 
 /** ServiceEntry port protocols we emit; the traffic seen decides which. */
 export type PortProtocol = 'HTTP' | 'TLS' | 'TCP';
@@ -40,13 +33,7 @@ export type SuggestionFormat =
   | 'package-legacy' // istio.hardened.customServiceEntries in the package chart's own values
   | 'serviceentry'; // plain networking.istio.io/v1 ServiceEntry manifests
 
-export const SUGGESTION_FORMATS: readonly SuggestionFormat[] = [
-  'bigbang',
-  'bigbang-legacy',
-  'package',
-  'package-legacy',
-  'serviceentry',
-];
+export const SUGGESTION_FORMATS: readonly SuggestionFormat[] = ['bigbang', 'bigbang-legacy', 'package', 'package-legacy', 'serviceentry'];
 
 /** How a blocked destination got its host name, most trustworthy first. */
 export type AttributionMethod =

@@ -10,7 +10,15 @@ import type {IntegrationItem} from '../../common/api';
 import {ALERT_POST_TYPE, AT_RISK_PROPS_KEY, THREAD_UPDATE_PROPS_KEY, readAlertData} from '../../common/alert';
 import {findingsForSuggestion} from '../engine/integrations';
 import {isMattermostError} from '../mattermost/errors';
-import {MAX_ALERT_LINES, MAX_ALERT_YAML_DESTINATIONS, renderAlert, renderAtRiskNotice, renderStatusChange, renderThreadUpdate, type ThreadUpdateEntry} from '../present/alert';
+import {
+  MAX_ALERT_LINES,
+  MAX_ALERT_YAML_DESTINATIONS,
+  renderAlert,
+  renderAtRiskNotice,
+  renderStatusChange,
+  renderThreadUpdate,
+  type ThreadUpdateEntry,
+} from '../present/alert';
 import {suggest, type SuggestContext} from '../engine/suggest';
 import {backoffDelayMs} from '../store/backoff';
 import type {ClaimedItem, OutboxInput, Store, StoredFinding} from '../store/types';
@@ -139,10 +147,13 @@ export class AlertWorker {
   /** An item enqueued for `at` goes out then, rather than at the next poll. */
   wakeAt(at: Date): void {
     if (this.stopped) return;
-    const timer = setTimeout(() => {
-      this.wakes.delete(timer);
-      void this.tick();
-    }, Math.max(0, at.getTime() - Date.now()) + 5);
+    const timer = setTimeout(
+      () => {
+        this.wakes.delete(timer);
+        void this.tick();
+      },
+      Math.max(0, at.getTime() - Date.now()) + 5,
+    );
     timer.unref();
     this.wakes.add(timer);
   }
@@ -173,7 +184,12 @@ export class AlertWorker {
       if (f?.alertPostId && f.status === 'open') posts.add(f.alertPostId);
     }
     for (const postId of posts) {
-      await this.store.enqueue({kind: 'alert-update', payload: {postId} satisfies UpdatePayload, dedupeKey: `update:${postId}`, availableAt: new Date(Date.now() + this.updateIntervalMs)});
+      await this.store.enqueue({
+        kind: 'alert-update',
+        payload: {postId} satisfies UpdatePayload,
+        dedupeKey: `update:${postId}`,
+        availableAt: new Date(Date.now() + this.updateIntervalMs),
+      });
     }
   }
 
@@ -293,8 +309,19 @@ export class AlertWorker {
     if (existing) return existing.id;
     // Who and why, from the decision the change recorded.
     const decision = (await this.store.listDecisions(p.key)).filter((d) => d.action === p.change).at(-1);
-    const rendered = renderStatusChange({digestId, finding: f, change: p.change, by: decision?.by?.username ?? 'an administrator', reason: decision?.reason ?? ''});
-    const reply = await channel.createPost({message: rendered.message, props: rendered.props as unknown as Record<string, unknown>, type: '', rootId: p.postId});
+    const rendered = renderStatusChange({
+      digestId,
+      finding: f,
+      change: p.change,
+      by: decision?.by?.username ?? 'an administrator',
+      reason: decision?.reason ?? '',
+    });
+    const reply = await channel.createPost({
+      message: rendered.message,
+      props: rendered.props as unknown as Record<string, unknown>,
+      type: '',
+      rootId: p.postId,
+    });
     this.counters.sent('update');
     return reply.id;
   }
@@ -307,12 +334,21 @@ export class AlertWorker {
     for (const i of items) if ((await this.store.getMeta(warnedKey(i))) === null) fresh.push(i);
     if (fresh.length === 0) return null;
     const noticeId = `notice-${item.id}`;
-    const existing = (await channel.postsSince(Date.parse(item.createdAt) - 60_000)).find((p) => (p.props?.[AT_RISK_PROPS_KEY] as {notice_id?: string} | undefined)?.notice_id === noticeId);
+    const existing = (await channel.postsSince(Date.parse(item.createdAt) - 60_000)).find(
+      (p) => (p.props?.[AT_RISK_PROPS_KEY] as {notice_id?: string} | undefined)?.notice_id === noticeId,
+    );
     let postId = existing?.id;
     if (postId === undefined) {
       const s = this.settings();
       const suggestion = suggest(findingsForSuggestion(fresh, [], mode), {format: s.format, ...s.context});
-      const rendered = renderAtRiskNotice({items: fresh, mode, suggestionYaml: s.showYaml ? suggestion.yaml : '', format: s.format, siteUrl: s.siteUrl, noticeId});
+      const rendered = renderAtRiskNotice({
+        items: fresh,
+        mode,
+        suggestionYaml: s.showYaml ? suggestion.yaml : '',
+        format: s.format,
+        siteUrl: s.siteUrl,
+        noticeId,
+      });
       postId = (await channel.createPost({message: rendered.message, props: rendered.props, type: ''})).id;
       this.counters.sent('alert');
       this.log.info({postId, integrations: fresh.length}, 'notice posted: configured integrations that will be blocked');
@@ -324,7 +360,9 @@ export class AlertWorker {
   private async deliverStoreFull(channel: AlertChannel, item: ClaimedItem): Promise<string | null> {
     if ((await this.store.getMeta(STORE_FULL_META)) !== null) return null;
     const noticeId = `store-full-${item.id}`;
-    const existing = (await channel.postsSince(Date.parse(item.createdAt) - 60_000)).find((p) => (p.props?.egress_advisor_notice as {notice_id?: string} | undefined)?.notice_id === noticeId);
+    const existing = (await channel.postsSince(Date.parse(item.createdAt) - 60_000)).find(
+      (p) => (p.props?.egress_advisor_notice as {notice_id?: string} | undefined)?.notice_id === noticeId,
+    );
     let postId = existing?.id;
     if (postId === undefined) {
       const o = await this.store.getOverflow();
@@ -343,7 +381,14 @@ export class AlertWorker {
   }
 
   /** One reply in the alert's thread; a reply a crash left unacknowledged is recognised, not posted again. */
-  private async reply(channel: AlertChannel, item: ClaimedItem, postId: string, entries: ThreadUpdateEntry[], digestId: string, told: (e: ThreadUpdateEntry) => Promise<void>): Promise<string | null> {
+  private async reply(
+    channel: AlertChannel,
+    item: ClaimedItem,
+    postId: string,
+    entries: ThreadUpdateEntry[],
+    digestId: string,
+    told: (e: ThreadUpdateEntry) => Promise<void>,
+  ): Promise<string | null> {
     if (entries.length === 0) return null;
     const existing = (await channel.postsSince(Date.parse(item.createdAt) - 60_000)).find(
       (p) => (p.props?.[THREAD_UPDATE_PROPS_KEY] as {digest_id?: string} | undefined)?.digest_id === digestId,

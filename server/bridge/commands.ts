@@ -136,7 +136,9 @@ export class CommandHandler {
   async action(req: ActionRequest): Promise<ActionResponse> {
     const checked = verifyContext(this.deps.hmacKey(), req.context, new Date());
     if (!checked.ok) {
-      return {ephemeral_text: checked.reason === 'expired' ? 'This alert is too old for its buttons; use `/egress list`.' : 'This button could not be verified.'};
+      return {
+        ephemeral_text: checked.reason === 'expired' ? 'This alert is too old for its buttons; use `/egress list`.' : 'This button could not be verified.',
+      };
     }
     if (!(await this.deps.isSystemAdmin(req.userId))) return {ephemeral_text: BUTTON_REFUSAL};
     const fields = checked.fields;
@@ -147,7 +149,14 @@ export class CommandHandler {
       for (const key of keys) {
         const f = await this.deps.store.getFinding(key);
         if (f === null) replies.push(renderCommandReply({kind: 'not-found', target: key}));
-        else replies.push(renderCommandReply({kind: 'ignored', finding: await this.deps.store.ignore(key, by, 'ignored from the alert', this.notify('ignore')), reason: 'ignored from the alert'}));
+        else
+          replies.push(
+            renderCommandReply({
+              kind: 'ignored',
+              finding: await this.deps.store.ignore(key, by, 'ignored from the alert', this.notify('ignore')),
+              reason: 'ignored from the alert',
+            }),
+          );
       }
       return {ephemeral_text: replies.join('\n\n')};
     }
@@ -156,7 +165,9 @@ export class CommandHandler {
       const format = this.deps.format();
       const s = await this.suggestFor(found, format);
       const target = found.length === 1 ? (found[0].destination.host ?? found[0].key) : null;
-      return {ephemeral_text: renderCommandReply({kind: 'snippet', snippet: {target, format, yaml: s.yaml, skipped: s.skipped, notes: s.notes, plans: s.plans}})};
+      return {
+        ephemeral_text: renderCommandReply({kind: 'snippet', snippet: {target, format, yaml: s.yaml, skipped: s.skipped, notes: s.notes, plans: s.plans}}),
+      };
     }
     return {ephemeral_text: 'This button does nothing any more.'};
   }

@@ -65,26 +65,81 @@ export interface BridgeConfig {
 export const SETTINGS = [
   ['EGRESS_ADVISOR_LISTEN', 'listen', '127.0.0.1:8080', 'host:port the HTTP server listens on (0.0.0.0:8080 in a pod)'],
   ['EGRESS_ADVISOR_DATA_DIR', 'dataDir', './data', 'folder of the SQLite store'],
-  ['EGRESS_ADVISOR_DATABASE_URL', 'databaseUrl', '(none: SQLite in the data folder)', 'postgres://user:password@host:5432/db: the store in PostgreSQL, shared by several replicas of which one leads (reads the logs, alerts, sets Mattermost up) — or EGRESS_ADVISOR_DATABASE_URL_FILE'],
-  ['EGRESS_ADVISOR_SOURCES', 'sources', '(the shipped sample log)', 'comma-separated log sources: file:/path (istio-proxy access log), app:/path (Mattermost\'s own log), stdin, kubernetes:<namespace>?selector=app=mattermost (every matching pod\'s istio-proxy and mattermost logs, in-cluster or kubeconfig credentials; also reads the ServiceEntries and Sidecars that apply)'],
+  [
+    'EGRESS_ADVISOR_DATABASE_URL',
+    'databaseUrl',
+    '(none: SQLite in the data folder)',
+    'postgres://user:password@host:5432/db: the store in PostgreSQL, shared by several replicas of which one leads (reads the logs, alerts, sets Mattermost up) — or EGRESS_ADVISOR_DATABASE_URL_FILE',
+  ],
+  [
+    'EGRESS_ADVISOR_SOURCES',
+    'sources',
+    '(the shipped sample log)',
+    "comma-separated log sources: file:/path (istio-proxy access log), app:/path (Mattermost's own log), stdin, kubernetes:<namespace>?selector=app=mattermost (every matching pod's istio-proxy and mattermost logs, in-cluster or kubeconfig credentials; also reads the ServiceEntries and Sidecars that apply)",
+  ],
   ['MATTERMOST_URL', 'mattermost.url', '(none: run without Mattermost)', 'Mattermost site URL, e.g. http://mattermost.mattermost.svc.cluster.local:8065'],
   ['MATTERMOST_TOKEN', 'mattermost.token', '(none)', 'personal access token of a system admin (set-up) — or MATTERMOST_TOKEN_FILE'],
   ['EGRESS_ADVISOR_TEAM', 'mattermost.team', '(the first team)', 'team (name) for the admin channel and /egress'],
   ['EGRESS_ADVISOR_CHANNEL', 'mattermost.channel', 'egress-advisor', 'admin channel name'],
   ['EGRESS_ADVISOR_CHANNEL_PRIVATE', 'mattermost.channelPrivate', 'true', 'create the admin channel as private'],
-  ['EGRESS_ADVISOR_PUBLIC_URL', 'publicUrl', 'http://<listen>', 'the bridge URL as the plugin reaches it from Mattermost\'s pods (written into the plugin\'s settings)'],
+  [
+    'EGRESS_ADVISOR_PUBLIC_URL',
+    'publicUrl',
+    'http://<listen>',
+    "the bridge URL as the plugin reaches it from Mattermost's pods (written into the plugin's settings)",
+  ],
   ['EGRESS_ADVISOR_DIGEST_SECONDS', 'digestSeconds', '30', 'new blocked destinations are gathered this long into one alert post'],
-  ['EGRESS_ADVISOR_UPDATE_SECONDS', 'updateSeconds', '600', 'more traffic on destinations an alert announced becomes at most one reply in its thread per this many seconds'],
-  ['EGRESS_ADVISOR_RESOLVE_SECONDS', 'resolveSeconds', '60', 'a finding is marked resolved once a ServiceEntry in the mesh covers it and no connection to it has been blocked for this many seconds after the entry appeared (it reopens if one is)'],
-  ['EGRESS_ADVISOR_TEST_INTERVAL_SECONDS', 'testIntervalSeconds', '300', "no integration is tested with Mattermost's own connection test more often than this (on demand, after a fix, or in the ALLOW_ANY rehearsal)"],
+  [
+    'EGRESS_ADVISOR_UPDATE_SECONDS',
+    'updateSeconds',
+    '600',
+    'more traffic on destinations an alert announced becomes at most one reply in its thread per this many seconds',
+  ],
+  [
+    'EGRESS_ADVISOR_RESOLVE_SECONDS',
+    'resolveSeconds',
+    '60',
+    'a finding is marked resolved once a ServiceEntry in the mesh covers it and no connection to it has been blocked for this many seconds after the entry appeared (it reopens if one is)',
+  ],
+  [
+    'EGRESS_ADVISOR_TEST_INTERVAL_SECONDS',
+    'testIntervalSeconds',
+    '300',
+    "no integration is tested with Mattermost's own connection test more often than this (on demand, after a fix, or in the ALLOW_ANY rehearsal)",
+  ],
   ['EGRESS_ADVISOR_FORMAT', 'format', 'bigbang', `suggestion format in alerts: ${SUGGESTION_FORMATS.join(', ')}`],
   ['EGRESS_ADVISOR_VALUES_FILE', 'valuesFile', '(none)', 'your Big Bang values: suggestions leave out what it already allows'],
-  ['EGRESS_ADVISOR_HOSTS_FILE', 'hostsFile', '(none; the sample\'s with the sample log)', 'hosts-file addresses for configured hosts, instead of DNS'],
-  ['EGRESS_ADVISOR_MATTERMOST_CONFIG', 'mattermostConfigFile', '(none; the sample\'s with the sample log)', 'a Mattermost config.json, used when MATTERMOST_URL is not set'],
-  ['EGRESS_ADVISOR_WEBHOOKS_FILE', 'webhooksFile', '(none; the sample\'s with the sample log)', 'outgoing webhooks as GET /api/v4/hooks/outgoing returns them, when MATTERMOST_URL is not set'],
-  ['EGRESS_ADVISOR_ISTIO_NAMESPACE', 'mesh.rootNamespace', 'istio-system', 'Istio\'s root namespace (mesh-wide Sidecar, mesh config), read with a kubernetes source'],
-  ['EGRESS_ADVISOR_MESH_CONFIGMAP', 'mesh.configMap', 'istio', 'ConfigMap of the mesh config in the root namespace (istio-<revision> for a revisioned install; "none" to not read it)'],
-  ['EGRESS_ADVISOR_MESH_CLUSTER_WIDE', 'mesh.clusterWide', 'true', 'read the ServiceEntries of every namespace, since others may export theirs to Mattermost (needs a ClusterRole; falls back to Mattermost\'s namespace when refused)'],
+  ['EGRESS_ADVISOR_HOSTS_FILE', 'hostsFile', "(none; the sample's with the sample log)", 'hosts-file addresses for configured hosts, instead of DNS'],
+  [
+    'EGRESS_ADVISOR_MATTERMOST_CONFIG',
+    'mattermostConfigFile',
+    "(none; the sample's with the sample log)",
+    'a Mattermost config.json, used when MATTERMOST_URL is not set',
+  ],
+  [
+    'EGRESS_ADVISOR_WEBHOOKS_FILE',
+    'webhooksFile',
+    "(none; the sample's with the sample log)",
+    'outgoing webhooks as GET /api/v4/hooks/outgoing returns them, when MATTERMOST_URL is not set',
+  ],
+  [
+    'EGRESS_ADVISOR_ISTIO_NAMESPACE',
+    'mesh.rootNamespace',
+    'istio-system',
+    "Istio's root namespace (mesh-wide Sidecar, mesh config), read with a kubernetes source",
+  ],
+  [
+    'EGRESS_ADVISOR_MESH_CONFIGMAP',
+    'mesh.configMap',
+    'istio',
+    'ConfigMap of the mesh config in the root namespace (istio-<revision> for a revisioned install; "none" to not read it)',
+  ],
+  [
+    'EGRESS_ADVISOR_MESH_CLUSTER_WIDE',
+    'mesh.clusterWide',
+    'true',
+    "read the ServiceEntries of every namespace, since others may export theirs to Mattermost (needs a ClusterRole; falls back to Mattermost's namespace when refused)",
+  ],
   ['LOG_LEVEL', 'logLevel', 'info', 'pino log level'],
   ['EGRESS_ADVISOR_CONFIG', '', '(none)', 'a YAML or JSON file with the keys above; environment variables win'],
 ] as const;
@@ -148,7 +203,12 @@ function fileSettings(env: Env): Record<string, unknown> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw invalid('EGRESS_ADVISOR_CONFIG', path, `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, '/etc/egress-advisor/config.yaml');
+    throw invalid(
+      'EGRESS_ADVISOR_CONFIG',
+      path,
+      `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      '/etc/egress-advisor/config.yaml',
+    );
   }
   let doc: unknown;
   try {
@@ -156,7 +216,8 @@ function fileSettings(env: Env): Record<string, unknown> {
   } catch (err) {
     throw invalid('EGRESS_ADVISOR_CONFIG', path, `is not valid YAML or JSON (${(err as Error).message.split('\n')[0]})`, '/etc/egress-advisor/config.yaml');
   }
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw invalid('EGRESS_ADVISOR_CONFIG', path, 'does not hold a mapping of settings', '/etc/egress-advisor/config.yaml');
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc))
+    throw invalid('EGRESS_ADVISOR_CONFIG', path, 'does not hold a mapping of settings', '/etc/egress-advisor/config.yaml');
   return doc as Record<string, unknown>;
 }
 
@@ -175,9 +236,20 @@ function kubernetesSpec(rest: string): SourceSpec {
   const params = new URLSearchParams(query);
   const unknown = [...params.keys()].filter((k) => k !== 'selector');
   if (unknown.length > 0) {
-    throw invalid('EGRESS_ADVISOR_SOURCES', `kubernetes:${rest}`, `has unknown option(s) ${unknown.join(', ')} (only selector=…)`, 'kubernetes:mattermost?selector=app=mattermost');
+    throw invalid(
+      'EGRESS_ADVISOR_SOURCES',
+      `kubernetes:${rest}`,
+      `has unknown option(s) ${unknown.join(', ')} (only selector=…)`,
+      'kubernetes:mattermost?selector=app=mattermost',
+    );
   }
-  if (ns !== '' && !DNS_LABEL.test(ns)) throw invalid('EGRESS_ADVISOR_SOURCES', `kubernetes:${rest}`, `names "${ns}", which is not a namespace name`, 'kubernetes:mattermost?selector=app=mattermost');
+  if (ns !== '' && !DNS_LABEL.test(ns))
+    throw invalid(
+      'EGRESS_ADVISOR_SOURCES',
+      `kubernetes:${rest}`,
+      `names "${ns}", which is not a namespace name`,
+      'kubernetes:mattermost?selector=app=mattermost',
+    );
   return {kind: 'kubernetes', log: 'proxy', namespace: ns === '' ? null : ns, selector: params.get('selector') ?? 'app=mattermost'};
 }
 
@@ -238,18 +310,25 @@ export function loadConfig(env: Env = process.env): BridgeConfig {
   const listenHost = listen.slice(0, colon);
 
   const sourcesSpec = get('EGRESS_ADVISOR_SOURCES', 'sources');
-  const sources = sourcesSpec ? parseSources(sourcesSpec) : [
-    {kind: 'file' as const, log: 'proxy' as const, path: SAMPLE_PROXY_LOG},
-    {kind: 'file' as const, log: 'app' as const, path: SAMPLE_APP_LOG},
-  ];
+  const sources = sourcesSpec
+    ? parseSources(sourcesSpec)
+    : [
+        {kind: 'file' as const, log: 'proxy' as const, path: SAMPLE_PROXY_LOG},
+        {kind: 'file' as const, log: 'app' as const, path: SAMPLE_APP_LOG},
+      ];
 
   const rawUrl = get('MATTERMOST_URL', 'mattermost.url');
   const url = rawUrl === undefined ? null : httpUrl('MATTERMOST_URL', rawUrl, 'http://mattermost.mattermost.svc.cluster.local:8065');
   const token = get('MATTERMOST_TOKEN', 'mattermost.token') ?? secretFile(env, 'MATTERMOST_TOKEN_FILE');
-  if (url !== null && token === null) throw new ConfigError('MATTERMOST_URL is set but MATTERMOST_TOKEN (or MATTERMOST_TOKEN_FILE) is not; for example MATTERMOST_TOKEN_FILE=/var/run/secrets/egress-advisor/token');
+  if (url !== null && token === null)
+    throw new ConfigError(
+      'MATTERMOST_URL is set but MATTERMOST_TOKEN (or MATTERMOST_TOKEN_FILE) is not; for example MATTERMOST_TOKEN_FILE=/var/run/secrets/egress-advisor/token',
+    );
   // Never shown: it is a secret.
   if (token !== null && !/^[A-Za-z0-9_-]{8,128}$/.test(token)) {
-    throw new ConfigError(`MATTERMOST_TOKEN (${token.length} characters, not shown) is not a Mattermost access token, which is letters and digits only; for example MATTERMOST_TOKEN=8xk3q7n5ytgwzbhqk1mhdn8r3e`);
+    throw new ConfigError(
+      `MATTERMOST_TOKEN (${token.length} characters, not shown) is not a Mattermost access token, which is letters and digits only; for example MATTERMOST_TOKEN=8xk3q7n5ytgwzbhqk1mhdn8r3e`,
+    );
   }
 
   const databaseUrl = get('EGRESS_ADVISOR_DATABASE_URL', 'databaseUrl') ?? secretFile(env, 'EGRESS_ADVISOR_DATABASE_URL_FILE');
@@ -261,13 +340,20 @@ export function loadConfig(env: Env = process.env): BridgeConfig {
       ok = false;
     }
     // The URL may carry a password: show only where it points.
-    if (!ok) throw invalid('EGRESS_ADVISOR_DATABASE_URL', safeDatabaseUrl(databaseUrl), 'is not a postgres:// or postgresql:// URL', 'postgres://egress:secret@postgres.db.svc:5432/egress');
+    if (!ok)
+      throw invalid(
+        'EGRESS_ADVISOR_DATABASE_URL',
+        safeDatabaseUrl(databaseUrl),
+        'is not a postgres:// or postgresql:// URL',
+        'postgres://egress:secret@postgres.db.svc:5432/egress',
+      );
   }
 
   const seconds = (envName: string, key: string, dflt: number): number => {
     const raw = get(envName, key);
     const n = Number(raw ?? dflt);
-    if (raw !== undefined && (!/^\d+(\.\d+)?$/.test(raw.trim()) || !Number.isFinite(n))) throw invalid(envName, raw, 'is not a number of seconds, 0 or more', String(dflt));
+    if (raw !== undefined && (!/^\d+(\.\d+)?$/.test(raw.trim()) || !Number.isFinite(n)))
+      throw invalid(envName, raw, 'is not a number of seconds, 0 or more', String(dflt));
     return n;
   };
   const digestSeconds = seconds('EGRESS_ADVISOR_DIGEST_SECONDS', 'digestSeconds', 30);
@@ -282,7 +368,13 @@ export function loadConfig(env: Env = process.env): BridgeConfig {
     return v;
   };
   const team = name('EGRESS_ADVISOR_TEAM', 'mattermost.team', MATTERMOST_NAME, 'a Mattermost team name (lower-case letters, digits, - and _)', 'platform');
-  const channel = name('EGRESS_ADVISOR_CHANNEL', 'mattermost.channel', MATTERMOST_NAME, 'a Mattermost channel name (lower-case letters, digits, - and _)', 'egress-advisor');
+  const channel = name(
+    'EGRESS_ADVISOR_CHANNEL',
+    'mattermost.channel',
+    MATTERMOST_NAME,
+    'a Mattermost channel name (lower-case letters, digits, - and _)',
+    'egress-advisor',
+  );
   const rootNamespace = name('EGRESS_ADVISOR_ISTIO_NAMESPACE', 'mesh.rootNamespace', DNS_LABEL, 'a namespace name', 'istio-system');
   const configMapName = get('EGRESS_ADVISOR_MESH_CONFIGMAP', 'mesh.configMap');
   if (configMapName !== undefined && !/^(none|-)$/i.test(configMapName) && !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(configMapName)) {
@@ -304,13 +396,16 @@ export function loadConfig(env: Env = process.env): BridgeConfig {
     databaseUrl,
     sources,
     sampleSources: !sourcesSpec,
-    mattermost: url === null ? null : {
-      url,
-      token,
-      team: team ?? null,
-      channel: channel ?? 'egress-advisor',
-      channelPrivate: bool(get('EGRESS_ADVISOR_CHANNEL_PRIVATE', 'mattermost.channelPrivate'), 'EGRESS_ADVISOR_CHANNEL_PRIVATE', true),
-    },
+    mattermost:
+      url === null
+        ? null
+        : {
+            url,
+            token,
+            team: team ?? null,
+            channel: channel ?? 'egress-advisor',
+            channelPrivate: bool(get('EGRESS_ADVISOR_CHANNEL_PRIVATE', 'mattermost.channelPrivate'), 'EGRESS_ADVISOR_CHANNEL_PRIVATE', true),
+          },
     publicUrl,
     digestSeconds,
     updateSeconds,
@@ -319,8 +414,11 @@ export function loadConfig(env: Env = process.env): BridgeConfig {
     format,
     valuesFile: readable('EGRESS_ADVISOR_VALUES_FILE', 'valuesFile', '/etc/egress-advisor/values.yaml') ?? (sourcesSpec ? null : SAMPLE('values.yaml')),
     hostsFile: readable('EGRESS_ADVISOR_HOSTS_FILE', 'hostsFile', '/etc/hosts') ?? (sourcesSpec ? null : SAMPLE('hosts')),
-    mattermostConfigFile: readable('EGRESS_ADVISOR_MATTERMOST_CONFIG', 'mattermostConfigFile', '/opt/mattermost/config/config.json') ?? (sourcesSpec ? null : SAMPLE('mattermost-config.json')),
-    webhooksFile: readable('EGRESS_ADVISOR_WEBHOOKS_FILE', 'webhooksFile', './outgoing-webhooks.json') ?? (sourcesSpec ? null : SAMPLE('outgoing-webhooks.json')),
+    mattermostConfigFile:
+      readable('EGRESS_ADVISOR_MATTERMOST_CONFIG', 'mattermostConfigFile', '/opt/mattermost/config/config.json') ??
+      (sourcesSpec ? null : SAMPLE('mattermost-config.json')),
+    webhooksFile:
+      readable('EGRESS_ADVISOR_WEBHOOKS_FILE', 'webhooksFile', './outgoing-webhooks.json') ?? (sourcesSpec ? null : SAMPLE('outgoing-webhooks.json')),
     mesh: {
       rootNamespace: rootNamespace ?? 'istio-system',
       configMap: meshConfigMap(configMapName),
@@ -342,9 +440,13 @@ export function describeConfig(c: BridgeConfig): Record<string, unknown> {
     dataDir: c.dataDir,
     // The URL may carry a password: only where, never who.
     store: c.databaseUrl === null ? 'sqlite' : `postgres (${safeDatabaseUrl(c.databaseUrl)})`,
-    sources: c.sources.map((s) => (s.kind === 'stdin' ? 'stdin' : s.kind === 'kubernetes' ? `kubernetes:${s.namespace ?? '(context)'}?selector=${s.selector}` : `${s.log}:${s.path}`)),
+    sources: c.sources.map((s) =>
+      s.kind === 'stdin' ? 'stdin' : s.kind === 'kubernetes' ? `kubernetes:${s.namespace ?? '(context)'}?selector=${s.selector}` : `${s.log}:${s.path}`,
+    ),
     sampleSources: c.sampleSources,
-    mattermost: c.mattermost ? {url: c.mattermost.url, team: c.mattermost.team, channel: c.mattermost.channel, token: c.mattermost.token ? '(set)' : '(missing)'} : null,
+    mattermost: c.mattermost
+      ? {url: c.mattermost.url, team: c.mattermost.team, channel: c.mattermost.channel, token: c.mattermost.token ? '(set)' : '(missing)'}
+      : null,
     publicUrl: c.publicUrl,
     digestSeconds: c.digestSeconds,
     updateSeconds: c.updateSeconds,

@@ -5,8 +5,25 @@
 import {randomUUID} from 'node:crypto';
 import type {Logger} from 'pino';
 import type {ApiActor} from '../../common/api';
-import type {ConnectionTestKind, ConnectionTestReport, ConnectionTestResponse, ConnectionTestResult, ConnectionTestTrigger} from '../../common/connection-tests';
-import {CONNECTION_TESTS, describeResult, findingsForTest, isConfigured, mayRun, reportTests, resultsForFinding, savedSiteUrl, testsForFinding, testTarget} from '../engine/connection-tests';
+import type {
+  ConnectionTestKind,
+  ConnectionTestReport,
+  ConnectionTestResponse,
+  ConnectionTestResult,
+  ConnectionTestTrigger,
+} from '../../common/connection-tests';
+import {
+  CONNECTION_TESTS,
+  describeResult,
+  findingsForTest,
+  isConfigured,
+  mayRun,
+  reportTests,
+  resultsForFinding,
+  savedSiteUrl,
+  testsForFinding,
+  testTarget,
+} from '../engine/connection-tests';
 import {renderTest} from '../present/replies';
 import type {InventoryEndpoint} from '../engine/types';
 import type {BridgeMetrics} from '../http';
@@ -81,7 +98,10 @@ export class ConnectionTester {
     if (!answer.ran) {
       const wait = answer.nextAllowedAt === '' ? NaN : Date.parse(answer.nextAllowedAt) - Date.now();
       if (mayWait && Number.isFinite(wait)) {
-        const timer = setTimeout(() => void this.confirm(kind, findings, false).catch((err: Error) => this.d.log.warn({err: err.message}, 'cannot confirm a fix')), Math.max(0, wait) + 50);
+        const timer = setTimeout(
+          () => void this.confirm(kind, findings, false).catch((err: Error) => this.d.log.warn({err: err.message}, 'cannot confirm a fix')),
+          Math.max(0, wait) + 50,
+        );
         timer.unref();
       }
       return;
@@ -110,7 +130,12 @@ export class ConnectionTester {
     const decision = mayRun(kind, trigger, history, this.d.intervalMs, Date.now());
     if (!decision.run) {
       this.d.log.info({integration: kind, trigger, by: who}, `connection test of ${kind} not run: ${decision.reason}`);
-      return {ran: false, reason: decision.reason, nextAllowedAt: decision.nextAllowedAt?.toISOString() ?? '', latest: history.find((r) => r.kind === kind) ?? null};
+      return {
+        ran: false,
+        reason: decision.reason,
+        nextAllowedAt: decision.nextAllowedAt?.toISOString() ?? '',
+        latest: history.find((r) => r.kind === kind) ?? null,
+      };
     }
     const spec = CONNECTION_TESTS[kind];
     const config = this.d.config();
@@ -126,7 +151,8 @@ export class ConnectionTester {
     } else if (!isConfigured(kind, config)) {
       answer = {outcome: 'not-configured', httpStatus: null, message: `${spec.label} is not set up in Mattermost's saved configuration.`};
     } else {
-      const probe = target !== null && target.port !== null ? {testId: id, label: spec.label, host: target.host, port: target.port, fromMs: startedAt.getTime()} : null;
+      const probe =
+        target !== null && target.port !== null ? {testId: id, label: spec.label, host: target.host, port: target.port, fromMs: startedAt.getTime()} : null;
       if (probe) this.d.attribution.addProbe({...probe, toMs: probe.fromMs + TEST_TIMEOUT_MS});
       const a = await runConnectionTest(client, kind, {siteUrl: savedSiteUrl(config)});
       if (probe) this.d.attribution.addProbe({...probe, toMs: Date.now()});

@@ -21,7 +21,10 @@ export function systemTimedResolver(fallback: (host: string) => Promise<string[]
   const dns = new DnsResolver({timeout: 3000, tries: 2});
   return async (host) => {
     const [v4, v6] = await Promise.allSettled([dns.resolve4(host, {ttl: true}), dns.resolve6(host, {ttl: true})]);
-    const answers = [...(v4.status === 'fulfilled' ? v4.value : []), ...(v6.status === 'fulfilled' ? v6.value : [])].map((a) => ({address: a.address, ttlSeconds: a.ttl}));
+    const answers = [...(v4.status === 'fulfilled' ? v4.value : []), ...(v6.status === 'fulfilled' ? v6.value : [])].map((a) => ({
+      address: a.address,
+      ttlSeconds: a.ttl,
+    }));
     if (answers.length > 0) return answers;
     return (await fallback(host)).map((address) => ({address, ttlSeconds: fallbackTtlSeconds}));
   };

@@ -107,7 +107,9 @@ export class PgLeaderElection extends EventEmitter implements LeaderElection {
       const c = this.client;
       if (this.leading) {
         // The lock lives exactly as long as this session: proving the session alive proves the lock held.
-        const r = await this.withTimeout(c.query<{held: boolean}>("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted) AS held"));
+        const r = await this.withTimeout(
+          c.query<{held: boolean}>("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted) AS held"),
+        );
         if (!r.rows[0]?.held) await this.drop('the advisory lock is no longer held');
         return;
       }

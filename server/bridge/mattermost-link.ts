@@ -23,7 +23,7 @@ const CHECK_INTERVAL_MS = 30_000;
 const INVENTORY_MAX_AGE_MS = 5 * 60_000;
 const ADMIN_CACHE_MS = 30_000;
 const WAITING =
-  'No call from the Egress Advisor plugin yet: upload and enable it in System Console > Plugins. The bridge writes its URL and secret into the plugin\'s settings once it has connected to Mattermost.';
+  "No call from the Egress Advisor plugin yet: upload and enable it in System Console > Plugins. The bridge writes its URL and secret into the plugin's settings once it has connected to Mattermost.";
 
 export interface LinkOptions {
   url: string;
@@ -109,7 +109,12 @@ export class MattermostLink {
 
   /** A signed call from the plugin arrived. */
   markCalled(): void {
-    this.inbound = {...this.inbound, state: 'connected', reason: 'The plugin carries every call in, signed with the secret the bridge wrote into its settings.', lastCallAt: new Date().toISOString()};
+    this.inbound = {
+      ...this.inbound,
+      state: 'connected',
+      reason: 'The plugin carries every call in, signed with the secret the bridge wrote into its settings.',
+      lastCallAt: new Date().toISOString(),
+    };
   }
 
   /** One attempt at the whole set-up; on failure the periodic check tries again. */
@@ -132,7 +137,12 @@ export class MattermostLink {
         checkedAt,
         serverVersion: report.serverVersion || null,
         identity: report.identity ? {userId: report.identity.id, username: report.identity.username, isBot: report.identity.isBot} : null,
-        error: report.ok ? null : report.problems.filter((p) => p.severity === 'error').map((p) => `${p.message} ${p.fix}`).join(' ') || null,
+        error: report.ok
+          ? null
+          : report.problems
+              .filter((p) => p.severity === 'error')
+              .map((p) => `${p.message} ${p.fix}`)
+              .join(' ') || null,
         problems: report.problems.map((p) => ({code: p.code, severity: p.severity, message: `${p.message} ${p.fix}`})),
       };
       const now = new Set(report.problems.map((p) => `${p.code}|${p.message}`));
@@ -142,7 +152,12 @@ export class MattermostLink {
       const team = this.opts.team ?? (await this.admin.call('getMyTeams', (api) => api.getMyTeams()))[0]?.name;
       if (!team) {
         const message = 'The bridge identity belongs to no team: set EGRESS_ADVISOR_TEAM or add it to a team.';
-        this.outbound = {...this.outbound, state: 'down', error: message, problems: [...this.outbound.problems, {code: 'team-missing', severity: 'error', message}]};
+        this.outbound = {
+          ...this.outbound,
+          state: 'down',
+          error: message,
+          problems: [...this.outbound.problems, {code: 'team-missing', severity: 'error', message}],
+        };
         if (!this.logged.has(`team-missing|${message}`)) this.log.warn({code: 'team-missing'}, message);
         this.logged.add(`team-missing|${message}`);
         return;
@@ -168,7 +183,10 @@ export class MattermostLink {
         postsSince: (since: number): Promise<Post[]> => listPostsSince(bot, channelId, since),
       };
       await this.refreshInventory(true);
-      this.log.info({team, channel: this.opts.channel, bridgeUrl: this.opts.publicUrl}, 'connected to Mattermost; the plugin\'s settings hold this bridge\'s URL and secret');
+      this.log.info(
+        {team, channel: this.opts.channel, bridgeUrl: this.opts.publicUrl},
+        "connected to Mattermost; the plugin's settings hold this bridge's URL and secret",
+      );
     } catch (err) {
       this.fail(err, checkedAt);
     }

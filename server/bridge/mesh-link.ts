@@ -110,7 +110,10 @@ export class MeshLink {
 
   /** Call on every change of a mesh picture: a new entry's clock starts then, and it may resolve findings. */
   changed(): void {
-    this.clock.observe(this.ready().flatMap((a) => allowedHostsFromMesh(a)), Date.now());
+    this.clock.observe(
+      this.ready().flatMap((a) => allowedHostsFromMesh(a)),
+      Date.now(),
+    );
     void this.resolvePass();
     void this.warnIfNew();
   }
@@ -167,7 +170,13 @@ export class MeshLink {
     const ready = this.ready();
     if (ready.length === 0) return;
     const open = await allFindings(this.o.store, {status: 'open'});
-    const {resolve, pending} = resolutions(open, ready.flatMap((a) => allowedHostsFromMesh(a)), this.clock, Date.now(), this.o.timing);
+    const {resolve, pending} = resolutions(
+      open,
+      ready.flatMap((a) => allowedHostsFromMesh(a)),
+      this.clock,
+      Date.now(),
+      this.o.timing,
+    );
     const resolved: string[] = [];
     for (const r of resolve) {
       const f = await this.o.store.markResolved(r.key, new Date(), r.reason, {notify: (x) => (x.alertPostId !== null ? [this.o.announce(x.alertPostId)] : [])});

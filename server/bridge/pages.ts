@@ -20,7 +20,7 @@ export function byUrgency(a: StoredFinding, b: StoredFinding): number {
 export async function allFindings(store: Store, query: Pick<FindingQuery, 'status' | 'verdict'> = {}): Promise<StoredFinding[]> {
   const seen = new Map<string, StoredFinding>();
   // Advances by what came back, in case a store caps pages below PAGE.
-  for (let offset = 0; ; ) {
+  for (let offset = 0; ;) {
     const page = await store.listFindings({...query, sort: 'key', order: 'asc', limit: PAGE, offset});
     for (const f of page.items) if (!seen.has(f.key)) seen.set(f.key, f);
     offset += page.items.length;

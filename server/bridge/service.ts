@@ -159,10 +159,13 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
   const attribution = new AttributionState();
   // The configured hosts' addresses over time: a hosts-file entry stands for the cluster's DNS as captured.
   const timed = systemTimedResolver(systemResolver);
-  const dnsWatch = new DnsWatch(async (host) => {
-    const fixed = table.get(host.toLowerCase());
-    return fixed !== undefined ? fixed.map((address) => ({address, ttlSeconds: MAX_REFRESH_MS / 1000})) : timed(host);
-  }, log.child({part: 'dns'}));
+  const dnsWatch = new DnsWatch(
+    async (host) => {
+      const fixed = table.get(host.toLowerCase());
+      return fixed !== undefined ? fixed.map((address) => ({address, ttlSeconds: MAX_REFRESH_MS / 1000})) : timed(host);
+    },
+    log.child({part: 'dns'}),
+  );
   attribution.dnsAt = (ip, timesMs) => dnsWatch.history.hostsAt(ip, timesMs);
   const registry = new Registry();
   const metrics: BridgeMetrics = createBridgeMetrics(registry, {defaultMetrics: true});
@@ -216,7 +219,10 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     attribution.inventory = inv.endpoints;
     // Only host names from Mattermost's configuration are resolved; nothing read from a log is contacted.
     // Names are followed over time; the index keeps the addresses the configuration writes itself.
-    attribution.dnsIndex = await buildDnsIndex(inv.endpoints.filter((e) => isIpAddress(e.host)), resolver);
+    attribution.dnsIndex = await buildDnsIndex(
+      inv.endpoints.filter((e) => isIpAddress(e.host)),
+      resolver,
+    );
     await dnsWatch.watch(inv.endpoints);
     if (changed) {
       // Open findings were named with the configuration of their moment: every view must say what it says now.
@@ -247,7 +253,8 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
           store,
           log.child({part: 'mattermost'}),
           (inv) => {
-            if (settings.applyStored(ourSettings(inv.config))) log.info({format: settings.format(), showAlertYaml: settings.showAlertYaml()}, 'plugin settings read from Mattermost');
+            if (settings.applyStored(ourSettings(inv.config)))
+              log.info({format: settings.format(), showAlertYaml: settings.showAlertYaml()}, 'plugin settings read from Mattermost');
             return setInventory(inv.config, {outgoingWebhooks: inv.outgoingWebhooks, commands: inv.commands}).catch((err: Error) =>
               log.warn({err: err.message}, 'cannot use the integration inventory just read'),
             );
@@ -292,24 +299,36 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     }
   };
   let overflowLogged = false;
-  const ingest = new Ingest(store, attribution, () => config.digestSeconds, (result, lines) => {
-    for (const [verdict, n] of Object.entries(lines)) metrics.linesTotal.inc({verdict}, n);
-    hardening.see(lines);
-    if (result.overflowDestinations > 0 || result.evictedKeys.length > 0) {
-      if (!overflowLogged) log.warn({overflowDestinations: result.overflowDestinations, evicted: result.evictedKeys.length}, 'the store holds its maximum of findings: IP-only destinations are counted, not kept');
-      overflowLogged = true;
-      alerts.storeFull().catch((err: Error) => log.warn({err: err.message}, 'cannot enqueue the store-full notice'));
-    }
-    const changed = [...result.newKeys, ...result.changedKeys, ...result.reopenedKeys, ...result.evictedKeys];
-    if (changed.length === 0) return;
-    events.emit(FINDINGS_CHANGED, {keys: changed});
-    // Deliver as soon as the digest window closes rather than at the worker's next poll.
-    if (result.newKeys.length > 0 || result.reopenedKeys.length > 0) due(new Date(Date.now() + config.digestSeconds * 1000));
-    logNew(result.newKeys).catch((err: Error) => log.warn({err: err.message}, 'cannot read a new finding back'));
-    alerts.scheduleUpdates(result.changedKeys).catch((err: Error) => log.warn({err: err.message}, 'cannot schedule a thread update'));
-  });
+  const ingest = new Ingest(
+    store,
+    attribution,
+    () => config.digestSeconds,
+    (result, lines) => {
+      for (const [verdict, n] of Object.entries(lines)) metrics.linesTotal.inc({verdict}, n);
+      hardening.see(lines);
+      if (result.overflowDestinations > 0 || result.evictedKeys.length > 0) {
+        if (!overflowLogged)
+          log.warn(
+            {overflowDestinations: result.overflowDestinations, evicted: result.evictedKeys.length},
+            'the store holds its maximum of findings: IP-only destinations are counted, not kept',
+          );
+        overflowLogged = true;
+        alerts.storeFull().catch((err: Error) => log.warn({err: err.message}, 'cannot enqueue the store-full notice'));
+      }
+      const changed = [...result.newKeys, ...result.changedKeys, ...result.reopenedKeys, ...result.evictedKeys];
+      if (changed.length === 0) return;
+      events.emit(FINDINGS_CHANGED, {keys: changed});
+      // Deliver as soon as the digest window closes rather than at the worker's next poll.
+      if (result.newKeys.length > 0 || result.reopenedKeys.length > 0) due(new Date(Date.now() + config.digestSeconds * 1000));
+      logNew(result.newKeys).catch((err: Error) => log.warn({err: err.message}, 'cannot read a new finding back'));
+      alerts.scheduleUpdates(result.changedKeys).catch((err: Error) => log.warn({err: err.message}, 'cannot schedule a thread update'));
+    },
+  );
 
-  const sink = {batch: (b: Parameters<Ingest['batch']>[0]) => ingest.batch(b), notice: (n: {code: string; message: string; sourceId: string}) => log.info({source: n.sourceId, code: n.code}, n.message)};
+  const sink = {
+    batch: (b: Parameters<Ingest['batch']>[0]) => ingest.batch(b),
+    notice: (n: {code: string; message: string; sourceId: string}) => log.info({source: n.sourceId, code: n.code}, n.message),
+  };
   // A file or stdin is this replica's own input; the Kubernetes API's streams are everyone's, so with a
   // shared store only the leader reads them.
   const shared = config.databaseUrl !== null;
@@ -365,7 +384,16 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     return {alive: false, reasons: [`a batch of log lines has waited ${Math.round((Date.now() - oldest) / 1000)} s for the store to settle it`]};
   };
   const report = (): Promise<StatusReport> =>
-    statusReport({version, store, sources: sources(), link: mattermost, hardening, mesh: meshLink, replica: () => (shared ? (election.isLeader() ? 'leader' : 'follower') : 'sole'), ready});
+    statusReport({
+      version,
+      store,
+      sources: sources(),
+      link: mattermost,
+      hardening,
+      mesh: meshLink,
+      replica: () => (shared ? (election.isLeader() ? 'leader' : 'follower') : 'sole'),
+      ready,
+    });
 
   const tester = new ConnectionTester({
     store,
@@ -402,7 +430,8 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     integrations: (format) => meshLink.integrations(format),
     connectionTests: {report: () => tester.report(), run: (kind, by) => tester.request(kind, 'person', by), forFinding: (f) => tester.forFinding(f)},
     suggest: async (keys, format: SuggestionFormat): Promise<SuggestionsResponse> => {
-      const findings = keys === 'all' ? await allFindings(store, {status: 'open'}) : (await Promise.all(keys.map((k) => store.getFinding(k)))).filter((f) => f !== null);
+      const findings =
+        keys === 'all' ? await allFindings(store, {status: 'open'}) : (await Promise.all(keys.map((k) => store.getFinding(k)))).filter((f) => f !== null);
       const s = suggest(findings, {format, ...suggestContext()});
       return {format, yaml: s.yaml, entries: s.entries, skipped: s.skipped, notes: s.notes};
     },
@@ -439,7 +468,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
   await election.start();
   mattermost?.start();
   for (const m of meshLink.meshes) {
-    m.start().catch((err: Error) => log.warn({err: err.message}, 'cannot read the mesh\'s ServiceEntries; suggestions may list hosts it already allows'));
+    m.start().catch((err: Error) => log.warn({err: err.message}, "cannot read the mesh's ServiceEntries; suggestions may list hosts it already allows"));
   }
 
   const gauges = setInterval(() => {

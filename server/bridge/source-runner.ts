@@ -144,10 +144,16 @@ export class SourceRunner {
     this.attempts.set(sourceId, attempts);
     const delay = backoffDelayMs(attempts, Math.random(), this.backoff);
     const lastError = messageOf(err);
-    const timer = setTimeout(() => this.restart(sourceId).catch((e: unknown) => this.opts.log?.error({source: sourceId, err: messageOf(e)}, 'restarting a log source failed')), delay);
+    const timer = setTimeout(
+      () => this.restart(sourceId).catch((e: unknown) => this.opts.log?.error({source: sourceId, err: messageOf(e)}, 'restarting a log source failed')),
+      delay,
+    );
     timer.unref();
     this.restarts.set(sourceId, {sourceId, attempts, nextAt: new Date(Date.now() + delay).toISOString(), lastError, timer});
-    this.opts.log?.warn({source: sourceId, attempt: attempts, inMs: delay, err: lastError}, 'a log source stopped because its batch could not be stored; it restarts from its committed resume point');
+    this.opts.log?.warn(
+      {source: sourceId, attempt: attempts, inMs: delay, err: lastError},
+      'a log source stopped because its batch could not be stored; it restarts from its committed resume point',
+    );
   }
 
   private restart(sourceId: string): Promise<void> {

@@ -46,7 +46,9 @@ export class HardeningEvidence {
     else return;
     if (this.store === null || (before === this.last.state && Date.now() - this.savedAt < PERSIST_EVERY_MS)) return;
     this.savedAt = Date.now();
-    this.store.setMeta(HARDENING_META, JSON.stringify(this.last)).catch((err: Error) => this.log?.warn({err: err.message}, 'cannot store the hardening evidence'));
+    this.store
+      .setMeta(HARDENING_META, JSON.stringify(this.last))
+      .catch((err: Error) => this.log?.warn({err: err.message}, 'cannot store the hardening evidence'));
   }
 
   get report(): StatusReport['hardening'] {

@@ -9,7 +9,15 @@ const FLUSH_CHARS = 256 * 1024;
 
 export function classifiedLine(text: string, lineNo: number, truncated: boolean): ClassifiedLine {
   if (truncated) {
-    return {line: lineNo, verdict: 'not-access-log', host: null, ip: null, port: null, protocol: null, reason: 'line longer than the limit; cut and not parsed'};
+    return {
+      line: lineNo,
+      verdict: 'not-access-log',
+      host: null,
+      ip: null,
+      port: null,
+      protocol: null,
+      reason: 'line longer than the limit; cut and not parsed',
+    };
   }
   const c = classifyLine(parseAccessLine(text));
   return {line: lineNo, verdict: c.verdict, host: c.host, ip: c.ip, port: c.port, protocol: c.protocol, reason: c.reason};

@@ -6,7 +6,6 @@ import {runClassify} from './classify';
 import {InputError} from './input';
 import {runScan, type CliIo, type ScanCliOptions} from './scan';
 
-
 export const EXIT = {ok: 0, actionNeeded: 1, usage: 2, input: 3, internal: 70} as const;
 
 const EXIT_CODES_HELP = `
@@ -64,10 +63,15 @@ export function buildProgram(io: CliIo, setCode: (code: number) => void): Comman
     .command('scan')
     .description('Read istio-proxy access logs and print blocked destinations, the features they break and the ServiceEntries to add.')
     .argument('[files...]', 'istio-proxy log files; "-" or nothing reads standard input')
-    .addOption(new Option('-o, --output <kind>', 'text for people, json for tools, yaml for just the snippet').choices(['text', 'json', 'yaml']).default('text'))
+    .addOption(
+      new Option('-o, --output <kind>', 'text for people, json for tools, yaml for just the snippet').choices(['text', 'json', 'yaml']).default('text'),
+    )
     .addOption(new Option('-f, --format <format>', 'suggestion format').choices([...SUGGESTION_FORMATS]).default('bigbang'))
     .option('--values <file>', 'your current values file (Big Bang umbrella, package, or ServiceEntry manifests): print only what it lacks')
-    .option('--mattermost-config <file>', 'Mattermost configuration (GET /api/v4/config or config.json): names features and hosts behind IPs, and lists every configured integration: allowed by --values, blocked, or will be blocked')
+    .option(
+      '--mattermost-config <file>',
+      'Mattermost configuration (GET /api/v4/config or config.json): names features and hosts behind IPs, and lists every configured integration: allowed by --values, blocked, or will be blocked',
+    )
     .option('--webhooks <file>', 'outgoing webhooks (GET /api/v4/hooks/outgoing) whose callback URLs Mattermost calls')
     .option('--commands <file>', 'custom slash commands (GET /api/v4/commands?custom_only=true) whose URLs Mattermost calls')
     .option('--app-log <file>', "Mattermost's own log of the same pods: names the URL behind an IP-only blocked line (repeatable)", collect, [])
@@ -117,7 +121,7 @@ export function buildProgram(io: CliIo, setCode: (code: number) => void): Comman
     .command('serve')
     .description(
       'Run the bridge: follow istio-proxy logs, keep findings in SQLite, alert an admin channel, answer /egress, and\n' +
-        'serve the System Console page\'s API. With nothing configured it reads the shipped sample cluster.',
+        "serve the System Console page's API. With nothing configured it reads the shipped sample cluster.",
     )
     .addHelpText('after', () => require('./serve-help').settingsHelp() as string)
     .action(async () => {

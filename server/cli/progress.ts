@@ -42,7 +42,8 @@ export class Progress {
   private draw(): void {
     const f = this.figures();
     const secs = Math.max((Date.now() - this.started) / 1000, 0.001);
-    const line = `scanning ${this.name}: ${humanBytes(f.bytes)}, ${f.lines.toLocaleString('en-US')} lines, ` +
+    const line =
+      `scanning ${this.name}: ${humanBytes(f.bytes)}, ${f.lines.toLocaleString('en-US')} lines, ` +
       `${f.blocked.toLocaleString('en-US')} blocked (${humanBytes(f.bytes / secs)}/s)`;
     this.out.write(`\r\x1b[2K${line}`);
     this.shown = true;

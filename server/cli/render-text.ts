@@ -16,7 +16,11 @@ export function readableTime(iso: string | null): string {
   if (iso === null) return 'unknown time';
   const t = Date.parse(iso);
   if (Number.isNaN(t)) return printable(iso);
-  return new Date(t).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC').replace(/Z$/, ' UTC');
+  return new Date(t)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC')
+    .replace(/Z$/, ' UTC');
 }
 
 /** Every piece that came from a log is made printable; the punctuation around it is ours. */
@@ -37,7 +41,9 @@ function findingText(f: Finding, plan: Plan | undefined): string {
   const lines: string[] = [];
   const attempts = `${f.count.toLocaleString('en-US')} attempt${f.count === 1 ? '' : 's'}`;
   lines.push(`${LABEL[f.verdict] ?? f.verdict.toUpperCase()}  ${destinationText(f)}  ${f.protocol}  ${attempts}`);
-  lines.push(`  seen:     ${readableTime(f.firstSeen)} → ${readableTime(f.lastSeen)}${f.pods.length ? `  pods: ${f.pods.map((p) => printable(p)).join(', ')}` : ''}`);
+  lines.push(
+    `  seen:     ${readableTime(f.firstSeen)} → ${readableTime(f.lastSeen)}${f.pods.length ? `  pods: ${f.pods.map((p) => printable(p)).join(', ')}` : ''}`,
+  );
   if (f.features.length > 0) {
     for (const feat of f.features) lines.push(`  breaks:   ${feat.name} (${feat.configPath})`);
   }
@@ -66,7 +72,8 @@ export function renderText(r: ScanReport): string {
   if (r.findings.length === 0) {
     out.push('No blocked, failing or passthrough egress found.');
     if (s.lines === 0) out.push('The input was empty: was it the istio-proxy container? kubectl logs <pod> -c istio-proxy');
-    else if (Object.keys(s.layouts).length === 0) out.push('No line was an Envoy access-log record: is access logging on (meshConfig.accessLogFile: /dev/stdout)?');
+    else if (Object.keys(s.layouts).length === 0)
+      out.push('No line was an Envoy access-log record: is access logging on (meshConfig.accessLogFile: /dev/stdout)?');
     out.push(...refusalsText(r.mattermostRefusals));
     return out.join('\n') + '\n';
   }
@@ -91,7 +98,7 @@ export function renderText(r: ScanReport): string {
 
 function refusalsText(refusals: ScanReport['mattermostRefusals']): string[] {
   if (refusals.length === 0) return [];
-  const out = ['', "Refused by Mattermost itself (its log's \"address forbidden\"), not by the mesh:"];
+  const out = ['', 'Refused by Mattermost itself (its log\'s "address forbidden"), not by the mesh:'];
   for (const r of refusals) out.push(`  - ${printable(r.advice)}${r.count > 1 ? ` (${r.count} times)` : ''}`);
   return out;
 }
@@ -115,7 +122,12 @@ function integrationsText(i: NonNullable<ScanReport['integrations']>): string[] 
   }
   if (enabled.some((x) => x.state === 'unknown')) out.push('Give --values (your Big Bang values) to know which of them are allowed.');
   if (i.suggestion.yaml !== '') {
-    out.push('', `ServiceEntries for the integrations that will be blocked though no traffic has failed yet (${i.suggestion.format} format):`, '', i.suggestion.yaml.trimEnd());
+    out.push(
+      '',
+      `ServiceEntries for the integrations that will be blocked though no traffic has failed yet (${i.suggestion.format} format):`,
+      '',
+      i.suggestion.yaml.trimEnd(),
+    );
   }
   return out;
 }

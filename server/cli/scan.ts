@@ -72,7 +72,11 @@ export function parseResolve(entries: string[]): Map<string, string[]> {
     const at = e.indexOf(':');
     if (at <= 0) throw new InputError(`--resolve ${e}: expected host:address[,address…]`);
     const host = e.slice(0, at).toLowerCase();
-    const ips = e.slice(at + 1).split(',').map((s) => s.trim()).filter(Boolean);
+    const ips = e
+      .slice(at + 1)
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     table.set(host, [...(table.get(host) ?? []), ...ips]);
   }
   return table;
@@ -164,7 +168,11 @@ export async function runScan(files: string[], opts: ScanCliOptions, io: CliIo):
   const scan = new Scan({exhaustive: opts.exhaustive});
   // What threads scanned, added to what the main thread read itself.
   const parted = {lines: 0, bytes: 0, truncated: 0, exhaustive: false};
-  const progress = new Progress(io.stderr, () => ({bytes: scan.bytes + parted.bytes, lines: scan.lines + parted.lines, blocked: scan.folder.verdictCounts.blocked}));
+  const progress = new Progress(io.stderr, () => ({
+    bytes: scan.bytes + parted.bytes,
+    lines: scan.lines + parted.lines,
+    blocked: scan.folder.verdictCounts.blocked,
+  }));
   try {
     for (const input of inputs) {
       progress.input(describeInput(input));

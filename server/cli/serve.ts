@@ -26,7 +26,10 @@ export const SERVE_EXIT = {
 /** A promise nobody handled, or an exception nobody caught, leaves the process in an unknown state. */
 function exitOnUnexpected(log: Logger): void {
   const fatal = (what: string) => (err: unknown) => {
-    log.fatal({err: err instanceof Error ? {message: err.message, stack: err.stack} : String(err)}, `${what}: the bridge ends (exit ${SERVE_EXIT.internal}) to be started afresh`);
+    log.fatal(
+      {err: err instanceof Error ? {message: err.message, stack: err.stack} : String(err)},
+      `${what}: the bridge ends (exit ${SERVE_EXIT.internal}) to be started afresh`,
+    );
     process.exit(SERVE_EXIT.internal);
   };
   process.on('uncaughtException', fatal('uncaught exception'));
@@ -40,7 +43,8 @@ async function mattermostLine(bridge: Bridge): Promise<string> {
   await Promise.race([link.connect(), new Promise((r) => setTimeout(r, 10_000).unref())]);
   const out = link.outbound;
   if (link.problem !== null) return `  Mattermost: NOT WORKING: ${link.problem}\n`;
-  if (out.state === 'up') return `  Mattermost: ${out.url} as ${out.identity?.username ?? 'unknown'}${out.serverVersion ? ` (server ${out.serverVersion})` : ''}\n`;
+  if (out.state === 'up')
+    return `  Mattermost: ${out.url} as ${out.identity?.username ?? 'unknown'}${out.serverVersion ? ` (server ${out.serverVersion})` : ''}\n`;
   return `  Mattermost: not reachable yet (${out.error ?? 'no answer'}); alerts wait in the outbox\n`;
 }
 

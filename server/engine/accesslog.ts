@@ -25,7 +25,18 @@ const LAYOUTS: Layout[] = [
   {
     name: 'istio-1.9+',
     signature: 'quuuuquuuuqqqqquuuuuu',
-    fields: [R, 'responseCode', 'responseFlags', 'responseCodeDetails', 'connectionTerminationDetails', 'upstreamTransportFailureReason', ...MIDDLE, ...TAIL_19, 'requestedServerName', 'routeName'],
+    fields: [
+      R,
+      'responseCode',
+      'responseFlags',
+      'responseCodeDetails',
+      'connectionTerminationDetails',
+      'upstreamTransportFailureReason',
+      ...MIDDLE,
+      ...TAIL_19,
+      'requestedServerName',
+      'routeName',
+    ],
   },
   {
     name: 'istio-1.3-1.7',

@@ -4,7 +4,6 @@ import fc from 'fast-check';
 
 import {addressKind, addressScope, cidrContains, isIpAddress, normalizeIp, parseAddress, parseCidr} from './address';
 
-
 describe('addressKind', () => {
   test.each([
     ['169.254.169.254', 'instance-metadata'],

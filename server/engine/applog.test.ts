@@ -7,7 +7,10 @@ import {failedBeforeConnecting, parseAppLogLine, parseMattermostRefusal, parseTi
 import {checkHost} from './hostname';
 
 const DIR = join(__dirname, '../../test/fixtures/mattermost/app-log');
-const lines = (file: string): string[] => readFileSync(join(DIR, file), 'utf8').split('\n').filter((l) => l !== '');
+const lines = (file: string): string[] =>
+  readFileSync(join(DIR, file), 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
 const at = (iso: string) => Date.parse(iso);
 
 type Expected = Partial<AppLogEvent> & {time?: string};
@@ -172,7 +175,10 @@ describe('Go error shapes', () => {
   });
 
   test('old Go "getsockopt:" and a TLS handshake timeout', () => {
-    check('Post https://push.example.com/api/v1/send_push: dial tcp 203.0.113.5:443: getsockopt: connection refused', {host: 'push.example.com', ip: '203.0.113.5'});
+    check('Post https://push.example.com/api/v1/send_push: dial tcp 203.0.113.5:443: getsockopt: connection refused', {
+      host: 'push.example.com',
+      ip: '203.0.113.5',
+    });
     check('Get "https://gitlab.example.com/api/v4/user": net/http: TLS handshake timeout', {host: 'gitlab.example.com', ip: null, port: 443});
   });
 
@@ -186,7 +192,9 @@ describe('Go error shapes', () => {
     expect(failedBeforeConnecting(e)).toBe(true);
     expect(parseAppLogLine('lookup minio: Temporary failure in name resolution')).toMatchObject({host: 'minio'});
     // DNS over TCP: the resolver's address appears in a dial error of its own.
-    expect(parseAppLogLine('Get "https://api.github.com/": dial tcp: lookup api.github.com on 10.96.0.10:53: dial tcp 10.96.0.10:53: i/o timeout')).toMatchObject({
+    expect(
+      parseAppLogLine('Get "https://api.github.com/": dial tcp: lookup api.github.com on 10.96.0.10:53: dial tcp 10.96.0.10:53: i/o timeout'),
+    ).toMatchObject({
       host: 'api.github.com',
       ip: null,
       port: 443,
@@ -194,12 +202,18 @@ describe('Go error shapes', () => {
   });
 
   test('a refusal by Mattermost itself (address forbidden) and loopback targets are not outbound calls', () => {
-    expect(parseAppLogLine('Post "http://10.0.0.8/hook": address forbidden, you may need to set AllowedUntrustedInternalConnections to allow an integration access to your internal network')).toBeNull();
+    expect(
+      parseAppLogLine(
+        'Post "http://10.0.0.8/hook": address forbidden, you may need to set AllowedUntrustedInternalConnections to allow an integration access to your internal network',
+      ),
+    ).toBeNull();
     expect(parseAppLogLine('Post "http://localhost:8065/api/v4/posts": dial tcp 127.0.0.1:8065: connect: connection refused')).toBeNull();
   });
 
   test("Go's dial error with a local address names the remote end after the arrow", () => {
-    const e = parseAppLogLine('{"timestamp":"2024-10-04 08:21:16.133 Z","level":"error","msg":"Failed to open a connection to SMTP server","error":"dial tcp 10.42.1.17:41234->52.94.8.12:587: i/o timeout"}');
+    const e = parseAppLogLine(
+      '{"timestamp":"2024-10-04 08:21:16.133 Z","level":"error","msg":"Failed to open a connection to SMTP server","error":"dial tcp 10.42.1.17:41234->52.94.8.12:587: i/o timeout"}',
+    );
     expect(e).toMatchObject({ip: '52.94.8.12', port: 587});
     const v6 = parseAppLogLine('Unable to connect to AD/LDAP server. dial tcp [fd00::5]:40001->[2600:1f18::9]:636: connect: connection refused');
     expect(v6).toMatchObject({ip: '2600:1f18::9', port: 636});
@@ -260,11 +274,17 @@ describe('properties', () => {
   }
 
   test('arbitrary text never throws and never yields an invalid event', () => {
-    fc.assert(fc.property(fc.string({unit: 'binary', maxLength: 400}), (s) => valid(parseAppLogLine(s))), {numRuns: 1000});
+    fc.assert(
+      fc.property(fc.string({unit: 'binary', maxLength: 400}), (s) => valid(parseAppLogLine(s))),
+      {numRuns: 1000},
+    );
   });
 
   test('arbitrary JSON lines never throw', () => {
-    fc.assert(fc.property(fc.json(), (s) => valid(parseAppLogLine(s))), {numRuns: 500});
+    fc.assert(
+      fc.property(fc.json(), (s) => valid(parseAppLogLine(s))),
+      {numRuns: 500},
+    );
   });
 
   test('fixture lines with random damage never throw', () => {

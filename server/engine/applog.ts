@@ -47,7 +47,28 @@ const FORBIDDEN = /address forbidden, you may need to set AllowedUntrustedIntern
 const FAILURE_WORDS = /fail|error|err=|unable|refused|timeout|reset|EOF/i;
 
 // Fields that name the caller or the code, never the remote end of an outbound call.
-const NOT_TARGET_FIELDS = new Set(['ip_addr', 'ip', 'caller', 'path', 'request_id', 'user_id', 'method', 'localAddr', 'Host', 'host', 'level', 'timestamp', 'ts', 'time', 'msg', 'message', 'logger', 'source', 'plugin_id', 'origin']);
+const NOT_TARGET_FIELDS = new Set([
+  'ip_addr',
+  'ip',
+  'caller',
+  'path',
+  'request_id',
+  'user_id',
+  'method',
+  'localAddr',
+  'Host',
+  'host',
+  'level',
+  'timestamp',
+  'ts',
+  'time',
+  'msg',
+  'message',
+  'logger',
+  'source',
+  'plugin_id',
+  'origin',
+]);
 // Where the error text lives, by Mattermost version and plugin (mattermost-logs.md).
 const ERROR_FIELDS = ['error', 'err', 'Error', 'err_details', 'detailed_error', 'errorVerbose'];
 
@@ -115,7 +136,10 @@ export function parseMattermostRefusal(line: string): MattermostRefusal | null {
  * belong to it.
  */
 export function failedBeforeConnecting(e: AppLogEvent): boolean {
-  return e.ip === null && /\blookup \S+(?: on \S+)?: (?:no such host|Temporary failure in name resolution|i\/o timeout|server misbehaving|Name or service not known)/.test(e.message);
+  return (
+    e.ip === null &&
+    /\blookup \S+(?: on \S+)?: (?:no such host|Temporary failure in name resolution|i\/o timeout|server misbehaving|Name or service not known)/.test(e.message)
+  );
 }
 
 function read(raw: string): {rec: LogRecord; pod: string | null; timeMs: number | null} | null {
@@ -209,7 +233,8 @@ function fromFields(fields: {[k: string]: unknown}, consoleMessage: string | nul
     else if (typeof fields.time === 'string') timeMs = parseTime(fields.time);
   }
   const k8s = fields.kubernetes;
-  const pod = k8s !== null && typeof k8s === 'object' && typeof (k8s as {pod_name?: unknown}).pod_name === 'string' ? (k8s as {pod_name: string}).pod_name : null;
+  const pod =
+    k8s !== null && typeof k8s === 'object' && typeof (k8s as {pod_name?: unknown}).pod_name === 'string' ? (k8s as {pod_name: string}).pod_name : null;
   const message = errors.length > 0 ? `${msg}${msg !== '' ? ': ' : ''}${errors[0]}` : msg;
   return {
     timeMs,
@@ -341,9 +366,33 @@ export function parseTime(s: string): number | null {
 
 // log4go wrote the local zone's abbreviation. Only unambiguous ones are read; others leave the time unknown.
 const ZONE_MINUTES: Readonly<{[abbr: string]: number}> = {
-  UTC: 0, GMT: 0, Z: 0, WET: 0, BST: 60, CET: 60, CEST: 120, EET: 120, EEST: 180, MSK: 180,
-  EST: -300, EDT: -240, CST: -360, CDT: -300, MST: -420, MDT: -360, PST: -480, PDT: -420,
-  AKST: -540, AKDT: -480, HST: -600, JST: 540, KST: 540, AEST: 600, AEDT: 660, NZST: 720, NZDT: 780,
+  UTC: 0,
+  GMT: 0,
+  Z: 0,
+  WET: 0,
+  BST: 60,
+  CET: 60,
+  CEST: 120,
+  EET: 120,
+  EEST: 180,
+  MSK: 180,
+  EST: -300,
+  EDT: -240,
+  CST: -360,
+  CDT: -300,
+  MST: -420,
+  MDT: -360,
+  PST: -480,
+  PDT: -420,
+  AKST: -540,
+  AKDT: -480,
+  HST: -600,
+  JST: 540,
+  KST: 540,
+  AEST: 600,
+  AEDT: 660,
+  NZST: 720,
+  NZDT: 780,
 };
 
 function parseLog4goTime(dateTime: string, zone: string): number | null {

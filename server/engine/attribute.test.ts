@@ -15,7 +15,16 @@ function dest(d: Partial<BlockedDestination>): BlockedDestination {
 }
 
 function event(e: Partial<AppLogEvent>): AppLogEvent {
-  return {timeMs: T0, pod: POD, host: 'hooks.example.org', ip: null, port: 443, url: 'https://hooks.example.org/x', message: 'Event POST failed.: Post "https://hooks.example.org/x": EOF', ...e};
+  return {
+    timeMs: T0,
+    pod: POD,
+    host: 'hooks.example.org',
+    ip: null,
+    port: 443,
+    url: 'https://hooks.example.org/x',
+    message: 'Event POST failed.: Post "https://hooks.example.org/x": EOF',
+    ...e,
+  };
 }
 
 function ctx(c: Partial<AttributionContext> = {}): AttributionContext {
@@ -56,10 +65,7 @@ afterAll(() => {
 
 describe('the host on the line itself', () => {
   test('SNI wins over every correlation', () => {
-    const a = attr(
-      dest({host: 'api.github.com', hostSource: 'sni'}),
-      ctx({appEvents: [event({})], dnsIndex: new Map([['52.1.2.3', ['hooks.example.org']]])}),
-    );
+    const a = attr(dest({host: 'api.github.com', hostSource: 'sni'}), ctx({appEvents: [event({})], dnsIndex: new Map([['52.1.2.3', ['hooks.example.org']]])}));
     expect(a).toMatchObject({host: 'api.github.com', candidates: ['api.github.com'], method: 'sni', confidence: 'certain'});
     expect(a.note).toMatch(/SNI/);
   });
@@ -114,13 +120,18 @@ describe("correlation with Mattermost's own log", () => {
   });
 
   test('a name-resolution failure never reached the network, so it cannot be this connection', () => {
-    const dns = parseAppLogLine('{"timestamp":"2024-10-04 08:21:16.000 Z","level":"error","msg":"x","error":"Post \\"https://hooks.example.org/x\\": dial tcp: lookup hooks.example.org on 10.96.0.10:53: no such host"}');
+    const dns = parseAppLogLine(
+      '{"timestamp":"2024-10-04 08:21:16.000 Z","level":"error","msg":"x","error":"Post \\"https://hooks.example.org/x\\": dial tcp: lookup hooks.example.org on 10.96.0.10:53: no such host"}',
+    );
     expect(dns).not.toBeNull();
     expect(attr(dest({}), ctx({appEvents: [dns as AppLogEvent]})).method).toBe('none');
   });
 
   test('two hosts failing at the same moment: ambiguous, both listed', () => {
-    const a = attr(dest({}), ctx({appEvents: [event({timeMs: T0 + 1000}), event({host: 'api.github.com', url: 'https://api.github.com/graphql', timeMs: T0 - 2000})]}));
+    const a = attr(
+      dest({}),
+      ctx({appEvents: [event({timeMs: T0 + 1000}), event({host: 'api.github.com', url: 'https://api.github.com/graphql', timeMs: T0 - 2000})]}),
+    );
     expect(a).toMatchObject({host: null, method: 'app-log', confidence: 'ambiguous'});
     expect(a.candidates).toEqual(['hooks.example.org', 'api.github.com']);
   });
@@ -139,7 +150,10 @@ describe("correlation with Mattermost's own log", () => {
 });
 
 describe('the DNS index of configured hosts', () => {
-  const inventory = buildInventory({EmailSettings: {SMTPServer: 'smtp.mail.example.mil', SMTPPort: '587'}, LdapSettings: {Enable: true, LdapServer: '10.20.30.40', LdapPort: 636}}).endpoints;
+  const inventory = buildInventory({
+    EmailSettings: {SMTPServer: 'smtp.mail.example.mil', SMTPPort: '587'},
+    LdapSettings: {Enable: true, LdapServer: '10.20.30.40', LdapPort: 636},
+  }).endpoints;
 
   test('one host: likely, with the feature named', () => {
     const a = attr(dest({ip: '192.0.2.25', port: 587}), ctx({inventory, dnsIndex: new Map([['192.0.2.25', ['smtp.mail.example.mil']]])}));
@@ -167,12 +181,16 @@ describe('the DNS index of configured hosts', () => {
 });
 
 describe('well-known addresses', () => {
-  const s3Role = buildInventory({FileSettings: {DriverName: 'amazons3', AmazonS3Endpoint: 's3.amazonaws.com', AmazonS3Region: 'us-east-1', AmazonS3Bucket: 'b'}}).endpoints;
+  const s3Role = buildInventory({
+    FileSettings: {DriverName: 'amazons3', AmazonS3Endpoint: 's3.amazonaws.com', AmazonS3Region: 'us-east-1', AmazonS3Bucket: 'b'},
+  }).endpoints;
 
   test('IPv4 instance metadata: the S3 credential lookup, before any log correlation', () => {
     const a = attr(dest({ip: '169.254.169.254', port: 80}), ctx({inventory: s3Role, appEvents: [event({port: 80, host: 'other.example.com'})]}));
     expect(a).toMatchObject({host: null, candidates: [], method: 'well-known', confidence: 'certain'});
-    expect(a.note).toMatch(/instance-metadata service, where Mattermost's S3 client asks for IAM role credentials because FileSettings\.AmazonS3AccessKeyId is empty/);
+    expect(a.note).toMatch(
+      /instance-metadata service, where Mattermost's S3 client asks for IAM role credentials because FileSettings\.AmazonS3AccessKeyId is empty/,
+    );
     expect(a.note).toMatch(/IRSA/);
   });
 
@@ -216,7 +234,9 @@ describe('nothing names it', () => {
     const smtp = attr(dest({ip: '52.1.2.3', port: 25}), ctx());
     expect(smtp.note).not.toMatch(/istioctl/);
     const bare = attr(dest({ip: null, port: null, timesMs: [], pods: []}), ctx());
-    expect(bare.note).toBe("Nothing names this destination: compare with Mattermost's own log (`kubectl logs <pod> -c mattermost`, or pass it with `--app-log`).");
+    expect(bare.note).toBe(
+      "Nothing names this destination: compare with Mattermost's own log (`kubectl logs <pod> -c mattermost`, or pass it with `--app-log`).",
+    );
   });
 
   test('a pod name from the log that is no valid pod name is not put into a command', () => {
@@ -270,7 +290,10 @@ describe('buildDnsIndex', () => {
       'a.example.com': ['151.101.1.69'],
       'mapped.example.com': ['::ffff:192.0.2.7'],
     });
-    const index = await buildDnsIndex([ep('b.example.com'), ep('a.example.com'), ep('a.example.com', 80), ep('mapped.example.com'), ep('10.20.30.40'), ep('*'), ep('*.giphy.com')], resolve);
+    const index = await buildDnsIndex(
+      [ep('b.example.com'), ep('a.example.com'), ep('a.example.com', 80), ep('mapped.example.com'), ep('10.20.30.40'), ep('*'), ep('*.giphy.com')],
+      resolve,
+    );
     expect(Object.fromEntries(index)).toEqual({
       '151.101.1.69': ['a.example.com', 'b.example.com'],
       '2a04:4e42::1': ['b.example.com'],
@@ -289,7 +312,11 @@ describe('buildDnsIndex', () => {
       return Promise.reject(new Error('ENOTFOUND'));
     };
     // A lookup that never settles must not hold the index up (jest's own timeout would fail this test).
-    const index = await buildDnsIndex(['throws', 'junk', 'slow', 'weird', 'missing'].map((h) => ep(`${h}.example.com`)), resolve, {timeoutMs: 50});
+    const index = await buildDnsIndex(
+      ['throws', 'junk', 'slow', 'weird', 'missing'].map((h) => ep(`${h}.example.com`)),
+      resolve,
+      {timeoutMs: 50},
+    );
     expect(Object.fromEntries(index)).toEqual({'198.51.100.1': ['junk.example.com']});
   });
 
@@ -314,7 +341,11 @@ describe('end to end over the fixtures', () => {
   test('an IP-only block is named from the configuration and tied to its feature', async () => {
     const cfg = JSON.parse(readFileSync(join(__dirname, '../../test/fixtures/mattermost/config.json'), 'utf8'));
     const inventory = buildInventory(cfg).endpoints;
-    const resolve = tableResolver({'smtp.mail.example.mil': ['192.0.2.25'], 'push.mattermost.com': ['34.200.10.20'], 'mattermost-prod-files.s3.us-gov-west-1.amazonaws.com': ['52.61.1.10']});
+    const resolve = tableResolver({
+      'smtp.mail.example.mil': ['192.0.2.25'],
+      'push.mattermost.com': ['34.200.10.20'],
+      'mattermost-prod-files.s3.us-gov-west-1.amazonaws.com': ['52.61.1.10'],
+    });
     const dnsIndex = await buildDnsIndex(inventory, resolve, {timeoutMs: 100});
     const appLog = readFileSync(join(__dirname, '../../test/fixtures/mattermost/app-log/logr-json.log'), 'utf8').split('\n');
     const appEvents = appLog.map(parseAppLogLine).filter((e): e is AppLogEvent => e !== null);

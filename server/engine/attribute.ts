@@ -37,11 +37,7 @@ export interface DnsIndexOptions {
  * Resolves every host name of the inventory (IP literals map to themselves, wildcards are skipped) and
  * returns address → sorted host names. Lookups that fail or take longer than timeoutMs are left out.
  */
-export async function buildDnsIndex(
-  inventory: readonly InventoryEndpoint[],
-  resolve: Resolver,
-  opts: DnsIndexOptions = {},
-): Promise<Map<string, string[]>> {
+export async function buildDnsIndex(inventory: readonly InventoryEndpoint[], resolve: Resolver, opts: DnsIndexOptions = {}): Promise<Map<string, string[]>> {
   const concurrency = Math.max(1, Math.min(64, Math.floor(opts.concurrency ?? 8)));
   const timeoutMs = Math.max(1, opts.timeoutMs ?? 3000);
   const byIp = new Map<string, Set<string>>();
@@ -400,7 +396,8 @@ function unknown(dest: BlockedDestination, where: string, ip: string | null, win
   for (const t of dest.timesMs) if (Number.isFinite(t) && t < first) first = t;
   const since = Number.isFinite(first) ? new Date(first - windowMs).toISOString() : null;
   const logs = `compare with Mattermost's own log${since ? ' of that time' : ''} (\`kubectl logs ${pod} -c mattermost${since ? ` --since-time=${since}` : ''}\`, or pass it with \`--app-log\`)`;
-  const sni = dest.port !== null && SNI_PORTS.has(dest.port) ? `, check whether SNI can be logged with \`istioctl pc listeners ${pod} --port ${dest.port}\`` : '';
+  const sni =
+    dest.port !== null && SNI_PORTS.has(dest.port) ? `, check whether SNI can be logged with \`istioctl pc listeners ${pod} --port ${dest.port}\`` : '';
   const reverse = ip !== null ? `, or reverse-resolve it yourself (\`dig -x ${ip}\`)` : '';
   return {
     host: null,
@@ -412,8 +409,10 @@ function unknown(dest: BlockedDestination, where: string, ip: string | null, win
 }
 
 function scopeNote(scope: ReturnType<typeof addressScope>, port: number | null): string {
-  if (scope === 'private') return ' The address is private: this is an in-cluster destination hidden by the Sidecar egress hosts or exportTo, not an external host.';
-  if (scope === 'istio-vip') return ` The address is an Istio ServiceEntry VIP: the host is registered, but not on port ${port ?? '(unknown)'} or not exported to this namespace.`;
+  if (scope === 'private')
+    return ' The address is private: this is an in-cluster destination hidden by the Sidecar egress hosts or exportTo, not an external host.';
+  if (scope === 'istio-vip')
+    return ` The address is an Istio ServiceEntry VIP: the host is registered, but not on port ${port ?? '(unknown)'} or not exported to this namespace.`;
   return '';
 }
 

@@ -85,8 +85,10 @@ function describe(t: Target): string {
 function classifyOutsideMesh(t: Target, protocol: PortProtocol, blocked: boolean, how: string): Classification {
   const scope = t.ip !== null ? addressScope(t.ip) : 'public';
   let note = '';
-  if (scope === 'private' && t.host === null) note = '; the address is in a private range: likely an in-cluster Service hidden by Sidecar egress scoping or exportTo, not an external host';
-  if (scope === 'istio-vip') note = '; 240.240.x.x is an Istio auto-allocated ServiceEntry address: the host is registered, but not on this port or not exported to this namespace';
+  if (scope === 'private' && t.host === null)
+    note = '; the address is in a private range: likely an in-cluster Service hidden by Sidecar egress scoping or exportTo, not an external host';
+  if (scope === 'istio-vip')
+    note = '; 240.240.x.x is an Istio auto-allocated ServiceEntry address: the host is registered, but not on this port or not exported to this namespace';
   const verdict = blocked ? 'blocked' : 'passthrough';
   const what = blocked ? 'blocked by REGISTRY_ONLY' : 'left the mesh unregistered (ALLOW_ANY); would be blocked once hardened';
   return result(verdict, t, protocol, `${describe(t)} ${what} (${how})${note}`);
@@ -103,7 +105,12 @@ export function classifyRecord(rec: AccessRecord): Classification {
 
   if (rec.layout === 'ztunnel') return classifyZtunnel(rec, t, protocol, clusterHost);
   if (isMisroutedOutbound(rec)) {
-    return classifyOutsideMesh(t, protocol, false, `${cluster} although the destination is outside the cluster: outbound traffic captured as inbound, no ServiceEntry applied`);
+    return classifyOutsideMesh(
+      t,
+      protocol,
+      false,
+      `${cluster} although the destination is outside the cluster: outbound traffic captured as inbound, no ServiceEntry applied`,
+    );
   }
   if (isInbound(rec)) return result('internal', t, null, 'inbound traffic to the pod');
 
@@ -118,7 +125,14 @@ export function classifyRecord(rec: AccessRecord): Classification {
     // Envoy before 1.18 printed "-" instead of BlackHoleCluster when no upstream host was selected.
     return classifyOutsideMesh(t, protocol, true, 'no healthy upstream and no cluster: BlackHoleCluster as Envoy before 1.18 logged it');
   }
-  if (cluster === null && rec.responseCode === 502 && rec.responseFlags.length === 0 && rec.httpProtocol !== null && rec.layout === 'istio-1.3-1.7' && route === null) {
+  if (
+    cluster === null &&
+    rec.responseCode === 502 &&
+    rec.responseFlags.length === 0 &&
+    rec.httpProtocol !== null &&
+    rec.layout === 'istio-1.3-1.7' &&
+    route === null
+  ) {
     // The fall-through block route had no name before Istio 1.6.
     return classifyOutsideMesh(t, protocol, true, 'unnamed block route answered 502 (Istio before 1.6)');
   }

@@ -100,7 +100,12 @@ describe('what a result speaks for', () => {
   });
 
   test('the report per kind: latest first, and the rate limit', () => {
-    const r = reportTests([result({id: 'new'}), result({id: 'old', startedAt: '2026-12-07T11:00:00.000Z'})], config, 5 * 60_000, Date.parse('2026-12-07T12:04:00.000Z'));
+    const r = reportTests(
+      [result({id: 'new'}), result({id: 'old', startedAt: '2026-12-07T11:00:00.000Z'})],
+      config,
+      5 * 60_000,
+      Date.parse('2026-12-07T12:04:00.000Z'),
+    );
     const s3 = r.find((x) => x.kind === 's3');
     expect(s3?.history.map((x) => x.id)).toEqual(['new', 'old']);
     expect(s3?.nextAllowedAt).toBe('2026-12-07T12:08:00.000Z');
@@ -109,7 +114,9 @@ describe('what a result speaks for', () => {
 
   test('said as a person reads it', () => {
     expect(describeResult(result({}))).toBe('Mattermost reached File storage (S3) (s3.example.com:443) at 12:03 UTC.');
-    expect(describeResult(result({outcome: 'failed', message: 'connection refused'}))).toBe('Mattermost could not reach File storage (S3) (s3.example.com:443) at 12:03 UTC: connection refused');
+    expect(describeResult(result({outcome: 'failed', message: 'connection refused'}))).toBe(
+      'Mattermost could not reach File storage (S3) (s3.example.com:443) at 12:03 UTC: connection refused',
+    );
   });
 });
 
@@ -117,7 +124,15 @@ describe('active attribution: a blocked line inside a test window', () => {
   const t = Date.parse('2026-12-07T12:03:01.000Z');
   const probe = {testId: 'test-42', label: 'File storage (S3)', host: 's3.example.com', port: 443, fromMs: t - 500, toMs: t + 500};
   const base = {dnsIndex: new Map<string, string[]>(), appEvents: [], inventory};
-  const dest = (over: Partial<Parameters<typeof attribute>[0]> = {}): Parameters<typeof attribute>[0] => ({host: null, hostSource: null, ip: '52.1.2.3', port: 443, timesMs: [t], pods: [], ...over});
+  const dest = (over: Partial<Parameters<typeof attribute>[0]> = {}): Parameters<typeof attribute>[0] => ({
+    host: null,
+    hostSource: null,
+    ip: '52.1.2.3',
+    port: 443,
+    timesMs: [t],
+    pods: [],
+    ...over,
+  });
 
   test("on the integration's port, inside the window: named with certainty, and says how", () => {
     const a = attribute(dest(), {...base, probes: [probe]});

@@ -21,10 +21,25 @@ export interface ConnectionTestSpec {
 }
 
 export const CONNECTION_TESTS: Readonly<Record<ConnectionTestKind, ConnectionTestSpec>> = {
-  s3: {label: 'File storage (S3)', aliases: ['file-storage', 'file', 'files', 'storage'], features: [{id: 'file-storage', configPathPrefix: 'FileSettings.AmazonS3'}], onlyWhenAsked: false},
-  smtp: {label: 'Email (SMTP)', aliases: ['email', 'mail', 'email-smtp'], features: [{id: 'email-smtp', configPathPrefix: 'EmailSettings.'}], onlyWhenAsked: true},
+  s3: {
+    label: 'File storage (S3)',
+    aliases: ['file-storage', 'file', 'files', 'storage'],
+    features: [{id: 'file-storage', configPathPrefix: 'FileSettings.AmazonS3'}],
+    onlyWhenAsked: false,
+  },
+  smtp: {
+    label: 'Email (SMTP)',
+    aliases: ['email', 'mail', 'email-smtp'],
+    features: [{id: 'email-smtp', configPathPrefix: 'EmailSettings.'}],
+    onlyWhenAsked: true,
+  },
   ldap: {label: 'AD/LDAP', aliases: ['ad'], features: [{id: 'ldap', configPathPrefix: 'LdapSettings.'}], onlyWhenAsked: false},
-  elasticsearch: {label: 'Search (Elasticsearch/OpenSearch)', aliases: ['search', 'search-engine', 'opensearch', 'es'], features: [{id: 'search-engine', configPathPrefix: 'ElasticsearchSettings.'}], onlyWhenAsked: false},
+  elasticsearch: {
+    label: 'Search (Elasticsearch/OpenSearch)',
+    aliases: ['search', 'search-engine', 'opensearch', 'es'],
+    features: [{id: 'search-engine', configPathPrefix: 'ElasticsearchSettings.'}],
+    onlyWhenAsked: false,
+  },
   'site-url': {label: 'Site URL', aliases: ['siteurl', 'site'], features: [], onlyWhenAsked: false},
 };
 
@@ -93,14 +108,28 @@ export function nextAllowedAt(history: readonly ConnectionTestResult[], kind: Co
 export type RunDecision = {run: true} | {run: false; reason: string; nextAllowedAt: Date | null};
 
 /** Whether a test may run now: the email test only for a person, and no kind more than once per interval. */
-export function mayRun(kind: ConnectionTestKind, trigger: ConnectionTestTrigger, history: readonly ConnectionTestResult[], intervalMs: number, now: number): RunDecision {
+export function mayRun(
+  kind: ConnectionTestKind,
+  trigger: ConnectionTestTrigger,
+  history: readonly ConnectionTestResult[],
+  intervalMs: number,
+  now: number,
+): RunDecision {
   const spec = CONNECTION_TESTS[kind];
   if (spec.onlyWhenAsked && trigger !== 'person') {
-    return {run: false, reason: `The ${spec.label} test sends a real email, so it runs only when a person asks (\`/egress test ${kind}\`).`, nextAllowedAt: null};
+    return {
+      run: false,
+      reason: `The ${spec.label} test sends a real email, so it runs only when a person asks (\`/egress test ${kind}\`).`,
+      nextAllowedAt: null,
+    };
   }
   const next = nextAllowedAt(history, kind, intervalMs, now);
   if (next !== null) {
-    return {run: false, reason: `${spec.label} was tested less than ${Math.round(intervalMs / 1000)} s ago; the next test may run at ${next.toISOString()}.`, nextAllowedAt: next};
+    return {
+      run: false,
+      reason: `${spec.label} was tested less than ${Math.round(intervalMs / 1000)} s ago; the next test may run at ${next.toISOString()}.`,
+      nextAllowedAt: next,
+    };
   }
   return {run: true};
 }
@@ -112,7 +141,11 @@ export function findingsForTest(
   findings: readonly {key: string; features: readonly FeatureRef[]; destination: {host: string | null; port: number}; attribution: {host: string | null}}[],
 ): string[] {
   return findings
-    .filter((f) => f.features.some((x) => specCovers(kind, x)) || (target !== null && (f.destination.host ?? f.attribution.host) === target.host && (target.port === null || f.destination.port === target.port)))
+    .filter(
+      (f) =>
+        f.features.some((x) => specCovers(kind, x)) ||
+        (target !== null && (f.destination.host ?? f.attribution.host) === target.host && (target.port === null || f.destination.port === target.port)),
+    )
     .map((f) => f.key);
 }
 
@@ -127,13 +160,7 @@ export function resultsForFinding(history: readonly ConnectionTestResult[], find
   return history.filter((r) => r.findingKeys.includes(finding.key) || kinds.has(r.kind));
 }
 
-export function reportTests(
-  history: readonly ConnectionTestResult[],
-  config: unknown,
-  intervalMs: number,
-  now: number,
-  perKind = 10,
-): ConnectionTestReport[] {
+export function reportTests(history: readonly ConnectionTestResult[], config: unknown, intervalMs: number, now: number, perKind = 10): ConnectionTestReport[] {
   return CONNECTION_TEST_KINDS.map((kind) => {
     const spec = CONNECTION_TESTS[kind];
     const next = nextAllowedAt(history, kind, intervalMs, now);

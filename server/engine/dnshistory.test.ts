@@ -26,7 +26,14 @@ describe('DnsHistory', () => {
 
   test('reads addresses in any spelling and forgets the stalest first', () => {
     const h = new DnsHistory({maxAddresses: 2});
-    h.record('a.example.com', [{address: '::ffff:52.1.1.1', ttlSeconds: 30}, {address: 'not an address', ttlSeconds: 30}], t0);
+    h.record(
+      'a.example.com',
+      [
+        {address: '::ffff:52.1.1.1', ttlSeconds: 30},
+        {address: 'not an address', ttlSeconds: 30},
+      ],
+      t0,
+    );
     expect(h.hostsAt('52.1.1.1', [t0])).toEqual(['a.example.com']);
     h.record('b.example.com', [{address: '52.2.2.2', ttlSeconds: 30}], t0 + 1);
     h.record('c.example.com', [{address: '52.3.3.3', ttlSeconds: 30}], t0 + 2);

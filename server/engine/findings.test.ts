@@ -2,7 +2,15 @@ import {buildFindings, reattribute, type DestinationStats} from './findings';
 import {buildInventory} from './inventory';
 import type {AttributionContext} from './types';
 
-const S3_ON = {FileSettings: {DriverName: 'amazons3', AmazonS3Endpoint: 's3.amazonaws.com', AmazonS3Region: 'us-east-1', AmazonS3Bucket: 'files', AmazonS3AccessKeyId: 'AKIAEXAMPLE'}};
+const S3_ON = {
+  FileSettings: {
+    DriverName: 'amazons3',
+    AmazonS3Endpoint: 's3.amazonaws.com',
+    AmazonS3Region: 'us-east-1',
+    AmazonS3Bucket: 'files',
+    AmazonS3AccessKeyId: 'AKIAEXAMPLE',
+  },
+};
 const BUCKET = 'files.s3.us-east-1.amazonaws.com';
 const AT = '2024-05-01T12:00:00.000Z';
 
@@ -43,10 +51,12 @@ describe('reattribute', () => {
   });
 
   test("a name from Mattermost's log is kept even when the configuration now points elsewhere", () => {
-    const [f] = buildFindings(
-      [stats({key: '52.216.1.2:443', ip: '52.216.1.2'})],
-      {...ctx(S3_ON), appEvents: [{timeMs: Date.parse(AT), host: BUCKET, url: `https://${BUCKET}/`, ip: '52.216.1.2', port: 443, pod: 'mattermost-0', message: 'dial tcp failed'}]},
-    );
+    const [f] = buildFindings([stats({key: '52.216.1.2:443', ip: '52.216.1.2'})], {
+      ...ctx(S3_ON),
+      appEvents: [
+        {timeMs: Date.parse(AT), host: BUCKET, url: `https://${BUCKET}/`, ip: '52.216.1.2', port: 443, pod: 'mattermost-0', message: 'dial tcp failed'},
+      ],
+    });
     expect(f.attribution.method).toBe('app-log');
     const again = reattribute(f, ctx({}, {'52.216.1.2': ['s3.us-east-1.amazonaws.com']}));
     expect(again.attribution).toEqual(f.attribution);

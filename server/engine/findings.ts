@@ -212,10 +212,7 @@ function adviceFor(s: DestinationStats, a: Attribution, host: string | null): st
 export function buildFindings(stats: readonly DestinationStats[], ctx: AttributionContext): Finding[] {
   const merged = new Map<string, Finding>();
   for (const s of stats) {
-    const a = attribute(
-      {host: s.host, hostSource: s.hostSource, ip: s.ip, port: s.port, timesMs: [...s.firstTimesMs, ...s.lastTimesMs], pods: s.pods},
-      ctx,
-    );
+    const a = attribute({host: s.host, hostSource: s.hostSource, ip: s.ip, port: s.port, timesMs: [...s.firstTimesMs, ...s.lastTimesMs], pods: s.pods}, ctx);
     let host = a.host;
     let rejectedHost: Finding['rejectedHost'];
     if (host !== null) {
@@ -316,6 +313,11 @@ export function reattribute(f: Finding, ctx: AttributionContext): Pick<Finding, 
     if (sure?.toLowerCase() === f.destination.host?.toLowerCase()) attribution = again;
   }
   const host = f.rejectedHost ? null : (f.destination.host ?? attribution.host);
-  const features = host !== null ? featuresFor(host, port, ctx.inventory) : f.destination.ip !== null && !f.rejectedHost ? featuresFor(f.destination.ip, port, ctx.inventory) : [];
+  const features =
+    host !== null
+      ? featuresFor(host, port, ctx.inventory)
+      : f.destination.ip !== null && !f.rejectedHost
+        ? featuresFor(f.destination.ip, port, ctx.inventory)
+        : [];
   return {attribution, features};
 }

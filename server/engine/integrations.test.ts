@@ -6,11 +6,36 @@ import {finding} from './suggest/testing';
 import {assessIntegrations, expectedProtocol, findingsForSuggestion, type IntegrationInput} from './integrations';
 import type {InventoryEndpoint} from './types';
 
-const SMTP: InventoryEndpoint = {host: 'smtp.example.com', port: 587, feature: {id: 'email-smtp', name: 'Email (SMTP)', configPath: 'EmailSettings.SMTPServer'}, enabled: true};
-const PUSH: InventoryEndpoint = {host: 'push.mattermost.com', port: 443, feature: {id: 'push-notifications', name: 'Push notifications', configPath: 'EmailSettings.PushNotificationServer'}, enabled: true};
-const S3: InventoryEndpoint = {host: 'files.s3.us-gov-west-1.amazonaws.com', port: 443, feature: {id: 'file-storage', name: 'File storage (Amazon S3)', configPath: 'FileSettings.AmazonS3Bucket'}, enabled: true};
-const ES: InventoryEndpoint = {host: 'elasticsearch.logging.svc.cluster.local', port: 9200, feature: {id: 'elasticsearch', name: 'Elasticsearch', configPath: 'ElasticsearchSettings.ConnectionURL'}, enabled: true};
-const GIF: InventoryEndpoint = {host: 'api.gfycat.com', port: 443, feature: {id: 'gif', name: 'GIF picker', configPath: 'ServiceSettings.GfycatAPIKey'}, enabled: false};
+const SMTP: InventoryEndpoint = {
+  host: 'smtp.example.com',
+  port: 587,
+  feature: {id: 'email-smtp', name: 'Email (SMTP)', configPath: 'EmailSettings.SMTPServer'},
+  enabled: true,
+};
+const PUSH: InventoryEndpoint = {
+  host: 'push.mattermost.com',
+  port: 443,
+  feature: {id: 'push-notifications', name: 'Push notifications', configPath: 'EmailSettings.PushNotificationServer'},
+  enabled: true,
+};
+const S3: InventoryEndpoint = {
+  host: 'files.s3.us-gov-west-1.amazonaws.com',
+  port: 443,
+  feature: {id: 'file-storage', name: 'File storage (Amazon S3)', configPath: 'FileSettings.AmazonS3Bucket'},
+  enabled: true,
+};
+const ES: InventoryEndpoint = {
+  host: 'elasticsearch.logging.svc.cluster.local',
+  port: 9200,
+  feature: {id: 'elasticsearch', name: 'Elasticsearch', configPath: 'ElasticsearchSettings.ConnectionURL'},
+  enabled: true,
+};
+const GIF: InventoryEndpoint = {
+  host: 'api.gfycat.com',
+  port: 443,
+  feature: {id: 'gif', name: 'GIF picker', configPath: 'ServiceSettings.GfycatAPIKey'},
+  enabled: false,
+};
 const LDAP_IP: InventoryEndpoint = {host: '10.20.0.5', port: 636, feature: {id: 'ldap', name: 'AD/LDAP', configPath: 'LdapSettings.LdapServer'}, enabled: true};
 
 const allow = (host: string, port: number, source: string, addresses: string[] = []): AllowedHost => ({host, port, protocol: 'TLS', addresses, source});
@@ -49,7 +74,9 @@ describe('assessIntegrations', () => {
   });
 
   it('under ALLOW_ANY: passthrough traffic is the rehearsal of what hardening will block', () => {
-    const items = assessIntegrations(input({mesh: {allowed: [], mode: 'ALLOW_ANY'}, findings: [finding({host: 'smtp.example.com', port: 587, verdict: 'passthrough', protocol: 'TCP'})]}));
+    const items = assessIntegrations(
+      input({mesh: {allowed: [], mode: 'ALLOW_ANY'}, findings: [finding({host: 'smtp.example.com', port: 587, verdict: 'passthrough', protocol: 'TCP'})]}),
+    );
     expect(stateOf(items, SMTP.host)).toMatchObject({state: 'will-be-blocked', findings: [{verdict: 'passthrough'}]});
     expect(stateOf(items, SMTP.host)?.detail).toMatch(/PassthroughCluster.*REGISTRY_ONLY will block it/);
     expect(stateOf(items, PUSH.host)?.detail).toMatch(/works today only because the mesh allows any destination/);
@@ -78,7 +105,9 @@ describe('assessIntegrations', () => {
 
   it('an address-only ServiceEntry covers an endpoint configured by IP', () => {
     const ep: InventoryEndpoint = {...SMTP, host: '198.51.100.25', port: 25};
-    const items = assessIntegrations(input({inventory: [ep], mesh: {allowed: [allow('smtp-relay.internal', 25, 'ServiceEntry mail/relay', ['198.51.100.0/24'])], mode: 'REGISTRY_ONLY'}}));
+    const items = assessIntegrations(
+      input({inventory: [ep], mesh: {allowed: [allow('smtp-relay.internal', 25, 'ServiceEntry mail/relay', ['198.51.100.0/24'])], mode: 'REGISTRY_ONLY'}}),
+    );
     expect(items[0]).toMatchObject({state: 'allowed', allowedBy: 'ServiceEntry mail/relay'});
   });
 
@@ -115,7 +144,12 @@ describe('findingsForSuggestion', () => {
 
 describe('instance metadata', () => {
   it('is outside the mesh: will be blocked, with the advice to give Mattermost credentials of its own, and no ServiceEntry', () => {
-    const imds: InventoryEndpoint = {host: '169.254.169.254', port: 80, feature: {id: 'file-storage-credentials', name: 'File storage (Amazon S3): IAM role credentials', configPath: 'FileSettings.AmazonS3AccessKeyId'}, enabled: true};
+    const imds: InventoryEndpoint = {
+      host: '169.254.169.254',
+      port: 80,
+      feature: {id: 'file-storage-credentials', name: 'File storage (Amazon S3): IAM role credentials', configPath: 'FileSettings.AmazonS3AccessKeyId'},
+      enabled: true,
+    };
     const items = assessIntegrations(input({inventory: [imds]}));
     expect(items[0]).toMatchObject({state: 'will-be-blocked'});
     expect(items[0].detail).toMatch(/IRSA/);

@@ -30,19 +30,38 @@ export function assessIntegrations(input: IntegrationInput): IntegrationItem[] {
     seen.add(id);
     items.push(assessOne(e, input));
   }
-  return items.sort((a, b) => (RANK.get(a.state) ?? 0) - (RANK.get(b.state) ?? 0) || Number(b.enabled) - Number(a.enabled) || a.feature.name.localeCompare(b.feature.name) || a.host.localeCompare(b.host));
+  return items.sort(
+    (a, b) =>
+      (RANK.get(a.state) ?? 0) - (RANK.get(b.state) ?? 0) ||
+      Number(b.enabled) - Number(a.enabled) ||
+      a.feature.name.localeCompare(b.feature.name) ||
+      a.host.localeCompare(b.host),
+  );
 }
 
 function assessOne(e: InventoryEndpoint, input: IntegrationInput): IntegrationItem {
   const findings = input.findings
-    .filter((f) => (e.port === null || f.destination.port === e.port) && (f.destination.host === e.host || f.attribution.host === e.host || f.destination.ip === e.host))
+    .filter(
+      (f) =>
+        (e.port === null || f.destination.port === e.port) && (f.destination.host === e.host || f.attribution.host === e.host || f.destination.ip === e.host),
+    )
     .map((f) => ({key: f.key, verdict: f.verdict}));
   const base = {feature: e.feature, host: e.host, port: e.port, enabled: e.enabled, findings};
   // Blocked connections that name no host but could be this one (several integrations on the port).
   const maybe = input.findings.filter(
-    (f) => f.attribution.host === null && f.attribution.candidates.includes(e.host) && (e.port === null || f.destination.port === e.port) && !findings.some((x) => x.key === f.key),
+    (f) =>
+      f.attribution.host === null &&
+      f.attribution.candidates.includes(e.host) &&
+      (e.port === null || f.destination.port === e.port) &&
+      !findings.some((x) => x.key === f.key),
   );
-  const maybeText = maybe.length > 0 ? ` It may be behind ${maybe.map((f) => f.key).slice(0, 3).join(', ')}${maybe.length > 3 ? ' and more' : ''}, which no line names: one of the integrations on that port.` : '';
+  const maybeText =
+    maybe.length > 0
+      ? ` It may be behind ${maybe
+          .map((f) => f.key)
+          .slice(0, 3)
+          .join(', ')}${maybe.length > 3 ? ' and more' : ''}, which no line names: one of the integrations on that port.`
+      : '';
   const item = (state: IntegrationState, detail: string, allowedBy: string | null = null): IntegrationItem => ({
     ...base,
     state,
@@ -57,7 +76,10 @@ function assessOne(e: InventoryEndpoint, input: IntegrationInput): IntegrationIt
     );
   }
   if (isInCluster(e.host)) {
-    return item('in-cluster', 'An in-cluster Service or private address: no MESH_EXTERNAL ServiceEntry is needed; a Sidecar\'s egress hosts decide whether Mattermost sees it.');
+    return item(
+      'in-cluster',
+      "An in-cluster Service or private address: no MESH_EXTERNAL ServiceEntry is needed; a Sidecar's egress hosts decide whether Mattermost sees it.",
+    );
   }
   const inValues = input.values === null ? null : coveringAllowance(input.values, e.host, e.port);
   if (findings.some((f) => f.verdict === 'blocked')) {
@@ -73,7 +95,11 @@ function assessOne(e: InventoryEndpoint, input: IntegrationInput): IntegrationIt
   const inMesh = input.mesh === null ? null : coveringAllowance(input.mesh.allowed, e.host, e.port);
   if (inMesh !== null) {
     const failing = findings.some((f) => f.verdict === 'external-failed');
-    return item('allowed', failing ? `${inMesh.source} lets it out, but connections to it fail: a firewall or NetworkPolicy stops them.` : `${inMesh.source} lets it out.`, inMesh.source);
+    return item(
+      'allowed',
+      failing ? `${inMesh.source} lets it out, but connections to it fail: a firewall or NetworkPolicy stops them.` : `${inMesh.source} lets it out.`,
+      inMesh.source,
+    );
   }
   if (input.mesh === null && !passing) {
     if (inValues !== null) return item('allowed', `Your values allow it (${inValues.source}).`, inValues.source);
@@ -101,7 +127,6 @@ function isLinkLocal(host: string): boolean {
   return isIpAddress(host) && addressScope(unbracket(host)) === 'link-local';
 }
 
-
 /** The protocol a ServiceEntry port should declare for a configured endpoint no traffic has shown yet. */
 export function expectedProtocol(port: number): PortProtocol {
   if (port === 80) return 'HTTP';
@@ -120,7 +145,9 @@ export function findingsForSuggestion(items: readonly IntegrationItem[], open: r
   const out = new Map<string, Finding>();
   for (const it of items) {
     if (!it.enabled || (it.state !== 'blocked' && it.state !== 'will-be-blocked') || it.port === null) continue;
-    const seen = it.findings.map((f) => byKey.get(f.key)).filter((f): f is Finding => f !== undefined && (f.verdict === 'blocked' || f.verdict === 'passthrough'));
+    const seen = it.findings
+      .map((f) => byKey.get(f.key))
+      .filter((f): f is Finding => f !== undefined && (f.verdict === 'blocked' || f.verdict === 'passthrough'));
     if (seen.length > 0) {
       for (const f of seen) out.set(f.key, f);
       continue;
@@ -143,7 +170,13 @@ export function findingsForSuggestion(items: readonly IntegrationItem[], open: r
       lastSeen: null,
       pods: [],
       samples: [],
-      attribution: {host: ip === null ? it.host : null, candidates: [], method: 'none', confidence: ip === null ? 'certain' : 'unknown', note: `configured at ${it.feature.configPath}`},
+      attribution: {
+        host: ip === null ? it.host : null,
+        candidates: [],
+        method: 'none',
+        confidence: ip === null ? 'certain' : 'unknown',
+        note: `configured at ${it.feature.configPath}`,
+      },
       features: [it.feature],
       advice: '',
     });

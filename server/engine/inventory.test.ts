@@ -57,7 +57,12 @@ describe('buildInventory on a Mattermost 11 configuration (fixture)', () => {
     expect(r).toContainEqual(['push.mattermost.com', 443, 'push-notifications', 'EmailSettings.PushNotificationServer', true]);
     // One entry for the host: the token endpoint (what the server calls) names it.
     expect(inv.endpoints.filter((e) => e.feature.id === 'gitlab-sso')).toEqual([
-      {host: 'code.example.mil', port: 443, feature: {id: 'gitlab-sso', name: 'GitLab single sign-on', configPath: 'GitLabSettings.TokenEndpoint'}, enabled: true},
+      {
+        host: 'code.example.mil',
+        port: 443,
+        feature: {id: 'gitlab-sso', name: 'GitLab single sign-on', configPath: 'GitLabSettings.TokenEndpoint'},
+        enabled: true,
+      },
     ]);
     expect(r).toContainEqual(['search.example.mil', 9200, 'search-engine', 'ElasticsearchSettings.ConnectionURL', true]);
     expect(find(inv.endpoints, 'search.example.mil')?.feature.name).toBe('Search (Elasticsearch)');
@@ -160,7 +165,9 @@ describe('file storage as minio-go addresses it', () => {
   });
 
   test('China regions use amazonaws.com.cn', () => {
-    expect(hosts({AmazonS3Endpoint: 's3.amazonaws.com', AmazonS3Region: 'cn-north-1', AmazonS3Bucket: 'b1'})).toContain('b1.s3.cn-north-1.amazonaws.com.cn:443');
+    expect(hosts({AmazonS3Endpoint: 's3.amazonaws.com', AmazonS3Region: 'cn-north-1', AmazonS3Bucket: 'b1'})).toContain(
+      'b1.s3.cn-north-1.amazonaws.com.cn:443',
+    );
   });
 
   test('FIPS endpoints keep the configured host', () => {
@@ -171,7 +178,9 @@ describe('file storage as minio-go addresses it', () => {
   });
 
   test('MinIO and other S3-compatible servers: the endpoint only, path-style, never credential endpoints', () => {
-    const inv = buildInventory({FileSettings: {DriverName: 'amazons3', AmazonS3Endpoint: 'minio.minio.svc:9000', AmazonS3SSL: false, AmazonS3Bucket: 'mattermost'}});
+    const inv = buildInventory({
+      FileSettings: {DriverName: 'amazons3', AmazonS3Endpoint: 'minio.minio.svc:9000', AmazonS3SSL: false, AmazonS3Bucket: 'mattermost'},
+    });
     expect(rows(inv.endpoints)).toEqual([['minio.minio.svc', 9000, 'file-storage', 'FileSettings.AmazonS3Endpoint', true]]);
     expect(inv.endpoints[0].feature.name).toBe('File storage (S3-compatible)');
   });
@@ -184,7 +193,15 @@ describe('file storage as minio-go addresses it', () => {
 
   test('a dedicated export store is its own feature', () => {
     const inv = buildInventory({
-      FileSettings: {DriverName: 'local', DedicatedExportStore: true, ExportDriverName: 'amazons3', ExportAmazonS3Endpoint: 's3.us-west-2.amazonaws.com', ExportAmazonS3Bucket: 'exports', ExportAmazonS3AccessKeyId: 'AKIA', ExportAmazonS3SecretAccessKey: MASK},
+      FileSettings: {
+        DriverName: 'local',
+        DedicatedExportStore: true,
+        ExportDriverName: 'amazons3',
+        ExportAmazonS3Endpoint: 's3.us-west-2.amazonaws.com',
+        ExportAmazonS3Bucket: 'exports',
+        ExportAmazonS3AccessKeyId: 'AKIA',
+        ExportAmazonS3SecretAccessKey: MASK,
+      },
     });
     expect(rows(inv.endpoints)).toEqual([
       ['s3.us-west-2.amazonaws.com', 443, 'export-storage', 'FileSettings.ExportAmazonS3Endpoint', true],
@@ -200,7 +217,8 @@ describe('file storage as minio-go addresses it', () => {
 
 describe('other sections', () => {
   test('SMTP default ports follow the connection security', () => {
-    const port = (ConnectionSecurity: string) => buildInventory({EmailSettings: {SMTPServer: 'mail.example.com', SMTPPort: '', ConnectionSecurity}}).endpoints[0].port;
+    const port = (ConnectionSecurity: string) =>
+      buildInventory({EmailSettings: {SMTPServer: 'mail.example.com', SMTPPort: '', ConnectionSecurity}}).endpoints[0].port;
     expect([port('TLS'), port('STARTTLS'), port('')]).toEqual([465, 587, 25]);
   });
 
@@ -208,14 +226,28 @@ describe('other sections', () => {
     expect(rows(buildInventory({LdapSettings: {Enable: true, LdapServer: 'ad.example.com', LdapPort: 3269}}).endpoints)).toEqual([
       ['ad.example.com', 3269, 'ldap', 'LdapSettings.LdapServer', true],
     ]);
-    expect(buildInventory({LdapSettings: {EnableSync: true, LdapServer: 'AD.Example.com', ConnectionSecurity: 'TLS'}}).endpoints[0]).toMatchObject({host: 'ad.example.com', port: 636, enabled: true});
+    expect(buildInventory({LdapSettings: {EnableSync: true, LdapServer: 'AD.Example.com', ConnectionSecurity: 'TLS'}}).endpoints[0]).toMatchObject({
+      host: 'ad.example.com',
+      port: 636,
+      enabled: true,
+    });
   });
 
   test('SAML metadata and IdP URLs; OpenID discovery; Office 365 set up but off', () => {
     const inv = buildInventory({
-      SamlSettings: {Enable: true, IdpURL: 'https://idp.example.com/sso/saml', IdpMetadataURL: 'https://idp.example.com/metadata', IdpDescriptorURL: 'https://issuer.example.com/'},
+      SamlSettings: {
+        Enable: true,
+        IdpURL: 'https://idp.example.com/sso/saml',
+        IdpMetadataURL: 'https://idp.example.com/metadata',
+        IdpDescriptorURL: 'https://issuer.example.com/',
+      },
       OpenIdSettings: {Enable: true, DiscoveryEndpoint: 'https://keycloak.example.com/realms/mm/.well-known/openid-configuration'},
-      Office365Settings: {Enable: false, Id: 'app-id', TokenEndpoint: 'https://login.microsoftonline.us/tenant/oauth2/v2.0/token', UserAPIEndpoint: 'https://graph.microsoft.us/v1.0/me'},
+      Office365Settings: {
+        Enable: false,
+        Id: 'app-id',
+        TokenEndpoint: 'https://login.microsoftonline.us/tenant/oauth2/v2.0/token',
+        UserAPIEndpoint: 'https://graph.microsoft.us/v1.0/me',
+      },
     });
     expect(rows(inv.endpoints)).toEqual([
       ['login.microsoftonline.us', 443, 'office365-sso', 'Office365Settings.TokenEndpoint', false],
@@ -226,14 +258,19 @@ describe('other sections', () => {
   });
 
   test('image proxy: local fetches any host, a remote proxy is one host', () => {
-    expect(rows(buildInventory({ImageProxySettings: {Enable: true, ImageProxyType: 'local'}}).endpoints)).toEqual([[ANY_HOST, null, 'image-proxy', 'ImageProxySettings.ImageProxyType', true]]);
-    expect(rows(buildInventory({ImageProxySettings: {Enable: true, ImageProxyType: 'atmos/camo', RemoteImageProxyURL: 'https://camo.example.com:8443'}}).endpoints)).toEqual([
-      ['camo.example.com', 8443, 'image-proxy', 'ImageProxySettings.RemoteImageProxyURL', true],
+    expect(rows(buildInventory({ImageProxySettings: {Enable: true, ImageProxyType: 'local'}}).endpoints)).toEqual([
+      [ANY_HOST, null, 'image-proxy', 'ImageProxySettings.ImageProxyType', true],
     ]);
+    expect(
+      rows(buildInventory({ImageProxySettings: {Enable: true, ImageProxyType: 'atmos/camo', RemoteImageProxyURL: 'https://camo.example.com:8443'}}).endpoints),
+    ).toEqual([['camo.example.com', 8443, 'image-proxy', 'ImageProxySettings.RemoteImageProxyURL', true]]);
   });
 
   test('OpenSearch is named as such', () => {
-    expect(buildInventory({ElasticsearchSettings: {Backend: 'opensearch', ConnectionURL: 'https://os.example.com', EnableSearching: true}}).endpoints[0].feature.name).toBe('Search (OpenSearch)');
+    expect(
+      buildInventory({ElasticsearchSettings: {Backend: 'opensearch', ConnectionURL: 'https://os.example.com', EnableSearching: true}}).endpoints[0].feature
+        .name,
+    ).toBe('Search (OpenSearch)');
   });
 
   test('database data sources in each driver syntax; loopback left out', () => {
@@ -241,18 +278,27 @@ describe('other sections', () => {
     expect(db({DriverName: 'postgres', DataSource: 'postgres://mm:pw@mm-db.abc123.us-gov-west-1.rds.amazonaws.com:5432/mattermost?sslmode=require'})).toEqual([
       'mm-db.abc123.us-gov-west-1.rds.amazonaws.com:5432 SqlSettings.DataSource',
     ]);
-    expect(db({DriverName: 'postgres', DataSource: 'host=db.example.com port=6432 user=mm dbname=mattermost', DataSourceReplicas: ['postgres://mm@replica.example.com/mm']})).toEqual([
-      'db.example.com:6432 SqlSettings.DataSource',
-      'replica.example.com:5432 SqlSettings.DataSourceReplicas[0]',
+    expect(
+      db({
+        DriverName: 'postgres',
+        DataSource: 'host=db.example.com port=6432 user=mm dbname=mattermost',
+        DataSourceReplicas: ['postgres://mm@replica.example.com/mm'],
+      }),
+    ).toEqual(['db.example.com:6432 SqlSettings.DataSource', 'replica.example.com:5432 SqlSettings.DataSourceReplicas[0]']);
+    expect(db({DriverName: 'mysql', DataSource: 'mmuser:pw@tcp(mysql.example.com:3306)/mattermost?charset=utf8mb4'})).toEqual([
+      'mysql.example.com:3306 SqlSettings.DataSource',
     ]);
-    expect(db({DriverName: 'mysql', DataSource: 'mmuser:pw@tcp(mysql.example.com:3306)/mattermost?charset=utf8mb4'})).toEqual(['mysql.example.com:3306 SqlSettings.DataSource']);
     expect(db({DriverName: 'postgres', DataSource: 'postgres://mm@localhost:5432/mm'})).toEqual([]);
   });
 
   test('Redis cache, Global Relay custom SMTP, LibreTranslate, Chimera', () => {
     const inv = buildInventory({
       CacheSettings: {CacheType: 'redis', RedisAddress: 'redis.example.com:6380'},
-      MessageExportSettings: {EnableExport: true, ExportFormat: 'globalrelay', GlobalRelaySettings: {CustomerType: 'CUSTOM', CustomSMTPServerName: 'relay.example.net', CustomSMTPPort: '2525'}},
+      MessageExportSettings: {
+        EnableExport: true,
+        ExportFormat: 'globalrelay',
+        GlobalRelaySettings: {CustomerType: 'CUSTOM', CustomSMTPServerName: 'relay.example.net', CustomSMTPPort: '2525'},
+      },
       AutoTranslationSettings: {Enable: true, Provider: 'libretranslate', LibreTranslate: {URL: 'http://libretranslate.example.net:5000'}},
       PluginSettings: {ChimeraOAuthProxyURL: 'https://chimera.example.com'},
     });
@@ -267,7 +313,10 @@ describe('other sections', () => {
   test('outgoing webhooks and commands are disabled with their ServiceSettings switch', () => {
     const inv = buildInventory(
       {ServiceSettings: {EnableOutgoingWebhooks: false, EnableCommands: false}},
-      {outgoingWebhooks: [{id: 'h1', callback_urls: ['https://a.example.com/x'], trigger_words: ['go']}] as never, commands: [{id: 'c1', trigger: 'go', url: 'https://b.example.com/'}] as never},
+      {
+        outgoingWebhooks: [{id: 'h1', callback_urls: ['https://a.example.com/x'], trigger_words: ['go']}] as never,
+        commands: [{id: 'c1', trigger: 'go', url: 'https://b.example.com/'}] as never,
+      },
     );
     expect(inv.endpoints.map((e) => [e.host, e.feature.name, e.enabled])).toEqual([
       ['a.example.com', 'Outgoing webhook “go”', false],
@@ -308,7 +357,19 @@ describe('garbage never throws and never leaks a bad host', () => {
   const settingValue = fc.oneof(
     fc.string(),
     fc.webUrl(),
-    fc.constantFrom(MASK, 'amazons3', 'TLS', 'redis', 'libretranslate', 'local', 's3.amazonaws.com', 'us-east-1', 'host:99', '[::1]:80', 'http://[fe80::1%eth0]/'),
+    fc.constantFrom(
+      MASK,
+      'amazons3',
+      'TLS',
+      'redis',
+      'libretranslate',
+      'local',
+      's3.amazonaws.com',
+      'us-east-1',
+      'host:99',
+      '[::1]:80',
+      'http://[fe80::1%eth0]/',
+    ),
     fc.boolean(),
     fc.integer(),
     fc.constant(null),
@@ -316,14 +377,46 @@ describe('garbage never throws and never leaks a bad host', () => {
   );
   const section = fc.dictionary(
     fc.constantFrom(
-      'Enable', 'DriverName', 'AmazonS3Endpoint', 'AmazonS3Region', 'AmazonS3Bucket', 'AmazonS3SSL', 'SMTPServer', 'SMTPPort',
-      'PushNotificationServer', 'TokenEndpoint', 'LdapServer', 'LdapPort', 'ConnectionURL', 'DataSource', 'RedisAddress', 'CacheType',
-      'ImageProxyType', 'RemoteImageProxyURL', 'Plugins', 'MarketplaceURL', 'EnableMarketplace', 'EnableRemoteMarketplace', 'IdpMetadataURL',
+      'Enable',
+      'DriverName',
+      'AmazonS3Endpoint',
+      'AmazonS3Region',
+      'AmazonS3Bucket',
+      'AmazonS3SSL',
+      'SMTPServer',
+      'SMTPPort',
+      'PushNotificationServer',
+      'TokenEndpoint',
+      'LdapServer',
+      'LdapPort',
+      'ConnectionURL',
+      'DataSource',
+      'RedisAddress',
+      'CacheType',
+      'ImageProxyType',
+      'RemoteImageProxyURL',
+      'Plugins',
+      'MarketplaceURL',
+      'EnableMarketplace',
+      'EnableRemoteMarketplace',
+      'IdpMetadataURL',
     ),
     settingValue,
   );
   const config = fc.dictionary(
-    fc.constantFrom('FileSettings', 'EmailSettings', 'GitLabSettings', 'LdapSettings', 'ElasticsearchSettings', 'SqlSettings', 'CacheSettings', 'ImageProxySettings', 'PluginSettings', 'SamlSettings', 'ServiceSettings'),
+    fc.constantFrom(
+      'FileSettings',
+      'EmailSettings',
+      'GitLabSettings',
+      'LdapSettings',
+      'ElasticsearchSettings',
+      'SqlSettings',
+      'CacheSettings',
+      'ImageProxySettings',
+      'PluginSettings',
+      'SamlSettings',
+      'ServiceSettings',
+    ),
     fc.oneof(section, settingValue),
   );
 
@@ -377,10 +470,19 @@ describe('featuresFor', () => {
   test('one host used by two features: both, each once, enabled first', () => {
     const extra: InventoryEndpoint[] = [
       ...inv,
-      {host: 'code.example.mil', port: 443, feature: {id: 'gitlab-sso', name: 'GitLab single sign-on', configPath: 'GitLabSettings.UserAPIEndpoint'}, enabled: true},
+      {
+        host: 'code.example.mil',
+        port: 443,
+        feature: {id: 'gitlab-sso', name: 'GitLab single sign-on', configPath: 'GitLabSettings.UserAPIEndpoint'},
+        enabled: true,
+      },
       {host: 'code.example.mil', port: 443, feature: {id: 'plugin:off', name: 'Plugin “off”', configPath: 'PluginSettings.Plugins.off.url'}, enabled: false},
     ];
-    expect(featuresFor('code.example.mil', 443, extra).map((f) => f.id)).toEqual(['gitlab-sso', 'plugin:com.github.manland.mattermost-plugin-gitlab', 'plugin:off']);
+    expect(featuresFor('code.example.mil', 443, extra).map((f) => f.id)).toEqual([
+      'gitlab-sso',
+      'plugin:com.github.manland.mattermost-plugin-gitlab',
+      'plugin:off',
+    ]);
   });
 
   test('wildcards match subdomains, not the apex', () => {

@@ -193,7 +193,9 @@ function fileStore(c: Collector, fs: Obj, prefix: '' | 'Export', enabled: boolea
     return;
   }
   if (/^https?:\/\//i.test(endpoint)) {
-    c.warn(`${path('Endpoint')} should be a host name without "http(s)://" (Mattermost rejects it as written); read as ${printable(endpoint.replace(/^https?:\/\//i, ''))}.`);
+    c.warn(
+      `${path('Endpoint')} should be a host name without "http(s)://" (Mattermost rejects it as written); read as ${printable(endpoint.replace(/^https?:\/\//i, ''))}.`,
+    );
     endpoint = endpoint.replace(/^https?:\/\//i, '');
   }
   endpoint = endpoint.replace(/\/.*$/, '');
@@ -221,7 +223,9 @@ function fileStore(c: Collector, fs: Obj, prefix: '' | 'Export', enabled: boolea
   let serviceHost = host;
   if (kind === 'amazon') {
     if (region === '') {
-      c.warn(`${path('Region')} is empty: Mattermost first asks ${host} for the bucket's region, then calls that region's endpoint. Set the region so the exact host is known (assumed us-east-1 here).`);
+      c.warn(
+        `${path('Region')} is empty: Mattermost first asks ${host} for the bucket's region, then calls that region's endpoint. Set the region so the exact host is known (assumed us-east-1 here).`,
+      );
     }
     serviceHost = amazonHost('s3', region === '' ? 'us-east-1' : region);
     c.add(serviceHost, port, feature(idBase, name, configuredRegion !== '' ? path('Region') : path('Endpoint')), enabled);
@@ -368,7 +372,9 @@ function integrations(c: Collector, service: Obj, extras: InventoryExtras): void
     const h = obj(raw);
     if (typeof h.delete_at === 'number' && h.delete_at > 0) continue;
     const id = safeId(h.id) ?? 'unknown';
-    const words = list(h.trigger_words).map((w) => label(w, 30)).filter((w) => w !== '');
+    const words = list(h.trigger_words)
+      .map((w) => label(w, 30))
+      .filter((w) => w !== '');
     const name = label(h.display_name) || (words.length > 0 ? words.join(', ') : id);
     list(h.callback_urls).forEach((u, i) => {
       c.url(u, feature(`outgoing-webhook:${id}`, `Outgoing webhook “${name}”`, `OutgoingWebhook.${id}.callback_urls[${i}]`), hooksOn);
@@ -432,7 +438,11 @@ function collect(c: Collector, config: unknown, extras: InventoryExtras): void {
     feature('email-smtp', 'Email (SMTP)', 'EmailSettings.SMTPServer'),
     true,
   );
-  c.url(email.PushNotificationServer, feature('push-notifications', 'Push notifications', 'EmailSettings.PushNotificationServer'), on(email.SendPushNotifications));
+  c.url(
+    email.PushNotificationServer,
+    feature('push-notifications', 'Push notifications', 'EmailSettings.PushNotificationServer'),
+    on(email.SendPushNotifications),
+  );
 
   for (const [section, id, name] of SSO_SECTIONS) {
     const s = obj(cfg[section]);
@@ -486,7 +496,12 @@ function collect(c: Collector, config: unknown, extras: InventoryExtras): void {
 
   // Mattermost's own services, only while the setting that makes the server call them is on.
   if (on(service.EnableSecurityFixAlert)) {
-    c.add('securityupdatecheck.mattermost.com', 443, feature('security-update-check', 'Security update alerts', 'ServiceSettings.EnableSecurityFixAlert'), true);
+    c.add(
+      'securityupdatecheck.mattermost.com',
+      443,
+      feature('security-update-check', 'Security update alerts', 'ServiceSettings.EnableSecurityFixAlert'),
+      true,
+    );
   }
   if (on(obj(cfg.LogSettings).EnableDiagnostics)) {
     c.add('pdat.matterlytics.com', 443, feature('telemetry', 'Usage statistics (telemetry)', 'LogSettings.EnableDiagnostics'), true);
@@ -528,7 +543,11 @@ function collect(c: Collector, config: unknown, extras: InventoryExtras): void {
 
   const translation = obj(cfg.AutoTranslationSettings);
   if (str(translation.Provider).toLowerCase() === 'libretranslate') {
-    c.url(obj(translation.LibreTranslate).URL, feature('auto-translation', 'Auto-translation (LibreTranslate)', 'AutoTranslationSettings.LibreTranslate.URL'), on(translation.Enable));
+    c.url(
+      obj(translation.LibreTranslate).URL,
+      feature('auto-translation', 'Auto-translation (LibreTranslate)', 'AutoTranslationSettings.LibreTranslate.URL'),
+      on(translation.Enable),
+    );
   }
 
   integrations(c, service, extras);

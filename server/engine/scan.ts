@@ -9,7 +9,18 @@ import {LineReader} from './lines';
  * block route without a name; custom formats may drop the cluster). Seeing one switches the scan to parsing
  * every line.
  */
-const EXHAUSTIVE_LAYOUTS = new Set(['ztunnel', 'istio-1.3-1.7', 'istio-1.2', 'istio-1.1', 'istio-1.1-pre', 'istio-1.0-http', 'istio-1.0-tcp', 'envoy-default', 'custom', 'json-1.1-1.7']);
+const EXHAUSTIVE_LAYOUTS = new Set([
+  'ztunnel',
+  'istio-1.3-1.7',
+  'istio-1.2',
+  'istio-1.1',
+  'istio-1.1-pre',
+  'istio-1.0-http',
+  'istio-1.0-tcp',
+  'envoy-default',
+  'custom',
+  'json-1.1-1.7',
+]);
 
 const PROBE_BYTES = 256 * 1024;
 

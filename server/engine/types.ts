@@ -39,9 +39,7 @@ export interface AccessRecord {
   routeName: string | null;
 }
 
-export type ParsedLine =
-  | {kind: 'access'; record: AccessRecord}
-  | {kind: 'other'; reason: string; pod: string | null; time: string | null};
+export type ParsedLine = {kind: 'access'; record: AccessRecord} | {kind: 'other'; reason: string; pod: string | null; time: string | null};
 
 /** The line-level verdict, before any correlation. */
 export interface Classification {

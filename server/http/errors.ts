@@ -57,7 +57,11 @@ function describeValidation(items: readonly ValidationItem[], context: string | 
 function fromFastify(err: FastifyError, request: FastifyRequest, accepts: string): HttpError | null {
   switch (err.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new HttpError(415, 'unsupported_media_type', `This endpoint accepts ${accepts} bodies only (got ${request.headers['content-type'] ?? 'no Content-Type'}).`);
+      return new HttpError(
+        415,
+        'unsupported_media_type',
+        `This endpoint accepts ${accepts} bodies only (got ${request.headers['content-type'] ?? 'no Content-Type'}).`,
+      );
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new HttpError(413, 'body_too_large', 'The request body is larger than this endpoint accepts.');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -98,10 +102,7 @@ export function errorHandler(accepts: string) {
       return sendError(reply, new HttpError(err.statusCode, 'invalid_request', err.message));
     }
     request.log.error({err}, 'request failed');
-    return sendError(
-      reply,
-      new HttpError(500, 'internal', `The bridge failed to answer; its log has the details (request id ${request.id}).`),
-    );
+    return sendError(reply, new HttpError(500, 'internal', `The bridge failed to answer; its log has the details (request id ${request.id}).`));
   };
 }
 

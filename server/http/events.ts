@@ -35,12 +35,9 @@ export class EventStreams {
 
   handle(request: FastifyRequest, reply: FastifyReply): void {
     if (this.open.size >= this.opts.maxStreams) {
-      throw new HttpError(
-        503,
-        'too_many_streams',
-        'The bridge has too many open event streams; poll GET findings/revision instead.',
-        {headers: {'retry-after': '30'}},
-      );
+      throw new HttpError(503, 'too_many_streams', 'The bridge has too many open event streams; poll GET findings/revision instead.', {
+        headers: {'retry-after': '30'},
+      });
     }
     reply.hijack();
     const res = reply.raw;

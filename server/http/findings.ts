@@ -25,9 +25,7 @@ export function toSummary(f: StoredFinding): FindingSummary {
     features: f.features.map((x) => ({id: x.id, name: x.name, configPath: x.configPath})),
     advice: f.advice,
     rejectedHost: f.rejectedHost ? {printable: f.rejectedHost.printable, reason: f.rejectedHost.reason} : null,
-    ignored: f.ignored
-      ? {by: {userId: f.ignored.by.userId, username: f.ignored.by.username}, reason: f.ignored.reason, at: f.ignored.at}
-      : null,
+    ignored: f.ignored ? {by: {userId: f.ignored.by.userId, username: f.ignored.by.username}, reason: f.ignored.reason, at: f.ignored.at} : null,
     createdAt: f.createdAt,
     updatedAt: f.updatedAt,
     statusChangedAt: f.statusChangedAt,

@@ -37,7 +37,14 @@ describe('POST /mattermost/command', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({response_type: 'ephemeral', text: 'you said ignore push.mattermost.com:443 because @carol said so'});
     expect(deps.commands).toEqual([
-      {command: '/egress', text: 'ignore push.mattermost.com:443 because @carol said so', userId: ADMIN.userId, username: 'alice', channelId: 'ch1', teamId: 'tm1'},
+      {
+        command: '/egress',
+        text: 'ignore push.mattermost.com:443 because @carol said so',
+        userId: ADMIN.userId,
+        username: 'alice',
+        channelId: 'ch1',
+        teamId: 'tm1',
+      },
     ]);
   });
 
@@ -73,7 +80,7 @@ describe('POST /mattermost/command', () => {
 });
 
 describe('PUT /plugin/settings', () => {
-  test('the plugin\'s own signed call (no user) hands the settings over', async () => {
+  test("the plugin's own signed call (no user) hands the settings over", async () => {
     const res = await app.inject(signed('PUT', SETTINGS_PATH, {payload: {suggestionFormat: 'serviceentry', showAlertYaml: false}, caller: null}));
     expect(res.statusCode).toBe(204);
     expect(deps.settings).toEqual([{suggestionFormat: 'serviceentry', showAlertYaml: false}]);

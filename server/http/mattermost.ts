@@ -122,7 +122,7 @@ export function mattermostRoutes(deps: HttpDeps, metrics: BridgeMetrics, verify:
 
   /** Counts refusals too: a run of them is how a wrong secret or a broken plugin shows up on a dashboard. */
   const refuse = (kind: 'command' | 'action') => (err: Error, request: FastifyRequest, reply: FastifyReply) => {
-    const status = err instanceof HttpError ? err.statusCode : (err as {statusCode?: number}).statusCode ?? 500;
+    const status = err instanceof HttpError ? err.statusCode : ((err as {statusCode?: number}).statusCode ?? 500);
     count(kind, status === 401 ? 'unauthorized' : status === 503 ? 'not_configured' : 'invalid');
     return errorHandler('application/json')(err as never, request, reply);
   };

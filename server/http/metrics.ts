@@ -69,7 +69,13 @@ export function createBridgeMetrics(registry: Registry, opts: BridgeMetricsOptio
   const findings = getOrCreate(
     registry,
     'egress_advisor_findings',
-    () => new Gauge({name: 'egress_advisor_findings', help: 'Findings held by the bridge, by status and verdict.', labelNames: ['status', 'verdict'] as const, registers}),
+    () =>
+      new Gauge({
+        name: 'egress_advisor_findings',
+        help: 'Findings held by the bridge, by status and verdict.',
+        labelNames: ['status', 'verdict'] as const,
+        registers,
+      }),
   );
 
   const metrics: BridgeMetrics = {
@@ -109,7 +115,12 @@ export function createBridgeMetrics(registry: Registry, opts: BridgeMetricsOptio
     leader: getOrCreate(
       registry,
       'egress_advisor_leader',
-      () => new Gauge({name: 'egress_advisor_leader', help: '1 while this replica leads (reads the Kubernetes log streams, alerts, sets Mattermost up), else 0.', registers}),
+      () =>
+        new Gauge({
+          name: 'egress_advisor_leader',
+          help: '1 while this replica leads (reads the Kubernetes log streams, alerts, sets Mattermost up), else 0.',
+          registers,
+        }),
     ),
     sourceRestartsTotal: getOrCreate(
       registry,
@@ -125,7 +136,8 @@ export function createBridgeMetrics(registry: Registry, opts: BridgeMetricsOptio
     sourceUp: getOrCreate(
       registry,
       'egress_advisor_source_up',
-      () => new Gauge({name: 'egress_advisor_source_up', help: '1 while a log source is following its log, else 0.', labelNames: ['source'] as const, registers}),
+      () =>
+        new Gauge({name: 'egress_advisor_source_up', help: '1 while a log source is following its log, else 0.', labelNames: ['source'] as const, registers}),
     ),
     sourceLastLineTimestamp: getOrCreate(
       registry,
@@ -181,7 +193,12 @@ export function createBridgeMetrics(registry: Registry, opts: BridgeMetricsOptio
       registry,
       'egress_advisor_connection_test_passed',
       () =>
-        new Gauge({name: 'egress_advisor_connection_test_passed', help: "1 when the latest connection test of an integration passed, 0 when it failed.", labelNames: ['integration'] as const, registers}),
+        new Gauge({
+          name: 'egress_advisor_connection_test_passed',
+          help: '1 when the latest connection test of an integration passed, 0 when it failed.',
+          labelNames: ['integration'] as const,
+          registers,
+        }),
     ),
     connectionTestTimestamp: getOrCreate(
       registry,

@@ -93,7 +93,9 @@ describe('metrics', () => {
     ]) {
       expect(text).toContain(line);
     }
-    expect(text).toMatch(/egress_advisor_http_request_duration_seconds_count\{method="GET",route="\/plugins\/egress-advisor\/api\/v1\/findings\/:key",status_code="200"\} 1/);
+    expect(text).toMatch(
+      /egress_advisor_http_request_duration_seconds_count\{method="GET",route="\/plugins\/egress-advisor\/api\/v1\/findings\/:key",status_code="200"\} 1/,
+    );
     // Keys never become label values.
     expect(text).not.toContain('2001:db8');
   });

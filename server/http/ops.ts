@@ -19,7 +19,12 @@ export function opsRoutes(deps: Pick<HttpDeps, 'ready' | 'alive' | 'metrics'>) {
     app.get(HEALTHZ_PATH, quiet, async (_request, reply) => {
       const state = deps.alive?.() ?? {alive: true, reasons: []};
       if (state.alive) return {status: 'ok'};
-      const body: ApiError & {status: string; reasons: string[]} = {error: `Not alive: ${state.reasons.join('; ')}`, code: 'not_alive', status: 'wedged', reasons: state.reasons};
+      const body: ApiError & {status: string; reasons: string[]} = {
+        error: `Not alive: ${state.reasons.join('; ')}`,
+        code: 'not_alive',
+        status: 'wedged',
+        reasons: state.reasons,
+      };
       return reply.code(503).send(body);
     });
 

@@ -8,10 +8,7 @@ import type {IntegrationsResponse, StatusReport, SuggestionFormat, SuggestionsRe
 import type {OutboxInput, Store, StoredFinding} from '../store/types';
 
 /** The part of the store the HTTP layer reads and writes; the bridge's Store satisfies it. */
-export type FindingsStore = Pick<
-  Store,
-  'listFindings' | 'getFinding' | 'countFindings' | 'getHistory' | 'listDecisions' | 'ignore' | 'unignore'
->;
+export type FindingsStore = Pick<Store, 'listFindings' | 'getFinding' | 'countFindings' | 'getHistory' | 'listDecisions' | 'ignore' | 'unignore'>;
 
 /** Event name on `HttpDeps.events`. */
 export const FINDINGS_CHANGED = 'findings-changed';

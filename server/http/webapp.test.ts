@@ -93,7 +93,9 @@ describe('GET findings/:key', () => {
     expect(detail.samples).toEqual([expect.stringContaining('BlackHoleCluster push.mattermost.com:443')]);
     expect(detail.attribution).toMatchObject({method: expect.any(String), confidence: expect.any(String)});
     expect(detail.history).toEqual([{hour: RECENT_HOUR, count: 40}]);
-    expect(detail.decisions).toEqual([{action: 'ignore', by: {userId: ADMIN.userId, username: 'alice'}, reason: 'push relay is elsewhere', at: expect.any(String)}]);
+    expect(detail.decisions).toEqual([
+      {action: 'ignore', by: {userId: ADMIN.userId, username: 'alice'}, reason: 'push relay is elsewhere', at: expect.any(String)},
+    ]);
   });
 
   test('takes URL-encoded IPv6 keys', async () => {
@@ -180,7 +182,15 @@ describe('POST suggestions', () => {
     expect(res.json()).toEqual({
       format: 'bigbang',
       yaml: 'addons:\n  mattermost: {}\n',
-      entries: [{name: 'push-mattermost-com', hosts: ['push.mattermost.com'], ports: [{number: 443, name: 'tls-443', protocol: 'TLS'}], resolution: 'DNS', covers: [KEYS.push]}],
+      entries: [
+        {
+          name: 'push-mattermost-com',
+          hosts: ['push.mattermost.com'],
+          ports: [{number: 443, name: 'tls-443', protocol: 'TLS'}],
+          resolution: 'DNS',
+          covers: [KEYS.push],
+        },
+      ],
       skipped: [{host: '52.1.2.3', reason: 'no host name'}],
     });
     expect((await post('/suggestions', {keys: 'all', format: 'serviceentry'})).statusCode).toBe(200);

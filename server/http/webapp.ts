@@ -62,10 +62,7 @@ const suggestionsBody = {
   type: 'object',
   properties: {
     keys: {
-      anyOf: [
-        {type: 'array', minItems: 1, maxItems: MAX_SUGGESTION_KEYS, items: {type: 'string', minLength: 1, maxLength: MAX_KEY_CHARS}},
-        {const: 'all'},
-      ],
+      anyOf: [{type: 'array', minItems: 1, maxItems: MAX_SUGGESTION_KEYS, items: {type: 'string', minLength: 1, maxLength: MAX_KEY_CHARS}}, {const: 'all'}],
     },
     format: {type: 'string', enum: [...SUGGESTION_FORMATS]},
   },
@@ -204,12 +201,16 @@ export function webappApi(ctx: WebappContext) {
     );
 
     // "Test now": Mattermost runs its own connection test; the answer comes when it is done (or refused by the rate limit).
-    app.post<{Body: ConnectionTestRequest}>('/integrations/test', {bodyLimit: SMALL_BODY, schema: {body: testBody}}, async (request): Promise<ConnectionTestResponse> => {
-      const tests = deps.connectionTests;
-      if (!tests) throw new HttpError(404, 'not_found', 'This bridge runs no connection tests.');
-      const admin = callerOf(request);
-      return tests.run(request.body.kind, {userId: admin.userId, username: admin.username});
-    });
+    app.post<{Body: ConnectionTestRequest}>(
+      '/integrations/test',
+      {bodyLimit: SMALL_BODY, schema: {body: testBody}},
+      async (request): Promise<ConnectionTestResponse> => {
+        const tests = deps.connectionTests;
+        if (!tests) throw new HttpError(404, 'not_found', 'This bridge runs no connection tests.');
+        const admin = callerOf(request);
+        return tests.run(request.body.kind, {userId: admin.userId, username: admin.username});
+      },
+    );
 
     // HEAD would open a stream with no body to read.
     app.get('/events', {exposeHeadRoute: false}, (request, reply) => {

@@ -110,4 +110,3 @@ export class MattermostClient {
     return `MattermostClient { url: '${this.url}', timeoutMs: ${this.timeoutMs} }`;
   }
 }
-

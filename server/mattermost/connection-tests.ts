@@ -26,9 +26,7 @@ import {isMattermostError} from './errors';
 /** Long enough for Mattermost's own dial and TLS timeouts (S3's is 30 s by default) to answer first. */
 export const TEST_TIMEOUT_MS = 60_000;
 
-export type ConnectionTestAnswer =
-  | {outcome: 'passed'; httpStatus: number}
-  | {outcome: 'failed' | 'not-available'; httpStatus: number | null; message: string};
+export type ConnectionTestAnswer = {outcome: 'passed'; httpStatus: number} | {outcome: 'failed' | 'not-available'; httpStatus: number | null; message: string};
 
 /** The shape of @mattermost/client's ClientError; matched by shape, as errors.ts does. */
 interface ServerAnswer {
@@ -65,7 +63,11 @@ function call(api: Client4, kind: ConnectionTestKind, siteUrl: string | null): P
  * Runs the test and says what Mattermost answered. When Mattermost itself could not be asked (away, timed
  * out) the outcome is not-available: that says nothing about the integration.
  */
-export async function runConnectionTest(client: MattermostClient, kind: ConnectionTestKind, opts: {siteUrl?: string | null; timeoutMs?: number} = {}): Promise<ConnectionTestAnswer> {
+export async function runConnectionTest(
+  client: MattermostClient,
+  kind: ConnectionTestKind,
+  opts: {siteUrl?: string | null; timeoutMs?: number} = {},
+): Promise<ConnectionTestAnswer> {
   try {
     return await client.call(
       `test ${kind}`,

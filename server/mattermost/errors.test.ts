@@ -67,12 +67,22 @@ describe('classifyError', () => {
   });
 
   test('Mattermost 403 permission error is refused', () => {
-    const err = new ClientError('http://mm:8065', {message: 'You do not have the appropriate permissions.', server_error_id: 'api.context.permissions.app_error', status_code: 403, url: 'http://mm:8065/api/v4/config'});
+    const err = new ClientError('http://mm:8065', {
+      message: 'You do not have the appropriate permissions.',
+      server_error_id: 'api.context.permissions.app_error',
+      status_code: 403,
+      url: 'http://mm:8065/api/v4/config',
+    });
     expect(classifyError(err, ctx).kind).toBe('refused');
   });
 
   test('400 is invalid, 500 is unreachable', () => {
-    const bad = new ClientError('http://mm:8065', {message: 'bad', server_error_id: 'api.command.duplicate_trigger.app_error', status_code: 400, url: 'http://mm:8065/api/v4/commands'});
+    const bad = new ClientError('http://mm:8065', {
+      message: 'bad',
+      server_error_id: 'api.command.duplicate_trigger.app_error',
+      status_code: 400,
+      url: 'http://mm:8065/api/v4/commands',
+    });
     expect(classifyError(bad, ctx).kind).toBe('invalid');
     const down = new ClientError('http://mm:8065', {message: 'db down', server_error_id: 'app.x', status_code: 500, url: 'http://mm:8065/api/v4/commands'});
     const out = classifyError(down, ctx);
@@ -111,7 +121,12 @@ describe('classifyError', () => {
   });
 
   test('the token never survives into the message', () => {
-    const err = new ClientError('http://mm:8065', {message: `token ${TOKEN} is bad, Bearer ${TOKEN}`, server_error_id: 'x', status_code: 400, url: `http://mm:8065/api/v4/x?access_token=${TOKEN}`});
+    const err = new ClientError('http://mm:8065', {
+      message: `token ${TOKEN} is bad, Bearer ${TOKEN}`,
+      server_error_id: 'x',
+      status_code: 400,
+      url: `http://mm:8065/api/v4/x?access_token=${TOKEN}`,
+    });
     const out = classifyError(err, ctx);
     expect(out.message).not.toContain(TOKEN);
     expect(JSON.stringify(out)).not.toContain(TOKEN);

@@ -54,7 +54,10 @@ describe('escapeMarkdown', () => {
   test('what is rendered is what was given (printable single-line text)', () => {
     fc.assert(
       fc.property(fc.string({unit: 'grapheme-ascii', maxLength: 80}), (s) => {
-        const input = s.replace(/[\u0000-\u001F\u007F]/g, '').replace(/^\s+/, '').replace(/ +$/, '');
+        const input = s
+          .replace(/[\u0000-\u001F\u007F]/g, '')
+          .replace(/^\s+/, '')
+          .replace(/ +$/, '');
         expect(rendered(escapeMarkdown(input))).toBe(input);
       }),
     );

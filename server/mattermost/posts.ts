@@ -73,7 +73,10 @@ export async function listPostsSince(client: MattermostClient, channelId: string
 /** The posts of a thread (root first), for checking what was already replied. */
 export async function getThread(client: MattermostClient, rootId: string): Promise<Post[]> {
   const list = await client.call('getPostThread', (api) => api.getPostThread(rootId, true, false, false));
-  return list.order.map((id) => list.posts[id]).filter((p): p is Post => Boolean(p) && !p.delete_at).sort((a, b) => a.create_at - b.create_at);
+  return list.order
+    .map((id) => list.posts[id])
+    .filter((p): p is Post => Boolean(p) && !p.delete_at)
+    .sort((a, b) => a.create_at - b.create_at);
 }
 
 /**

@@ -80,11 +80,7 @@ export interface PreflightReport {
 
 /** Permissions needed outside any team, per feature. Config reading is checked separately. */
 const SYSTEM_PERMISSIONS: Record<keyof PreflightFeatures | 'config', readonly string[]> = {
-  config: [
-    'sysconsole_read_environment_web_server',
-    'sysconsole_read_integrations_integration_management',
-    'sysconsole_read_integrations_bot_accounts',
-  ],
+  config: ['sysconsole_read_environment_web_server', 'sysconsole_read_integrations_integration_management', 'sysconsole_read_integrations_bot_accounts'],
   bot: ['create_bot', 'read_bots', 'manage_bots', 'create_user_access_token', 'revoke_user_access_token'],
   channel: [],
   inventory: ['manage_own_outgoing_webhooks', 'manage_others_outgoing_webhooks', 'list_public_teams', 'list_private_teams'],
@@ -255,12 +251,13 @@ async function missingPermissions(
     teamRoleNames.set(name, await teamRolesOf(client, team, identity.id));
   }
   const allNames = [...new Set([...identity.roles, ...[...teamRoleNames.values()].flat()])];
-  const roles = await client.call('getRolesByNames', (api) => api.getRolesByNames(allNames)).catch((err: unknown) => {
-    if (isMattermostError(err, 'unreachable')) throw err;
-    return [] as Role[];
-  });
-  const perms = (names: string[]): Set<string> =>
-    new Set(roles.filter((r) => names.includes(r.name) && !r.delete_at).flatMap((r) => r.permissions));
+  const roles = await client
+    .call('getRolesByNames', (api) => api.getRolesByNames(allNames))
+    .catch((err: unknown) => {
+      if (isMattermostError(err, 'unreachable')) throw err;
+      return [] as Role[];
+    });
+  const perms = (names: string[]): Set<string> => new Set(roles.filter((r) => names.includes(r.name) && !r.delete_at).flatMap((r) => r.permissions));
   const systemPerms = perms(identity.roles);
 
   const missing: string[] = [];
@@ -314,7 +311,7 @@ function checkSettings(config: AdminConfig, identity: PreflightIdentity, problem
       severity: 'warning',
       message:
         'personal access tokens are disabled (ServiceSettings.EnableUserAccessTokens is false), so the token in use must be a login session token, which expires and is revoked at logout',
-      fix: 'enable System Console > Integrations > Integration Management > Enable Personal Access Tokens (MM_SERVICESETTINGS_ENABLEUSERACCESSTOKENS=true) and give the bridge a system admin\'s personal access token',
+      fix: "enable System Console > Integrations > Integration Management > Enable Personal Access Tokens (MM_SERVICESETTINGS_ENABLEUSERACCESSTOKENS=true) and give the bridge a system admin's personal access token",
     });
   }
   if (typeof service.PostEditTimeLimit === 'number' && service.PostEditTimeLimit !== -1) {

@@ -145,8 +145,8 @@ describe('setup', () => {
   });
 });
 
-describe('the plugin\'s settings', () => {
-  test('the bridge URL and secret are written into our entry; other plugins\' settings stay', async () => {
+describe("the plugin's settings", () => {
+  test("the bridge URL and secret are written into our entry; other plugins' settings stay", async () => {
     const api = mm().client();
     const other = {'com.example.other': {apikey: 'kept', flag: true}};
     await api.patchConfig({PluginSettings: {Plugins: {...other, 'egress-advisor': {suggestionformat: 'serviceentry'}}}} as never);
@@ -174,7 +174,13 @@ describe('inventory', () => {
       callback_urls: ['https://jira.example.com/hooks/mattermost'],
       content_type: 'application/json',
     } as OutgoingWebhook);
-    const cmd = await api.addCommand({team_id: server.team.id, trigger: 'weather', method: 'G', url: 'https://weather.example.net/cmd', display_name: 'Weather'} as Command);
+    const cmd = await api.addCommand({
+      team_id: server.team.id,
+      trigger: 'weather',
+      method: 'G',
+      url: 'https://weather.example.net/cmd',
+      display_name: 'Weather',
+    } as Command);
 
     const inventory = await fetchInventory(admin);
     expect(inventory.teams.map((t) => t.id)).toContain(server.team.id);

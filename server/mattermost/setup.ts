@@ -116,9 +116,7 @@ export async function ensureBotToken(admin: MattermostClient, bot: Bot, current?
   }
 
   const previous = await listTokens(admin, bot.user_id);
-  const minted: UserAccessToken = await admin.call('createUserAccessToken', (api) =>
-    api.createUserAccessToken(bot.user_id, BOT_TOKEN_DESCRIPTION),
-  );
+  const minted: UserAccessToken = await admin.call('createUserAccessToken', (api) => api.createUserAccessToken(bot.user_id, BOT_TOKEN_DESCRIPTION));
   if (!minted.token) {
     throw new MattermostError({kind: 'invalid', operation: 'createUserAccessToken', message: 'Mattermost created a bot token but did not return it'});
   }

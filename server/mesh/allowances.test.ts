@@ -11,7 +11,15 @@ const entries = (fixture<Json>('serviceentries.json').items as ServiceEntryLike[
 const byName = (name: string): ServiceEntryLike => entries.find((e) => e.metadata?.name === name) as ServiceEntryLike;
 
 function input(over: Partial<MeshInput> = {}): MeshInput {
-  return {namespace: 'mattermost', rootNamespace: 'istio-system', workloadLabels: {app: 'mattermost'}, serviceEntries: entries, sidecars: [], meshConfigMode: null, ...over};
+  return {
+    namespace: 'mattermost',
+    rootNamespace: 'istio-system',
+    workloadLabels: {app: 'mattermost'},
+    serviceEntries: entries,
+    sidecars: [],
+    meshConfigMode: null,
+    ...over,
+  };
 }
 
 function sidecar(name: string, over: (s: Json) => void = () => undefined): SidecarLike {
@@ -50,7 +58,11 @@ describe('computeAllowances', () => {
       '*.es.example.mil:9200/HTTPS ServiceEntry logging/elasticsearch',
       'login.example.mil:443/HTTPS ServiceEntry keycloak/sso',
     ]);
-    expect(m.ignored.map((i) => i.source)).toEqual(['ServiceEntry gitlab/gitlab-only', 'ServiceEntry monitoring/grafana-plugins', 'ServiceEntry nexus/nexus-upstream']);
+    expect(m.ignored.map((i) => i.source)).toEqual([
+      'ServiceEntry gitlab/gitlab-only',
+      'ServiceEntry monitoring/grafana-plugins',
+      'ServiceEntry nexus/nexus-upstream',
+    ]);
     expect(m.ignored[0].why).toBe('not exported to mattermost (exportTo: .)');
     expect(m.entryNames).toEqual(['mattermost-external-external', 's3-external']);
   });
@@ -68,7 +80,10 @@ describe('computeAllowances', () => {
       (s.metadata as Json).name = 'default';
     });
     expect(computeAllowances(input({sidecars: [root]}))).toMatchObject({outboundMode: 'REGISTRY_ONLY', modeSource: 'Sidecar istio-system/default'});
-    expect(computeAllowances(input({meshConfigMode: 'REGISTRY_ONLY'}))).toMatchObject({outboundMode: 'REGISTRY_ONLY', modeSource: 'the mesh config (outboundTrafficPolicy)'});
+    expect(computeAllowances(input({meshConfigMode: 'REGISTRY_ONLY'}))).toMatchObject({
+      outboundMode: 'REGISTRY_ONLY',
+      modeSource: 'the mesh config (outboundTrafficPolicy)',
+    });
     expect(computeAllowances(input({meshConfigMode: null})).outboundMode).toBe('ALLOW_ANY');
     const unread = input();
     delete unread.meshConfigMode;
@@ -83,7 +98,9 @@ describe('computeAllowances', () => {
     expect(m.sidecars.find((s) => s.name === 'mattermost-sidecar')?.why).toBe('mattermost/mattermost-egress takes precedence');
     // egress hosts ./*, istio-system/*, istio-egress/*: the entries from logging and keycloak are not visible.
     const sources = new Set(m.hosts.map((h) => h.source));
-    expect(sources).toEqual(new Set(['ServiceEntry mattermost/mattermost-external-external', 'ServiceEntry mattermost/s3-external', 'ServiceEntry istio-egress/smtp-relay']));
+    expect(sources).toEqual(
+      new Set(['ServiceEntry mattermost/mattermost-external-external', 'ServiceEntry mattermost/s3-external', 'ServiceEntry istio-egress/smtp-relay']),
+    );
     expect(m.ignored.some((i) => i.source === 'ServiceEntry logging/elasticsearch' && i.why.includes('hidden by the egress hosts'))).toBe(true);
     const other = computeAllowances(input({sidecars: [selecting], workloadLabels: {app: 'gitlab'}}));
     expect(other.sidecars[0]).toMatchObject({selected: false});

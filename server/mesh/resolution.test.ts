@@ -23,14 +23,24 @@ describe('resolutions', () => {
     const f = open('2026-11-28T08:55:00.000Z');
     expect(resolutions([f], [PUSH_SE], clock, T0 + 30_000, timing).resolve).toEqual([]);
     const {resolve} = resolutions([f], [PUSH_SE], clock, T0 + 61_000, timing);
-    expect(resolve).toEqual([{key: f.key, allowedBy: 'ServiceEntry mattermost/push', reason: expect.stringMatching(/^allowed by ServiceEntry mattermost\/push \(in the mesh since 2026-11-28T09:00:00\.000Z\); no blocked connection since$/)}]);
+    expect(resolve).toEqual([
+      {
+        key: f.key,
+        allowedBy: 'ServiceEntry mattermost/push',
+        reason: expect.stringMatching(
+          /^allowed by ServiceEntry mattermost\/push \(in the mesh since 2026-11-28T09:00:00\.000Z\); no blocked connection since$/,
+        ),
+      },
+    ]);
   });
 
   it('keeps a finding open that was blocked well after the entry appeared, and says the entry does not work', () => {
     const clock = clockWith([PUSH_SE], T0);
     const {resolve, pending} = resolutions([open('2026-11-28T09:05:00.000Z')], [PUSH_SE], clock, T0 + 3_600_000, timing);
     expect(resolve).toEqual([]);
-    expect(pending).toEqual([expect.objectContaining({stillBlocked: true, why: expect.stringMatching(/yet a connection was blocked at 2026-11-28T09:05:00\.000Z/)})]);
+    expect(pending).toEqual([
+      expect.objectContaining({stillBlocked: true, why: expect.stringMatching(/yet a connection was blocked at 2026-11-28T09:05:00\.000Z/)}),
+    ]);
   });
 
   it('counts lines during the propagation window as before the entry, then waits the grace after the last', () => {

@@ -76,14 +76,21 @@ export function resolutions(
   for (const f of findings) {
     if (f.status !== 'open' || (f.verdict !== 'blocked' && f.verdict !== 'passthrough')) continue;
     const name = f.attribution.host ?? f.destination.host;
-    const a = (name !== null ? coveringAllowance(allowed, name, f.destination.port) : null) ?? (f.destination.ip !== null ? coveringAllowance(allowed, f.destination.ip, f.destination.port) : null);
+    const a =
+      (name !== null ? coveringAllowance(allowed, name, f.destination.port) : null) ??
+      (f.destination.ip !== null ? coveringAllowance(allowed, f.destination.ip, f.destination.port) : null);
     if (a === null) continue;
     const since = clock.sinceOf(a);
     const last = Date.parse(f.lastSeen ?? f.updatedAt);
     if (since === undefined || !Number.isFinite(last)) continue;
     const sinceIso = new Date(since).toISOString();
     if (last > since + timing.propagationMs) {
-      pending.push({key: f.key, allowedBy: a.source, stillBlocked: true, why: `${a.source} covers it (in the mesh since ${sinceIso}), yet a connection was ${f.verdict === 'blocked' ? 'blocked' : 'passed unregistered'} at ${new Date(last).toISOString()}: check its ports, protocol and exportTo, and the Sidecar's egress hosts`});
+      pending.push({
+        key: f.key,
+        allowedBy: a.source,
+        stillBlocked: true,
+        why: `${a.source} covers it (in the mesh since ${sinceIso}), yet a connection was ${f.verdict === 'blocked' ? 'blocked' : 'passed unregistered'} at ${new Date(last).toISOString()}: check its ports, protocol and exportTo, and the Sidecar's egress hosts`,
+      });
       continue;
     }
     if (nowMs < Math.max(since, last) + timing.graceMs) {

@@ -85,7 +85,13 @@ const PUSH = {
   spec: {hosts: ['push.mattermost.com'], ports: [{number: 443, name: 'tls', protocol: 'TLS'}], location: 'MESH_EXTERNAL', resolution: 'DNS'},
 };
 
-const VISIBLE = ['ServiceEntry istio-egress/smtp-relay', 'ServiceEntry keycloak/sso', 'ServiceEntry logging/elasticsearch', 'ServiceEntry mattermost/mattermost-external-external', 'ServiceEntry mattermost/s3-external'];
+const VISIBLE = [
+  'ServiceEntry istio-egress/smtp-relay',
+  'ServiceEntry keycloak/sso',
+  'ServiceEntry logging/elasticsearch',
+  'ServiceEntry mattermost/mattermost-external-external',
+  'ServiceEntry mattermost/s3-external',
+];
 
 describe('MeshWatcher', () => {
   it("reads the namespace's own ServiceEntries and those other namespaces export to it, and ignores the rest", async () => {
@@ -95,7 +101,11 @@ describe('MeshWatcher', () => {
     const m = await worker!.allowances();
     expect(m.ready).toBe(true);
     expect(sources(m)).toEqual(VISIBLE);
-    expect(m.ignored.map((i) => i.source).sort()).toEqual(['ServiceEntry gitlab/gitlab-only', 'ServiceEntry monitoring/grafana-plugins', 'ServiceEntry nexus/nexus-upstream']);
+    expect(m.ignored.map((i) => i.source).sort()).toEqual([
+      'ServiceEntry gitlab/gitlab-only',
+      'ServiceEntry monitoring/grafana-plugins',
+      'ServiceEntry nexus/nexus-upstream',
+    ]);
     expect(m.apiVersions).toEqual({serviceEntries: 'v1', sidecars: 'v1'});
     expect(m.outboundMode).toBe('REGISTRY_ONLY');
   });
@@ -135,7 +145,10 @@ describe('MeshWatcher', () => {
       expect(sources(m)).toEqual(VISIBLE);
       expect(m.outboundMode).toBe('REGISTRY_ONLY');
       await cluster.create({...PUSH, apiVersion: 'networking.istio.io/v1beta1'});
-      await eventually(async () => (await worker!.allowances()).hosts.some((h) => h.host === 'push.mattermost.com'), 'the entry seen through the v1beta1 watch');
+      await eventually(
+        async () => (await worker!.allowances()).hosts.some((h) => h.host === 'push.mattermost.com'),
+        'the entry seen through the v1beta1 watch',
+      );
       await worker!.stopMesh();
     } finally {
       await cluster.deleteCrds(older);
@@ -171,7 +184,10 @@ describe('MeshWatcher', () => {
     expect(note).toContain('system:serviceaccount:mattermost:namespaced-reader');
     // The namespaced watch keeps the picture current.
     await cluster.create(PUSH);
-    await eventually(async () => (await worker!.allowances()).hosts.some((h) => h.host === 'push.mattermost.com'), 'the entry seen through the namespaced watch');
+    await eventually(
+      async () => (await worker!.allowances()).hosts.some((h) => h.host === 'push.mattermost.com'),
+      'the entry seen through the namespaced watch',
+    );
   });
 
   it('takes the mode from the mesh config when no Sidecar sets one, and is unknown when that cannot be read', async () => {

@@ -62,7 +62,14 @@ export class MeshWatcher {
     const namespace = (this.namespace ??= client.contextNamespace);
     if (namespace === null) throw new Error('no namespace was given and the current context names none');
     this.running = true;
-    const common = {client, fallbackNamespace: namespace, watchTimeoutSeconds: this.opts.watchTimeoutSeconds, backoff: this.opts.backoff, changed: () => this.changed(), note: (t: string) => this.note(t)};
+    const common = {
+      client,
+      fallbackNamespace: namespace,
+      watchTimeoutSeconds: this.opts.watchTimeoutSeconds,
+      backoff: this.opts.backoff,
+      changed: () => this.changed(),
+      note: (t: string) => this.note(t),
+    };
     this.entries = new IstioCollection({...common, plural: 'serviceentries', namespace: this.opts.clusterWide === false ? namespace : null});
     this.sidecars = [new IstioCollection<SidecarLike>({...common, plural: 'sidecars', namespace})];
     if (this.root !== namespace) this.sidecars.push(new IstioCollection<SidecarLike>({...common, plural: 'sidecars', namespace: this.root}));

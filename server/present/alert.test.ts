@@ -239,7 +239,14 @@ describe('renderThreadUpdate', () => {
   test('a resolved destination says what lets it out now, as plain text', () => {
     const out = renderThreadUpdate({
       digestId: 'r1',
-      entries: [{finding: PUSH, previousCount: PUSH.count, previousPods: PUSH.pods, resolution: 'allowed by ServiceEntry mattermost/push-[x](http://e) (in the mesh since 2026-11-28T09:00:00.000Z); no blocked connection since'}],
+      entries: [
+        {
+          finding: PUSH,
+          previousCount: PUSH.count,
+          previousPods: PUSH.pods,
+          resolution: 'allowed by ServiceEntry mattermost/push-[x](http://e) (in the mesh since 2026-11-28T09:00:00.000Z); no blocked connection since',
+        },
+      ],
     });
     const [head, line] = out.message.split('\n');
     expect(head).toBe('1 destination of this alert is no longer blocked:');
@@ -263,13 +270,29 @@ describe('renderThreadUpdate', () => {
 });
 
 describe('renderAtRiskNotice', () => {
-  const smtp = {feature: {id: 'email-smtp', name: 'Email (SMTP)', configPath: 'EmailSettings.SMTPServer'}, host: 'smtp.example.com', port: 587, enabled: true, state: 'will-be-blocked' as const, allowedBy: null, findings: [], detail: ''};
-  const hook = {...smtp, feature: {id: 'outgoing-webhook:x', name: 'Outgoing webhook “@channel [x](http://e)”', configPath: 'OutgoingWebhook.x.callback_urls[0]'}, host: 'hooks.example.org', port: 443};
+  const smtp = {
+    feature: {id: 'email-smtp', name: 'Email (SMTP)', configPath: 'EmailSettings.SMTPServer'},
+    host: 'smtp.example.com',
+    port: 587,
+    enabled: true,
+    state: 'will-be-blocked' as const,
+    allowedBy: null,
+    findings: [],
+    detail: '',
+  };
+  const hook = {
+    ...smtp,
+    feature: {id: 'outgoing-webhook:x', name: 'Outgoing webhook “@channel [x](http://e)”', configPath: 'OutgoingWebhook.x.callback_urls[0]'},
+    host: 'hooks.example.org',
+    port: 443,
+  };
 
   test('names each integration, says when it will fail, and carries the YAML and its id', () => {
     const out = renderAtRiskNotice({items: [smtp, hook], mode: 'REGISTRY_ONLY', suggestionYaml: 'addons: {}\n', format: 'bigbang', noticeId: 'notice-7'});
     const lines = out.message.split('\n');
-    expect(lines[0]).toBe('**Egress Advisor:** 2 configured integrations of Mattermost have no ServiceEntry. Nothing has failed yet; the first call to each will be dropped (BlackHoleCluster).');
+    expect(lines[0]).toBe(
+      '**Egress Advisor:** 2 configured integrations of Mattermost have no ServiceEntry. Nothing has failed yet; the first call to each will be dropped (BlackHoleCluster).',
+    );
     expect(out.message).toContain('- Email \\(SMTP\\) (`EmailSettings.SMTPServer`): `smtp.example.com:587`');
     expect(out.message).toContain('```yaml\naddons: {}\n```');
     expect(out.props).toEqual({egress_advisor_at_risk: {version: 1, notice_id: 'notice-7', hosts: ['smtp.example.com:587', 'hooks.example.org:443']}});

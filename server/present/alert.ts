@@ -56,7 +56,8 @@ function summary(findings: readonly Finding[]): string {
 
 /** One destination on one line: where, what it breaks, and the plan in a few words. */
 function destinationLine(f: Finding, index: number, plan: Plan | undefined): string {
-  const feature = f.features.length === 0 ? '' : ` (${escapeMarkdown(f.features[0].name, {maxLength: 60})}${f.features.length > 1 ? ` +${f.features.length - 1}` : ''})`;
+  const feature =
+    f.features.length === 0 ? '' : ` (${escapeMarkdown(f.features[0].name, {maxLength: 60})}${f.features.length > 1 ? ` +${f.features.length - 1}` : ''})`;
   return `${index}. ${destinationCode(f)} ${VERDICT_WORD[f.verdict]}${feature}: ${planShort(f, plan)}`;
 }
 
@@ -131,7 +132,8 @@ export function renderAlertMessage(input: AlertInput): string {
   const head = join([summary(findings), lines.join('\n'), ...(more > 0 ? [`… and ${plural(more, 'more destination')}: \`/egress list\``] : [])]);
 
   const adds = findings.some((f) => plans.get(f.key)?.action === 'add');
-  const yamlFits = input.suggestionYaml.trim() !== '' && findings.length <= MAX_ALERT_YAML_DESTINATIONS && runeLength(input.suggestionYaml) <= MAX_ALERT_YAML_RUNES;
+  const yamlFits =
+    input.suggestionYaml.trim() !== '' && findings.length <= MAX_ALERT_YAML_DESTINATIONS && runeLength(input.suggestionYaml) <= MAX_ALERT_YAML_RUNES;
   const parts = [head];
   if (yamlFits) parts.push(yamlPart(input.suggestionYaml, input.format));
   else if (adds) parts.push(`The YAML for ${findings.length === 1 ? 'it' : 'all of them'}: \`/egress snippet all\``);
@@ -149,7 +151,10 @@ function isCommandArgument(s: string): boolean {
 
 export function renderAlert(input: AlertInput): RenderedAlert {
   const yamlShown = input.findings.length <= MAX_ALERT_YAML_DESTINATIONS;
-  return {message: renderAlertMessage(input), props: renderAlertProps({...input, suggestionYaml: yamlShown ? input.suggestionYaml : '', yamlOmitted: !yamlShown})};
+  return {
+    message: renderAlertMessage(input),
+    props: renderAlertProps({...input, suggestionYaml: yamlShown ? input.suggestionYaml : '', yamlOmitted: !yamlShown}),
+  };
 }
 
 export interface ThreadUpdateEntry {
@@ -186,7 +191,10 @@ function updateLine(e: ThreadUpdateEntry): {line: string; item: ThreadUpdateItem
   if (newPods.length > 0) parts.push(`new ${newPods.length === 1 ? 'pod' : 'pods'} ${podTextShort(newPods)}`);
   const state = e.reopened ? `${VERDICT_WORD[f.verdict]} again` : VERDICT_WORD[f.verdict];
   return {
-    line: e.resolution !== undefined ? `- ${destinationCode(f)} resolved: ${escapeMarkdown(plainText(e.resolution, 400))}` : `- ${destinationCode(f)} ${state}: ${parts.join(', ')}`,
+    line:
+      e.resolution !== undefined
+        ? `- ${destinationCode(f)} resolved: ${escapeMarkdown(plainText(e.resolution, 400))}`
+        : `- ${destinationCode(f)} ${state}: ${parts.join(', ')}`,
     item: {
       key: f.key,
       count: f.count,
@@ -207,9 +215,10 @@ function podTextShort(pods: readonly string[]): string {
 /** The reply in an alert's thread when destinations it announced see more traffic. */
 export function renderThreadUpdate(input: ThreadUpdateInput): RenderedThreadUpdate {
   const rendered = input.entries.map(updateLine);
-  const head = input.entries.length > 0 && input.entries.every((e) => e.resolution !== undefined)
-    ? `${plural(input.entries.length, 'destination')} of this alert ${input.entries.length === 1 ? 'is' : 'are'} no longer blocked:`
-    : `More activity on ${plural(input.entries.length, 'destination')} of this alert:`;
+  const head =
+    input.entries.length > 0 && input.entries.every((e) => e.resolution !== undefined)
+      ? `${plural(input.entries.length, 'destination')} of this alert ${input.entries.length === 1 ? 'is' : 'are'} no longer blocked:`
+      : `More activity on ${plural(input.entries.length, 'destination')} of this alert:`;
   const lines: string[] = [head];
   let used = runeLength(head);
   const budget = MAX_POST_RUNES - MORE_LINE_RUNES;
@@ -249,7 +258,8 @@ export interface AtRiskInput {
 function atRiskWhen(mode: AtRiskInput['mode'], n: number): string {
   const [they, work] = n === 1 ? ['It', 'works'] : ['They', 'work'];
   if (mode === 'REGISTRY_ONLY') return 'Nothing has failed yet; the first call to each will be dropped (BlackHoleCluster).';
-  if (mode === 'ALLOW_ANY') return `${they} ${work} today only because the mesh lets any destination out; switching on REGISTRY_ONLY will block ${n === 1 ? 'it' : 'them'}.`;
+  if (mode === 'ALLOW_ANY')
+    return `${they} ${work} today only because the mesh lets any destination out; switching on REGISTRY_ONLY will block ${n === 1 ? 'it' : 'them'}.`;
   return `Under REGISTRY_ONLY ${n === 1 ? 'its' : 'their'} calls will be dropped.`;
 }
 
@@ -261,7 +271,10 @@ export function renderAtRiskNotice(input: AtRiskInput): {message: string; props:
   const yaml = input.suggestionYaml.trim() === '' ? null : yamlPart(input.suggestionYaml, input.format);
   const tail = [consoleLink(input.siteUrl)].filter((x): x is string => x !== null);
   const message = layout(head, sections, yaml, tail, 'The suggested YAML is too long for a post: see the System Console page.');
-  return {message, props: {[AT_RISK_PROPS_KEY]: {version: 1, notice_id: input.noticeId, hosts: input.items.slice(0, 50).map((i) => `${i.host}:${i.port ?? ''}`)}}};
+  return {
+    message,
+    props: {[AT_RISK_PROPS_KEY]: {version: 1, notice_id: input.noticeId, hosts: input.items.slice(0, 50).map((i) => `${i.host}:${i.port ?? ''}`)}},
+  };
 }
 
 export interface StatusChangeInput {

@@ -7,10 +7,7 @@ const OTHER_KEY = Buffer.from('fedcba9876543210fedcba9876543210', 'utf8');
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 const fieldName = fc.stringMatching(/^[a-z][a-z0-9_]{0,10}$/).filter((n) => n !== 'exp' && n !== 'sig');
-const fieldValue: fc.Arbitrary<ContextValue> = fc.oneof(
-  fc.string({maxLength: 40}),
-  fc.array(fc.string({maxLength: 20}), {maxLength: 5}),
-);
+const fieldValue: fc.Arbitrary<ContextValue> = fc.oneof(fc.string({maxLength: 40}), fc.array(fc.string({maxLength: 20}), {maxLength: 5}));
 const fieldsArb = fc.dictionary(fieldName, fieldValue, {minKeys: 0, maxKeys: 8});
 
 function sealed(fields: Record<string, ContextValue> = {action: 'ignore', key: 's3.amazonaws.com:443', digest_id: 'd1'}) {

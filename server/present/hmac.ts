@@ -52,11 +52,7 @@ function checkKey(key: Buffer): void {
 
 function isValue(v: unknown): v is ContextValue {
   if (typeof v === 'string') return v.length <= MAX_VALUE_CHARS;
-  return (
-    Array.isArray(v) &&
-    v.length <= MAX_ARRAY_ITEMS &&
-    v.every((item) => typeof item === 'string' && item.length <= MAX_VALUE_CHARS)
-  );
+  return Array.isArray(v) && v.length <= MAX_ARRAY_ITEMS && v.every((item) => typeof item === 'string' && item.length <= MAX_VALUE_CHARS);
 }
 
 /** Sorted [name, value] pairs as JSON: one spelling per set of fields, and no two sets share it. */
@@ -93,12 +89,7 @@ export function signContext(key: Buffer, fields: ContextFields): string {
 }
 
 /** `fields` with an expiry `ttlMs` after `now` and its signature: a complete button context. */
-export function sealContext(
-  key: Buffer,
-  fields: ContextFields,
-  now: Date,
-  ttlMs: number = CONTEXT_TTL_MS,
-): Record<string, ContextValue> {
+export function sealContext(key: Buffer, fields: ContextFields, now: Date, ttlMs: number = CONTEXT_TTL_MS): Record<string, ContextValue> {
   const withExpiry: Record<string, ContextValue> = {...fields, [EXPIRY_FIELD]: expiryFor(now, ttlMs)};
   return {...withExpiry, [SIGNATURE_FIELD]: signContext(key, withExpiry)};
 }

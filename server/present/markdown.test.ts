@@ -49,19 +49,23 @@ describe('present/markdown', () => {
 
   test('fitMarkdown property: within the limit, every block closed', () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(fc.string({maxLength: 30}), fc.constant('```'), fc.constant('```yaml')), {maxLength: 40}), fc.integer({min: 40, max: 300}), (lines, max) => {
-        const blocks = lines.map((l) => codeBlock(l, 'text'));
-        const out = fitMarkdown(['start', ...blocks].join('\n'), max);
-        expect(runeLength(out)).toBeLessThanOrEqual(max);
-        let open: string | null = null;
-        for (const line of out.split('\n')) {
-          if (open === null) {
-            const m = /^(`{3,})/.exec(line);
-            if (m) open = m[1];
-          } else if (line === open) open = null;
-        }
-        expect(open).toBeNull();
-      }),
+      fc.property(
+        fc.array(fc.oneof(fc.string({maxLength: 30}), fc.constant('```'), fc.constant('```yaml')), {maxLength: 40}),
+        fc.integer({min: 40, max: 300}),
+        (lines, max) => {
+          const blocks = lines.map((l) => codeBlock(l, 'text'));
+          const out = fitMarkdown(['start', ...blocks].join('\n'), max);
+          expect(runeLength(out)).toBeLessThanOrEqual(max);
+          let open: string | null = null;
+          for (const line of out.split('\n')) {
+            if (open === null) {
+              const m = /^(`{3,})/.exec(line);
+              if (m) open = m[1];
+            } else if (line === open) open = null;
+          }
+          expect(open).toBeNull();
+        },
+      ),
     );
   });
 });

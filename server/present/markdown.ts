@@ -5,12 +5,7 @@
  * a working `@` in the raw message, not even inside code, so no parser (server, web, mobile, push)
  * can ever take it for a mention.
  */
-import {
-  codeBlock as baseCodeBlock,
-  escapeMarkdown as baseEscapeMarkdown,
-  inlineCode as baseInlineCode,
-  type EscapeOptions,
-} from '../mattermost/markdown';
+import {codeBlock as baseCodeBlock, escapeMarkdown as baseEscapeMarkdown, inlineCode as baseInlineCode, type EscapeOptions} from '../mattermost/markdown';
 
 export type {EscapeOptions};
 

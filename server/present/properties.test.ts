@@ -47,35 +47,39 @@ const HOSTILE = [
   'evil.example',
 ];
 
-const hostile = fc
-  .array(fc.oneof(fc.constantFrom(...HOSTILE), fc.string({maxLength: 6})), {maxLength: 12})
-  .map((parts) => parts.join(''));
-const time = fc.oneof(fc.constant(null), hostile, fc.date({min: new Date(0), max: new Date(4e12), noInvalidDate: true}).map((d) => d.toISOString()));
+const hostile = fc.array(fc.oneof(fc.constantFrom(...HOSTILE), fc.string({maxLength: 6})), {maxLength: 12}).map((parts) => parts.join(''));
+const time = fc.oneof(
+  fc.constant(null),
+  hostile,
+  fc.date({min: new Date(0), max: new Date(4e12), noInvalidDate: true}).map((d) => d.toISOString()),
+);
 
-const finding: fc.Arbitrary<Finding> = fc.record({
-  key: hostile,
-  destination: fc.record({host: fc.option(hostile), ip: fc.option(hostile), port: fc.integer({min: 1, max: 65535})}),
-  verdict: fc.constantFrom('blocked', 'external-failed', 'passthrough'),
-  protocol: fc.constantFrom('HTTP', 'TLS', 'TCP'),
-  count: fc.nat(),
-  firstSeen: time,
-  lastSeen: time,
-  pods: fc.array(hostile, {maxLength: 8}),
-  samples: fc.array(hostile, {maxLength: 5}),
-  attribution: fc.record({
-    host: fc.option(hostile),
-    candidates: fc.array(hostile, {maxLength: 5}),
-    method: fc.constantFrom('sni', 'authority', 'cluster', 'app-log', 'dns', 'well-known', 'none'),
-    confidence: fc.constantFrom('certain', 'likely', 'ambiguous', 'unknown'),
-    note: hostile,
-  }),
-  features: fc.array(fc.record({id: hostile, name: hostile, configPath: hostile}), {maxLength: 6}),
-  advice: hostile,
-  rejectedHost: fc.option(fc.record({printable: hostile, reason: hostile}), {nil: undefined}),
-}).map((f) => {
-  if (f.rejectedHost === undefined) delete f.rejectedHost;
-  return f as Finding;
-});
+const finding: fc.Arbitrary<Finding> = fc
+  .record({
+    key: hostile,
+    destination: fc.record({host: fc.option(hostile), ip: fc.option(hostile), port: fc.integer({min: 1, max: 65535})}),
+    verdict: fc.constantFrom('blocked', 'external-failed', 'passthrough'),
+    protocol: fc.constantFrom('HTTP', 'TLS', 'TCP'),
+    count: fc.nat(),
+    firstSeen: time,
+    lastSeen: time,
+    pods: fc.array(hostile, {maxLength: 8}),
+    samples: fc.array(hostile, {maxLength: 5}),
+    attribution: fc.record({
+      host: fc.option(hostile),
+      candidates: fc.array(hostile, {maxLength: 5}),
+      method: fc.constantFrom('sni', 'authority', 'cluster', 'app-log', 'dns', 'well-known', 'none'),
+      confidence: fc.constantFrom('certain', 'likely', 'ambiguous', 'unknown'),
+      note: hostile,
+    }),
+    features: fc.array(fc.record({id: hostile, name: hostile, configPath: hostile}), {maxLength: 6}),
+    advice: hostile,
+    rejectedHost: fc.option(fc.record({printable: hostile, reason: hostile}), {nil: undefined}),
+  })
+  .map((f) => {
+    if (f.rejectedHost === undefined) delete f.rejectedHost;
+    return f as Finding;
+  });
 
 interface Parsed {
   /** Lines outside fenced blocks, with code spans removed. */
@@ -145,7 +149,8 @@ function stripCodeSpans(line: string): string {
   return out;
 }
 
-const ALLOWED_LINE = /^(|\*\*.*|- .*|\d+\. «code» .*|… and \d+ more(, see \/egress list| destinations?: «code»)|Add to .*|Apply with .*|Details: «code»|The YAML for .*|The suggested YAML .*|More activity .*|\d+ destinations? of this alert (is|are) no longer blocked:)$/;
+const ALLOWED_LINE =
+  /^(|\*\*.*|- .*|\d+\. «code» .*|… and \d+ more(, see \/egress list| destinations?: «code»)|Add to .*|Apply with .*|Details: «code»|The YAML for .*|The suggested YAML .*|More activity .*|\d+ destinations? of this alert (is|are) no longer blocked:)$/;
 
 function checkInert(md: string): void {
   // No working mention anywhere, code included: every '@' is followed by a zero-width space.
@@ -167,7 +172,16 @@ describe('alert properties', () => {
     fc.assert(
       fc.property(fc.array(finding, {maxLength: 12}), hostile, fc.constantFrom('bigbang', 'serviceentry'), (findings, yaml, format) => {
         const plans = suggest(findings, {format}).plans;
-        const {message, props} = renderAlert({findings, plans, suggestionYaml: yaml, format, actionUrl: 'http://b/actions', hmacKey: KEY, now: NOW, digestId: 'd'});
+        const {message, props} = renderAlert({
+          findings,
+          plans,
+          suggestionYaml: yaml,
+          format,
+          actionUrl: 'http://b/actions',
+          hmacKey: KEY,
+          now: NOW,
+          digestId: 'd',
+        });
         expect(runeLength(message)).toBeLessThanOrEqual(MAX_POST_RUNES);
         checkInert(message);
         // The YAML block is exactly the one codeBlock() made, so nothing in the YAML ended it early.
@@ -202,7 +216,16 @@ describe('alert properties', () => {
     fc.assert(
       fc.property(fc.array(bigFinding, {minLength: 20, maxLength: 40}), big, (findings, yaml) => {
         const plans = suggest(findings, {format: 'bigbang'}).plans;
-        const {message} = renderAlert({findings, plans, suggestionYaml: yaml, format: 'bigbang', actionUrl: 'http://b/a', hmacKey: KEY, now: NOW, digestId: 'd'});
+        const {message} = renderAlert({
+          findings,
+          plans,
+          suggestionYaml: yaml,
+          format: 'bigbang',
+          actionUrl: 'http://b/a',
+          hmacKey: KEY,
+          now: NOW,
+          digestId: 'd',
+        });
         expect(runeLength(message)).toBeLessThanOrEqual(MAX_POST_RUNES);
         checkInert(message);
         const shown = (message.match(/^\d+\. /gm) ?? []).length;
@@ -217,11 +240,26 @@ describe('alert properties', () => {
 
   test('thread updates are inert and bounded', () => {
     fc.assert(
-      fc.property(fc.array(fc.record({finding, previousCount: fc.nat(), previousPods: fc.array(hostile, {maxLength: 3}), reopened: fc.boolean(), resolution: fc.option(hostile, {nil: undefined})}, {requiredKeys: ['finding', 'previousCount', 'previousPods', 'reopened']}), {maxLength: 60}), (entries) => {
-        const {message} = renderThreadUpdate({digestId: 'd', entries});
-        expect(runeLength(message)).toBeLessThanOrEqual(MAX_POST_RUNES);
-        checkInert(message);
-      }),
+      fc.property(
+        fc.array(
+          fc.record(
+            {
+              finding,
+              previousCount: fc.nat(),
+              previousPods: fc.array(hostile, {maxLength: 3}),
+              reopened: fc.boolean(),
+              resolution: fc.option(hostile, {nil: undefined}),
+            },
+            {requiredKeys: ['finding', 'previousCount', 'previousPods', 'reopened']},
+          ),
+          {maxLength: 60},
+        ),
+        (entries) => {
+          const {message} = renderThreadUpdate({digestId: 'd', entries});
+          expect(runeLength(message)).toBeLessThanOrEqual(MAX_POST_RUNES);
+          checkInert(message);
+        },
+      ),
     );
   });
 });

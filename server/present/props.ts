@@ -77,13 +77,7 @@ export function alertFinding(f: Finding): AlertFinding {
   };
 }
 
-function button(
-  id: string,
-  name: string,
-  fields: ContextFields,
-  input: AlertPropsInput,
-  style?: AlertButton['style'],
-): AlertButton {
+function button(id: string, name: string, fields: ContextFields, input: AlertPropsInput, style?: AlertButton['style']): AlertButton {
   const context = sealContext(input.hmacKey, {...fields, digest_id: input.digestId}, input.now) as unknown as AlertActionContext;
   return {id, name: plainText(name, BUTTON_NAME_CHARS), type: 'button', ...(style ? {style} : {}), integration: {url: input.actionUrl, context}};
 }

@@ -56,7 +56,12 @@ describe('replies', () => {
   test('status: the mesh, the configured integrations and a standby replica', () => {
     const out = renderCommandReply({
       kind: 'status',
-      status: {...STATUS, mesh: {mode: 'ALLOW_ANY', source: 'Sidecar mattermost/default'}, integrations: {'will-be-blocked': 2, blocked: 1, allowed: 5, unknown: 3}, standby: true},
+      status: {
+        ...STATUS,
+        mesh: {mode: 'ALLOW_ANY', source: 'Sidecar mattermost/default'},
+        integrations: {'will-be-blocked': 2, blocked: 1, allowed: 5, unknown: 3},
+        standby: true,
+      },
     });
     expect(out).toContain('- Mesh: outbound mode `ALLOW_ANY`, from Sidecar mattermost/default');
     expect(out).toContain(
@@ -164,7 +169,10 @@ describe('replies', () => {
   });
 
   test('show: an ignored, unnamed destination says who ignored it and why', () => {
-    const out = renderShow({...UNNAMED, status: 'ignored', ignored: {by: {username: 'alice'}, reason: 'known probe', at: '2026-11-28T09:00:00Z'}}, planOf(UNNAMED));
+    const out = renderShow(
+      {...UNNAMED, status: 'ignored', ignored: {by: {username: 'alice'}, reason: 'known probe', at: '2026-11-28T09:00:00Z'}},
+      planOf(UNNAMED),
+    );
     expect(out.split('\n')[0]).toBe('**Blocked, ignored:** `140.82.112.5` port 443/TLS');
     expect(out).toContain('- Host: not named yet\n');
     expect(out).toContain('- Ignored by alice on 2026-11-28 09:00:00 UTC: known probe');
@@ -235,9 +243,7 @@ describe('replies', () => {
     expect(renderCommandReply({kind: 'unignored', finding: GITHUB_FAILING, wasIgnored: true})).toBe(
       'No longer ignored: `api.github.com:443`. New traffic to it will alert again.',
     );
-    expect(renderCommandReply({kind: 'unignored', finding: GITHUB_FAILING, wasIgnored: false})).toBe(
-      'Not ignored, nothing changed: `api.github.com:443`',
-    );
+    expect(renderCommandReply({kind: 'unignored', finding: GITHUB_FAILING, wasIgnored: false})).toBe('Not ignored, nothing changed: `api.github.com:443`');
   });
 
   test('not found and ambiguous echo the target as code', () => {

@@ -109,7 +109,10 @@ export function renderStatus(s: StatusInput): string {
     .map(([v, n]) => `${n} ${VERDICT_WORD[v]}`);
   out.push(`- Findings: ${c.open} open${open.length ? ` (${open.join(', ')})` : ''}, ${c.ignored} ignored, ${c.resolved} resolved`);
   out.push(`- Istio egress: ${HARDENING[s.hardening.state]}${s.hardening.detail ? `. ${escapeMarkdown(s.hardening.detail, {maxLength: 300})}` : ''}`);
-  if (s.mesh) out.push(`- Mesh: outbound mode ${s.mesh.mode === 'unknown' ? 'not known' : inlineCode(s.mesh.mode)}, from ${escapeMarkdown(s.mesh.source, {maxLength: 200})}`);
+  if (s.mesh)
+    out.push(
+      `- Mesh: outbound mode ${s.mesh.mode === 'unknown' ? 'not known' : inlineCode(s.mesh.mode)}, from ${escapeMarkdown(s.mesh.source, {maxLength: 200})}`,
+    );
   if (s.integrations) {
     const i = s.integrations;
     // Every state the API counts, zeros included, so that the parts add up to the whole.
@@ -150,7 +153,8 @@ const LIST_TITLE: Record<ListFilter, string> = {
 const MAX_LIST_ITEMS = 50;
 
 function listItem(f: FindingView): string {
-  const feature = f.features.length === 0 ? '' : `, ${escapeMarkdown(f.features[0].name, {maxLength: 60})}${f.features.length > 1 ? ` +${f.features.length - 1}` : ''}`;
+  const feature =
+    f.features.length === 0 ? '' : `, ${escapeMarkdown(f.features[0].name, {maxLength: 60})}${f.features.length > 1 ? ` +${f.features.length - 1}` : ''}`;
   const status = f.status && f.status !== 'open' ? ` (${f.status})` : '';
   return `- ${destinationCode(f)} ${VERDICT_WORD[f.verdict]}${status}: ${plural(f.count, 'attempt')}, last ${utcTime(f.lastSeen)}${feature}`;
 }
@@ -330,8 +334,19 @@ export function renderTest(t: ConnectionTestResponse): string {
   }
   const r = t.result;
   const lines = [testLine(r)];
-  if (r.outcome === 'failed') lines.push('', "The test ran inside Mattermost's pod, through its istio-proxy: if the mesh blocks the integration, its blocked line names the host (see `/egress list`).");
-  if (r.findingKeys.length > 0) lines.push('', `Destinations: ${r.findingKeys.slice(0, 10).map((k) => inlineCode(k, 300)).join(', ')}`);
+  if (r.outcome === 'failed')
+    lines.push(
+      '',
+      "The test ran inside Mattermost's pod, through its istio-proxy: if the mesh blocks the integration, its blocked line names the host (see `/egress list`).",
+    );
+  if (r.findingKeys.length > 0)
+    lines.push(
+      '',
+      `Destinations: ${r.findingKeys
+        .slice(0, 10)
+        .map((k) => inlineCode(k, 300))
+        .join(', ')}`,
+    );
   return lines.join('\n');
 }
 

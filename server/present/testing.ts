@@ -35,7 +35,13 @@ export const PUSH: Finding = {
   lastSeen: '2026-11-28T08:26:11.871Z',
   pods: ['mattermost-6c8f9d7b54-p7wzn'],
   samples: [],
-  attribution: {host: 'push.mattermost.com', candidates: ['push.mattermost.com'], method: 'sni', confidence: 'certain', note: 'Envoy logged the TLS server name push.mattermost.com with the blocked connection.'},
+  attribution: {
+    host: 'push.mattermost.com',
+    candidates: ['push.mattermost.com'],
+    method: 'sni',
+    confidence: 'certain',
+    note: 'Envoy logged the TLS server name push.mattermost.com with the blocked connection.',
+  },
   features: [{id: 'push', name: 'Push notifications', configPath: 'EmailSettings.PushNotificationServer'}],
   advice: 'Add a ServiceEntry for push.mattermost.com on port 443 (TLS) to restore it; the suggested YAML below does exactly that.',
 };

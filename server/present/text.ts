@@ -47,7 +47,10 @@ export function utcTime(iso: string | null): string {
   if (iso === null || iso.trim() === '') return 'unknown';
   const t = Date.parse(iso);
   if (Number.isNaN(t)) return escapeMarkdown(iso, {maxLength: 40});
-  return new Date(t).toISOString().replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC');
+  return new Date(t)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$|Z$/, ' UTC');
 }
 
 /** "4 min ago": how fresh a source is matters more than its exact time. */
@@ -101,9 +104,7 @@ export function targetText(f: Finding): string {
 
 export function featureText(features: readonly FeatureRef[], max: number): string {
   if (features.length === 0) return 'no configured feature uses it (a plugin, a webhook or a link preview may)';
-  const shown = features
-    .slice(0, max)
-    .map((f) => `${escapeMarkdown(f.name, {maxLength: 120})} (${inlineCode(f.configPath, 120)})`);
+  const shown = features.slice(0, max).map((f) => `${escapeMarkdown(f.name, {maxLength: 120})} (${inlineCode(f.configPath, 120)})`);
   const more = features.length > max ? `; and ${features.length - max} more` : '';
   return shown.join('; ') + more;
 }

@@ -1,6 +1,21 @@
 // Real files in a temporary directory, real renames and truncations: what logrotate and the kubelet do.
 import {spawn} from 'node:child_process';
-import {appendFileSync, closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, unlinkSync, writeFileSync, writeSync} from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {FileSource, type FileSourceOptions} from './file';
@@ -200,7 +215,11 @@ describe('FileSource', () => {
 
   it('passes hostile bytes through and never throws', async () => {
     const path = join(dir, 'proxy.log');
-    const hostile = Buffer.concat([Buffer.from([0xff, 0xfe, 0x00, 0x1b, 0x5b, 0x33, 0x31, 0x6d, 0x0d, 0x0a]), Buffer.from('\u202e\ud83d\ude00 ok\n'), Buffer.from([0xc3, 0x28, 0xe2, 0x82, 0x0a])]);
+    const hostile = Buffer.concat([
+      Buffer.from([0xff, 0xfe, 0x00, 0x1b, 0x5b, 0x33, 0x31, 0x6d, 0x0d, 0x0a]),
+      Buffer.from('\u202e\ud83d\ude00 ok\n'),
+      Buffer.from([0xc3, 0x28, 0xe2, 0x82, 0x0a]),
+    ]);
     writeFileSync(path, hostile);
     const {source, sink} = await follow(path);
     await waitFor(() => sink.lines.length === 3, 'the lines');

@@ -8,18 +8,7 @@
 import {watch, type FSWatcher} from 'node:fs';
 import {dirname, resolve} from 'node:path';
 import {DEFAULT_MAX_LINE_BYTES} from '../engine/lines';
-import {
-  findRenamed,
-  headMatches,
-  identityOfHandle,
-  identityOfPath,
-  lineAlignedEnd,
-  openFile,
-  forgetHead,
-  readAt,
-  verifyHead,
-  type OpenFile,
-} from './fileio';
+import {findRenamed, headMatches, identityOfHandle, identityOfPath, lineAlignedEnd, openFile, forgetHead, readAt, verifyHead, type OpenFile} from './fileio';
 import {LineFramer, type Framed} from './frame';
 import {decodeFilePosition, encodeFilePosition, type FilePosition} from './position';
 import {SourceTracker} from './status';
@@ -192,7 +181,11 @@ export class FileSource implements LogSource {
         return this.adopt(f, 'resumed', `continuing ${this.path} at byte ${p.offset}`);
       }
       this.stream().truncations += 1;
-      return this.adopt(f, 'resume-truncated', `${this.path} was truncated or rewritten while stopped (now ${size} bytes, resume point ${p.offset}); reading it again from its start`);
+      return this.adopt(
+        f,
+        'resume-truncated',
+        `${this.path} was truncated or rewritten while stopped (now ${size} bytes, resume point ${p.offset}); reading it again from its start`,
+      );
     }
     const renamed = await findRenamed(this.siblingsOf(f), p.dev, p.ino);
     const old = renamed === null ? null : await openFile(renamed);
@@ -202,7 +195,11 @@ export class FileSource implements LogSource {
       old.offset = p.offset;
       this.framer.reset(p.skip);
       this.stream().rotations += 1;
-      return this.adopt(old, 'resume-rotated', `${this.path} was rotated while stopped; finishing ${old.name} from byte ${p.offset}, then the new file from its start`);
+      return this.adopt(
+        old,
+        'resume-rotated',
+        `${this.path} was rotated while stopped; finishing ${old.name} from byte ${p.offset}, then the new file from its start`,
+      );
     }
     await old?.fh.close();
     this.stream().rotations += 1;
@@ -326,7 +323,11 @@ export class FileSource implements LogSource {
     await f.fh.close();
     if (replaced) {
       this.stream().rotations += 1;
-      this.tracker.notice(this.id, 'rotated', `${this.path} was rotated; ${f.name === this.path ? 'the old file' : f.name} was read to its end (${f.offset} bytes)`);
+      this.tracker.notice(
+        this.id,
+        'rotated',
+        `${this.path} was rotated; ${f.name === this.path ? 'the old file' : f.name} was read to its end (${f.offset} bytes)`,
+      );
     } else {
       this.tracker.notice(this.id, 'deleted', `${this.path} was deleted after it was read to its end (${f.offset} bytes)`);
     }
@@ -340,7 +341,11 @@ export class FileSource implements LogSource {
     f.supersededAt = null;
     this.framer.reset();
     this.stream().truncations += 1;
-    this.tracker.notice(this.id, 'truncated', `${this.path} shrank from ${at} to ${size} bytes or was rewritten in place (copytruncate); reading it again from its start`);
+    this.tracker.notice(
+      this.id,
+      'truncated',
+      `${this.path} shrank from ${at} to ${size} bytes or was rewritten in place (copytruncate); reading it again from its start`,
+    );
   }
 
   private async deliver(framed: Framed, f: OpenFile): Promise<void> {
@@ -355,7 +360,16 @@ export class FileSource implements LogSource {
       headLen: f.headBytes.length,
       head: f.head,
     });
-    const batch = {sourceId: this.id, stream: this.info, data: framed.data, lines: framed.lines, cut: framed.cut, unterminated: framed.unterminated, from: this.acked, position};
+    const batch = {
+      sourceId: this.id,
+      stream: this.info,
+      data: framed.data,
+      lines: framed.lines,
+      cut: framed.cut,
+      unterminated: framed.unterminated,
+      from: this.acked,
+      position,
+    };
     try {
       await sink.batch(batch);
     } catch (err) {

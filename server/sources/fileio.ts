@@ -52,7 +52,17 @@ export async function openFile(name: string): Promise<OpenFile | null> {
     } catch {
       // Renamed between open and realpath: the name we opened is as good for status and watching.
     }
-    return {fh, name, realName, dev: st.dev.toString(), ino: st.ino.toString(), offset: 0, headBytes: Buffer.alloc(0), head: headHash(Buffer.alloc(0)), supersededAt: null};
+    return {
+      fh,
+      name,
+      realName,
+      dev: st.dev.toString(),
+      ino: st.ino.toString(),
+      offset: 0,
+      headBytes: Buffer.alloc(0),
+      head: headHash(Buffer.alloc(0)),
+      supersededAt: null,
+    };
   } catch (err) {
     await fh.close().catch(() => undefined);
     throw err;

@@ -113,7 +113,10 @@ describe('KubernetesSource against the replayed API', () => {
     fake.scriptWatch('pods', fixtureText('watch-pods-bookmark.ndjson'));
     const sink = new RecordingSink();
     await worker.startSource({...FAST, appContainer: null}, sink);
-    await eventually(() => fake.requestsTo('/pods', (r) => r.query.watch === 'true' && r.query.resourceVersion === '1050').length === 1, 'a watch from the bookmark');
+    await eventually(
+      () => fake.requestsTo('/pods', (r) => r.query.watch === 'true' && r.query.resourceVersion === '1050').length === 1,
+      'a watch from the bookmark',
+    );
     expect((await status()).kubernetes.bookmarks).toBe(1);
 
     fake.bump();
@@ -124,7 +127,10 @@ describe('KubernetesSource against the replayed API', () => {
     await eventually(async () => (await status()).kubernetes.resourceVersion === bookmarked, 'the bookmark applied');
     fake.compact();
     fake.endWatches('pods');
-    await eventually(() => fake.requestsTo('/pods', (r) => r.query.watch === 'true' && r.query.resourceVersion === bookmarked).length === 1, 'a watch from the new bookmark');
+    await eventually(
+      () => fake.requestsTo('/pods', (r) => r.query.watch === 'true' && r.query.resourceVersion === bookmarked).length === 1,
+      'a watch from the new bookmark',
+    );
     await eventually(() => fake.openWatches('pods') === 1, 'the watch open again');
     const st = await status();
     expect(st.kubernetes.expired).toBe(0);

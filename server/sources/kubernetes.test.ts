@@ -258,7 +258,12 @@ describe('KubernetesSource against a real API server', () => {
   it('reports an ambient-mode namespace as having no sidecar logs to read', async () => {
     const ns = `${NS}-ambient`;
     await cluster.createNamespace(ns, {'istio.io/dataplane-mode': 'ambient'});
-    await cluster.createPod({namespace: ns, name: 'mattermost-ambient-0', containers: ['mattermost'], annotations: {'ambient.istio.io/redirection': 'enabled'}});
+    await cluster.createPod({
+      namespace: ns,
+      name: 'mattermost-ambient-0',
+      containers: ['mattermost'],
+      annotations: {'ambient.istio.io/redirection': 'enabled'},
+    });
     const sink = new RecordingSink();
     await worker.startSource(options({namespace: ns}), sink);
     await eventually(async () => (await status()).kubernetes.pods.length === 1, 'the pod listed');
@@ -274,7 +279,12 @@ describe('KubernetesSource against a real API server', () => {
   it('recognises ambient pods by their annotation when RBAC does not let it read the namespace', async () => {
     const ns = `${NS}-ambient`;
     await cluster.createNamespace(ns, {'istio.io/dataplane-mode': 'ambient'});
-    await cluster.createPod({namespace: ns, name: 'mattermost-ambient-0', containers: ['mattermost'], annotations: {'ambient.istio.io/redirection': 'enabled'}});
+    await cluster.createPod({
+      namespace: ns,
+      name: 'mattermost-ambient-0',
+      containers: ['mattermost'],
+      annotations: {'ambient.istio.io/redirection': 'enabled'},
+    });
     // A ServiceAccount with a Role for pods and their logs only, as the chart's with namespaceLabels=false.
     await cluster.create({apiVersion: 'v1', kind: 'ServiceAccount', metadata: {name: 'pods-only', namespace: ns}});
     await cluster.create({

@@ -174,7 +174,8 @@ export class KubernetesSource implements LogSource {
         deleted: (pod) => this.deleted(pod),
         failed: (err, what, attempt) => {
           // The client's own error text repeats whole responses; the Status message is what helps.
-          if (attempt === 1) this.tracker.error(null, new Error(describeError(err)), `${what === 'list' ? 'listing' : 'watching'} pods in ${namespace} (${this.selector})`);
+          if (attempt === 1)
+            this.tracker.error(null, new Error(describeError(err)), `${what === 'list' ? 'listing' : 'watching'} pods in ${namespace} (${this.selector})`);
         },
         recovered: () => this.tracker.setState('following'),
       },
@@ -237,7 +238,11 @@ export class KubernetesSource implements LogSource {
       this.namespaceAmbient = null;
       if (this.namespaceLabelsUnreadable === null) {
         this.namespaceLabelsUnreadable = describeError(err);
-        this.tracker.notice(null, 'waiting', `cannot read the labels of namespace ${namespace} (${this.namespaceLabelsUnreadable}); ambient mode is recognised from pod annotations only`);
+        this.tracker.notice(
+          null,
+          'waiting',
+          `cannot read the labels of namespace ${namespace} (${this.namespaceLabelsUnreadable}); ambient mode is recognised from pod annotations only`,
+        );
       }
     }
     if (this.namespaceAmbient === true && !this.noticedNamespace) {
@@ -301,13 +306,26 @@ export class KubernetesSource implements LogSource {
     }
     if (!view.containers.has(this.proxy) && !this.noticedPods.has(view.uid)) {
       this.noticedPods.add(view.uid);
-      const why = view.ambient ? 'it is in Istio ambient mode (ztunnel, not a sidecar, carries its traffic)' : `it has no ${this.proxy} container (no sidecar was injected)`;
-      this.tracker.notice(null, 'waiting', `pod ${this.namespaceName}/${view.name}: no sidecar logs to read, because ${why}. Its blocked connections cannot be seen here; that is not the same as nothing blocked.`);
+      const why = view.ambient
+        ? 'it is in Istio ambient mode (ztunnel, not a sidecar, carries its traffic)'
+        : `it has no ${this.proxy} container (no sidecar was injected)`;
+      this.tracker.notice(
+        null,
+        'waiting',
+        `pod ${this.namespaceName}/${view.name}: no sidecar logs to read, because ${why}. Its blocked connections cannot be seen here; that is not the same as nothing blocked.`,
+      );
     }
   }
 
   private openStream(host: LogHost, view: PodView, container: string, log: LogKind): ContainerLog {
-    const stream = new ContainerLog(host, {namespace: this.namespaceName ?? '', pod: view.name, uid: view.uid, container, log, startAt: this.opts.startAt ?? 'beginning'});
+    const stream = new ContainerLog(host, {
+      namespace: this.namespaceName ?? '',
+      pod: view.name,
+      uid: view.uid,
+      container,
+      log,
+      startAt: this.opts.startAt ?? 'beginning',
+    });
     // A pod of the same name that just went away may still be committing its last batch under this id.
     const before = this.releasing.get(stream.id) ?? Promise.resolve();
     void before.then(() => {
@@ -332,7 +350,12 @@ export class KubernetesSource implements LogSource {
         if (this.releasing.get(stream.id) === done) this.releasing.delete(stream.id);
       });
     }
-    if (gone) this.tracker.notice(null, 'deleted', `pod ${this.namespaceName}/${name} is gone; ${entry.streams.size === 0 ? 'it had no log being followed' : 'its log streams were released'}`);
+    if (gone)
+      this.tracker.notice(
+        null,
+        'deleted',
+        `pod ${this.namespaceName}/${name} is gone; ${entry.streams.size === 0 ? 'it had no log being followed' : 'its log streams were released'}`,
+      );
   }
 
   private retire(stream: ContainerLog): void {

@@ -26,10 +26,13 @@ export class Waker {
     return new Promise<void>((resolve) => {
       this.release = resolve;
       if (ms !== undefined) {
-        this.timer = setTimeout(() => {
-          this.settle();
-          resolve();
-        }, Math.max(0, ms));
+        this.timer = setTimeout(
+          () => {
+            this.settle();
+            resolve();
+          },
+          Math.max(0, ms),
+        );
       }
     });
   }

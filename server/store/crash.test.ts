@@ -89,7 +89,12 @@ describe('a failure inside the transaction', () => {
     raw.exec("CREATE TRIGGER fail_insert BEFORE INSERT ON findings WHEN NEW.key = 'bad.example.test:443' BEGIN SELECT RAISE(ABORT, 'disk says no'); END");
     raw.close();
     await expect(
-      store.applyBatch({sourceId: 's', from: null, position: '3', observations: [obs('203.0.113.1:443', 1), obs('203.0.113.2:443', 1), obs('bad.example.test:443', 1)]}),
+      store.applyBatch({
+        sourceId: 's',
+        from: null,
+        position: '3',
+        observations: [obs('203.0.113.1:443', 1), obs('203.0.113.2:443', 1), obs('bad.example.test:443', 1)],
+      }),
     ).rejects.toMatchObject({message: 'disk says no'});
     expect((await store.listFindings()).total).toBe(0);
     expect(await store.getResumePoint('s')).toBeNull();

@@ -54,7 +54,13 @@ describe('mergeFinding', () => {
     const L = {...DEFAULT_STORE_LIMITS, pods: 2};
     const m = mergeFinding(
       finding({pods: ['a', 'b']}),
-      finding({pods: ['b', 'c'], features: [{id: 'file-storage', name: 'x', configPath: 'FileSettings.AmazonS3Endpoint'}, {id: 'sso', name: 'SSO', configPath: 'GitLabSettings'}]}),
+      finding({
+        pods: ['b', 'c'],
+        features: [
+          {id: 'file-storage', name: 'x', configPath: 'FileSettings.AmazonS3Endpoint'},
+          {id: 'sso', name: 'SSO', configPath: 'GitLabSettings'},
+        ],
+      }),
       L,
     );
     expect(m.pods).toEqual(['a', 'b']);

@@ -123,7 +123,9 @@ CREATE TABLE alert_state (
     `INSERT INTO alert_state (key, resolved_announced_at, updated_at) VALUES (?, ?, ?)
      ON CONFLICT (key) DO UPDATE SET resolved_announced_at = excluded.resolved_announced_at`,
   );
-  const rows = db.prepare('SELECT key, value, updated_at FROM meta WHERE substr(key, 1, 10) = ? OR substr(key, 1, 19) = ?').all(ANNOUNCED_META, RESOLVED_ANNOUNCED_META) as {
+  const rows = db
+    .prepare('SELECT key, value, updated_at FROM meta WHERE substr(key, 1, 10) = ? OR substr(key, 1, 19) = ?')
+    .all(ANNOUNCED_META, RESOLVED_ANNOUNCED_META) as {
     key: string;
     value: string;
     updated_at: number;

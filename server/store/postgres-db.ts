@@ -27,7 +27,9 @@ const NUMERIC = 1700;
 /** BIGINT (epoch milliseconds, counts, ids) and SUM() results as numbers; they stay below 2^53. */
 const TYPES: NonNullable<PoolConfig['types']> = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === INT8 || oid === NUMERIC ? (v: string) => Number(v) : pgTypes.getTypeParser(oid, format as 'text')) as NonNullable<PoolConfig['types']>['getTypeParser'],
+    oid === INT8 || oid === NUMERIC ? (v: string) => Number(v) : pgTypes.getTypeParser(oid, format as 'text')) as NonNullable<
+    PoolConfig['types']
+  >['getTypeParser'],
 };
 
 export function createPool(url: string, max = 5): Pool {

@@ -139,7 +139,11 @@ async function currentVersion(c: PoolClient): Promise<number> {
 }
 
 /** Brings the database to the newest known version; refuses one written by a newer release. */
-export async function migratePostgres(c: PoolClient, migrations: readonly PgMigration[] = PG_MIGRATIONS, now: () => number = Date.now): Promise<PgMigrationReport> {
+export async function migratePostgres(
+  c: PoolClient,
+  migrations: readonly PgMigration[] = PG_MIGRATIONS,
+  now: () => number = Date.now,
+): Promise<PgMigrationReport> {
   migrations.forEach((m, i) => {
     if (m.version !== i + 1) throw new Error(`migration ${m.name} has version ${m.version}, expected ${i + 1}`);
   });

@@ -11,7 +11,6 @@ import {outboxOf, type OutboxRow} from './rows';
 import {requireText, text} from './sanitize';
 import type {ClaimedItem, ClaimOptions, EnqueueResult, OutboxInput, OutboxItem} from './types';
 
-
 const CLEAR_CLAIM = 'claimed_until = NULL, claim_token = NULL';
 
 export class PostgresOutbox {

@@ -190,7 +190,7 @@ describe('migrations', () => {
 
   it('moves the alert state kept as meta strings by version 1 into its table', async () => {
     (await store({migrations: PG_MIGRATIONS.slice(0, 1)})).close();
-    const meta = "INSERT INTO meta (key, value, updated_at) VALUES ($1, $2, 1)";
+    const meta = 'INSERT INTO meta (key, value, updated_at) VALUES ($1, $2, 1)';
     await sql(meta, ['announced:tls|s3.amazonaws.com:443', JSON.stringify({count: 7, pods: ['mm-0', 'mm-1']})]);
     await sql(meta, ['resolved-announced:tls|s3.amazonaws.com:443', '2024-05-01T10:00:00.000Z']);
     await sql(meta, ['resolved-announced:tcp|1.2.3.4:80', '2024-05-02T00:00:00.000Z']);
@@ -202,7 +202,12 @@ describe('migrations', () => {
       announcedPods: ['mm-0', 'mm-1'],
       resolvedAnnouncedAt: '2024-05-01T10:00:00.000Z',
     });
-    expect(await s.getAlertState('tcp|1.2.3.4:80')).toEqual({key: 'tcp|1.2.3.4:80', announcedCount: 0, announcedPods: [], resolvedAnnouncedAt: '2024-05-02T00:00:00.000Z'});
+    expect(await s.getAlertState('tcp|1.2.3.4:80')).toEqual({
+      key: 'tcp|1.2.3.4:80',
+      announcedCount: 0,
+      announcedPods: [],
+      resolvedAnnouncedAt: '2024-05-02T00:00:00.000Z',
+    });
     expect(await s.getMeta('announced:tls|s3.amazonaws.com:443')).toBeNull();
     expect(await s.getMeta('bot-user-id')).toBe('abc');
   });
@@ -215,7 +220,13 @@ describe('migrations', () => {
 
   it('keeps everything across close and reopen', async () => {
     const s = await store();
-    await s.applyBatch({sourceId: 's', from: null, position: '1', observations: [obs('203.0.113.1:443', 3)], notify: () => [{kind: 'digest-update', payload: {t: 3}, dedupeKey: 'd'}]});
+    await s.applyBatch({
+      sourceId: 's',
+      from: null,
+      position: '1',
+      observations: [obs('203.0.113.1:443', 3)],
+      notify: () => [{kind: 'digest-update', payload: {t: 3}, dedupeKey: 'd'}],
+    });
     await s.setMeta('slash-tokens', '["t"]');
     await s.close();
     const again = await store();

@@ -18,7 +18,22 @@ import {createPool, Db, numbered, transaction} from './postgres-db';
 import {migratePostgres, PG_MIGRATIONS, type PgMigration} from './postgres-migrations';
 import {PostgresOutbox} from './postgres-outbox';
 import {findingQuerySql} from './query';
-import {alertStateOf, announcedCount, contentOf, decisionOf, findingOf, iso, resumeOf, sameContent, storedOf, type AlertStateRow, type DecisionRow, type FindingContent, type FindingRow, type ResumeRow} from './rows';
+import {
+  alertStateOf,
+  announcedCount,
+  contentOf,
+  decisionOf,
+  findingOf,
+  iso,
+  resumeOf,
+  sameContent,
+  storedOf,
+  type AlertStateRow,
+  type DecisionRow,
+  type FindingContent,
+  type FindingRow,
+  type ResumeRow,
+} from './rows';
 import {normaliseObservation, requireActor, requireText, text} from './sanitize';
 import {
   DEFAULT_RETENTION,
@@ -82,7 +97,22 @@ function hourOf(lastSeen: string | null, now: number): number {
 const CONTENT_SQL_COLUMNS = 'verdict, protocol, host, ip, port, count, first_seen, last_seen, pods, samples, attribution, features, advice, rejected_host';
 
 function contentParams(c: FindingContent): unknown[] {
-  return [c.verdict, c.protocol, c.host, c.ip, c.port, c.count, c.first_seen, c.last_seen, c.pods, c.samples, c.attribution, c.features, c.advice, c.rejected_host];
+  return [
+    c.verdict,
+    c.protocol,
+    c.host,
+    c.ip,
+    c.port,
+    c.count,
+    c.first_seen,
+    c.last_seen,
+    c.pods,
+    c.samples,
+    c.attribution,
+    c.features,
+    c.advice,
+    c.rejected_host,
+  ];
 }
 
 export class PostgresStore implements Store {
@@ -136,7 +166,17 @@ export class PostgresStore implements Store {
     const current = await db.one<ResumeRow>('SELECT * FROM resume_points WHERE source_id = $1 FOR UPDATE', [sourceId]);
     if (from !== undefined && (current?.position ?? null) !== from) {
       if (current !== undefined && current.position === position) {
-        return {applied: false, resumePoint: resumeOf(current), newKeys: [], changedKeys: [], reopenedKeys: [], overflowLines: 0, overflowDestinations: 0, evictedKeys: [], outboxIds: []};
+        return {
+          applied: false,
+          resumePoint: resumeOf(current),
+          newKeys: [],
+          changedKeys: [],
+          reopenedKeys: [],
+          overflowLines: 0,
+          overflowDestinations: 0,
+          evictedKeys: [],
+          outboxIds: [],
+        };
       }
       throw new ResumeConflictError(sourceId, from, current?.position ?? null);
     }
@@ -305,7 +345,12 @@ export class PostgresStore implements Store {
         const attribution = JSON.stringify(next.attribution);
         const features = JSON.stringify(next.features.slice(0, this.limits.features));
         if (attribution === row.attribution && features === row.features) continue;
-        await db.run('UPDATE findings SET attribution = $1, features = $2, updated_at = $3, revision = revision + 1 WHERE key = $4', [attribution, features, now, row.key]);
+        await db.run('UPDATE findings SET attribution = $1, features = $2, updated_at = $3, revision = revision + 1 WHERE key = $4', [
+          attribution,
+          features,
+          now,
+          row.key,
+        ]);
         changed.push(row.key);
       }
       return changed;
@@ -313,7 +358,11 @@ export class PostgresStore implements Store {
   }
 
   /** Runs a status change and its notifications in one transaction, the finding's row locked throughout. */
-  private async change(rawKey: string, fn: (db: Db, key: string, row: FindingRow) => Promise<boolean>, notify?: StatusChangeOptions['notify']): Promise<StoredFinding> {
+  private async change(
+    rawKey: string,
+    fn: (db: Db, key: string, row: FindingRow) => Promise<boolean>,
+    notify?: StatusChangeOptions['notify'],
+  ): Promise<StoredFinding> {
     const key = this.keyOf(rawKey);
     return transaction(this.pool, async (db) => {
       const row = await db.one<FindingRow>('SELECT * FROM findings WHERE key = $1 FOR UPDATE', [key]);
@@ -443,10 +492,11 @@ export class PostgresStore implements Store {
 
   async getOverflow(): Promise<StoreOverflow> {
     const meta = new Map(
-      (await this.db.rows<{key: string; value: string}>('SELECT key, value FROM meta WHERE key = ANY($1::text[])', [[OVERFLOW_LINES_META, OVERFLOW_DESTINATIONS_META, EVICTED_META]])).map((r) => [
-        r.key,
-        r.value,
-      ]),
+      (
+        await this.db.rows<{key: string; value: string}>('SELECT key, value FROM meta WHERE key = ANY($1::text[])', [
+          [OVERFLOW_LINES_META, OVERFLOW_DESTINATIONS_META, EVICTED_META],
+        ])
+      ).map((r) => [r.key, r.value]),
     );
     const n = (key: string): number => Number(addTo(meta.get(key), 0));
     return {

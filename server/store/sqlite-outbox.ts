@@ -8,7 +8,6 @@ import {outboxOf, type OutboxRow} from './rows';
 import {requireText, text} from './sanitize';
 import type {ClaimedItem, ClaimOptions, EnqueueResult, OutboxInput, OutboxItem} from './types';
 
-
 function statements(db: Database.Database) {
   return {
     pendingByKey: db.prepare<[string], {id: number}>("SELECT id FROM outbox WHERE state = 'pending' AND dedupe_key = ?"),
@@ -16,16 +15,12 @@ function statements(db: Database.Database) {
     insert: db.prepare<[string, string, string | null, number, number, number], {id: number}>(
       "INSERT INTO outbox (kind, payload, dedupe_key, state, created_at, updated_at, attempts, next_attempt_at) VALUES (?, ?, ?, 'pending', ?, ?, 0, ?) RETURNING id",
     ),
-    expired: db.prepare<[number], {id: number; dedupe_key: string | null}>(
-      "SELECT id, dedupe_key FROM outbox WHERE state = 'claimed' AND claimed_until <= ?",
-    ),
+    expired: db.prepare<[number], {id: number; dedupe_key: string | null}>("SELECT id, dedupe_key FROM outbox WHERE state = 'claimed' AND claimed_until <= ?"),
     release: db.prepare(
       "UPDATE outbox SET state = 'pending', next_attempt_at = claimed_until, claimed_until = NULL, claim_token = NULL, updated_at = ? WHERE id = ?",
     ),
     supersede: db.prepare("UPDATE outbox SET state = 'superseded', claimed_until = NULL, claim_token = NULL, updated_at = ? WHERE id = ?"),
-    due: db.prepare<[number, number], OutboxRow>(
-      "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
-    ),
+    due: db.prepare<[number, number], OutboxRow>("SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?"),
     claim: db.prepare<[number, string, number, number], OutboxRow>(
       "UPDATE outbox SET state = 'claimed', attempts = attempts + 1, claimed_until = ?, claim_token = ?, updated_at = ? WHERE id = ? RETURNING *",
     ),

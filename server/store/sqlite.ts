@@ -8,7 +8,21 @@ import {FindingNotFoundError, ResumeConflictError, StoreDamagedError, StoreInput
 import {addTo, EVICTED_META, mustKeep, OVERFLOW_DESTINATIONS_META, OVERFLOW_LINES_META, pickRoom, ROOM_CANDIDATES, ROOM_CANDIDATES_SQL} from './capacity';
 import {mergeFinding} from './merge';
 import {MIGRATIONS, migrate, type Migration} from './migrations';
-import {alertStateOf, announcedCount, contentOf, decisionOf, findingOf, iso, resumeOf, sameContent, storedOf, type AlertStateRow, type DecisionRow, type FindingRow, type ResumeRow} from './rows';
+import {
+  alertStateOf,
+  announcedCount,
+  contentOf,
+  decisionOf,
+  findingOf,
+  iso,
+  resumeOf,
+  sameContent,
+  storedOf,
+  type AlertStateRow,
+  type DecisionRow,
+  type FindingRow,
+  type ResumeRow,
+} from './rows';
 import {normaliseObservation, requireActor, requireText, text} from './sanitize';
 import {SqliteOutbox} from './sqlite-outbox';
 import {findingQuerySql} from './query';
@@ -98,9 +112,7 @@ function statements(db: Database.Database) {
          features = @features, advice = @advice, rejected_host = @rejected_host, updated_at = @now, revision = revision + 1
        WHERE key = @key`,
     ),
-    reopen: db.prepare(
-      "UPDATE findings SET status = 'open', status_changed_at = ?, resolved_at = NULL, updated_at = ?, revision = revision + 1 WHERE key = ?",
-    ),
+    reopen: db.prepare("UPDATE findings SET status = 'open', status_changed_at = ?, resolved_at = NULL, updated_at = ?, revision = revision + 1 WHERE key = ?"),
     ignore: db.prepare(
       `UPDATE findings SET status = 'ignored', status_changed_at = @now, ignored_by_id = @userId, ignored_by_name = @username,
          ignored_reason = @reason, ignored_at = @now, updated_at = @now, revision = revision + 1 WHERE key = @key`,
@@ -128,7 +140,9 @@ function statements(db: Database.Database) {
        RETURNING *`,
     ),
     openFindings: db.prepare<[], FindingRow>("SELECT * FROM findings WHERE status = 'open' ORDER BY key"),
-    setAttribution: db.prepare('UPDATE findings SET attribution = @attribution, features = @features, updated_at = @now, revision = revision + 1 WHERE key = @key'),
+    setAttribution: db.prepare(
+      'UPDATE findings SET attribution = @attribution, features = @features, updated_at = @now, revision = revision + 1 WHERE key = @key',
+    ),
     byStatus: db.prepare<[], {status: string; n: number}>('SELECT status, COUNT(*) AS n FROM findings GROUP BY status'),
     openByVerdict: db.prepare<[], {verdict: string; n: number}>("SELECT verdict, COUNT(*) AS n FROM findings WHERE status = 'open' GROUP BY verdict"),
     getMeta: db.prepare<[string], {value: string}>('SELECT value FROM meta WHERE key = ?'),
@@ -206,17 +220,21 @@ export class SqliteStore implements Store {
     return result;
   }
 
-  private applyInTx(
-    sourceId: string,
-    from: string | null | undefined,
-    position: string,
-    deltas: Finding[],
-    notify: ObservationBatch['notify'],
-  ): ApplyResult {
+  private applyInTx(sourceId: string, from: string | null | undefined, position: string, deltas: Finding[], notify: ObservationBatch['notify']): ApplyResult {
     const current = this.s.resume.get(sourceId);
     if (from !== undefined && (current?.position ?? null) !== from) {
       if (current !== undefined && current.position === position) {
-        return {applied: false, resumePoint: resumeOf(current), newKeys: [], changedKeys: [], reopenedKeys: [], overflowLines: 0, overflowDestinations: 0, evictedKeys: [], outboxIds: []};
+        return {
+          applied: false,
+          resumePoint: resumeOf(current),
+          newKeys: [],
+          changedKeys: [],
+          reopenedKeys: [],
+          overflowLines: 0,
+          overflowDestinations: 0,
+          evictedKeys: [],
+          outboxIds: [],
+        };
       }
       throw new ResumeConflictError(sourceId, from, current?.position ?? null);
     }

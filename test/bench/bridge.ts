@@ -91,8 +91,16 @@ export async function benchAlertLatency(runs = 5): Promise<void> {
     for (let i = 0; i < runs; i++) {
       const before = Date.now();
       const host = `bench-${i}.example.com`;
-      appendFileSync(source, `[${new Date().toISOString()}] "- - -" 0 UH - - "-" 0 0 0 - "-" "-" "-" "-" "-" BlackHoleCluster - 203.0.113.${i + 1}:443 10.42.1.17:4${i}000 ${host} -\n`);
-      await waitFor(`the alert for ${host}`, async () => ((await channel.postsSince(before - 1000)).some((p) => p.message.includes(host)) ? true : null), 30_000, 20);
+      appendFileSync(
+        source,
+        `[${new Date().toISOString()}] "- - -" 0 UH - - "-" 0 0 0 - "-" "-" "-" "-" "-" BlackHoleCluster - 203.0.113.${i + 1}:443 10.42.1.17:4${i}000 ${host} -\n`,
+      );
+      await waitFor(
+        `the alert for ${host}`,
+        async () => ((await channel.postsSince(before - 1000)).some((p) => p.message.includes(host)) ? true : null),
+        30_000,
+        20,
+      );
       times.push((Date.now() - before) / 1000);
     }
     const sorted = [...times].sort((a, b) => a - b);

@@ -27,18 +27,7 @@ import {BUTTON_REFUSAL, REFUSAL} from '../../server/present/replies';
 import type {StoredFinding} from '../../server/store/types';
 import {startMattermost, type MattermostServer} from '../mattermost/harness';
 import {ensureBuiltPlugin, installPlugin} from '../mattermost/plugin';
-import {
-  PODS,
-  alertPosts,
-  blockedHttp,
-  blockedTls,
-  BridgeRunner,
-  channelPosts,
-  inboundOk,
-  outsideCode,
-  repliesTo,
-  waitFor,
-} from './helpers';
+import {PODS, alertPosts, blockedHttp, blockedTls, BridgeRunner, channelPosts, inboundOk, outsideCode, repliesTo, waitFor} from './helpers';
 
 jest.setTimeout(120_000);
 
@@ -118,7 +107,10 @@ interface Button {
 }
 
 function attachmentsOf(post: Post): {fallback: string; actions: Button[]}[] {
-  return ((post.props as {attachments?: {fallback: string; actions?: Button[]}[]}).attachments ?? []).map((a) => ({fallback: a.fallback, actions: a.actions ?? []}));
+  return ((post.props as {attachments?: {fallback: string; actions?: Button[]}[]}).attachments ?? []).map((a) => ({
+    fallback: a.fallback,
+    actions: a.actions ?? [],
+  }));
 }
 
 /** The YAML of an alert, parsed, as the hosts of each route of the Big Bang values. */
@@ -344,7 +336,9 @@ test('an integration added while the bridge runs is named in the alerts of its h
     content_type: 'application/json',
   } as Parameters<Client4['createOutgoingWebhook']>[0]);
   // Adding a webhook does not change the config: the bridge has to notice it anyway.
-  await waitFor('the bridge to see the new webhook', () => runner.running.link?.inventory?.outgoingWebhooks.some((h) => h.callback_urls.includes(url)), {context});
+  await waitFor('the bridge to see the new webhook', () => runner.running.link?.inventory?.outgoingWebhooks.some((h) => h.callback_urls.includes(url)), {
+    context,
+  });
 
   runner.append([blockedTls(CI.ip, 443, CI.host), blockedTls(CI.ip, 443, CI.host, {pod: PODS[1]})]);
   await waitFor('the alert for the new host', async () => alertPosts(await posts()).length === before + 1, {context});
@@ -379,7 +373,9 @@ test('S3 switched on in the configuration names the open finding of its bucket e
   try {
     expect((await admin.getConfig()).FileSettings).toMatchObject({ExportDriverName: 'amazons3', ExportAmazonS3Bucket: 'mm-files'});
     // No new line comes: the stored finding itself is named again when the bridge reads the new configuration.
-    await waitFor('the bucket finding named by the new configuration', async () => (await finding(BUCKET.key)).features.some((f) => f.name === S3_NAME), {context});
+    await waitFor('the bucket finding named by the new configuration', async () => (await finding(BUCKET.key)).features.some((f) => f.name === S3_NAME), {
+      context,
+    });
     expect((await finding(BUCKET.key)).attribution).toMatchObject({method: 'sni', host: BUCKET.host});
     const show = await slash(mm.adminToken, adminChannel.id, `/egress show ${BUCKET.host}`);
     expect(show).toContain('Breaks: Export storage \\(Amazon S3\\)');
@@ -453,7 +449,11 @@ describe('/egress through Mattermost', () => {
     expect(f.ignored).toBeNull();
     // The alert's thread says where it ended up (a change that replaces one still waiting is told once).
     const [first] = alertPosts(await posts());
-    const told = await waitFor('the thread told of the un-ignore', async () => repliesTo(await posts(), first.id).find((p) => p.message.includes('no longer ignored')), {context});
+    const told = await waitFor(
+      'the thread told of the un-ignore',
+      async () => repliesTo(await posts(), first.id).find((p) => p.message.includes('no longer ignored')),
+      {context},
+    );
     expect(told.message).toContain(`\`${GITHUB.key}\` no longer ignored (by ${escapedName()})`);
     const decisions = await runner.running.store.listDecisions(GITHUB.key);
     expect(decisions.map((d) => [d.action, d.by?.userId])).toEqual([
@@ -481,7 +481,11 @@ describe('alert buttons', () => {
     // The other destination of the alert is untouched.
     expect((await finding(HOOKS.key)).status).toBe('open');
     // The alert's thread says who ignored it, and how to undo it.
-    const told = await waitFor('the thread told of the ignore', async () => repliesTo(await posts(), first.id).find((p) => p.message.includes(' ignored by ')), {context});
+    const told = await waitFor(
+      'the thread told of the ignore',
+      async () => repliesTo(await posts(), first.id).find((p) => p.message.includes(' ignored by ')),
+      {context},
+    );
     expect(told.message).toContain(`\`${GITHUB.key}\` ignored by ${escapedName()}: ignored from the alert.`);
     expect(told.message).toContain(`Undo: \`/egress unignore ${GITHUB.host}\``);
   });
@@ -538,7 +542,11 @@ describe('the webapp API under ' + API_BASE_PATH + ', through Mattermost and the
   });
 
   const suggest = (headers: Record<string, string>) =>
-    fetch(api('/suggestions'), {method: 'POST', headers: {'content-type': 'application/json', ...headers}, body: JSON.stringify({keys: 'all', format: 'serviceentry'})});
+    fetch(api('/suggestions'), {
+      method: 'POST',
+      headers: {'content-type': 'application/json', ...headers},
+      body: JSON.stringify({keys: 'all', format: 'serviceentry'}),
+    });
 
   test('no session: 401; the ordinary user: 403 (from the plugin)', async () => {
     const none = await fetch(api('/findings'));
@@ -676,7 +684,10 @@ test('Mattermost away while an alert is due: the alert arrives once it is back, 
   await mm.startProcess();
   mark('Mattermost down', t0);
   const t1 = Date.now();
-  await waitFor('the alert after Mattermost is back', async () => alertPosts(await posts()).some((p) => p.message.includes(JIRA.host)), {timeoutMs: 90_000, context});
+  await waitFor('the alert after Mattermost is back', async () => alertPosts(await posts()).some((p) => p.message.includes(JIRA.host)), {
+    timeoutMs: 90_000,
+    context,
+  });
   mark('Mattermost back to alert', t1);
   await settled([JIRA.key], 'the new destination announced', 60_000);
 
@@ -713,7 +724,9 @@ test('a bridge that starts while Mattermost is away keeps the findings and alert
 
 test("pasting every alert's YAML in order gives the values of /egress snippet all", async () => {
   const routes = (yaml: string): Record<string, unknown> =>
-    yaml === '' ? {} : (parseYaml(yaml) as {addons: {mattermost: {values: {routes: {outbound: Record<string, unknown>}}}}}).addons.mattermost.values.routes.outbound;
+    yaml === ''
+      ? {}
+      : (parseYaml(yaml) as {addons: {mattermost: {values: {routes: {outbound: Record<string, unknown>}}}}}).addons.mattermost.values.routes.outbound;
   const alerts = alertPosts(await posts());
   expect(alerts.length).toBeGreaterThan(2);
   // Values merge by route name: a later paste of the same name replaces the earlier one.

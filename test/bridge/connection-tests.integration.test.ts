@@ -37,7 +37,10 @@ let smtp: LoopbackSmtp;
 let townSquare: Channel;
 
 async function slash(client: Client4, command: string): Promise<string> {
-  const res = (await client.executeCommand(command, {channel_id: townSquare.id, team_id: mm.team.id} as Parameters<Client4['executeCommand']>[1])) as {response_type?: string; text?: string};
+  const res = (await client.executeCommand(command, {channel_id: townSquare.id, team_id: mm.team.id} as Parameters<Client4['executeCommand']>[1])) as {
+    response_type?: string;
+    text?: string;
+  };
   expect(res.response_type).toBe('ephemeral');
   // Read as a person sees it: Markdown escapes and the zero-width spaces that stop auto-linking taken out.
   return (res.text ?? '').replace(/\\(.)/g, '$1').replace(/\u200b/g, '');
@@ -87,8 +90,13 @@ beforeAll(async () => {
     env: {EGRESS_ADVISOR_TEST_INTERVAL_SECONDS: String(INTERVAL_SECONDS)},
   });
   await runner.start();
-  await waitFor('the bridge to connect and read the configuration', () => runner.running.link?.up === true && runner.running.link.inventory !== null, {context, timeoutMs: 60_000});
-  await waitFor('the plugin settings to name the bridge', async () => ourSettings(await mm.client().getConfig())[BRIDGE_URL_KEY] === runner.publicUrl, {context});
+  await waitFor('the bridge to connect and read the configuration', () => runner.running.link?.up === true && runner.running.link.inventory !== null, {
+    context,
+    timeoutMs: 60_000,
+  });
+  await waitFor('the plugin settings to name the bridge', async () => ourSettings(await mm.client().getConfig())[BRIDGE_URL_KEY] === runner.publicUrl, {
+    context,
+  });
 }, 300_000);
 
 afterAll(async () => {
@@ -110,7 +118,14 @@ test('a test that passes: Mattermost reaches its S3 bucket, the result is kept, 
   expect(s3.requests).toBeGreaterThan(before);
 
   const [latest] = await history();
-  expect(latest).toMatchObject({kind: 's3', outcome: 'passed', trigger: 'person', httpStatus: 200, target: {host: HOST, port: s3.port}, requestedBy: {userId: mm.admin.id, username: mm.admin.username}});
+  expect(latest).toMatchObject({
+    kind: 's3',
+    outcome: 'passed',
+    trigger: 'person',
+    httpStatus: 200,
+    target: {host: HOST, port: s3.port},
+    requestedBy: {userId: mm.admin.id, username: mm.admin.username},
+  });
   expect(runner.bridgeLog()).toContain(`connection test of File storage (S3) asked by ${mm.admin.username} (${mm.admin.id})`);
 
   const metrics = await (await fetch(`${runner.publicUrl}/metrics`)).text();
@@ -150,14 +165,22 @@ test('a non-admin who asks for a test through /egress is refused, and nothing is
 test('a test that fails because S3 is unreachable, while a blocked line on its port is appended: the reply says why, and the IP-only line is named by the test', async () => {
   await s3.stop();
   // The first test's interval must be over.
-  await waitFor('the S3 rate limit to pass', async () => {
-    const last = (await history()).find((r) => r.kind === 's3');
-    return last !== undefined && Date.now() - Date.parse(last.startedAt) > INTERVAL_SECONDS * 1000;
-  }, {timeoutMs: 20_000});
+  await waitFor(
+    'the S3 rate limit to pass',
+    async () => {
+      const last = (await history()).find((r) => r.kind === 's3');
+      return last !== undefined && Date.now() - Date.parse(last.startedAt) > INTERVAL_SECONDS * 1000;
+    },
+    {timeoutMs: 20_000},
+  );
   const asked = runner.logCount(`connection test of File storage (S3) asked by ${mm.admin.username} (${mm.admin.id})`);
   const replyPromise = slash(mm.client(), '/egress test s3');
   // The sidecar logs the dropped connection while the test runs: append it once the bridge has started the test.
-  await waitFor('the bridge to start the test', () => runner.logCount(`connection test of File storage (S3) asked by ${mm.admin.username} (${mm.admin.id})`) > asked, {context});
+  await waitFor(
+    'the bridge to start the test',
+    () => runner.logCount(`connection test of File storage (S3) asked by ${mm.admin.username} (${mm.admin.id})`) > asked,
+    {context},
+  );
   runner.append([blockedTls(IP_ONLY, s3.port, '-')]);
   const reply = await replyPromise;
   expect(reply).toContain(`Mattermost could not reach File storage (S3) \`${HOST}:${s3.port}\` at`);
@@ -165,14 +188,18 @@ test('a test that fails because S3 is unreachable, while a blocked line on its p
 
   const [latest] = await history();
   expect(latest).toMatchObject({kind: 's3', outcome: 'failed', trigger: 'person'});
-  expect(latest.message).toContain("Unable to connect to S3");
+  expect(latest.message).toContain('Unable to connect to S3');
 
   const metrics = await (await fetch(`${runner.publicUrl}/metrics`)).text();
   expect(metrics).toMatch(/egress_advisor_connection_tests_total\{integration="s3",outcome="failed",trigger="person"\} 1/);
   expect(metrics).toMatch(/egress_advisor_connection_test_passed\{integration="s3"\} 0/);
 
   // Active attribution: the IP-only line, on S3's port, inside the test's window, is S3's host, with certainty.
-  const named = await waitFor('the blocked line to become a finding', async () => (await allFindings(runner.running.store)).find((f) => f.destination.ip === IP_ONLY), {context});
+  const named = await waitFor(
+    'the blocked line to become a finding',
+    async () => (await allFindings(runner.running.store)).find((f) => f.destination.ip === IP_ONLY),
+    {context},
+  );
   expect(named.destination.host).toBe(HOST);
   expect(named.attribution).toMatchObject({host: HOST, method: 'connection-test', confidence: 'certain'});
   expect(named.attribution.note).toContain(latest.id);
@@ -182,7 +209,11 @@ test('a test that fails because S3 is unreachable, while a blocked line on its p
 test('a blocked IP-only line outside any test window is not named by a test', async () => {
   const old = new Date(Date.now() - 3_600_000);
   runner.append([blockedTls('203.0.113.77', s3.port, '-', {at: old})]);
-  const f = await waitFor('the old blocked line to become a finding', async () => (await allFindings(runner.running.store)).find((x) => x.destination.ip === '203.0.113.77'), {context});
+  const f = await waitFor(
+    'the old blocked line to become a finding',
+    async () => (await allFindings(runner.running.store)).find((x) => x.destination.ip === '203.0.113.77'),
+    {context},
+  );
   expect(f.attribution.method).not.toBe('connection-test');
   expect(f.destination.host).toBeNull();
 });
@@ -190,7 +221,11 @@ test('a blocked IP-only line outside any test window is not named by a test', as
 describe('the System Console page: "Test now", the integration row and the finding', () => {
   const api = (path: string) => `${mm.url}${API_BASE_PATH}${path}`;
   const testNow = (token: string, kind: string) =>
-    fetch(api('/integrations/test'), {method: 'POST', headers: {authorization: `Bearer ${token}`, 'content-type': 'application/json'}, body: JSON.stringify({kind})});
+    fetch(api('/integrations/test'), {
+      method: 'POST',
+      headers: {authorization: `Bearer ${token}`, 'content-type': 'application/json'},
+      body: JSON.stringify({kind}),
+    });
 
   test('an ordinary user may not ask for a test; an unknown integration is refused', async () => {
     const tests = (await history()).length;
@@ -216,7 +251,9 @@ describe('the System Console page: "Test now", the integration row and the findi
 
     const named = (await allFindings(runner.running.store)).find((f) => f.destination.ip === IP_ONLY);
     if (!named) throw new Error('the named finding is gone');
-    const detail = (await (await fetch(api(`/findings/${encodeURIComponent(named.key)}`), {headers: {authorization: `Bearer ${mm.adminToken}`}})).json()) as FindingDetail;
+    const detail = (await (
+      await fetch(api(`/findings/${encodeURIComponent(named.key)}`), {headers: {authorization: `Bearer ${mm.adminToken}`}})
+    ).json()) as FindingDetail;
     expect(detail.tests?.map((r) => [r.kind, r.outcome])).toEqual([
       ['s3', 'failed'],
       ['s3', 'passed'],
@@ -229,10 +266,14 @@ test("after a fix: the finding resolves, S3's test confirms it in the alert's th
   if (!named) throw new Error('the named finding is gone');
   // Its alert is posted in the admin channel (digest of 1 s).
   const channel = await mm.client().getChannelByName(mm.team.id, 'egress-advisor');
-  const alert = await waitFor('the alert of the named finding', async () => {
-    const f = await runner.running.store.getFinding(named.key);
-    return f?.alertPostId ? f.alertPostId : null;
-  }, {context});
+  const alert = await waitFor(
+    'the alert of the named finding',
+    async () => {
+      const f = await runner.running.store.getFinding(named.key);
+      return f?.alertPostId ? f.alertPostId : null;
+    },
+    {context},
+  );
   expect(alertPosts(await channelPosts(mm.client(), channel.id)).map((p) => p.id)).toContain(alert);
 
   // The fix: S3 is reachable again. The mesh's resolution pass (tested in the mesh suites) is stood in
@@ -241,7 +282,14 @@ test("after a fix: the finding resolves, S3's test confirms it in the alert's th
   const resolved = await runner.running.store.markResolved(named.key, new Date(), 'a ServiceEntry now allows it');
   const before = (await history()).length;
   await runner.running.tests.afterFix([resolved]);
-  const reply = await waitFor('the test result in the thread', async () => repliesTo(await channelPosts(mm.client(), channel.id), alert).find((p) => p.message.includes('connection test') || p.message.includes('Mattermost reached')), {context, timeoutMs: 30_000});
+  const reply = await waitFor(
+    'the test result in the thread',
+    async () =>
+      repliesTo(await channelPosts(mm.client(), channel.id), alert).find(
+        (p) => p.message.includes('connection test') || p.message.includes('Mattermost reached'),
+      ),
+    {context, timeoutMs: 30_000},
+  );
   const text = reply.message.replace(/\\(.)/g, '$1').replace(/\u200b/g, '');
   expect(text).toContain(`Mattermost reached File storage (S3) \`${HOST}:${s3.port}\` at`);
   expect(text).toContain('(after a fix)');

@@ -44,7 +44,11 @@ function blocked(): string {
 }
 
 function context(): string {
-  return replicas.map((r) => `--- replica ${r.name} (exit: ${r.child.exitCode ?? r.child.signalCode ?? 'running'})\n${r.output().trimEnd().split('\n').slice(-20).join('\n')}`).join('\n');
+  return replicas
+    .map(
+      (r) => `--- replica ${r.name} (exit: ${r.child.exitCode ?? r.child.signalCode ?? 'running'})\n${r.output().trimEnd().split('\n').slice(-20).join('\n')}`,
+    )
+    .join('\n');
 }
 
 async function startReplica(name: string, kubeconfig: string): Promise<Replica> {
@@ -55,7 +59,14 @@ async function startReplica(name: string, kubeconfig: string): Promise<Replica> 
   });
   const r: Replica = {...bridge, name};
   replicas.push(r);
-  await waitFor(`replica ${name} to answer`, () => fetch(`http://127.0.0.1:${r.port}/healthz`).then((res) => res.ok).catch(() => false), {timeoutMs: 30_000, context});
+  await waitFor(
+    `replica ${name} to answer`,
+    () =>
+      fetch(`http://127.0.0.1:${r.port}/healthz`)
+        .then((res) => res.ok)
+        .catch(() => false),
+    {timeoutMs: 30_000, context},
+  );
   return r;
 }
 

@@ -165,13 +165,23 @@ test('two replicas: exactly one leads, sets Mattermost up, and posts the alert o
   const channelId = await adminChannelId();
   const command = (key: string): Promise<Response> => {
     const body = JSON.stringify({command: '/egress status', user_id: mm.admin.id, channel_id: channelId, team_id: mm.team.id});
-    const sig = signatureHeaders(key, {method: 'POST', target: '/mattermost/command', userId: mm.admin.id, username: mm.admin.username, body: Buffer.from(body)});
+    const sig = signatureHeaders(key, {
+      method: 'POST',
+      target: '/mattermost/command',
+      userId: mm.admin.id,
+      username: mm.admin.username,
+      body: Buffer.from(body),
+    });
     return fetch(`http://127.0.0.1:${b.port}/mattermost/command`, {method: 'POST', headers: {'content-type': 'application/json', ...sig}, body});
   };
-  const answer = await waitFor('the follower to answer /egress', async () => {
-    const res = await command(secret);
-    return res.status === 200 ? ((await res.json()) as {response_type?: string; text?: string}) : null;
-  }, {timeoutMs: 30_000, context});
+  const answer = await waitFor(
+    'the follower to answer /egress',
+    async () => {
+      const res = await command(secret);
+      return res.status === 200 ? ((await res.json()) as {response_type?: string; text?: string}) : null;
+    },
+    {timeoutMs: 30_000, context},
+  );
   expect(answer.response_type).toBe('ephemeral');
   expect(answer.text ?? '').not.toBe('');
   expect((await command('not-the-secret-not-the-secret-not-the-secre')).status).toBe(401);

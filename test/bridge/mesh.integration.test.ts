@@ -60,11 +60,15 @@ function context(): string {
 
 /** The webapp API as the page calls it: through Mattermost's route to the plugin, which forwards it to the bridge. */
 async function api<T>(path: string): Promise<T> {
-  const res = await waitFor(`GET ${path} through the plugin`, async () => {
-    const r = await fetch(`${mm.url}${API_BASE_PATH}${path}`, {headers: {authorization: `Bearer ${mm.adminToken}`}});
-    // 503 until the bridge has written its URL and secret into the plugin's settings.
-    return r.status === 503 ? null : r;
-  }, {context});
+  const res = await waitFor(
+    `GET ${path} through the plugin`,
+    async () => {
+      const r = await fetch(`${mm.url}${API_BASE_PATH}${path}`, {headers: {authorization: `Bearer ${mm.adminToken}`}});
+      // 503 until the bridge has written its URL and secret into the plugin's settings.
+      return r.status === 503 ? null : r;
+    },
+    {context},
+  );
   if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }
@@ -100,7 +104,10 @@ beforeAll(async () => {
   (pod.metadata as Json).name = POD;
   fake.apply('pods', pod);
   fake.apply(SIDECARS, fixture('sidecar-registry-only.json'));
-  fake.logs.append(`${NS}/${POD}/istio-proxy`, [blocked('push.mattermost.com', '52.0.10.10', time(20_000)), blocked('push.mattermost.com', '52.0.10.10', time(19_000))]);
+  fake.logs.append(`${NS}/${POD}/istio-proxy`, [
+    blocked('push.mattermost.com', '52.0.10.10', time(20_000)),
+    blocked('push.mattermost.com', '52.0.10.10', time(19_000)),
+  ]);
 
   dir = mkdtempSync(join(tmpdir(), 'egress-mesh-'));
   const kubeconfig = writeKubeconfig(dir, fake, NS);
@@ -131,14 +138,23 @@ test('a blocked destination is alerted, and a configured integration no entry co
   const alert = await waitFor('the alert post', async () => alertPosts(await channelPosts(admin, await adminChannelId())).at(0), {timeoutMs: 60_000, context});
   expect(alert.message).toContain('push.mattermost.com');
 
-  const r = await waitFor('the inventory and the mesh', async () => {
-    const x = await api<IntegrationsResponse>('/integrations?format=serviceentry');
-    return x.mesh?.ready && integration(x, 'smtp.example.com') ? x : null;
-  }, {timeoutMs: 60_000, context});
+  const r = await waitFor(
+    'the inventory and the mesh',
+    async () => {
+      const x = await api<IntegrationsResponse>('/integrations?format=serviceentry');
+      return x.mesh?.ready && integration(x, 'smtp.example.com') ? x : null;
+    },
+    {timeoutMs: 60_000, context},
+  );
   expect(r.mesh).toMatchObject({namespace: NS, outboundMode: 'REGISTRY_ONLY', modeSource: `Sidecar ${NS}/mattermost-sidecar`});
   expect(integration(r, 'push.mattermost.com')).toMatchObject({state: 'blocked', enabled: true, findings: [{key: PUSH, verdict: 'blocked'}]});
   // No traffic to the SMTP server has failed yet: it is known from the configuration alone.
-  expect(integration(r, 'smtp.example.com')).toMatchObject({state: 'will-be-blocked', port: 587, findings: [], feature: {configPath: 'EmailSettings.SMTPServer'}});
+  expect(integration(r, 'smtp.example.com')).toMatchObject({
+    state: 'will-be-blocked',
+    port: 587,
+    findings: [],
+    feature: {configPath: 'EmailSettings.SMTPServer'},
+  });
   expect(r.suggestion.yaml).toContain('smtp.example.com');
   expect(r.suggestion.yaml).toContain('push.mattermost.com');
 
@@ -168,7 +184,11 @@ test('a blocked destination is alerted, and a configured integration no entry co
 test('the ServiceEntry is added: the finding is resolved with when and by what, and the thread is told once', async () => {
   const before = await api<FindingDetail>(`/findings/${encodeURIComponent(PUSH)}`);
   expect(before.status).toBe('open');
-  const alertId = await waitFor('the finding to name its alert post', async () => (await api<FindingDetail>(`/findings/${encodeURIComponent(PUSH)}`)).alertPostId, {context});
+  const alertId = await waitFor(
+    'the finding to name its alert post',
+    async () => (await api<FindingDetail>(`/findings/${encodeURIComponent(PUSH)}`)).alertPostId,
+    {context},
+  );
   const addedAt = Date.now();
   fake.apply(ENTRIES, {
     apiVersion: 'networking.istio.io/v1',
@@ -177,20 +197,32 @@ test('the ServiceEntry is added: the finding is resolved with when and by what, 
     spec: {hosts: ['push.mattermost.com'], location: 'MESH_EXTERNAL', ports: [{number: 443, name: 'tls', protocol: 'TLS'}], resolution: 'DNS', exportTo: ['.']},
   });
 
-  const after = await waitFor('the finding to be resolved', async () => {
-    const f = await api<FindingDetail>(`/findings/${encodeURIComponent(PUSH)}`);
-    return f.status === 'resolved' ? f : null;
-  }, {timeoutMs: 30_000, context});
+  const after = await waitFor(
+    'the finding to be resolved',
+    async () => {
+      const f = await api<FindingDetail>(`/findings/${encodeURIComponent(PUSH)}`);
+      return f.status === 'resolved' ? f : null;
+    },
+    {timeoutMs: 30_000, context},
+  );
   // Not before the grace (2 s) after the entry appeared.
   expect(Date.parse(after.resolvedAt ?? '')).toBeGreaterThanOrEqual(addedAt + 2_000 - 1_000);
-  expect(after.decisions.at(-1)).toMatchObject({action: 'resolve', by: null, reason: expect.stringMatching(/^allowed by ServiceEntry mattermost\/push \(in the mesh since .*\); no blocked connection since$/)});
+  expect(after.decisions.at(-1)).toMatchObject({
+    action: 'resolve',
+    by: null,
+    reason: expect.stringMatching(/^allowed by ServiceEntry mattermost\/push \(in the mesh since .*\); no blocked connection since$/),
+  });
 
   const r = await api<IntegrationsResponse>('/integrations?format=bigbang');
   expect(integration(r, 'push.mattermost.com')).toMatchObject({state: 'allowed', allowedBy: 'ServiceEntry mattermost/push', findings: []});
   expect(r.suggestion.yaml).not.toContain('push.mattermost.com');
   expect(r.suggestion.yaml).toContain('smtp.example.com');
 
-  const reply = await waitFor('the reply in the alert thread', async () => repliesTo(await channelPosts(admin, await adminChannelId()), alertId).find((p) => p.message.includes('no longer blocked')), {timeoutMs: 30_000, context});
+  const reply = await waitFor(
+    'the reply in the alert thread',
+    async () => repliesTo(await channelPosts(admin, await adminChannelId()), alertId).find((p) => p.message.includes('no longer blocked')),
+    {timeoutMs: 30_000, context},
+  );
   expect(reply.message).toMatch(/`push\.mattermost\.com:443` resolved: allowed by ServiceEntry mattermost\/push/);
   // Later passes find nothing new to say, and the mesh change did not repeat the notice.
   await new Promise((r) => setTimeout(r, 4_000));
@@ -200,12 +232,20 @@ test('the ServiceEntry is added: the finding is resolved with when and by what, 
 
 test('blocked again although the entry exists: reopened, kept open, and the entry is named as not working', async () => {
   fake.logs.append(`${NS}/${POD}/istio-proxy`, [blocked('push.mattermost.com', '52.0.10.10', time())]);
-  const f = await waitFor('the finding to reopen', async () => {
-    const x = await api<FindingDetail>(`/findings/${encodeURIComponent(PUSH)}`);
-    return x.status === 'open' ? x : null;
-  }, {timeoutMs: 30_000, context});
+  const f = await waitFor(
+    'the finding to reopen',
+    async () => {
+      const x = await api<FindingDetail>(`/findings/${encodeURIComponent(PUSH)}`);
+      return x.status === 'open' ? x : null;
+    },
+    {timeoutMs: 30_000, context},
+  );
   expect(f.decisions.at(-1)).toMatchObject({action: 'reopen'});
-  await waitFor('the warning that the entry does not let it out', () => /ServiceEntry mattermost\/push covers it .* yet a connection was blocked/.test(bridge.output()), {timeoutMs: 60_000, context});
+  await waitFor(
+    'the warning that the entry does not let it out',
+    () => /ServiceEntry mattermost\/push covers it .* yet a connection was blocked/.test(bridge.output()),
+    {timeoutMs: 60_000, context},
+  );
   expect((await api<FindingDetail>(`/findings/${encodeURIComponent(PUSH)}`)).status).toBe('open');
 });
 
@@ -213,10 +253,14 @@ test('under ALLOW_ANY, PassthroughCluster traffic is the rehearsal of what harde
   const allowAny = fixture<Json>('sidecar-allow-any.json');
   fake.apply(SIDECARS, allowAny);
   fake.logs.append(`${NS}/${POD}/istio-proxy`, [passthrough(SMTP_IP, 587, time())]);
-  const r = await waitFor('the passthrough SMTP traffic', async () => {
-    const x = await api<IntegrationsResponse>('/integrations?format=serviceentry');
-    return x.mesh?.outboundMode === 'ALLOW_ANY' && integration(x, 'smtp.example.com')?.findings.length ? x : null;
-  }, {timeoutMs: 60_000, context});
+  const r = await waitFor(
+    'the passthrough SMTP traffic',
+    async () => {
+      const x = await api<IntegrationsResponse>('/integrations?format=serviceentry');
+      return x.mesh?.outboundMode === 'ALLOW_ANY' && integration(x, 'smtp.example.com')?.findings.length ? x : null;
+    },
+    {timeoutMs: 60_000, context},
+  );
   const smtp = integration(r, 'smtp.example.com');
   expect(smtp).toMatchObject({state: 'will-be-blocked', findings: [{key: 'smtp.example.com:587', verdict: 'passthrough'}]});
   expect(smtp?.detail).toMatch(/PassthroughCluster.*REGISTRY_ONLY will block it/);

@@ -56,7 +56,10 @@ async function startRun(extraEnv: Record<string, string>, start: StartOptions = 
 }
 
 function append(run: Run, lines: number): void {
-  const text = Array.from({length: lines}, (_, i) => `${blockedTls(`203.0.113.${50 + ((run.appended + i) % HOSTS.length)}`, 443, HOSTS[(run.appended + i) % HOSTS.length])}\n`).join('');
+  const text = Array.from(
+    {length: lines},
+    (_, i) => `${blockedTls(`203.0.113.${50 + ((run.appended + i) % HOSTS.length)}`, 443, HOSTS[(run.appended + i) % HOSTS.length])}\n`,
+  ).join('');
   appendFileSync(run.logFile, text);
   run.appended += lines;
 }
@@ -108,7 +111,10 @@ test('a SQLite write lock held past the busy timeout: the source restarts and no
     // Another process holds the write lock for 9 s; the store waits 5 s (its busy timeout), then fails.
     const holder = spawn(
       process.execPath,
-      ['-e', `const D = require('better-sqlite3'); const db = new D(${JSON.stringify(db)}); db.exec('BEGIN IMMEDIATE'); console.log('locked'); setTimeout(() => { db.exec('COMMIT'); db.close(); }, 9000);`],
+      [
+        '-e',
+        `const D = require('better-sqlite3'); const db = new D(${JSON.stringify(db)}); db.exec('BEGIN IMMEDIATE'); console.log('locked'); setTimeout(() => { db.exec('COMMIT'); db.close(); }, 9000);`,
+      ],
       {cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit']},
     );
     const exited = new Promise<number | null>((resolve) => holder.on('exit', resolve));
@@ -157,7 +163,11 @@ test('a flood of 60,000 IP-only destinations does not bury one blocked named hos
     expect(status.store!.findings - 1 + status.store!.evictedFindings + status.store!.overflowDestinations).toBe(60_000);
     expect(status.store!.evictedFindings).toBe(1);
     expect(status.store!.overflowLines).toBe(status.store!.overflowDestinations);
-    await waitFor('the overflow in /metrics', async () => /egress_advisor_store_overflow\{what="destinations"\} [1-9]/.test((await get(run, '/metrics')).body), {timeoutMs: 15_000});
+    await waitFor(
+      'the overflow in /metrics',
+      async () => /egress_advisor_store_overflow\{what="destinations"\} [1-9]/.test((await get(run, '/metrics')).body),
+      {timeoutMs: 15_000},
+    );
   } finally {
     await finish(run);
   }

@@ -66,7 +66,13 @@ export function benchLines(n = BENCH_FINDINGS): string[] {
   return lines;
 }
 
-async function measureLoads(rig: BrowserRig, staticJson: Record<string, string> | undefined, expectedRows: number, runs: number, screenshot: string): Promise<RenderFigure> {
+async function measureLoads(
+  rig: BrowserRig,
+  staticJson: Record<string, string> | undefined,
+  expectedRows: number,
+  runs: number,
+  screenshot: string,
+): Promise<RenderFigure> {
   const {page} = await rig.newPage({staticJson});
   await rig.login(page, 'admin');
   const frames: number[] = [];
@@ -75,14 +81,25 @@ async function measureLoads(rig: BrowserRig, staticJson: Record<string, string> 
   let rows = 0;
   for (let i = 0; i < runs + 1; i++) {
     await rig.open(page, `view=dashboard&measure=${expectedRows}`);
-    await page.waitForFunction(() => (globalThis as unknown as {__harness: {timings: {frameAt?: number}}}).__harness.timings.frameAt !== undefined, undefined, {timeout: 60_000});
+    await page.waitForFunction(() => (globalThis as unknown as {__harness: {timings: {frameAt?: number}}}).__harness.timings.frameAt !== undefined, undefined, {
+      timeout: 60_000,
+    });
     const t = await page.evaluate(
       ({api}) => {
-        const g = globalThis as unknown as Win & {__harness: {timings: {rowsAt: number; frameAt: number; firstFrameAt: number; rows: number}}; performance: {getEntriesByType(t: string): Array<{name: string; responseEnd: number}>}};
+        const g = globalThis as unknown as Win & {
+          __harness: {timings: {rowsAt: number; frameAt: number; firstFrameAt: number; rows: number}};
+          performance: {getEntriesByType(t: string): Array<{name: string; responseEnd: number}>};
+        };
         const entries = g.performance.getEntriesByType('resource');
         const end = (needle: string): number => Math.max(...entries.filter((e) => e.name.includes(needle)).map((e) => e.responseEnd));
         const arrived = Math.max(end(`${api}/findings?`), end(`${api}/status`));
-        return {arrived, rowsAt: g.__harness.timings.rowsAt, frameAt: g.__harness.timings.frameAt, firstFrameAt: g.__harness.timings.firstFrameAt, rows: g.__harness.timings.rows};
+        return {
+          arrived,
+          rowsAt: g.__harness.timings.rowsAt,
+          frameAt: g.__harness.timings.frameAt,
+          firstFrameAt: g.__harness.timings.firstFrameAt,
+          rows: g.__harness.timings.rows,
+        };
       },
       {api: API_BASE_PATH},
     );
@@ -104,7 +121,9 @@ async function measureLoads(rig: BrowserRig, staticJson: Record<string, string> 
 /** Joins the bridge's pages of open findings (read through the plugin) into one FindingsPage holding them all. */
 async function allFindingsPage(rig: BrowserRig): Promise<FindingsPage> {
   const get = async (offset: number): Promise<FindingsPage> => {
-    const res = await fetch(`${rig.url}${API_BASE_PATH}/findings?status=open&limit=${BRIDGE_PAGE}&offset=${offset}`, {headers: {Authorization: `Bearer ${rig.mm.adminToken}`}});
+    const res = await fetch(`${rig.url}${API_BASE_PATH}/findings?status=open&limit=${BRIDGE_PAGE}&offset=${offset}`, {
+      headers: {Authorization: `Bearer ${rig.mm.adminToken}`},
+    });
     if (!res.ok) throw new Error(`bridge findings answered ${res.status}`);
     return (await res.json()) as FindingsPage;
   };
@@ -120,7 +139,8 @@ export async function benchRender5000(opts: {runs?: number; print?: boolean} = {
   const row = (k: string, v: string): void => {
     if (print) process.stdout.write(`${k.padEnd(28)} ${v}\n`);
   };
-  if (print) process.stdout.write(`\n== webapp: dashboard render with ${BENCH_FINDINGS.toLocaleString('en-US')} findings (Chromium, real bridge and Mattermost) ==\n`);
+  if (print)
+    process.stdout.write(`\n== webapp: dashboard render with ${BENCH_FINDINGS.toLocaleString('en-US')} findings (Chromium, real bridge and Mattermost) ==\n`);
   const rig = await BrowserRig.start({lines: benchLines(), expectFindings: BENCH_FINDINGS, digestSeconds: 1});
   try {
     const total = (await rig.bridge.store.countFindings()).byStatus.open;
@@ -143,7 +163,10 @@ export async function benchRender5000(opts: {runs?: number; print?: boolean} = {
     row('data → first screen painted', `${shipped.firstMs} ms median`);
     row('data → table painted', `${shipped.ms} ms median (runs ${shipped.runs.join(', ')} ms)`);
     row('data → rows in the DOM', `${shipped.domMs} ms median`);
-    row('all rows (static JSON)', `${everything.rows} rows: first screen painted in ${everything.firstMs} ms; all rows ${everything.ms} ms to painted (runs ${everything.runs.join(', ')} ms), ${everything.domMs} ms to DOM`);
+    row(
+      'all rows (static JSON)',
+      `${everything.rows} rows: first screen painted in ${everything.firstMs} ms; all rows ${everything.ms} ms to painted (runs ${everything.runs.join(', ')} ms), ${everything.domMs} ms to DOM`,
+    );
     return result;
   } finally {
     await rig.stop();

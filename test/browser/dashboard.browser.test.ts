@@ -190,13 +190,20 @@ async function adminDashboard(opts: {clipboard?: boolean; before?: (page: OpenPa
  * token of its own replaces both: what a form post or a script of another site could send, which
  * Mattermost must not take as the session's.
  */
-async function pageFetch(page: OpenPage['page'], path: string, init: {method?: string; body?: unknown; csrf?: 'cookie' | 'none' | string} = {}): Promise<{status: number; body: {code?: string; error?: string} | null}> {
+async function pageFetch(
+  page: OpenPage['page'],
+  path: string,
+  init: {method?: string; body?: unknown; csrf?: 'cookie' | 'none' | string} = {},
+): Promise<{status: number; body: {code?: string; error?: string} | null}> {
   return page.evaluate(
     async ({path, method, body, csrf}) => {
       const headers: Record<string, string> = {Accept: 'application/json'};
       if (csrf === undefined || csrf === 'cookie') headers['X-Requested-With'] = 'XMLHttpRequest';
       if (body !== undefined) headers['Content-Type'] = 'application/json';
-      const cookie = (globalThis as unknown as Win).document.cookie.split(';').map((c) => c.trim()).find((c) => c.startsWith('MMCSRF='));
+      const cookie = (globalThis as unknown as Win).document.cookie
+        .split(';')
+        .map((c) => c.trim())
+        .find((c) => c.startsWith('MMCSRF='));
       if (csrf === 'cookie' && cookie) headers['X-CSRF-Token'] = cookie.slice('MMCSRF='.length);
       else if (csrf !== undefined && csrf !== 'none' && csrf !== 'cookie') headers['X-CSRF-Token'] = csrf;
       const res = await fetch(path, {method: method ?? 'GET', credentials: 'include', headers, body: body === undefined ? undefined : JSON.stringify(body)});
@@ -230,7 +237,10 @@ test('the page runs the built bundle the way Mattermost loads it, with the host 
   const state = await rig.open(page, 'view=dashboard');
 
   // The bundle came from Mattermost, at the path its plugin API gives.
-  const manifests = (await (await fetch(`${rig.url}/api/v4/plugins/webapp`, {headers: {Authorization: `Bearer ${rig.mm.userToken}`}})).json()) as Array<{id: string; webapp?: {bundle_path: string}}>;
+  const manifests = (await (await fetch(`${rig.url}/api/v4/plugins/webapp`, {headers: {Authorization: `Bearer ${rig.mm.userToken}`}})).json()) as Array<{
+    id: string;
+    webapp?: {bundle_path: string};
+  }>;
   const bundlePath = manifests.find((m) => m.id === 'egress-advisor')?.webapp?.bundle_path ?? '';
   expect(bundlePath).toMatch(/^\/static\/egress-advisor\/egress-advisor_[0-9a-f]+_bundle\.js$/);
   expect(state.bundles).toEqual([{id: 'egress-advisor', version: rig.built.version, bundlePath, src: bundlePath.replace('/static/', '/static/plugins/')}]);
@@ -252,10 +262,22 @@ test('the page runs the built bundle the way Mattermost loads it, with the host 
   // The host libraries are Mattermost 11's, and the bundle brought no copy of its own.
   const globals = await page.evaluate(() => {
     const w = globalThis as unknown as Record<string, {version?: string; createStore?: unknown; Provider?: unknown; useSelector?: unknown} | undefined>;
-    return {react: w.React?.version, reactDom: w.ReactDOM?.version, redux: typeof w.Redux?.createStore, reactRedux: typeof w.ReactRedux?.useSelector, provider: typeof w.ReactRedux?.Provider};
+    return {
+      react: w.React?.version,
+      reactDom: w.ReactDOM?.version,
+      redux: typeof w.Redux?.createStore,
+      reactRedux: typeof w.ReactRedux?.useSelector,
+      provider: typeof w.ReactRedux?.Provider,
+    };
   });
   // react-dom 18.2.0's published build reports "18.2.0-next-9e3b772b8-20220608" as its version.
-  expect(globals).toEqual({react: HOST_VERSIONS.react, reactDom: expect.stringMatching(/^18\.2\.0(-next-[0-9a-f]+-\d{8})?$/), redux: 'function', reactRedux: 'function', provider: 'function'});
+  expect(globals).toEqual({
+    react: HOST_VERSIONS.react,
+    reactDom: expect.stringMatching(/^18\.2\.0(-next-[0-9a-f]+-\d{8})?$/),
+    redux: 'function',
+    reactRedux: 'function',
+    provider: 'function',
+  });
   const bundle = rig.built.mainJs.toString('utf8');
   expect(bundle).not.toMatch(/PropTypes/);
   expect(bundle).not.toMatch(/react\.production\.min|__SECRET_INTERNALS_DO_NOT_USE_OR_YOU_WILL_BE_FIRED/);
@@ -275,7 +297,9 @@ test('as the admin, the dashboard shows the findings the bridge has: host, featu
   const stored = await openFindings();
   expect(stored.map((f) => f.key).sort()).toEqual(expect.arrayContaining([HOOKS.key, GITHUB.key, CI.key]));
 
-  const headers = await page.$$eval(`${FINDINGS_TABLE} > thead th`, (ths) => ths.map((th) => ((th as unknown as El).textContent ?? '').replace(/[▲▼↕]/g, '').trim()));
+  const headers = await page.$$eval(`${FINDINGS_TABLE} > thead th`, (ths) =>
+    ths.map((th) => ((th as unknown as El).textContent ?? '').replace(/[▲▼↕]/g, '').trim()),
+  );
   expect(headers).toEqual(['', 'Destination', 'Port', 'Verdict', 'Feature', 'Attempts', 'First seen', 'Last seen', 'Pods', 'Status']);
 
   const rows = await tableRows(page);
@@ -326,7 +350,7 @@ test('the findings table keeps each port and host name on one line', async () =>
   for (const l of lines) expect({key: l.key, port: l.port, destination: l.destination}).toEqual({key: l.key, port: 1, destination: 1});
 });
 
-test('Copy YAML puts the bridge\'s suggestion on the clipboard', async () => {
+test("Copy YAML puts the bridge's suggestion on the clipboard", async () => {
   const {page, pageErrors} = await adminDashboard({clipboard: true});
   const pre = page.locator('pre[aria-label^="Suggested YAML"]');
   await pre.waitFor({timeout: 15_000});
@@ -368,7 +392,7 @@ interface IntegrationRow {
   why: string;
 }
 
-test('Configured integrations: SMTP will be blocked, push is allowed by the values file, and Copy YAML copies the bridge\'s YAML for them', async () => {
+test("Configured integrations: SMTP will be blocked, push is allowed by the values file, and Copy YAML copies the bridge's YAML for them", async () => {
   const {page, pageErrors} = await adminDashboard({clipboard: true});
   const section = page.locator('section[aria-labelledby="ea-integrations-title"]');
   await section.locator('table > tbody > tr').first().waitFor({timeout: 15_000});
@@ -383,7 +407,9 @@ test('Configured integrations: SMTP will be blocked, push is allowed by the valu
       const badge = cells[2]?.querySelector('.ea-badge') ?? null;
       const allowedBy = cells[3]?.querySelector('code') ?? null;
       return {
-        feature: text(cells[0]).slice(0, text(cells[0]).length - configPath.length).trim(),
+        feature: text(cells[0])
+          .slice(0, text(cells[0]).length - configPath.length)
+          .trim(),
         configPath,
         destination: text(cells[1]?.querySelector('.ea-code')),
         state: text(badge),
@@ -395,8 +421,20 @@ test('Configured integrations: SMTP will be blocked, push is allowed by the valu
   );
   const smtp = rows.find((r) => r.destination === `${SMTP.host}:${SMTP.port}`);
   const push = rows.find((r) => r.destination === `${PUSH.host}:${PUSH.port}`);
-  expect(smtp).toMatchObject({feature: 'Email (SMTP)', configPath: 'EmailSettings.SMTPServer', state: 'Will be blocked', badge: 'ea-badge ea-badge--warn', allowedBy: null});
-  expect(push).toMatchObject({feature: 'Push notifications', configPath: 'EmailSettings.PushNotificationServer', state: 'Allowed', badge: 'ea-badge ea-badge--ok', allowedBy: PUSH_ALLOWED_BY});
+  expect(smtp).toMatchObject({
+    feature: 'Email (SMTP)',
+    configPath: 'EmailSettings.SMTPServer',
+    state: 'Will be blocked',
+    badge: 'ea-badge ea-badge--warn',
+    allowedBy: null,
+  });
+  expect(push).toMatchObject({
+    feature: 'Push notifications',
+    configPath: 'EmailSettings.PushNotificationServer',
+    state: 'Allowed',
+    badge: 'ea-badge ea-badge--ok',
+    allowedBy: PUSH_ALLOWED_BY,
+  });
   expect(smtp?.why).toContain('No ServiceEntry covers it');
   expect(push?.why).toContain(`Your values allow it (${PUSH_ALLOWED_BY}).`);
   expect(push?.why).toContain(`Allowed by ${PUSH_ALLOWED_BY}`);
@@ -432,7 +470,7 @@ test('Configured integrations: SMTP will be blocked, push is allowed by the valu
   expect(pageErrors).toEqual([]);
 });
 
-test('Ignore goes through Mattermost\'s cookie session and CSRF check and the plugin to the bridge, which keeps it', async () => {
+test("Ignore goes through Mattermost's cookie session and CSRF check and the plugin to the bridge, which keeps it", async () => {
   const {page, context: browserContext, pageErrors} = await adminDashboard();
   const ignoreRequests: Request[] = [];
   page.on('request', (r) => {
@@ -467,12 +505,19 @@ test('Ignore goes through Mattermost\'s cookie session and CSRF check and the pl
   // for the session and the plugin refuses the call as unauthenticated.
   const missing = await pageFetch(page, `${API_BASE_PATH}/findings/${encodeURIComponent(CI.key)}/ignore`, {method: 'POST', body: {reason: 'x'}, csrf: 'none'});
   expect(missing).toMatchObject({status: 401, body: {code: 'unauthenticated'}});
-  const wrong = await pageFetch(page, `${API_BASE_PATH}/findings/${encodeURIComponent(CI.key)}/ignore`, {method: 'POST', body: {reason: 'x'}, csrf: 'not-the-cookie'});
+  const wrong = await pageFetch(page, `${API_BASE_PATH}/findings/${encodeURIComponent(CI.key)}/ignore`, {
+    method: 'POST',
+    body: {reason: 'x'},
+    csrf: 'not-the-cookie',
+  });
   expect(wrong).toMatchObject({status: 401, body: {code: 'unauthenticated'}});
   expect((await rig.bridge.store.getFinding(CI.key))?.status).toBe('open');
 
   // The table of open findings drops it once the page reloads its data (no page reload).
-  await waitFor('the ignored row to leave the open findings', async () => !(await tableRows(page)).some((r) => r.key === GITHUB.key), {timeoutMs: 15_000, context});
+  await waitFor('the ignored row to leave the open findings', async () => !(await tableRows(page)).some((r) => r.key === GITHUB.key), {
+    timeoutMs: 15_000,
+    context,
+  });
   await page.locator('#ea-detail-title').scrollIntoViewIfNeeded();
   await rig.screenshot(page, '03-ignored');
   expect(pageErrors).toEqual([]);
@@ -531,7 +576,10 @@ test('as a user without system_admin, the dashboard renders nothing and the plug
   expect(state.consoleData).toEqual({adminConfig: false, pluginsList: false});
   // …but the setting draws nothing and asks the bridge nothing.
   await page.waitForTimeout(1_000);
-  const root = await page.$eval('#harness-root', (el) => ({children: (el as unknown as El).children.length, text: ((el as unknown as El).textContent ?? '').trim()}));
+  const root = await page.$eval('#harness-root', (el) => ({
+    children: (el as unknown as El).children.length,
+    text: ((el as unknown as El).textContent ?? '').trim(),
+  }));
   expect(root).toEqual({children: 1, text: ''});
   expect(await page.$eval('#harness-root [data-setting]', (el) => (el as unknown as El).innerHTML)).toBe('');
   expect(bridgeCalls).toEqual([]);
@@ -542,7 +590,11 @@ test('as a user without system_admin, the dashboard renders nothing and the plug
   expect(findings.body?.error).toContain('system administrators only');
   expect((await pageFetch(page, `${API_BASE_PATH}/status`)).status).toBe(403);
   expect((await pageFetch(page, `${API_BASE_PATH}/events`)).status).toBe(403);
-  const ignore = await pageFetch(page, `${API_BASE_PATH}/findings/${encodeURIComponent(CI.key)}/ignore`, {method: 'POST', body: {reason: 'not mine'}, csrf: 'cookie'});
+  const ignore = await pageFetch(page, `${API_BASE_PATH}/findings/${encodeURIComponent(CI.key)}/ignore`, {
+    method: 'POST',
+    body: {reason: 'not mine'},
+    csrf: 'cookie',
+  });
   expect(ignore).toMatchObject({status: 403, body: {code: 'not_system_admin'}});
   expect((await rig.bridge.store.getFinding(CI.key))?.status).toBe('open');
   await rig.screenshot(page, '05-non-admin');
@@ -566,7 +618,12 @@ test('the alert post renderer shows the card for the real alert post, and its bu
   expect(text).toContain('Egress Advisor: ');
   expect(text).toContain(`${total} outbound destinations of Mattermost need attention`);
   for (const f of data.findings) expect(text).toContain(`${f.host ?? f.ip}:${f.port}/${f.protocol}`);
-  expect(text).toContain(`Breaks ${data.findings.find((f) => f.key === HOOKS.key)!.features.map((x) => x.name).join(', ')}`);
+  expect(text).toContain(
+    `Breaks ${data.findings
+      .find((f) => f.key === HOOKS.key)!
+      .features.map((x) => x.name)
+      .join(', ')}`,
+  );
   expect(text).toContain('3 attempts');
   // The post's buttons, drawn by the card (Mattermost skips attachments for plugin post types).
   const attachments = (post.props as {attachments?: Array<{actions?: Array<{id: string; name: string}>}>}).attachments ?? [];
@@ -586,7 +643,10 @@ test('the alert post renderer shows the card for the real alert post, and its bu
   const response = await clicked;
   expect(response.status()).toBe(200);
   expect((await response.request().allHeaders())['x-csrf-token']).toBeTruthy();
-  await waitFor('the bridge to be called back by Mattermost', () => (rig.bridge.link?.inbound.lastCallAt ?? null) !== calledBefore, {timeoutMs: 10_000, context});
+  await waitFor('the bridge to be called back by Mattermost', () => (rig.bridge.link?.inbound.lastCallAt ?? null) !== calledBefore, {
+    timeoutMs: 10_000,
+    context,
+  });
 
   await rig.screenshot(page, '06-alert-post');
   expect(await page.locator('.ea-alert [role="alert"]').count()).toBe(0);
@@ -612,7 +672,7 @@ test('with the bridge stopped, the dashboard says the plugin cannot reach it, an
     const section = page.locator('section[aria-labelledby="ea-setup-title"]');
     const text = (await section.textContent()) ?? '';
     expect(text).toContain(rig.bridgeUrl);
-    expect(text).toContain('writes its URL and secret into this plugin\'s settings');
+    expect(text).toContain("writes its URL and secret into this plugin's settings");
     expect(await page.locator(`${FINDINGS_TABLE} > tbody > tr`).count()).toBe(0);
     await rig.screenshot(page, '07-bridge-unreachable');
 

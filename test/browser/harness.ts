@@ -55,7 +55,11 @@ export interface HarnessState {
   error: string | null;
   errors: string[];
   bundles: Array<{id: string; version: string; bundlePath: string; src: string}>;
-  registered: {settings: Array<{pluginId: string; key: string; showTitle: boolean}>; postTypes: Array<{pluginId: string; type: string; id: string}>; reducers: string[]};
+  registered: {
+    settings: Array<{pluginId: string; key: string; showTitle: boolean}>;
+    postTypes: Array<{pluginId: string; type: string; id: string}>;
+    reducers: string[];
+  };
   changes: unknown[];
   timings: {initializedAt?: number; rowsAt?: number; frameAt?: number; firstRowsAt?: number; firstFrameAt?: number; rows?: number};
   me: {id: string; username: string; roles: string} | null;
@@ -186,10 +190,14 @@ export class BrowserRig {
       context: () => this.context(),
     });
     // The bridge writes its URL and secret into the plugin's settings; until then the plugin forwards nothing.
-    await waitFor('the bridge to write its URL into the plugin\'s settings', async () => ourSettings((await admin.getConfig()) as AdminConfig)[BRIDGE_URL_KEY] === config.publicUrl, {
-      timeoutMs: 60_000,
-      context: () => this.context(),
-    });
+    await waitFor(
+      "the bridge to write its URL into the plugin's settings",
+      async () => ourSettings((await admin.getConfig()) as AdminConfig)[BRIDGE_URL_KEY] === config.publicUrl,
+      {
+        timeoutMs: 60_000,
+        context: () => this.context(),
+      },
+    );
     this.mark('bridge start, connect and plugin settings', t);
 
     t = Date.now();
@@ -231,7 +239,10 @@ export class BrowserRig {
   }
 
   private bridgeLogger() {
-    return createBridgeLogger({level: this.bridgeConfig?.logLevel ?? 'info', destination: pino.destination({dest: this.bridgeLogFile, sync: true, append: true})});
+    return createBridgeLogger({
+      level: this.bridgeConfig?.logLevel ?? 'info',
+      destination: pino.destination({dest: this.bridgeLogFile, sync: true, append: true}),
+    });
   }
 
   /** Stops the bridge (its port then refuses connections); startBridgeAgain() brings it back with the same data. */
@@ -263,7 +274,12 @@ export class BrowserRig {
    * Mattermost untouched.
    */
   async newPage(opts: {clipboard?: boolean; staticJson?: Record<string, string>} = {}): Promise<OpenPage> {
-    const context = await this.browser.newContext({viewport: this.opts.viewport ?? {width: 1360, height: 900}, deviceScaleFactor: 1, locale: 'en-US', timezoneId: 'UTC'});
+    const context = await this.browser.newContext({
+      viewport: this.opts.viewport ?? {width: 1360, height: 900},
+      deviceScaleFactor: 1,
+      locale: 'en-US',
+      timezoneId: 'UTC',
+    });
     this.contexts.push(context);
     const origin = new URL(this.url).origin;
     const staticJson = opts.staticJson ?? {};
@@ -274,7 +290,12 @@ export class BrowserRig {
         const noStore = {'Cache-Control': 'no-store'};
         if (pathname in staticJson) return route.fulfill({status: 200, headers: noStore, contentType: 'application/json', path: staticJson[pathname]});
         if (pathname === '/') {
-          return route.fulfill({status: 200, headers: {...noStore, 'Content-Security-Policy': MATTERMOST_PAGE_CSP, 'X-Frame-Options': 'SAMEORIGIN'}, contentType: 'text/html', path: path.join(this.webRoot, 'index.html')});
+          return route.fulfill({
+            status: 200,
+            headers: {...noStore, 'Content-Security-Policy': MATTERMOST_PAGE_CSP, 'X-Frame-Options': 'SAMEORIGIN'},
+            contentType: 'text/html',
+            path: path.join(this.webRoot, 'index.html'),
+          });
         }
         const file = path.join(this.webRoot, '__harness', path.basename(pathname));
         if (!fs.existsSync(file)) return route.fulfill({status: 404, headers: noStore, body: 'not a harness file'});
@@ -326,10 +347,14 @@ export class BrowserRig {
   /** Opens the harness page on `view` and waits until it has rendered (or failed). */
   async open(page: Page, query: string): Promise<HarnessState> {
     await page.goto(`${this.url}/?${query}`);
-    await page.waitForFunction(() => {
-      const h = (globalThis as unknown as {__harness?: {state: string}}).__harness;
-      return h !== undefined && (h.state === 'rendered' || h.state === 'error' || h.state === 'idle');
-    }, undefined, {timeout: 30_000});
+    await page.waitForFunction(
+      () => {
+        const h = (globalThis as unknown as {__harness?: {state: string}}).__harness;
+        return h !== undefined && (h.state === 'rendered' || h.state === 'error' || h.state === 'idle');
+      },
+      undefined,
+      {timeout: 30_000},
+    );
     const state = await harnessState(page);
     if (state.state === 'error') throw new Error(`the harness page failed: ${state.error}\n${state.errors.join('\n')}`);
     return state;
@@ -353,7 +378,9 @@ export class BrowserRig {
     const channelId = this.bridge.link?.channel?.channelId;
     if (!channelId) throw new Error('the bridge has no admin channel');
     const list = await this.mm.client().getPosts(channelId, 0, 200);
-    return list.order.map((id) => list.posts[id]).filter((p): p is Post => p !== undefined && (p.type as string) === ALERT_POST_TYPE && !p.root_id && !p.delete_at);
+    return list.order
+      .map((id) => list.posts[id])
+      .filter((p): p is Post => p !== undefined && (p.type as string) === ALERT_POST_TYPE && !p.root_id && !p.delete_at);
   }
 
   bridgeLogTail(lines = 30): string {

@@ -237,12 +237,18 @@ const SCENARIOS: Array<[string, RenderOptions]> = [
         database: {
           existingSecret: 'egress-db',
           existingSecretKey: 'dsn',
-          networkPolicy: {namespaceSelector: {matchLabels: {'kubernetes.io/metadata.name': 'db'}}, podSelector: {matchLabels: {'app.kubernetes.io/name': 'postgresql'}}},
+          networkPolicy: {
+            namespaceSelector: {matchLabels: {'kubernetes.io/metadata.name': 'db'}},
+            podSelector: {matchLabels: {'app.kubernetes.io/name': 'postgresql'}},
+          },
         },
       }),
     },
   ],
-  ['HA: 2 replicas, URL from a value, database by CIDR', {values: withToken({replicaCount: 2, database: {url: DB_URL, networkPolicy: {cidr: '10.0.5.20/32', port: 6432}}})}],
+  [
+    'HA: 2 replicas, URL from a value, database by CIDR',
+    {values: withToken({replicaCount: 2, database: {url: DB_URL, networkPolicy: {cidr: '10.0.5.20/32', port: 6432}}})},
+  ],
   ['PostgreSQL with one replica', {values: withToken({database: {existingSecret: 'egress-db', networkPolicy: {cidr: '10.0.5.20/32'}}})}],
   ['mesh reads narrowed', {values: withToken({rbac: {clusterWideServiceEntries: false, meshConfig: false}})}],
   ['RBAC made elsewhere', {values: withToken({rbac: {create: false}})}],
@@ -257,7 +263,10 @@ const SCENARIOS: Array<[string, RenderOptions]> = [
         imagePullSecrets: [{name: 'private-registry'}],
         image: {repository: 'registry.example.mil/egress-advisor', digest: 'sha256:' + 'a'.repeat(64)},
         extraEnv: [{name: 'EGRESS_ADVISOR_DIGEST_SECONDS', value: '60'}],
-        networkPolicy: {kubeApiServer: {cidrs: ['10.0.0.10/32']}, extraEgress: [{to: [{ipBlock: {cidr: '10.0.0.0/8'}}], ports: [{port: 5432, protocol: 'TCP'}]}]},
+        networkPolicy: {
+          kubeApiServer: {cidrs: ['10.0.0.10/32']},
+          extraEgress: [{to: [{ipBlock: {cidr: '10.0.0.0/8'}}], ports: [{port: 5432, protocol: 'TCP'}]}],
+        },
         nodeSelector: {'kubernetes.io/os': 'linux'},
         tolerations: [{key: 'dedicated', operator: 'Equal', value: 'chat', effect: 'NoSchedule'}],
         podAnnotations: {'example.com/team': 'platform'},
@@ -394,12 +403,17 @@ describe.each(SCENARIOS)('every object is valid: %s', (_name, opts) => {
     if (find(objs, 'Role').length > 0) {
       const seReader = find(objs, 'ClusterRole').filter((cr) => (cr.rules as Obj[]).some((r) => r.resources.includes('serviceentries')));
       expect(seReader.length > 0).toBe(envValue(objs, 'EGRESS_ADVISOR_MESH_CLUSTER_WIDE') === 'true');
-      const configMapRules = find(objs, 'Role').flatMap((r) => (r.rules as Obj[]).filter((rule) => rule.resources.includes('configmaps')).map((rule) => ({namespace: r.metadata.namespace, rule})));
+      const configMapRules = find(objs, 'Role').flatMap((r) =>
+        (r.rules as Obj[]).filter((rule) => rule.resources.includes('configmaps')).map((rule) => ({namespace: r.metadata.namespace, rule})),
+      );
       const meshConfigMap = envValue(objs, 'EGRESS_ADVISOR_MESH_CONFIGMAP');
       if (meshConfigMap === 'none') expect(configMapRules).toEqual([]);
       else {
         expect(configMapRules).toEqual([
-          {namespace: envValue(objs, 'EGRESS_ADVISOR_ISTIO_NAMESPACE'), rule: {apiGroups: [''], resources: ['configmaps'], resourceNames: [meshConfigMap], verbs: ['get']}},
+          {
+            namespace: envValue(objs, 'EGRESS_ADVISOR_ISTIO_NAMESPACE'),
+            rule: {apiGroups: [''], resources: ['configmaps'], resourceNames: [meshConfigMap], verbs: ['get']},
+          },
         ]);
       }
     }
@@ -573,9 +587,21 @@ describe('defaults (Big Bang: namespace mattermost, Mattermost at mattermost.mat
       {from: [{namespaceSelector: ns('mattermost'), podSelector: {matchLabels: {app: 'mattermost'}}}], ports: [{port: 8080, protocol: 'TCP'}]},
     ]);
     expect(np.spec.egress).toEqual([
-      {to: [{ipBlock: {cidr: '10.0.0.10/32'}}], ports: [{port: 443, protocol: 'TCP'}, {port: 6443, protocol: 'TCP'}]},
+      {
+        to: [{ipBlock: {cidr: '10.0.0.10/32'}}],
+        ports: [
+          {port: 443, protocol: 'TCP'},
+          {port: 6443, protocol: 'TCP'},
+        ],
+      },
       {to: [{namespaceSelector: ns('mattermost'), podSelector: {matchLabels: {app: 'mattermost'}}}], ports: [{port: 8065, protocol: 'TCP'}]},
-      {to: [{namespaceSelector: ns('kube-system'), podSelector: {matchLabels: {'k8s-app': 'kube-dns'}}}], ports: [{port: 53, protocol: 'UDP'}, {port: 53, protocol: 'TCP'}]},
+      {
+        to: [{namespaceSelector: ns('kube-system'), podSelector: {matchLabels: {'k8s-app': 'kube-dns'}}}],
+        ports: [
+          {port: 53, protocol: 'UDP'},
+          {port: 53, protocol: 'TCP'},
+        ],
+      },
       {to: [{namespaceSelector: ns('istio-system'), podSelector: {matchLabels: {app: 'istiod'}}}], ports: [{port: 15012, protocol: 'TCP'}]},
     ]);
     // No rule opens everything: each names its peers and its ports.
@@ -670,7 +696,10 @@ describe('variations', () => {
     const ap = one(objs, 'AuthorizationPolicy');
     expect(ap.spec.action).toBe('ALLOW');
     expect(ap.spec.rules).toEqual([{from: [{source: {principals: ['cluster.local/ns/mattermost/sa/mattermost']}}]}]);
-    const other = one(render({values: withToken({mattermost: {namespace: 'chat', serviceAccount: 'mm'}, istio: {authorizationPolicy: {enabled: true}}})}), 'AuthorizationPolicy');
+    const other = one(
+      render({values: withToken({mattermost: {namespace: 'chat', serviceAccount: 'mm'}, istio: {authorizationPolicy: {enabled: true}}})}),
+      'AuthorizationPolicy',
+    );
     expect(other.spec.rules[0].from[0].source.principals).toEqual(['cluster.local/ns/chat/sa/mm']);
   });
 
@@ -837,8 +866,19 @@ describe('high availability (PostgreSQL store)', () => {
   });
 
   test('an affinity from the values replaces the default spread; minAvailable may be a percentage', () => {
-    const affinity = {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: 'pool', operator: 'In', values: ['chat']}]}]}}};
-    const objs = render({values: withToken({replicaCount: 2, affinity, podDisruptionBudget: {minAvailable: '50%'}, database: {existingSecret: 'egress-db', networkPolicy: DB_CIDR}})});
+    const affinity = {
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: 'pool', operator: 'In', values: ['chat']}]}]},
+      },
+    };
+    const objs = render({
+      values: withToken({
+        replicaCount: 2,
+        affinity,
+        podDisruptionBudget: {minAvailable: '50%'},
+        database: {existingSecret: 'egress-db', networkPolicy: DB_CIDR},
+      }),
+    });
     expectValid(objs);
     expect(one(objs, 'Deployment').spec.template.spec.affinity).toEqual(affinity);
     expect(one(objs, 'PodDisruptionBudget').spec.minAvailable).toBe('50%');
@@ -883,13 +923,17 @@ describe('high availability (PostgreSQL store)', () => {
 // What the mesh reader may read
 
 describe('RBAC of the mesh reader', () => {
-  test('clusterWideServiceEntries=false: no ClusterRole, and the bridge reads only Mattermost\'s namespace', () => {
+  test("clusterWideServiceEntries=false: no ClusterRole, and the bridge reads only Mattermost's namespace", () => {
     const objs = render({values: withToken({rbac: {clusterWideServiceEntries: false}})});
     expect(find(objs, 'ClusterRole').map((cr) => cr.metadata.name)).toEqual([NS_READER]);
     expect(find(objs, 'ClusterRoleBinding').map((crb) => crb.metadata.name)).toEqual([NS_READER]);
     expect(envValue(objs, 'EGRESS_ADVISOR_MESH_CLUSTER_WIDE')).toBe('false');
     // Mattermost's own namespace stays readable.
-    expect(find(objs, 'Role', FULLNAME)[0].rules).toContainEqual({apiGroups: ['networking.istio.io'], resources: ['serviceentries', 'sidecars'], verbs: ['get', 'list', 'watch']});
+    expect(find(objs, 'Role', FULLNAME)[0].rules).toContainEqual({
+      apiGroups: ['networking.istio.io'],
+      resources: ['serviceentries', 'sidecars'],
+      verbs: ['get', 'list', 'watch'],
+    });
   });
 
   test('meshConfig=false: no Role in the root namespace, and the bridge reads no mesh config', () => {
@@ -912,10 +956,14 @@ describe('RBAC of the mesh reader', () => {
     expect(envValue(objs, 'EGRESS_ADVISOR_MESH_CONFIGMAP')).toBe('istio-1-22');
   });
 
-  test('the root namespace may be Mattermost\'s own: two Roles there, under two names', () => {
+  test("the root namespace may be Mattermost's own: two Roles there, under two names", () => {
     const objs = render({values: withToken({istio: {rootNamespace: NAMESPACE}, rbac: {istioNamespaces: [NAMESPACE]}})});
     expectValid(objs);
-    expect(find(objs, 'Role').map((r) => `${r.metadata.namespace}/${r.metadata.name}`).sort()).toEqual([`${NAMESPACE}/${FULLNAME}`, `${NAMESPACE}/${FULLNAME}-mesh`]);
+    expect(
+      find(objs, 'Role')
+        .map((r) => `${r.metadata.namespace}/${r.metadata.name}`)
+        .sort(),
+    ).toEqual([`${NAMESPACE}/${FULLNAME}`, `${NAMESPACE}/${FULLNAME}-mesh`]);
   });
 
   test('rbac.create=false: no RBAC object, and the settings still say what to read', () => {
@@ -926,14 +974,15 @@ describe('RBAC of the mesh reader', () => {
   });
 
   test('two releases in two namespaces never share a ClusterRole name', () => {
-    const names = (namespace?: string) => find(render({...(namespace ? {namespace} : {}), values: withToken()}), 'ClusterRole').map((cr) => cr.metadata.name as string);
+    const names = (namespace?: string) =>
+      find(render({...(namespace ? {namespace} : {}), values: withToken()}), 'ClusterRole').map((cr) => cr.metadata.name as string);
     const a = names();
     const b = names('chat-b');
     expect(a).toHaveLength(2);
     for (const name of a) expect(b).not.toContain(name);
   });
 
-  test('namespaceLabels: get on Mattermost\'s namespace object only, by name; off, no such ClusterRole', () => {
+  test("namespaceLabels: get on Mattermost's namespace object only, by name; off, no such ClusterRole", () => {
     const objs = render({values: withToken()});
     expect(find(objs, 'ClusterRole', NS_READER)[0].rules).toEqual(NS_READER_RULES);
     expect(find(objs, 'ClusterRoleBinding', NS_READER)[0].roleRef).toEqual({apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: NS_READER});
@@ -950,7 +999,9 @@ describe('values the chart refuses', () => {
   });
 
   test('both a token and an existing Secret', () => {
-    expect(renderError({values: withToken({mattermost: {existingSecret: 'x'}})})).toContain('set either mattermost.existingSecret or mattermost.token, not both');
+    expect(renderError({values: withToken({mattermost: {existingSecret: 'x'}})})).toContain(
+      'set either mattermost.existingSecret or mattermost.token, not both',
+    );
   });
 
   test('more than one replica without a database, saying why and what to set', () => {
@@ -980,11 +1031,15 @@ describe('values the chart refuses', () => {
   });
 
   test('a database the NetworkPolicy would not let the bridge reach', () => {
-    expect(renderError({values: withToken({replicaCount: 2, database: {existingSecret: 'x'}})})).toContain('the NetworkPolicy must let the bridge reach the database');
+    expect(renderError({values: withToken({replicaCount: 2, database: {existingSecret: 'x'}})})).toContain(
+      'the NetworkPolicy must let the bridge reach the database',
+    );
   });
 
   test('both a CIDR and selectors for the database', () => {
-    const err = renderError({values: withToken({database: {existingSecret: 'x', networkPolicy: {cidr: '10.0.5.20/32', podSelector: {matchLabels: {app: 'pg'}}}}})});
+    const err = renderError({
+      values: withToken({database: {existingSecret: 'x', networkPolicy: {cidr: '10.0.5.20/32', podSelector: {matchLabels: {app: 'pg'}}}}}),
+    });
     expect(err).toContain('set either database.networkPolicy.cidr or its podSelector/namespaceSelector, not both');
   });
 
@@ -995,12 +1050,16 @@ describe('values the chart refuses', () => {
   });
 
   test('a disruption budget no drain could satisfy', () => {
-    const err = renderError({values: withToken({replicaCount: 2, podDisruptionBudget: {minAvailable: 2}, database: {existingSecret: 'x', networkPolicy: {cidr: '10.0.5.20/32'}}})});
+    const err = renderError({
+      values: withToken({replicaCount: 2, podDisruptionBudget: {minAvailable: 2}, database: {existingSecret: 'x', networkPolicy: {cidr: '10.0.5.20/32'}}}),
+    });
     expect(err).toContain('podDisruptionBudget.minAvailable (2) must be less than replicaCount (2)');
   });
 
   test('EGRESS_ADVISOR_DATABASE_URL through extraEnv', () => {
-    expect(renderError({values: withToken({extraEnv: [{name: 'EGRESS_ADVISOR_DATABASE_URL', value: DB_URL}]})})).toContain('extraEnv must not set EGRESS_ADVISOR_DATABASE_URL');
+    expect(renderError({values: withToken({extraEnv: [{name: 'EGRESS_ADVISOR_DATABASE_URL', value: DB_URL}]})})).toContain(
+      'extraEnv must not set EGRESS_ADVISOR_DATABASE_URL',
+    );
   });
 
   test('no mesh config ConfigMap name while it is to be read', () => {

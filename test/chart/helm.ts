@@ -13,7 +13,11 @@ export type Obj = Record<string, any>;
 
 export function helmBinary(): string {
   if (process.env.HELM_BIN) return process.env.HELM_BIN;
-  const path = execFileSync('bash', [join(__dirname, 'build-helm.sh'), '--print'], {encoding: 'utf8'}).trim().split('\n').pop() ?? '';
+  const path =
+    execFileSync('bash', [join(__dirname, 'build-helm.sh'), '--print'], {encoding: 'utf8'})
+      .trim()
+      .split('\n')
+      .pop() ?? '';
   if (!existsSync(path)) throw new Error(`helm is not built yet (expected ${path}). Run: bash test/chart/build-helm.sh (or set HELM_BIN)`);
   return path;
 }

@@ -53,7 +53,14 @@ async function allowed(serviceAccount: string, a: Access): Promise<boolean> {
     spec: {
       user: `system:serviceaccount:${RELEASE_NS}:${serviceAccount}`,
       groups: ['system:serviceaccounts', `system:serviceaccounts:${RELEASE_NS}`, 'system:authenticated'],
-      resourceAttributes: {verb: a.verb, resource: a.resource, group: a.group ?? '', namespace: a.namespace ?? '', subresource: a.subresource ?? '', name: a.name ?? ''},
+      resourceAttributes: {
+        verb: a.verb,
+        resource: a.resource,
+        group: a.group ?? '',
+        namespace: a.namespace ?? '',
+        subresource: a.subresource ?? '',
+        name: a.name ?? '',
+      },
     },
   });
   return review.status.allowed;
@@ -67,7 +74,8 @@ async function mismatches(serviceAccount: string, list: Access[], expected: bool
 }
 
 const ISTIO = 'networking.istio.io';
-const reads = (resource: string, namespace: string | undefined, group = ''): Access[] => ['get', 'list', 'watch'].map((verb) => ({verb, resource, namespace, group}));
+const reads = (resource: string, namespace: string | undefined, group = ''): Access[] =>
+  ['get', 'list', 'watch'].map((verb) => ({verb, resource, namespace, group}));
 const writes = (resource: string, namespace: string | undefined, group = ''): Access[] =>
   ['create', 'update', 'patch', 'delete', 'deletecollection'].map((verb) => ({verb, resource, namespace, group}));
 
@@ -171,7 +179,9 @@ async function install(c: Combination, refuse: (o: Obj) => boolean = () => false
   const objects = renderChart(c.release, RELEASE_NS, chartValues(c));
   for (const o of objects) {
     if (!RBAC_KINDS.has(o.kind as string) || refuse(o)) continue;
-    await cluster.create(o.metadata.namespace === undefined && !String(o.kind).startsWith('Cluster') ? {...o, metadata: {...o.metadata, namespace: RELEASE_NS}} : o);
+    await cluster.create(
+      o.metadata.namespace === undefined && !String(o.kind).startsWith('Cluster') ? {...o, metadata: {...o.metadata, namespace: RELEASE_NS}} : o,
+    );
   }
   return objects;
 }
@@ -198,7 +208,11 @@ async function bridgeAs(c: Combination, objects: Obj[], name: string): Promise<C
   expect(env.EGRESS_ADVISOR_MESH_CLUSTER_WIDE).toBe(String(c.clusterWide));
   const token = await cluster.serviceAccountToken(RELEASE_NS, serviceAccountOf(objects));
   const kubeconfig = cluster.kubeconfig(join(dir, `${name}.kubeconfig`), token, MM_NS);
-  const bridge = await spawnCompiledBridge(kubeconfig, MM_NS, {...env, EGRESS_ADVISOR_DATA_DIR: join(dir, `${name}-data`), EGRESS_ADVISOR_RESOLVE_SECONDS: '1'});
+  const bridge = await spawnCompiledBridge(kubeconfig, MM_NS, {
+    ...env,
+    EGRESS_ADVISOR_DATA_DIR: join(dir, `${name}-data`),
+    EGRESS_ADVISOR_RESOLVE_SECONDS: '1',
+  });
   bridges.push(bridge);
   return bridge;
 }
@@ -243,12 +257,19 @@ describe('the compiled bridge as the chart’s ServiceAccount', () => {
     expect(await mismatches(sa, needed({...c, clusterWide: false}), true)).toEqual([]);
 
     await cluster.createPod({namespace: MM_NS, name: `${POD}-b`});
-    cluster.appendLog(MM_NS, `${POD}-b`, 'istio-proxy', [blocked('elsewhere.example.net', '192.0.2.30', 40_003), blocked('mine.example.net', '192.0.2.31', 40_004)]);
+    cluster.appendLog(MM_NS, `${POD}-b`, 'istio-proxy', [
+      blocked('elsewhere.example.net', '192.0.2.30', 40_003),
+      blocked('mine.example.net', '192.0.2.31', 40_004),
+    ]);
     await cluster.create(entry(OTHER_NS, 'elsewhere', 'elsewhere.example.net'));
     await cluster.create(entry(MM_NS, 'mine', 'mine.example.net'));
     const bridge = await bridgeAs(c, objects, 'refused');
     // Its log stream works, so every finding of the pods is read (the earlier pods' too: a fresh store).
-    await waitFor('the mine.example.net finding resolved', () => /resolved: mine\.example\.net:443 allowed by ServiceEntry mattermost\/mine/.test(bridge.output()), {timeoutMs: 60_000, context});
+    await waitFor(
+      'the mine.example.net finding resolved',
+      () => /resolved: mine\.example\.net:443 allowed by ServiceEntry mattermost\/mine/.test(bridge.output()),
+      {timeoutMs: 60_000, context},
+    );
     await new Promise((r) => setTimeout(r, 3_000));
     // The other namespace's entry is not visible to it: that finding stays open.
     expect(bridge.output()).not.toMatch(/resolved: elsewhere\.example\.net/);

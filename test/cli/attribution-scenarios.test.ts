@@ -54,7 +54,16 @@ const WEBHOOKS = [
 ];
 
 async function scan(log: string[], extra: string[] = []): Promise<{report: ScanReport; text: string}> {
-  const args = ['scan', file('proxy.log', log.join('\n') + '\n'), '--mattermost-config', file('config.json', CONFIG), '--webhooks', file('hooks.json', WEBHOOKS), '--no-dns', ...extra];
+  const args = [
+    'scan',
+    file('proxy.log', log.join('\n') + '\n'),
+    '--mattermost-config',
+    file('config.json', CONFIG),
+    '--webhooks',
+    file('hooks.json', WEBHOOKS),
+    '--no-dns',
+    ...extra,
+  ];
   const json = await cli([...args, '--output', 'json']);
   expect(json.code).toBe(0);
   const text = await cli(args);
@@ -67,14 +76,17 @@ describe('a hardened cluster whose IP-only blocks are on the integrations’ own
   let report: ScanReport;
   let text: string;
   beforeAll(async () => {
-    ({report, text} = await scan([
-      blocked(1, '52.94.8.12:587'),
-      blocked(2, '52.94.9.40:587'),
-      blocked(3, '18.253.7.9:636'),
-      blocked(4, '3.30.1.2:8443'),
-      blocked(5, '35.170.1.1:9200'),
-      blocked(6, '104.18.7.192:443', 'api.openai.com'),
-    ], ['--values', file('values.yaml', 'addons:\n  mattermost:\n    values:\n      routes:\n        outbound: {}\n')]));
+    ({report, text} = await scan(
+      [
+        blocked(1, '52.94.8.12:587'),
+        blocked(2, '52.94.9.40:587'),
+        blocked(3, '18.253.7.9:636'),
+        blocked(4, '3.30.1.2:8443'),
+        blocked(5, '35.170.1.1:9200'),
+        blocked(6, '104.18.7.192:443', 'api.openai.com'),
+      ],
+      ['--values', file('values.yaml', 'addons:\n  mattermost:\n    values:\n      routes:\n        outbound: {}\n')],
+    ));
   });
 
   it('names the only integration on a port as likely, with the reason, and merges its addresses', () => {

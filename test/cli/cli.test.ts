@@ -17,12 +17,17 @@ const sample = (f: string): string => join(SAMPLE, f);
 const SAMPLE_ARGS = [
   'scan',
   sample('istio-proxy.log'),
-  '--mattermost-config', sample('mattermost-config.json'),
-  '--webhooks', sample('outgoing-webhooks.json'),
-  '--app-log', sample('mattermost.log'),
-  '--hosts', sample('hosts'),
+  '--mattermost-config',
+  sample('mattermost-config.json'),
+  '--webhooks',
+  sample('outgoing-webhooks.json'),
+  '--app-log',
+  sample('mattermost.log'),
+  '--hosts',
+  sample('hosts'),
   '--no-dns',
-  '--values', sample('values.yaml'),
+  '--values',
+  sample('values.yaml'),
 ];
 
 async function cli(args: string[]): Promise<{code: number; out: string; err: string}> {
@@ -55,7 +60,9 @@ describe('scan on the sample cluster', () => {
   });
 
   it('counts every line of the log', () => {
-    const lines = readFileSync(sample('istio-proxy.log'), 'utf8').split('\n').filter((l, i, a) => i < a.length - 1 || l !== '').length;
+    const lines = readFileSync(sample('istio-proxy.log'), 'utf8')
+      .split('\n')
+      .filter((l, i, a) => i < a.length - 1 || l !== '').length;
     expect(report.summary.lines).toBe(lines);
   });
 
@@ -114,7 +121,10 @@ describe('scan on the sample cluster', () => {
   it('prints YAML that Big Bang reads as routes.outbound and Istio accepts', () => {
     const doc = parse(report.suggestion.yaml) as {addons: {mattermost: {values: {routes: {outbound: Record<string, {hosts: string[]}>}}}}};
     const routes = doc.addons.mattermost.values.routes.outbound;
-    const existing = Object.keys((parse(readFileSync(sample('values.yaml'), 'utf8')) as {addons: {mattermost: {values: {routes: {outbound: object}}}}}).addons.mattermost.values.routes.outbound);
+    const existing = Object.keys(
+      (parse(readFileSync(sample('values.yaml'), 'utf8')) as {addons: {mattermost: {values: {routes: {outbound: object}}}}}).addons.mattermost.values.routes
+        .outbound,
+    );
     for (const name of Object.keys(routes)) expect(existing).not.toContain(name);
     const back = readBack(report.suggestion.yaml, 'bigbang');
     expect(back.errors).toEqual([]);
@@ -182,7 +192,10 @@ describe('classify', () => {
   it('writes one contract object per input line, in order', async () => {
     const r = await cli(['classify', sample('istio-proxy.log')]);
     expect(r.code).toBe(0);
-    const rows = r.out.trimEnd().split('\n').map((l) => JSON.parse(l) as ClassifiedLine);
+    const rows = r.out
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as ClassifiedLine);
     const inputLines = readFileSync(sample('istio-proxy.log'), 'utf8').replace(/\n$/, '').split('\n').length;
     expect(rows).toHaveLength(inputLines);
     rows.forEach((row, i) => {

@@ -21,7 +21,13 @@ function serve(env: Record<string, string>): {status: number | null; stderr: str
   const logFile = join(dir, 'proxy.log');
   writeFileSync(logFile, '');
   const r = spawnSync(process.execPath, [BIN, 'serve'], {
-    env: {PATH: process.env.PATH, EGRESS_ADVISOR_DATA_DIR: join(dir, 'data'), EGRESS_ADVISOR_SOURCES: `file:${logFile}`, EGRESS_ADVISOR_LISTEN: '127.0.0.1:0', ...env},
+    env: {
+      PATH: process.env.PATH,
+      EGRESS_ADVISOR_DATA_DIR: join(dir, 'data'),
+      EGRESS_ADVISOR_SOURCES: `file:${logFile}`,
+      EGRESS_ADVISOR_LISTEN: '127.0.0.1:0',
+      ...env,
+    },
     encoding: 'utf8',
     timeout: 30_000,
   });
@@ -30,13 +36,28 @@ function serve(env: Record<string, string>): {status: number | null; stderr: str
 
 describe('a wrong setting: one line naming it, its value and an example, exit code 2', () => {
   const cases: [Record<string, string>, RegExp][] = [
-    [{MATTERMOST_URL: '127.0.0.1:8065', MATTERMOST_TOKEN: 'abcdefghijklmnopqrstuvwxyz'}, /^egress-advisor: MATTERMOST_URL="127\.0\.0\.1:8065" is not an http:\/\/ or https:\/\/ URL; for example MATTERMOST_URL=http:\/\/\S+$/],
+    [
+      {MATTERMOST_URL: '127.0.0.1:8065', MATTERMOST_TOKEN: 'abcdefghijklmnopqrstuvwxyz'},
+      /^egress-advisor: MATTERMOST_URL="127\.0\.0\.1:8065" is not an http:\/\/ or https:\/\/ URL; for example MATTERMOST_URL=http:\/\/\S+$/,
+    ],
     [{EGRESS_ADVISOR_LISTEN: '8080'}, /^egress-advisor: EGRESS_ADVISOR_LISTEN="8080" is not host:port; for example EGRESS_ADVISOR_LISTEN=0\.0\.0\.0:8080$/],
-    [{EGRESS_ADVISOR_DIGEST_SECONDS: '30s'}, /^egress-advisor: EGRESS_ADVISOR_DIGEST_SECONDS="30s" is not a number of seconds, 0 or more; for example EGRESS_ADVISOR_DIGEST_SECONDS=30$/],
-    [{EGRESS_ADVISOR_CHANNEL: 'Egress Advisor'}, /^egress-advisor: EGRESS_ADVISOR_CHANNEL="Egress Advisor" is not a Mattermost channel name .*; for example EGRESS_ADVISOR_CHANNEL=egress-advisor$/],
+    [
+      {EGRESS_ADVISOR_DIGEST_SECONDS: '30s'},
+      /^egress-advisor: EGRESS_ADVISOR_DIGEST_SECONDS="30s" is not a number of seconds, 0 or more; for example EGRESS_ADVISOR_DIGEST_SECONDS=30$/,
+    ],
+    [
+      {EGRESS_ADVISOR_CHANNEL: 'Egress Advisor'},
+      /^egress-advisor: EGRESS_ADVISOR_CHANNEL="Egress Advisor" is not a Mattermost channel name .*; for example EGRESS_ADVISOR_CHANNEL=egress-advisor$/,
+    ],
     [{LOG_LEVEL: 'verbose'}, /^egress-advisor: LOG_LEVEL="verbose" is not one of .*; for example LOG_LEVEL=info$/],
-    [{EGRESS_ADVISOR_DATABASE_URL: 'mysql://u:hunter2@db/x'}, /^egress-advisor: EGRESS_ADVISOR_DATABASE_URL="db\/x" is not a postgres:\/\/ or postgresql:\/\/ URL; for example /],
-    [{EGRESS_ADVISOR_VALUES_FILE: '/nonexistent/values.yaml'}, /^egress-advisor: EGRESS_ADVISOR_VALUES_FILE="\/nonexistent\/values\.yaml" cannot be read \(ENOENT\); for example /],
+    [
+      {EGRESS_ADVISOR_DATABASE_URL: 'mysql://u:hunter2@db/x'},
+      /^egress-advisor: EGRESS_ADVISOR_DATABASE_URL="db\/x" is not a postgres:\/\/ or postgresql:\/\/ URL; for example /,
+    ],
+    [
+      {EGRESS_ADVISOR_VALUES_FILE: '/nonexistent/values.yaml'},
+      /^egress-advisor: EGRESS_ADVISOR_VALUES_FILE="\/nonexistent\/values\.yaml" cannot be read \(ENOENT\); for example /,
+    ],
   ];
   test.each(cases)('%j', (env, message) => {
     const r = serve(env);

@@ -22,7 +22,21 @@ function blockedHttp(authority: string, i: number): string {
 
 const hostile = fc.oneof(
   fc.string({unit: 'binary', maxLength: 80}),
-  fc.constantFrom('a: b', '{x}', '*', '"', '|', '[x](http://y)', '`rm`', '@channel', '<script>alert(1)</script>', 'x\u202egnp.exe', 'a'.repeat(300) + '.com', '-', 'ok.example.com'),
+  fc.constantFrom(
+    'a: b',
+    '{x}',
+    '*',
+    '"',
+    '|',
+    '[x](http://y)',
+    '`rm`',
+    '@channel',
+    '<script>alert(1)</script>',
+    'x\u202egnp.exe',
+    'a'.repeat(300) + '.com',
+    '-',
+    'ok.example.com',
+  ),
   fc.domain(),
 );
 

@@ -33,7 +33,7 @@ it('runs a pod on the kwok node and serves its container logs through the API se
   cluster.appendLog(NS, 'logger', 'istio-proxy', ['third'], {at: '2026-03-02T09:00:07.000000001Z'});
   cluster.appendLog(NS, 'logger', 'mattermost', ['app line']);
   const log = await cluster.request<string>('GET', `/api/v1/namespaces/${NS}/pods/logger/log?container=istio-proxy&timestamps=true`);
-  expect({status: log.status, body: typeof log.body}).toEqual({status: 200, body: "string"});
+  expect({status: log.status, body: typeof log.body}).toEqual({status: 200, body: 'string'});
   // The kubelet's stamp: RFC 3339 with always nine digits of fraction, then one space.
   expect(log.body).toBe('2026-03-02T09:00:05.250000000Z first\n2026-03-02T09:00:05.250000000Z second\n2026-03-02T09:00:07.000000001Z third\n');
   const since = await cluster.request<string>('GET', `/api/v1/namespaces/${NS}/pods/logger/log?container=istio-proxy&sinceTime=2026-03-02T09:00:06Z`);

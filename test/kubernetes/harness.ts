@@ -170,7 +170,11 @@ export class KubeCluster {
   private async boot(peerPort: number, apiPort: number, options: KubeClusterOptions): Promise<void> {
     const {dir} = this;
     for (const d of ['certs', 'etcd', 'logs', 'pod-logs', 'home']) mkdirSync(join(dir, d), {recursive: true});
-    const {publicKey, privateKey} = generateKeyPairSync('rsa', {modulusLength: 2048, publicKeyEncoding: {type: 'spki', format: 'pem'}, privateKeyEncoding: {type: 'pkcs8', format: 'pem'}});
+    const {publicKey, privateKey} = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: {type: 'spki', format: 'pem'},
+      privateKeyEncoding: {type: 'pkcs8', format: 'pem'},
+    });
     writeFileSync(join(dir, 'sa.pub'), publicKey);
     writeFileSync(join(dir, 'sa.key'), privateKey, {mode: 0o600});
     // token,user,uid,"groups": system:masters is the superuser group, as an admin kubeconfig has.
@@ -463,7 +467,10 @@ export class KubeCluster {
   /** Deletes a pod at once (grace period 0) and waits until the API server no longer has it. */
   async deletePod(namespace: string, name: string): Promise<void> {
     await this.delete(`/api/v1/namespaces/${namespace}/pods/${name}`, {gracePeriodSeconds: 0});
-    await this.waitFor(`pod ${namespace}/${name} to be gone`, async () => (await this.request('GET', `/api/v1/namespaces/${namespace}/pods/${name}`)).status === 404);
+    await this.waitFor(
+      `pod ${namespace}/${name} to be gone`,
+      async () => (await this.request('GET', `/api/v1/namespaces/${namespace}/pods/${name}`)).status === 404,
+    );
   }
 
   /** The CRI log file kwok serves for a container (created empty). */
@@ -507,7 +514,11 @@ export class KubeCluster {
   /** A token of a ServiceAccount, from the TokenRequest API, as the kubelet mounts one into a pod. */
   async serviceAccountToken(namespace: string, name: string): Promise<string> {
     const path = `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`;
-    const r = await this.request<{status: {token: string}}>('POST', path, {apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: {expirationSeconds: 3600}});
+    const r = await this.request<{status: {token: string}}>('POST', path, {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: {expirationSeconds: 3600},
+    });
     if (r.status !== 201) throw new ApiError(r.status, r.body, `POST ${path}`);
     return r.body.status.token;
   }
@@ -565,9 +576,14 @@ function yamlObjects(text: string): Json[] {
 
 /** The folder of a module the wrapper module at `dir` requires, in Go's module cache. */
 function moduleDir(dir: string, module: string): string {
-  const out = spawnSync('go', ['list', '-m', '-f', '{{.Dir}}', module], {cwd: dir, encoding: 'utf8', env: {...process.env, GOFLAGS: '-mod=mod', GOWORK: 'off', GOTOOLCHAIN: 'local'}});
+  const out = spawnSync('go', ['list', '-m', '-f', '{{.Dir}}', module], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: {...process.env, GOFLAGS: '-mod=mod', GOWORK: 'off', GOTOOLCHAIN: 'local'},
+  });
   const path = out.stdout?.trim() ?? '';
-  if (out.status !== 0 || path === '') throw new Error(`Kubernetes harness: cannot find ${module} in Go's module cache (go list -m in ${dir}): ${out.stderr ?? out.error}`);
+  if (out.status !== 0 || path === '')
+    throw new Error(`Kubernetes harness: cannot find ${module} in Go's module cache (go list -m in ${dir}): ${out.stderr ?? out.error}`);
   return path;
 }
 

@@ -140,9 +140,7 @@ function serverModuleDir(): string {
   }
   const dir = result.stdout.trim();
   if (result.status !== 0 || !dir) {
-    throw new Error(
-      `Mattermost harness: "go list -m ${SERVER_MODULE}" failed in ${HARNESS_DIR}:\n${result.stderr.trim()}`,
-    );
+    throw new Error(`Mattermost harness: "go list -m ${SERVER_MODULE}" failed in ${HARNESS_DIR}:\n${result.stderr.trim()}`);
   }
   for (const sub of ['i18n', 'templates', 'fonts']) {
     if (!fs.existsSync(path.join(dir, sub))) {
@@ -215,9 +213,7 @@ async function createDatabase(): Promise<string> {
     if (versionNum < 140000) {
       throw new Error(`Mattermost harness: PostgreSQL ${versionNum} is too old; Mattermost 11 needs 14 or newer.`);
     }
-    const {rows} = await pg.query<{datname: string}>(
-      "SELECT datname FROM pg_database WHERE datname LIKE 'egress\\_mm\\_%'",
-    );
+    const {rows} = await pg.query<{datname: string}>("SELECT datname FROM pg_database WHERE datname LIKE 'egress\\_mm\\_%'");
     for (const {datname} of rows) {
       const owner = Number(/^egress_mm_(\d+)_/.exec(datname)?.[1]);
       if (Number.isInteger(owner) && owner > 0 && !pidAlive(owner)) {
@@ -268,7 +264,13 @@ function readTail(file: string, lines: number): string {
   } catch {
     return '(no server log)';
   }
-  return text.split('\n').slice(-lines - 1).join('\n').trimEnd() || '(server log is empty)';
+  return (
+    text
+      .split('\n')
+      .slice(-lines - 1)
+      .join('\n')
+      .trimEnd() || '(server log is empty)'
+  );
 }
 
 /**
@@ -362,8 +364,7 @@ function installExitHook(): void {
  * the server ends.
  */
 function spawnWatchdog(serverPid: number): ChildProcess {
-  const script =
-    'while kill -0 "$1" 2>/dev/null; do kill -0 "$2" 2>/dev/null || exit 0; sleep 1; done; kill -KILL "$2" 2>/dev/null';
+  const script = 'while kill -0 "$1" 2>/dev/null; do kill -0 "$2" 2>/dev/null || exit 0; sleep 1; done; kill -KILL "$2" 2>/dev/null';
   const dog = spawn('/bin/sh', ['-c', script, 'mattermost-watchdog', String(process.pid), String(serverPid)], {
     detached: true,
     stdio: 'ignore',
@@ -547,21 +548,13 @@ async function populate(server: ServerInstance): Promise<void> {
   const anonymous = server.client('');
 
   // The first account on an empty server becomes system admin and needs no invitation.
-  await anonymous.createUser(
-    {username: `admin-${suffix}`, email: `admin-${suffix}@example.com`, password: PASSWORD} as UserProfile,
-    '',
-    '',
-  );
+  await anonymous.createUser({username: `admin-${suffix}`, email: `admin-${suffix}@example.com`, password: PASSWORD} as UserProfile, '', '');
   const adminClient = server.client('');
   server.admin = await adminClient.login(`admin-${suffix}`, PASSWORD);
   server.adminToken = adminClient.getToken();
 
   const asAdmin = server.client(server.adminToken);
-  await asAdmin.createUser(
-    {username: `user-${suffix}`, email: `user-${suffix}@example.com`, password: PASSWORD} as UserProfile,
-    '',
-    '',
-  );
+  await asAdmin.createUser({username: `user-${suffix}`, email: `user-${suffix}@example.com`, password: PASSWORD} as UserProfile, '', '');
   const userClient = server.client('');
   server.user = await userClient.login(`user-${suffix}`, PASSWORD);
   server.userToken = userClient.getToken();
@@ -601,10 +594,9 @@ export async function startMattermost(opts: StartOptions = {}): Promise<Mattermo
       try {
         await populate(server);
       } catch (err) {
-        throw new Error(
-          `Mattermost harness: setting up users and team failed: ${explain(err)}\nLast lines of ${server.logPath}:\n${server.logTail()}`,
-          {cause: err},
-        );
+        throw new Error(`Mattermost harness: setting up users and team failed: ${explain(err)}\nLast lines of ${server.logPath}:\n${server.logTail()}`, {
+          cause: err,
+        });
       }
       return server;
     } catch (err) {

@@ -85,4 +85,3 @@ export async function installPlugin(mm: MattermostServer, built: BuiltPlugin): P
     return statuses.some((s) => s.plugin_id === PLUGIN_ID && s.state === 2);
   });
 }
-

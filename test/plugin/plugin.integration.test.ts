@@ -58,7 +58,9 @@ async function pluginSecret(): Promise<string> {
 
 async function slash(token: string, command: string): Promise<string> {
   const channel = await admin.getChannelByName(server().team.id, 'town-square');
-  const res = (await server().client(token).executeCommand(command, {channel_id: channel.id, team_id: server().team.id} as Parameters<Client4['executeCommand']>[1])) as {text?: string};
+  const res = (await server()
+    .client(token)
+    .executeCommand(command, {channel_id: channel.id, team_id: server().team.id} as Parameters<Client4['executeCommand']>[1])) as {text?: string};
   return res.text ?? '';
 }
 
@@ -96,7 +98,7 @@ test('the tarball carries the server half for linux-amd64 and linux-arm64, and i
   expect(statuses.find((s) => s.plugin_id === PLUGIN_ID)?.state).toBe(2);
 });
 
-test('an admin reaches the bridge through the plugin\'s route, events stream through', async () => {
+test("an admin reaches the bridge through the plugin's route, events stream through", async () => {
   const status = await viaPlugin('/status');
   expect(status.status).toBe(200);
   const report = (await status.json()) as {bridgeVersion: string; mattermost: {inbound: {state: string}}};
@@ -171,17 +173,24 @@ test('the secret shows in no masked settings page, client config, post or log', 
 
 test('the settings page applies through the plugin without a restart: format and YAML of the next alert', async () => {
   await saveSettings({suggestionformat: 'serviceentry', showalertyaml: false});
-  await waitFor('the bridge to apply the new settings', () => runner.logCount('plugin settings changed') > 0, {timeoutMs: 30_000, context: () => runner.bridgeLogTail()});
+  await waitFor('the bridge to apply the new settings', () => runner.logCount('plugin settings changed') > 0, {
+    timeoutMs: 30_000,
+    context: () => runner.bridgeLogTail(),
+  });
   // The secret survived the save (Mattermost restores masked values): the plugin still gets in.
   expect((await viaPlugin('/findings/revision')).status).toBe(200);
 
   runner.append([blockedTls('52.216.8.45', 443, 'settings-test.s3.amazonaws.com')]);
   const channelId = runner.running.link?.channel?.channelId;
   expect(channelId).toBeDefined();
-  const [post] = await waitFor('the alert', async () => {
-    const found = alertPosts(await channelPosts(admin, channelId!)).filter((p) => JSON.stringify(p.props).includes('settings-test.s3.amazonaws.com'));
-    return found.length > 0 ? found : null;
-  }, {timeoutMs: 60_000, context: () => runner.bridgeLogTail()});
+  const [post] = await waitFor(
+    'the alert',
+    async () => {
+      const found = alertPosts(await channelPosts(admin, channelId!)).filter((p) => JSON.stringify(p.props).includes('settings-test.s3.amazonaws.com'));
+      return found.length > 0 ? found : null;
+    },
+    {timeoutMs: 60_000, context: () => runner.bridgeLogTail()},
+  );
   const data = readAlertData(post.props);
   expect(data?.findings.map((f) => f.key)).toEqual(['settings-test.s3.amazonaws.com:443']);
   expect(data?.format).toBe('serviceentry');
@@ -228,7 +237,10 @@ test('disable, enable and upgrade the plugin', async () => {
   const next = {...manifest, version: '99.0.0'};
   const read = (entry: string) => spawnSync('tar', ['-xzOf', built.tarball, entry], {maxBuffer: 64 * 1024 * 1024}).stdout;
   const binaries = {'linux-amd64': read(`${PLUGIN_ID}/server/dist/plugin-linux-amd64`), 'linux-arm64': read(`${PLUGIN_ID}/server/dist/plugin-linux-arm64`)};
-  const archive = tarGz(bundleEntries(next, text.replace(`"version": "${manifest.version}"`, '"version": "99.0.0"'), built.mainJs, binaries), Math.floor(Date.now() / 1000));
+  const archive = tarGz(
+    bundleEntries(next, text.replace(`"version": "${manifest.version}"`, '"version": "99.0.0"'), built.mainJs, binaries),
+    Math.floor(Date.now() / 1000),
+  );
   const form = new FormData();
   form.append('plugin', new Blob([new Uint8Array(archive)], {type: 'application/gzip'}), 'egress-advisor-99.0.0.tar.gz');
   form.append('force', 'true');
@@ -236,7 +248,10 @@ test('disable, enable and upgrade the plugin', async () => {
   expect(upload.status).toBe(201);
   await admin.enablePlugin(PLUGIN_ID);
   await waitFor('the upgraded plugin to answer', async () => (await viaPlugin('/status')).status === 200, {timeoutMs: 60_000});
-  const webapp = (await (await fetch(`${server().url}/api/v4/plugins/webapp`, {headers: {Authorization: `Bearer ${server().adminToken}`}})).json()) as Array<{id: string; version: string}>;
+  const webapp = (await (await fetch(`${server().url}/api/v4/plugins/webapp`, {headers: {Authorization: `Bearer ${server().adminToken}`}})).json()) as Array<{
+    id: string;
+    version: string;
+  }>;
   expect(webapp.find((p) => p.id === PLUGIN_ID)?.version).toBe('99.0.0');
   // The settings, the secret among them, outlive the upgrade.
   expect(await slash(server().adminToken, '/egress status')).toContain('Egress Advisor status');

@@ -110,7 +110,9 @@ test('integrations in the asked format; a format the bridge does not know is ref
 });
 
 test('errors of the bridge keep its code and message, and are not taken for a missing route', async () => {
-  const unsigned = (await browser('another-secret-another-secret-another-0').ignore(KEYS.push, 'x').catch((e: unknown) => e)) as BridgeError;
+  const unsigned = (await browser('another-secret-another-secret-another-0')
+    .ignore(KEYS.push, 'x')
+    .catch((e: unknown) => e)) as BridgeError;
   expect(unsigned).toBeInstanceOf(BridgeError);
   expect([unsigned.kind, unsigned.status, unsigned.code, unsigned.unreachable]).toEqual(['api', 401, 'signature_invalid', false]);
 

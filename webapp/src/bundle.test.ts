@@ -31,14 +31,25 @@ describe('tar writer', () => {
   test('the system tar lists and extracts what it wrote', () => {
     const js = Buffer.from('console.log("x");\n'.repeat(100));
     const archive = tarGz(
-      [{name: 'p/'}, {name: 'p/webapp/'}, {name: 'p/plugin.json', data: Buffer.from('{"id":"p"}')}, {name: 'p/webapp/main.js', data: js}, {name: 'p/empty.txt', data: Buffer.alloc(0)}],
+      [
+        {name: 'p/'},
+        {name: 'p/webapp/'},
+        {name: 'p/plugin.json', data: Buffer.from('{"id":"p"}')},
+        {name: 'p/webapp/main.js', data: js},
+        {name: 'p/empty.txt', data: Buffer.alloc(0)},
+      ],
       1_700_000_000,
     );
     withTempDir((dir) => {
       const file = path.join(dir, 'a.tar.gz');
       fs.writeFileSync(file, archive);
       const listing = execFileSync('tar', ['-tzvf', file], {encoding: 'utf8'});
-      expect(listing.trim().split('\n').map((l) => l.split(/\s+/).pop())).toEqual(['p/', 'p/webapp/', 'p/plugin.json', 'p/webapp/main.js', 'p/empty.txt']);
+      expect(
+        listing
+          .trim()
+          .split('\n')
+          .map((l) => l.split(/\s+/).pop()),
+      ).toEqual(['p/', 'p/webapp/', 'p/plugin.json', 'p/webapp/main.js', 'p/empty.txt']);
       expect(listing).toMatch(/^drwxr-xr-x/m);
       expect(listing).toMatch(/^-rw-r--r--/m);
       execFileSync('tar', ['-xzf', file, '-C', dir]);
@@ -173,7 +184,10 @@ describe('the built bundle', () => {
 
     const {Provider} = require('react-redux') as typeof import('react-redux');
     const html = renderToStaticMarkup(
-      React.createElement(Provider, {store, children: React.createElement(postTypes.custom_egress_alert, {post: {id: 'p1', message: 'plain alert text', props: {}}})}),
+      React.createElement(Provider, {
+        store,
+        children: React.createElement(postTypes.custom_egress_alert, {post: {id: 'p1', message: 'plain alert text', props: {}}}),
+      }),
     );
     expect(html).toContain('plain alert text');
     registered[0][1].uninitialize();

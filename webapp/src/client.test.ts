@@ -133,7 +133,9 @@ describe('errors', () => {
   }
 
   test("the bridge's own error keeps its message, code and request id, and is not 'unreachable'", async () => {
-    const err = await failWith(fakeResponse({status: 403, body: {error: 'Only system admins may use Egress Advisor.', code: 'not_system_admin', requestId: 'r-7'}}));
+    const err = await failWith(
+      fakeResponse({status: 403, body: {error: 'Only system admins may use Egress Advisor.', code: 'not_system_admin', requestId: 'r-7'}}),
+    );
     expect(err).toBeInstanceOf(BridgeError);
     expect(err.kind).toBe('api');
     expect(err.message).toBe('Only system admins may use Egress Advisor.');
@@ -178,7 +180,12 @@ describe('errors', () => {
   });
 
   test("another HTTP error uses Mattermost's message when there is one", async () => {
-    const err = await failWith(fakeResponse({status: 401, body: {message: 'Invalid or expired session, please login again.', id: 'api.context.session_expired.app_error', status_code: 401}}));
+    const err = await failWith(
+      fakeResponse({
+        status: 401,
+        body: {message: 'Invalid or expired session, please login again.', id: 'api.context.session_expired.app_error', status_code: 401},
+      }),
+    );
     expect(err.kind).toBe('http');
     expect(err.unreachable).toBe(false);
     expect(err.message).toBe('Invalid or expired session, please login again.');
@@ -192,7 +199,7 @@ describe('errors', () => {
 });
 
 describe('post actions', () => {
-  test("click a button the way Mattermost does: POST /api/v4/posts/{id}/actions/{action} with CSRF and the ephemeral cookie", async () => {
+  test('click a button the way Mattermost does: POST /api/v4/posts/{id}/actions/{action} with CSRF and the ephemeral cookie', async () => {
     document.cookie = 'MMCSRF=csrf-3';
     const bridge = new FakeBridge();
     await doPostAction('/chat', 'post1', 'ignore0', 'encrypted', bridge.fetch);

@@ -141,7 +141,8 @@ export async function request(fetchImpl: Fetch, url: string, opts: RequestOption
 function failure(status: number, body: unknown, what: string): BridgeError {
   if (isApiError(body)) return new BridgeError('api', status, body.error, body);
   const mm = mattermostMessage(body);
-  if (status === 404) return new BridgeError('not-routed', status, `${what} answered 404: the Egress Advisor plugin is not enabled, or its server half is not running.`);
+  if (status === 404)
+    return new BridgeError('not-routed', status, `${what} answered 404: the Egress Advisor plugin is not enabled, or its server half is not running.`);
   if (status === 502 || status === 503 || status === 504) {
     return new BridgeError('bridge-down', status, `${what} answered ${status}: the Egress Advisor bridge does not answer.`);
   }
@@ -192,7 +193,8 @@ export class BridgeClient {
     const {status, body} = await request(this.fetchImpl, this.url(path), opts);
     if (status >= 200 && status < 300) {
       // A 2xx that is not JSON is some other page (Mattermost's web app, say): the bridge always answers JSON.
-      if (body === undefined) throw new BridgeError('not-routed', status, 'The answer was not the Egress Advisor bridge\'s (no JSON): the path is not routed to the bridge.');
+      if (body === undefined)
+        throw new BridgeError('not-routed', status, "The answer was not the Egress Advisor bridge's (no JSON): the path is not routed to the bridge.");
       return body as T;
     }
     throw failure(status, body, 'The server');

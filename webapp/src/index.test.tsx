@@ -71,14 +71,14 @@ test('initialize registers the Dashboard custom setting, the alert post type and
   const PostType = postTypes.get('custom_egress_alert')!;
   render(
     <Provider store={store}>
-      <PostType post={{id: 'p', message: 'plain message', props: {}} as never}/>
+      <PostType post={{id: 'p', message: 'plain message', props: {}} as never} />
     </Provider>,
   );
   expect(screen.getByText('plain message')).toBeInTheDocument();
   const Setting = settings.get('dashboard')!.component;
   const {container} = render(
     <Provider store={makeStore({admin: false})}>
-      <Setting {...({id: 'x', config: {}} as unknown as CustomSettingProps)}/>
+      <Setting {...({id: 'x', config: {}} as unknown as CustomSettingProps)} />
     </Provider>,
   );
   expect(container).toBeEmptyDOMElement();

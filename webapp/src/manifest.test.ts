@@ -79,7 +79,11 @@ describe('the manifest checks', () => {
     ['an unknown setting type', {key: 'A', type: 'color'}, /invalid setting type "color"/],
     ['a placeholder on a bool', {key: 'A', type: 'bool', placeholder: 'x'}, /cannot have a placeholder/],
     ['a dropdown without options', {key: 'A', type: 'dropdown'}, /needs options/],
-    ['a dropdown default outside its options', {key: 'A', type: 'dropdown', default: 'z', options: [{display_name: 'Y', value: 'y'}]}, /not one of the options/],
+    [
+      'a dropdown default outside its options',
+      {key: 'A', type: 'dropdown', default: 'z', options: [{display_name: 'Y', value: 'y'}]},
+      /not one of the options/,
+    ],
     ['options on a text setting', {key: 'A', type: 'text', options: []}, /only radio and dropdown/],
     ['a bool with a string default', {key: 'A', type: 'bool', default: 'true'}, /must be true or false/],
     ['a setting without a key', {type: 'text'}, /key is required/],
@@ -89,7 +93,15 @@ describe('the manifest checks', () => {
   });
 
   test('refuses keys that differ only in case (Mattermost stores them lower-cased)', () => {
-    const errors = validateManifest({...good, settings_schema: {settings: [{key: 'Dashboard', type: 'custom'}, {key: 'dashboard', type: 'text'}]}});
+    const errors = validateManifest({
+      ...good,
+      settings_schema: {
+        settings: [
+          {key: 'Dashboard', type: 'custom'},
+          {key: 'dashboard', type: 'text'},
+        ],
+      },
+    });
     expect(errors).toEqual([expect.stringMatching(/collides/)]);
   });
 });

@@ -50,8 +50,12 @@ test('the tarball uploads, the plugin runs and browsers get the built bundle', a
   const {manifest, text} = readManifest();
   // The server half as npm run dist cross-compiled it, next to the bundle built here.
   const built = ensureBuiltPlugin();
-  const binary = (platform: string) => spawnSync('tar', ['-xzOf', built.tarball, `${manifest.id}/server/dist/plugin-${platform}`], {maxBuffer: 64 * 1024 * 1024}).stdout;
-  const archive = tarGz(bundleEntries(manifest, text, mainJs, {'linux-amd64': binary('linux-amd64'), 'linux-arm64': binary('linux-arm64')}), Math.floor(Date.now() / 1000));
+  const binary = (platform: string) =>
+    spawnSync('tar', ['-xzOf', built.tarball, `${manifest.id}/server/dist/plugin-${platform}`], {maxBuffer: 64 * 1024 * 1024}).stdout;
+  const archive = tarGz(
+    bundleEntries(manifest, text, mainJs, {'linux-amd64': binary('linux-amd64'), 'linux-arm64': binary('linux-arm64')}),
+    Math.floor(Date.now() / 1000),
+  );
 
   const form = new FormData();
   form.append('plugin', new Blob([new Uint8Array(archive)], {type: 'application/gzip'}), `egress-advisor-${manifest.version}.tar.gz`);
@@ -68,7 +72,12 @@ test('the tarball uploads, the plugin runs and browsers get the built bundle', a
   expect(statuses.find((s) => s.plugin_id === 'egress-advisor')).toMatchObject({state: 2});
 
   // What every browser loads: the manifest without its settings, and the bundle under a hashed name.
-  const webapp = (await (await api('/api/v4/plugins/webapp', {}, mm().userToken)).json()) as Array<{id: string; version: string; webapp?: {bundle_path: string}; settings_schema?: unknown}>;
+  const webapp = (await (await api('/api/v4/plugins/webapp', {}, mm().userToken)).json()) as Array<{
+    id: string;
+    version: string;
+    webapp?: {bundle_path: string};
+    settings_schema?: unknown;
+  }>;
   const mine = webapp.find((p) => p.id === 'egress-advisor');
   expect(mine?.version).toBe(manifest.version);
   expect(mine?.settings_schema).toBeUndefined();
@@ -124,7 +133,15 @@ test("an alert's buttons reach the clients without their secrets, and a click fr
           {
             fallback: 'blocked: s3.amazonaws.com:443',
             color: 'danger',
-            actions: [{id: 'show0', name: 'Show ServiceEntry', type: 'button', style: 'primary', integration: {url: `http://127.0.0.1:${port}/mattermost/action`, context}}],
+            actions: [
+              {
+                id: 'show0',
+                name: 'Show ServiceEntry',
+                type: 'button',
+                style: 'primary',
+                integration: {url: `http://127.0.0.1:${port}/mattermost/action`, context},
+              },
+            ],
           },
         ],
       },

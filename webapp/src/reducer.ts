@@ -40,9 +40,7 @@ export const initialState: PluginState = {
 export const SET_FORMAT = 'egress-advisor/set-format';
 export const SET_TABLE_VIEW = 'egress-advisor/set-table-view';
 
-export type PluginAction =
-  | {type: typeof SET_FORMAT; format: SuggestionFormat}
-  | {type: typeof SET_TABLE_VIEW; view: Partial<TableView>};
+export type PluginAction = {type: typeof SET_FORMAT; format: SuggestionFormat} | {type: typeof SET_TABLE_VIEW; view: Partial<TableView>};
 
 export function setFormat(format: SuggestionFormat): PluginAction {
   return {type: SET_FORMAT, format};

@@ -22,5 +22,5 @@ export function isBridgeBotPost(state: GlobalState, userId: string): boolean {
 }
 
 export function getPluginState(state: GlobalState): PluginState {
-  return ((state as unknown as Record<string, PluginState | undefined>)[STATE_KEY]) ?? initialState;
+  return (state as unknown as Record<string, PluginState | undefined>)[STATE_KEY] ?? initialState;
 }

@@ -59,8 +59,7 @@ export function suggest(findings: readonly Finding[], opts: SuggestOptions): Sug
 
   // Without a values file the traffic is the only evidence: a blocked host is blocked, even one the chart's
   // default route would allow (that route may be switched off). With one, the values say what is allowed.
-  const report =
-    opts.values !== undefined ? allowedByValues(opts.values) : {allowed: [], routeNames: [], errors: [], warnings: []};
+  const report = opts.values !== undefined ? allowedByValues(opts.values) : {allowed: [], routeNames: [], errors: [], warnings: []};
   if (report.errors.length > 0) {
     const note = `The values file could not be read completely (${report.errors.join('; ')}); hosts it may already allow are listed anyway.`;
     notes.push(note);
@@ -106,12 +105,7 @@ export function suggest(findings: readonly Finding[], opts: SuggestOptions): Sug
   return {format: opts.format, yaml: rendered.yaml, entries: rendered.entries, skipped, notes, plans: plansFor(shown, rendered.entries, skipped)};
 }
 
-function outputProblems(
-  yaml: string,
-  format: SuggestionFormat,
-  entries: readonly {name: string; hosts: string[]}[],
-  namespace: string | undefined,
-): string[] {
+function outputProblems(yaml: string, format: SuggestionFormat, entries: readonly {name: string; hosts: string[]}[], namespace: string | undefined): string[] {
   if (yaml === '') {
     return entries.length === 0 ? [] : ['no YAML was produced'];
   }

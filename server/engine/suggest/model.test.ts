@@ -24,7 +24,9 @@ describe('which findings get an entry', () => {
   test('an external-failed destination is already registered: the advice points at the NetworkPolicy', () => {
     const r = buildServiceEntries([finding({host: 'search.example.com', port: 9200, verdict: 'external-failed'})]);
     expect(r.entries).toEqual([]);
-    expect(r.skipped).toEqual([{host: 'search.example.com', keys: [r.skipped[0].keys![0]], reason: expect.stringMatching(/already registered.*NetworkPolicy/)}]);
+    expect(r.skipped).toEqual([
+      {host: 'search.example.com', keys: [r.skipped[0].keys![0]], reason: expect.stringMatching(/already registered.*NetworkPolicy/)},
+    ]);
   });
 
   test('a finding marked with a rejected host, or whose host fails validation, never becomes an entry', () => {
@@ -58,9 +60,7 @@ describe('which findings get an entry', () => {
   });
 
   test('IP-only advice names valid candidates and leaves out invalid ones', () => {
-    const r = buildServiceEntries([
-      finding({host: null, ip: '52.1.2.3', attribution: {candidates: ['b.example.com', 'a.example.com', 'x\ny']}}),
-    ]);
+    const r = buildServiceEntries([finding({host: null, ip: '52.1.2.3', attribution: {candidates: ['b.example.com', 'a.example.com', 'x\ny']}})]);
     expect(r.skipped[0].reason).toContain('It could be a.example.com, b.example.com.');
     expect(r.skipped[0].reason).not.toContain('x\ny');
   });
@@ -246,10 +246,7 @@ describe('comments', () => {
   test('name each feature once, with its configuration path, sanitised', () => {
     const feature = {id: 'f', name: 'Evil\nname: x', configPath: 'A.`B`'};
     const e = only(
-      buildServiceEntries([
-        finding({host: 'a.example.com', features: [feature]}),
-        finding({host: 'a.example.com', features: [feature], key: 'again'}),
-      ]).entries,
+      buildServiceEntries([finding({host: 'a.example.com', features: [feature]}), finding({host: 'a.example.com', features: [feature], key: 'again'})]).entries,
     );
     expect(e.comment).toBe('Restores: Evil\\x0aname: x [A.\\x60B\\x60]');
   });

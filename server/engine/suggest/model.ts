@@ -163,7 +163,8 @@ function collectNeeds(
   // An address shared by several configured hosts names no single host; its candidates stand in for it below.
   // Several integrations on the same port are not a shared address: none is chosen (each is listed with its
   // ServiceEntry among the configured integrations).
-  const firstCandidate = finding.attribution.confidence === 'ambiguous' && finding.attribution.method !== 'port' ? ([...finding.attribution.candidates].sort()[0] ?? null) : null;
+  const firstCandidate =
+    finding.attribution.confidence === 'ambiguous' && finding.attribution.method !== 'port' ? ([...finding.attribution.candidates].sort()[0] ?? null) : null;
   let raw = finding.attribution.host ?? finding.destination.host ?? firstCandidate;
   if (raw !== null) {
     raw = withoutPort(raw, port);
@@ -233,8 +234,7 @@ function collectNeeds(
   for (const h of [...new Set(hosts)]) {
     const allowance = findAllowance(allowed, h, port);
     if (allowance !== null) {
-      const declared =
-        allowance.protocol !== null && !sameFamily(allowance.protocol, protocol) ? ` (declared there as ${allowance.protocol})` : '';
+      const declared = allowance.protocol !== null && !sameFamily(allowance.protocol, protocol) ? ` (declared there as ${allowance.protocol})` : '';
       const pattern = allowance.host === h ? '' : ` (${allowance.host})`;
       skipped.push({host: h, reason: `port ${port} is already allowed by ${allowance.source}${pattern}${declared}`, allowedBy: allowance.source});
       continue;
@@ -272,10 +272,20 @@ function isInClusterName(host: string): boolean {
 }
 
 function groupNeeds(needs: readonly Need[], skipped: Skipped[]): Group[] {
-  const byDestination = new Map<string, {host: string; port: number; protocols: Set<PortProtocol>; upgraded: boolean; findings: Finding[]; ambiguous: boolean}>();
+  const byDestination = new Map<
+    string,
+    {host: string; port: number; protocols: Set<PortProtocol>; upgraded: boolean; findings: Finding[]; ambiguous: boolean}
+  >();
   for (const need of needs) {
     const id = `${need.host}\u0000${need.port}`;
-    const use = byDestination.get(id) ?? {host: need.host, port: need.port, protocols: new Set<PortProtocol>(), upgraded: false, findings: [], ambiguous: false};
+    const use = byDestination.get(id) ?? {
+      host: need.host,
+      port: need.port,
+      protocols: new Set<PortProtocol>(),
+      upgraded: false,
+      findings: [],
+      ambiguous: false,
+    };
     byDestination.set(id, use);
     use.protocols.add(need.protocol);
     use.upgraded ||= need.upgraded;
@@ -403,7 +413,7 @@ function instanceMetadataAdvice(ip: string, port: number): string {
   return (
     `${ip}:${port} is the cloud instance metadata service: Mattermost (usually the AWS SDK for S3 without access keys) ` +
     "is asking for the node's credentials. Give the pod its own credentials instead (IAM Roles for Service Accounts or " +
-    'EKS Pod Identity, which need sts.<region>.amazonaws.com on 443) or set S3 access keys. Big Bang\'s egress ' +
+    "EKS Pod Identity, which need sts.<region>.amazonaws.com on 443) or set S3 access keys. Big Bang's egress " +
     'NetworkPolicy excludes this address on purpose, so a ServiceEntry alone would not open it; an instance-metadata ' +
     'entry is generated only when asked for explicitly.'
   );
@@ -447,7 +457,7 @@ function addressAdvice(kind: AddressKind, ip: string, port: number, host: string
 function inClusterAdvice(host: string): string {
   const what = host.includes('.')
     ? 'an in-cluster name'
-    : "a single-label name, which the pod resolves through its DNS search path (an in-cluster Service, or localhost)";
+    : 'a single-label name, which the pod resolves through its DNS search path (an in-cluster Service, or localhost)';
   return (
     `${host} is ${what}. When it is blocked, the Sidecar's egress hosts or the Service's exportTo hide it from ` +
     'Mattermost: allow its namespace in the Sidecar rather than adding a MESH_EXTERNAL ServiceEntry. If it really is ' +

@@ -16,7 +16,11 @@ export function plansFor(findings: readonly Finding[], entries: readonly Service
 function planOf(f: Finding, entries: readonly ServiceEntryModel[], skipped: readonly Skipped[]): Plan {
   const base = {key: f.key, entries: [] as string[], allowedBy: null};
   if (f.verdict === 'external-ok' || f.verdict === 'internal' || f.verdict === 'not-access-log') {
-    return {...base, action: 'none', text: f.verdict === 'external-ok' ? 'Nothing to do: it was reached.' : 'Nothing to do: this traffic stays inside the mesh.'};
+    return {
+      ...base,
+      action: 'none',
+      text: f.verdict === 'external-ok' ? 'Nothing to do: it was reached.' : 'Nothing to do: this traffic stays inside the mesh.',
+    };
   }
   const allowedBy = skipped.find((k) => k.allowedBy !== undefined)?.allowedBy ?? null;
   if (entries.length > 0) {

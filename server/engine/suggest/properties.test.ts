@@ -10,8 +10,45 @@ import {checkServiceEntrySpec, readBack, suggest, validateServiceEntrySpec} from
 import {finding} from './testing';
 
 const FRAGMENTS = [
-  '\n', '\r', '\u2028', '\u0085', '\t', ' ', '- ', ': ', '#', '`', '```', '*', '*.', '[', ']', '{', '}', '&a', '*a', '!!str',
-  '|', '>', '"', "'", '<script>', '%', '@', '\\', '.', '-', '_', 'a', 'example', 'com', 'xn--', '---', '...', '0', '\u202e',
+  '\n',
+  '\r',
+  '\u2028',
+  '\u0085',
+  '\t',
+  ' ',
+  '- ',
+  ': ',
+  '#',
+  '`',
+  '```',
+  '*',
+  '*.',
+  '[',
+  ']',
+  '{',
+  '}',
+  '&a',
+  '*a',
+  '!!str',
+  '|',
+  '>',
+  '"',
+  "'",
+  '<script>',
+  '%',
+  '@',
+  '\\',
+  '.',
+  '-',
+  '_',
+  'a',
+  'example',
+  'com',
+  'xn--',
+  '---',
+  '...',
+  '0',
+  '\u202e',
 ];
 
 const hostArb: fc.Arbitrary<string> = fc.oneof(
@@ -128,7 +165,11 @@ describe('suggestion properties', () => {
         const names = new Set(r.entries.map((e) => e.name));
         expect(names.size).toBe(r.entries.length);
         if (r.yaml !== '') {
-          structureOf(r.yaml, format, r.entries.map((e) => e.name));
+          structureOf(
+            r.yaml,
+            format,
+            r.entries.map((e) => e.name),
+          );
         }
       }),
       {numRuns: 300},

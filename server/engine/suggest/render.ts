@@ -30,11 +30,7 @@ const UMBRELLA_PREFIX = ['addons', 'mattermost', 'values'];
 
 const TO_STRING = {lineWidth: 0, minContentWidth: 0, flowCollectionPadding: false, indentSeq: true} as const;
 
-export function renderSuggestion(
-  entries: readonly ServiceEntryModel[],
-  format: SuggestionFormat,
-  opts: RenderOptions = {},
-): Rendered {
+export function renderSuggestion(entries: readonly ServiceEntryModel[], format: SuggestionFormat, opts: RenderOptions = {}): Rendered {
   const routes = format === 'bigbang' || format === 'package';
   const kept: ServiceEntryModel[] = [];
   const skipped: Skipped[] = [];
@@ -98,13 +94,7 @@ function renderRoutes(entries: readonly ServiceEntryModel[], umbrella: boolean, 
     });
   }
   const where = umbrella ? 'your Big Bang values (addons.mattermost.values.routes.outbound)' : 'the Mattermost package values (routes.outbound)';
-  doc.commentBefore = header(
-    [
-      `Add to ${where}.`,
-      'Each route becomes a ServiceEntry named <route>-external in the Mattermost namespace.',
-    ],
-    opts,
-  );
+  doc.commentBefore = header([`Add to ${where}.`, 'Each route becomes a ServiceEntry named <route>-external in the Mattermost namespace.'], opts);
   return doc.toString(TO_STRING);
 }
 
@@ -121,14 +111,10 @@ function renderLegacy(entries: readonly ServiceEntryModel[], umbrella: boolean, 
     });
   }
   styleExportTo(doc.contents);
-  const where = umbrella ? 'your Big Bang values (addons.mattermost.values.istio.hardened.customServiceEntries)' : 'the Mattermost package values (istio.hardened.customServiceEntries)';
-  doc.commentBefore = header(
-    [
-      `Add to ${where}.`,
-      'Helm replaces lists instead of merging them: append these items to the entries you already have.',
-    ],
-    opts,
-  );
+  const where = umbrella
+    ? 'your Big Bang values (addons.mattermost.values.istio.hardened.customServiceEntries)'
+    : 'the Mattermost package values (istio.hardened.customServiceEntries)';
+  doc.commentBefore = header([`Add to ${where}.`, 'Helm replaces lists instead of merging them: append these items to the entries you already have.'], opts);
   return doc.toString(TO_STRING);
 }
 
@@ -217,10 +203,8 @@ function commentBlock(comment: string | undefined): string | undefined {
 
 function header(lines: readonly string[], opts: RenderOptions): string {
   return commentBlock(
-    [
-      "Egress Advisor: ServiceEntries for outbound connections of Mattermost that Istio's REGISTRY_ONLY policy blocks.",
-      ...lines,
-      ...(opts.notes ?? []),
-    ].join('\n'),
+    ["Egress Advisor: ServiceEntries for outbound connections of Mattermost that Istio's REGISTRY_ONLY policy blocks.", ...lines, ...(opts.notes ?? [])].join(
+      '\n',
+    ),
   ) as string;
 }

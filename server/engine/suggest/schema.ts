@@ -91,8 +91,7 @@ export function schemaErrors(spec: unknown): string[] {
   }
   return (validateSpecShape.errors ?? []).map((e) => {
     const path = e.instancePath === '' ? 'spec' : `spec${e.instancePath.replace(/\//g, '.')}`;
-    const extra =
-      e.keyword === 'additionalProperties' ? ` (${String((e.params as {additionalProperty?: unknown}).additionalProperty)})` : '';
+    const extra = e.keyword === 'additionalProperties' ? ` (${String((e.params as {additionalProperty?: unknown}).additionalProperty)})` : '';
     return `${path} ${e.message ?? 'is invalid'}${extra}`;
   });
 }

@@ -88,7 +88,9 @@ describe('instance metadata in each format', () => {
     for (const format of ['bigbang', 'package'] as SuggestionFormat[]) {
       const r = suggest([IMDS], {format, allowInstanceMetadata: true});
       expect(r.yaml).toBe('');
-      expect(r.skipped).toEqual([{host: 'instance-metadata.internal', keys: [IMDS.key], reason: expect.stringMatching(/routes\.outbound cannot carry.*-legacy or serviceentry/)}]);
+      expect(r.skipped).toEqual([
+        {host: 'instance-metadata.internal', keys: [IMDS.key], reason: expect.stringMatching(/routes\.outbound cannot carry.*-legacy or serviceentry/)},
+      ]);
     }
   });
 

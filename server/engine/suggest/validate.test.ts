@@ -26,8 +26,26 @@ describe('validateServiceEntrySpec (Istio rules)', () => {
     ['an all-numeric top-level domain', {hosts: ['10.0.0.1']}, /all-numeric/],
     ['a wildcard with DNS resolution', {hosts: ['*.example.com']}, /must be FQDN/],
     ['more than 256 hosts', {hosts: Array.from({length: 257}, (_, i) => `h${i}.example.com`)}, /at most 256/],
-    ['a duplicate port number', {ports: [{number: 443, name: 'https', protocol: 'TLS'}, {number: 443, name: 'tls', protocol: 'TLS'}]}, /numbers must be unique/],
-    ['a duplicate port name', {ports: [{number: 443, name: 'https', protocol: 'TLS'}, {number: 8443, name: 'https', protocol: 'TLS'}]}, /names must be unique/],
+    [
+      'a duplicate port number',
+      {
+        ports: [
+          {number: 443, name: 'https', protocol: 'TLS'},
+          {number: 443, name: 'tls', protocol: 'TLS'},
+        ],
+      },
+      /numbers must be unique/,
+    ],
+    [
+      'a duplicate port name',
+      {
+        ports: [
+          {number: 443, name: 'https', protocol: 'TLS'},
+          {number: 8443, name: 'https', protocol: 'TLS'},
+        ],
+      },
+      /names must be unique/,
+    ],
     ['a port name that is not DNS-1123', {ports: [{number: 443, name: 'HTTPS_x', protocol: 'TLS'}]}, /invalid port name/],
     ['port 0', {ports: [{number: 0, name: 'zero', protocol: 'TCP'}]}, /between 1 and 65535/],
     ['port 65536', {ports: [{number: 65536, name: 'big', protocol: 'TCP'}]}, /between 1 and 65535/],
@@ -38,9 +56,21 @@ describe('validateServiceEntrySpec (Istio rules)', () => {
     ['endpoints with NONE', {resolution: 'NONE', endpoints: [{address: '1.2.3.4'}]}, /no endpoints should be provided/],
     ['STATIC without endpoints', {resolution: 'STATIC'}, /endpoints must be provided/],
     ['STATIC with a host name endpoint', {resolution: 'STATIC', endpoints: [{address: 'example.com'}]}, /not a valid IP address/],
-    ['two endpoints with DNS_ROUND_ROBIN', {resolution: 'DNS_ROUND_ROBIN', endpoints: [{address: 'a.example.com'}, {address: 'b.example.com'}]}, /0 or 1 endpoint/],
-    ['an endpoint port the entry does not define', {resolution: 'STATIC', endpoints: [{address: '1.2.3.4', ports: {other: 80}}]}, /not defined by the service entry/],
-    ['workloadSelector with endpoints', {resolution: 'STATIC', workloadSelector: {labels: {app: 'x'}}, endpoints: [{address: '1.2.3.4'}]}, /only one of workloadSelector or endpoints/],
+    [
+      'two endpoints with DNS_ROUND_ROBIN',
+      {resolution: 'DNS_ROUND_ROBIN', endpoints: [{address: 'a.example.com'}, {address: 'b.example.com'}]},
+      /0 or 1 endpoint/,
+    ],
+    [
+      'an endpoint port the entry does not define',
+      {resolution: 'STATIC', endpoints: [{address: '1.2.3.4', ports: {other: 80}}]},
+      /not defined by the service entry/,
+    ],
+    [
+      'workloadSelector with endpoints',
+      {resolution: 'STATIC', workloadSelector: {labels: {app: 'x'}}, endpoints: [{address: '1.2.3.4'}]},
+      /only one of workloadSelector or endpoints/,
+    ],
     [
       'two hosts with a TCP port and DNS resolution',
       {hosts: ['a.example.com', 'b.example.com'], ports: [{number: 587, name: 'tcp-587', protocol: 'TCP'}]},
@@ -69,9 +99,7 @@ describe('validateServiceEntrySpec (Istio rules)', () => {
 
   test('several hosts are fine when Istio can tell them apart (HTTP, TLS) or resolution is NONE', () => {
     expect(errorsOf({hosts: ['a.example.com', 'b.example.com']})).toEqual([]);
-    expect(
-      errorsOf({hosts: ['a.example.com', 'b.example.com'], resolution: 'NONE', ports: [{number: 587, name: 'tcp-587', protocol: 'TCP'}]}),
-    ).toEqual([]);
+    expect(errorsOf({hosts: ['a.example.com', 'b.example.com'], resolution: 'NONE', ports: [{number: 587, name: 'tcp-587', protocol: 'TCP'}]})).toEqual([]);
   });
 
   test('protocols are read case-insensitively, as Istio does', () => {
@@ -98,9 +126,7 @@ describe('validateServiceEntrySpec (Istio rules)', () => {
 
   test('survives input of the wrong shape', () => {
     expect(validateServiceEntrySpec(null)).toEqual(['spec must be a mapping']);
-    expect(validateServiceEntrySpec({hosts: 'a.example.com', ports: 'x'})).toEqual(
-      expect.arrayContaining(['hosts must be a list', 'ports must be a list']),
-    );
+    expect(validateServiceEntrySpec({hosts: 'a.example.com', ports: 'x'})).toEqual(expect.arrayContaining(['hosts must be a list', 'ports must be a list']));
   });
 });
 

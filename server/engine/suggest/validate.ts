@@ -270,7 +270,9 @@ function exportToProblems(exportTo: string[], namespace: string | undefined): st
     // "." is the entry's own namespace: ".", "<own namespace>" is a duplicate.
     const key = e === '.' && namespace !== undefined ? namespace : e;
     if (seen.has(key)) {
-      problems.push(key === e ? `duplicate entries in exportTo field ${JSON.stringify(e)}` : `duplicate entries in exportTo: . and current namespace ${namespace}`);
+      problems.push(
+        key === e ? `duplicate entries in exportTo field ${JSON.stringify(e)}` : `duplicate entries in exportTo: . and current namespace ${namespace}`,
+      );
       continue;
     }
     if (e !== '.' && e !== '*' && e !== '~' && !(DNS1123_LABEL.test(e) && e.length <= 63)) {

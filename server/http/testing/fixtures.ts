@@ -33,7 +33,7 @@ export interface SignedOptions {
 /** inject() options of a call as the plugin makes it: JSON body as bytes, signed over all of it. */
 export function signed(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, opts: SignedOptions = {}) {
   const body = opts.payload === undefined ? '' : typeof opts.payload === 'string' ? opts.payload : JSON.stringify(opts.payload);
-  const caller = opts.caller === undefined ? ADMIN : opts.caller ?? {userId: '', username: ''};
+  const caller = opts.caller === undefined ? ADMIN : (opts.caller ?? {userId: '', username: ''});
   const headers: Record<string, string> = {
     ...signatureHeaders(opts.secret ?? PLUGIN_SECRET, {method, target: url, ...caller, body: Buffer.from(body), unixSeconds: opts.at}),
     ...(body === '' ? {} : {'content-type': 'application/json'}),
@@ -189,8 +189,26 @@ export function sampleIntegrations(format: SuggestionFormat): IntegrationsRespon
     mesh: sampleStatus().mesh,
     valuesFile: false,
     items: [
-      {feature: smtp, host: 'smtp.example.com', port: 587, enabled: true, state: 'will-be-blocked', allowedBy: null, findings: [], detail: 'No ServiceEntry covers it.'},
-      {feature: {id: 'push', name: 'Push notifications', configPath: 'EmailSettings.PushNotificationServer'}, host: 'push.mattermost.com', port: 443, enabled: true, state: 'allowed', allowedBy: 'ServiceEntry mattermost/push', findings: [], detail: 'ServiceEntry mattermost/push lets it out.'},
+      {
+        feature: smtp,
+        host: 'smtp.example.com',
+        port: 587,
+        enabled: true,
+        state: 'will-be-blocked',
+        allowedBy: null,
+        findings: [],
+        detail: 'No ServiceEntry covers it.',
+      },
+      {
+        feature: {id: 'push', name: 'Push notifications', configPath: 'EmailSettings.PushNotificationServer'},
+        host: 'push.mattermost.com',
+        port: 443,
+        enabled: true,
+        state: 'allowed',
+        allowedBy: 'ServiceEntry mattermost/push',
+        findings: [],
+        detail: 'ServiceEntry mattermost/push lets it out.',
+      },
     ],
     suggestion: {format, yaml: 'addons: {}\n', entries: [], skipped: []},
   };

@@ -268,9 +268,14 @@ export class ContainerLog {
     this.setState('following');
     this.updateDetail(since);
     if (this.failuresInARow > 0) {
-      this.host.notice(this.id, 'resumed', `${this.info.origin}: reading again${since === null ? ' from the start of the log' : ` from ${since}`} after ${this.failuresInARow} failed attempt(s)`);
+      this.host.notice(
+        this.id,
+        'resumed',
+        `${this.info.origin}: reading again${since === null ? ' from the start of the log' : ` from ${since}`} after ${this.failuresInARow} failed attempt(s)`,
+      );
     } else if (!this.connectedOnce) {
-      const from = since !== null ? `resuming at ${since} (${this.cursor.count} line(s) from then on already read)` : this.tailOnly ? 'from its end' : 'from its start';
+      const from =
+        since !== null ? `resuming at ${since} (${this.cursor.count} line(s) from then on already read)` : this.tailOnly ? 'from its end' : 'from its start';
       this.host.notice(this.id, since !== null ? 'resumed' : 'opened', `following ${this.info.origin} ${from}`);
     }
     this.connectedOnce = true;

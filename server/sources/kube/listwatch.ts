@@ -12,7 +12,12 @@ export interface KubeObject {
 }
 
 export interface WatchLike {
-  watch(path: string, query: Record<string, string | number | boolean | undefined>, event: (type: string, object: unknown) => void, done: (err: unknown) => void): Promise<AbortController>;
+  watch(
+    path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    event: (type: string, object: unknown) => void,
+    done: (err: unknown) => void,
+  ): Promise<AbortController>;
 }
 
 export interface ListResult<T> {

@@ -74,8 +74,7 @@ export function viewPod(pod: PodLike, namespaceAmbient: boolean): PodView | null
     if (typeof c?.name === 'string') containers.set(c.name, viewContainer(statuses.get(c.name)));
   }
   const podMode = pod.metadata?.labels?.[DATAPLANE_MODE_LABEL];
-  const ambient =
-    pod.metadata?.annotations?.[AMBIENT_POD_ANNOTATION] === 'enabled' || (namespaceAmbient && podMode !== 'none') || podMode === 'ambient';
+  const ambient = pod.metadata?.annotations?.[AMBIENT_POD_ANNOTATION] === 'enabled' || (namespaceAmbient && podMode !== 'none') || podMode === 'ambient';
   return {
     name,
     uid,
@@ -92,7 +91,13 @@ function viewContainer(s: ContainerStatusLike | undefined): ContainerView {
   const state = s.state ?? {};
   // A container waiting to restart still has its last run's log, which the kubelet serves.
   const started = has(state.running) || has(state.terminated) || has(s.lastState?.terminated) || (s.restartCount ?? 0) > 0;
-  const label = has(state.running) ? 'running' : has(state.terminated) ? 'terminated' : has(state.waiting) ? `waiting (${state.waiting?.reason ?? 'no reason given'})` : 'unknown';
+  const label = has(state.running)
+    ? 'running'
+    : has(state.terminated)
+      ? 'terminated'
+      : has(state.waiting)
+        ? `waiting (${state.waiting?.reason ?? 'no reason given'})`
+        : 'unknown';
   return {started, state: label};
 }
 

@@ -30,7 +30,10 @@ function breakAndResume(lines: [string, string][], take: number): string[] {
   const decoded = decodeCursor(encodeCursor(cursor)) as Cursor;
   const again = resend(lines, sinceTimeOf(decoded));
   const second = keepNew(new LineFramer(1 << 20).push(Buffer.from(log(again))), decoded, new ResumeFilter({...decoded}));
-  return (first.data.toString() + second.data.toString()).split('\n').slice(0, -1).map((l) => l.slice(l.indexOf(' ') + 1));
+  return (first.data.toString() + second.data.toString())
+    .split('\n')
+    .slice(0, -1)
+    .map((l) => l.slice(l.indexOf(' ') + 1));
 }
 
 describe('timestamps', () => {
@@ -67,7 +70,15 @@ describe('the cursor', () => {
     const c = freshCursor('uid-1');
     advance(c, t('2026-03-02T09:00:02.1Z'));
     const s = encodeCursor(c);
-    expect(JSON.parse(s)).toEqual({t: 'k8s-log', v: 1, uid: 'uid-1', since: '2026-03-02T09:00:02Z', count: 1, latest: '2026-03-02T09:00:02.100000000Z', total: 1});
+    expect(JSON.parse(s)).toEqual({
+      t: 'k8s-log',
+      v: 1,
+      uid: 'uid-1',
+      since: '2026-03-02T09:00:02Z',
+      count: 1,
+      latest: '2026-03-02T09:00:02.100000000Z',
+      total: 1,
+    });
     expect(encodeCursor(decodeCursor(s) as Cursor)).toBe(s);
     expect(decodeCursor('{"t":"file","v":1}')).toBeNull();
     expect(decodeCursor('not json')).toBeNull();
@@ -123,10 +134,12 @@ describe('resuming', () => {
   it('keeps the marks of cut lines where the kept lines are', () => {
     const framer = new LineFramer(40);
     const c = freshCursor('u');
-    const data = Buffer.from(log([
-      ['2026-03-02T09:00:02.100000000Z', 'short'],
-      ['2026-03-02T09:00:02.200000000Z', 'x'.repeat(60)],
-    ]));
+    const data = Buffer.from(
+      log([
+        ['2026-03-02T09:00:02.100000000Z', 'short'],
+        ['2026-03-02T09:00:02.200000000Z', 'x'.repeat(60)],
+      ]),
+    );
     const framed = framer.push(data);
     expect(framed.cut).toEqual([1]);
     const f = new ResumeFilter({...freshCursor('u'), since: t('2026-03-02T09:00:02Z').sec, count: 1, latest: t('2026-03-02T09:00:02.1Z'), total: 1});

@@ -91,8 +91,14 @@
   var store = null;
 
   function rootReducer(entities) {
-    var reducers = {entities: function (state) { return state === undefined ? entities : state; }};
-    Object.keys(pluginReducers).forEach(function (k) { reducers[k] = pluginReducers[k]; });
+    var reducers = {
+      entities: function (state) {
+        return state === undefined ? entities : state;
+      },
+    };
+    Object.keys(pluginReducers).forEach(function (k) {
+      reducers[k] = pluginReducers[k];
+    });
     return Redux.combineReducers(reducers);
   }
 
@@ -113,7 +119,7 @@
         H.registered.settings.push({pluginId: pluginId, key: key, showTitle: Boolean(options && options.showTitle)});
       },
       registerPostTypeComponent: function (type, component) {
-        var id = pluginId + '_posttype_' + (++next);
+        var id = pluginId + '_posttype_' + ++next;
         postTypes[type] = {id: id, pluginId: pluginId, component: component};
         H.registered.postTypes.push({pluginId: pluginId, type: type, id: id});
         return id;
@@ -152,8 +158,12 @@
       script.id = 'plugin_' + id;
       script.defer = true;
       script.src = src;
-      script.onload = function () { resolve(); };
-      script.onerror = function () { reject(new Error('the bundle of ' + id + ' did not load from ' + src)); };
+      script.onload = function () {
+        resolve();
+      };
+      script.onerror = function () {
+        reject(new Error('the bundle of ' + id + ' did not load from ' + src));
+      };
       document.head.appendChild(script);
     });
   }
@@ -200,14 +210,25 @@
   function renderDashboard(pluginId, adminConfig, pluginsList) {
     var manifest = null;
     if (pluginsList) {
-      manifest = (pluginsList.active || []).concat(pluginsList.inactive || []).filter(function (p) { return p.id === pluginId; })[0] || null;
+      manifest =
+        (pluginsList.active || []).concat(pluginsList.inactive || []).filter(function (p) {
+          return p.id === pluginId;
+        })[0] || null;
     }
     var settings;
     if (manifest && manifest.settings_schema) {
-      settings = (manifest.settings_schema.settings || []).filter(function (s) { return s.type === 'custom'; });
+      settings = (manifest.settings_schema.settings || []).filter(function (s) {
+        return s.type === 'custom';
+      });
     } else {
       // Not allowed to read the plugins list (no sysconsole permission): what the bundle registered.
-      settings = H.registered.settings.filter(function (s) { return s.pluginId === pluginId; }).map(function (s) { return {key: s.key, display_name: s.key, help_text: ''}; });
+      settings = H.registered.settings
+        .filter(function (s) {
+          return s.pluginId === pluginId;
+        })
+        .map(function (s) {
+          return {key: s.key, display_name: s.key, help_text: ''};
+        });
     }
     var config = adminConfig || {PluginSettings: {Plugins: {}}};
     var mine = ((config.PluginSettings || {}).Plugins || {})[pluginId] || {};
@@ -229,7 +250,9 @@
         onChange: function (changedId, value, confirm, doSubmit, warning) {
           H.changes.push({id: changedId, value: value, confirm: Boolean(confirm), doSubmit: Boolean(doSubmit), warning: Boolean(warning)});
         },
-        setSaveNeeded: function () { H.saveNeeded++; },
+        setSaveNeeded: function () {
+          H.saveNeeded++;
+        },
         registerSaveAction: function () {},
         unRegisterSaveAction: function () {},
         cancelSubmit: function () {},
@@ -254,14 +277,24 @@
     var name = author ? author.username : post.user_id;
     var time = new Date(post.create_at).toLocaleTimeString('en-US', {hour: 'numeric', minute: '2-digit'});
     render(
-      h('div', {className: 'hx-post', 'data-post-id': post.id},
+      h(
+        'div',
+        {className: 'hx-post', 'data-post-id': post.id},
         h('div', {className: 'hx-post__avatar', 'aria-hidden': 'true'}, name.slice(0, 1).toUpperCase()),
-        h('div', {className: 'hx-post__body'},
-          h('div', {className: 'hx-post__header'},
+        h(
+          'div',
+          {className: 'hx-post__body'},
+          h(
+            'div',
+            {className: 'hx-post__header'},
             h('span', {className: 'hx-post__name'}, name),
             author && author.is_bot ? h('span', {className: 'hx-post__bot'}, 'BOT') : null,
-            h('span', {className: 'hx-post__time'}, time)),
-          h(registered.component, {post: post, compactDisplay: false, isRHS: false, theme: {}}))));
+            h('span', {className: 'hx-post__time'}, time),
+          ),
+          h(registered.component, {post: post, compactDisplay: false, isRHS: false, theme: {}}),
+        ),
+      ),
+    );
     return true;
   }
 
@@ -279,7 +312,9 @@
       if (rows >= firstStep && H.timings.firstRowsAt === undefined) {
         H.timings.firstRowsAt = performance.now();
         requestAnimationFrame(function () {
-          setTimeout(function () { H.timings.firstFrameAt = performance.now(); }, 0);
+          setTimeout(function () {
+            H.timings.firstFrameAt = performance.now();
+          }, 0);
         });
       }
       if (rows < expected) return;
@@ -287,7 +322,9 @@
       H.timings.rows = rows;
       observer.disconnect();
       requestAnimationFrame(function () {
-        setTimeout(function () { H.timings.frameAt = performance.now(); }, 0);
+        setTimeout(function () {
+          H.timings.frameAt = performance.now();
+        }, 0);
       });
     });
     observer.observe(document.body, {childList: true, subtree: true});
@@ -316,10 +353,19 @@
     }
     var entities = {
       general: {config: clientConfig, license: {}},
-      users: {currentUserId: me.id, profiles: (function () { var p = {}; p[me.id] = me; return p; })()},
+      users: {
+        currentUserId: me.id,
+        profiles: (function () {
+          var p = {};
+          p[me.id] = me;
+          return p;
+        })(),
+      },
     };
     store = Redux.createStore(rootReducer(entities));
-    H.getState = function () { return store.getState(); };
+    H.getState = function () {
+      return store.getState();
+    };
 
     if (params.get('measure')) installRowTimer(Number(params.get('measure')));
 
@@ -342,7 +388,11 @@
 
     if (view === 'dashboard') {
       var pluginId = params.get('plugin') || 'egress-advisor';
-      if (!H.bundles.some(function (b) { return b.id === pluginId; })) {
+      if (
+        !H.bundles.some(function (b) {
+          return b.id === pluginId;
+        })
+      ) {
         fail('Mattermost offers no webapp bundle for ' + pluginId + ' (GET /api/v4/plugins/webapp).');
         return;
       }
@@ -352,7 +402,9 @@
       renderDashboard(pluginId, adminConfig, pluginsList);
     } else if (view === 'post') {
       var post = await getJson('/api/v4/posts/' + encodeURIComponent(params.get('post_id') || ''));
-      var author = await getJson('/api/v4/users/' + encodeURIComponent(post.user_id)).catch(function () { return null; });
+      var author = await getJson('/api/v4/users/' + encodeURIComponent(post.user_id)).catch(function () {
+        return null;
+      });
       // Mattermost's post view has the author's profile in the store (it loads the profiles of the posts it shows).
       if (author !== null) entities.users.profiles[author.id] = author;
       document.getElementById('harness-title').textContent = 'Post ' + post.id;

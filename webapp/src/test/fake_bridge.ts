@@ -38,7 +38,7 @@ interface FakeResponseInit {
 /** Just what client.ts reads of a Response. */
 export function fakeResponse({status, contentType, body, text}: FakeResponseInit): Response {
   const type = contentType ?? (body !== undefined ? 'application/json; charset=utf-8' : 'text/plain; charset=utf-8');
-  const raw = body !== undefined ? JSON.stringify(body) : text ?? '';
+  const raw = body !== undefined ? JSON.stringify(body) : (text ?? '');
   return {
     ok: status >= 200 && status < 300,
     status,
@@ -66,7 +66,13 @@ export function makeFinding(p: Partial<FindingDetail> & {host?: string | null; i
     firstSeen: '2026-05-01T10:00:00.000Z',
     lastSeen: '2026-05-01T11:00:00.000Z',
     pods: ['mattermost-0'],
-    attribution: {host, candidates: host ? [host] : [], method: host ? 'sni' : 'none', confidence: host ? 'certain' : 'unknown', note: host ? 'The TLS server name names it.' : 'No host could be named.'},
+    attribution: {
+      host,
+      candidates: host ? [host] : [],
+      method: host ? 'sni' : 'none',
+      confidence: host ? 'certain' : 'unknown',
+      note: host ? 'The TLS server name names it.' : 'No host could be named.',
+    },
     features: [],
     advice: `Add a ServiceEntry for ${host ?? ip}.`,
     rejectedHost: null,
@@ -77,7 +83,9 @@ export function makeFinding(p: Partial<FindingDetail> & {host?: string | null; i
     resolvedAt: null,
     alertPostId: null,
     revision: 1,
-    samples: [`[2026-05-01T10:00:00.000Z] "- - -" 0 UH - - - "-" 0 0 0 - "-" "-" "-" "-" "-" BlackHoleCluster - 10.0.0.1:${port} 10.1.0.5:40000 ${host ?? '-'} -`],
+    samples: [
+      `[2026-05-01T10:00:00.000Z] "- - -" 0 UH - - - "-" 0 0 0 - "-" "-" "-" "-" "-" BlackHoleCluster - 10.0.0.1:${port} 10.1.0.5:40000 ${host ?? '-'} -`,
+    ],
     history: [],
     decisions: [],
   };
@@ -168,7 +176,15 @@ function summaryOf(d: FindingDetail): FindingSummary {
 
 function matches(f: FindingDetail, q: string): boolean {
   const needle = q.toLowerCase();
-  const hay = [f.key, f.destination.host ?? '', f.destination.ip ?? '', ...f.attribution.candidates, ...f.features.map((x) => x.name), ...f.pods, f.ignored?.reason ?? ''];
+  const hay = [
+    f.key,
+    f.destination.host ?? '',
+    f.destination.ip ?? '',
+    ...f.attribution.candidates,
+    ...f.features.map((x) => x.name),
+    ...f.pods,
+    f.ignored?.reason ?? '',
+  ];
   return hay.some((h) => h.toLowerCase().includes(needle));
 }
 
@@ -252,7 +268,10 @@ export class FakeBridge {
       const answer = this.testAnswer;
       if (answer.ran) {
         const tests = this.integrationsReport.tests ?? [];
-        this.integrationsReport = {...this.integrationsReport, tests: tests.map((t) => (t.kind === answer.result.kind ? {...t, history: [answer.result, ...t.history]} : t))};
+        this.integrationsReport = {
+          ...this.integrationsReport,
+          tests: tests.map((t) => (t.kind === answer.result.kind ? {...t, history: [answer.result, ...t.history]} : t)),
+        };
       }
       return fakeResponse({status: 200, body: answer});
     }
@@ -267,7 +286,15 @@ export class FakeBridge {
       const limit = Number(query.get('limit') ?? 100);
       return fakeResponse({
         status: 200,
-        body: {items: items.slice(0, limit).map(summaryOf), total: items.length, limit, offset: 0, revision: this.revision, counts: this.counts(), searchTruncated: false},
+        body: {
+          items: items.slice(0, limit).map(summaryOf),
+          total: items.length,
+          limit,
+          offset: 0,
+          revision: this.revision,
+          counts: this.counts(),
+          searchTruncated: false,
+        },
       });
     }
     if (method === 'POST' && path === 'suggestions') {

@@ -33,7 +33,10 @@ export class FakeEventSource {
   }
 
   removeEventListener(type: string, fn: (ev: Event) => void): void {
-    this.listeners.set(type, (this.listeners.get(type) ?? []).filter((f) => f !== fn));
+    this.listeners.set(
+      type,
+      (this.listeners.get(type) ?? []).filter((f) => f !== fn),
+    );
   }
 
   close(): void {

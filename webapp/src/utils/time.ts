@@ -39,5 +39,9 @@ export function relativeTime(iso: string | null | undefined, now: number = Date.
 export function absoluteTime(iso: string | null | undefined): string {
   const d = parseTime(iso);
   if (d === null) return '';
-  return `${d.toLocaleString()} (${d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z').replace('Z', ' UTC')})`;
+  return `${d.toLocaleString()} (${d
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z')
+    .replace('Z', ' UTC')})`;
 }

@@ -62,8 +62,6 @@ export class FakeLogs {
     }
   }
 
-
-
   followers(key: string): number {
     return this.of(key).followers.size;
   }
@@ -92,7 +90,16 @@ export class FakeLogs {
     const sinceTime = q.get('sinceTime');
     if (sinceTime !== null) {
       const t = parseTime(sinceTime);
-      if (t === null) return refuse({kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `invalid sinceTime ${sinceTime}`, reason: 'BadRequest', code: 400});
+      if (t === null)
+        return refuse({
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Failure',
+          message: `invalid sinceTime ${sinceTime}`,
+          reason: 'BadRequest',
+          code: 400,
+        });
       // The API server keeps whole seconds of sinceTime on its way to the kubelet.
       since = {sec: t.sec, nanos: 0};
     }

@@ -105,9 +105,9 @@ function post(p: Partial<Post>): Post {
   };
 }
 
-test('a post of the alert type by anyone but the bridge\'s bot is only its message: no card, no buttons', () => {
+test("a post of the alert type by anyone but the bridge's bot is only its message: no card, no buttons", () => {
   for (const userId of ['mallory', 'someone-not-loaded']) {
-    const {unmount} = renderWithStore(<AlertPost post={post({user_id: userId, props: props(alertData()) as unknown as Post['props']})}/>);
+    const {unmount} = renderWithStore(<AlertPost post={post({user_id: userId, props: props(alertData()) as unknown as Post['props']})} />);
     expect(screen.queryByText('5 outbound destinations of Mattermost need attention (1 blocked, 1 blocked once hardened).')).toBeNull();
     expect(screen.queryByRole('button')).toBeNull();
     expect(screen.getByText(/5 outbound destinations of Mattermost need attention\./)).toBeInTheDocument();
@@ -116,7 +116,7 @@ test('a post of the alert type by anyone but the bridge\'s bot is only its messa
 });
 
 test('a compact card: headline, host, feature, attempts, times, pods', () => {
-  renderWithStore(<AlertPost post={post({props: props(alertData()) as unknown as Post['props']})}/>);
+  renderWithStore(<AlertPost post={post({props: props(alertData()) as unknown as Post['props']})} />);
   expect(screen.getByText('5 outbound destinations of Mattermost need attention (1 blocked, 1 blocked once hardened).')).toBeInTheDocument();
   expect(screen.getByText('s3.amazonaws.com:443/TLS')).toBeInTheDocument();
   expect(screen.getByText('10.9.8.7:587/TCP')).toBeInTheDocument();
@@ -134,7 +134,7 @@ test('the YAML is folded, opens on demand and can be copied', async () => {
   const user = userEvent.setup();
   const writeText = jest.fn().mockResolvedValue(undefined);
   Object.defineProperty(window.navigator, 'clipboard', {value: {writeText}, configurable: true});
-  renderWithStore(<AlertPost post={post({props: props(alertData()) as unknown as Post['props']})}/>);
+  renderWithStore(<AlertPost post={post({props: props(alertData()) as unknown as Post['props']})} />);
   const details = document.querySelector('details') as HTMLDetailsElement;
   expect(details.open).toBe(false);
   await user.click(screen.getByText('Suggested YAML: Big Bang values (routes.outbound)'));
@@ -144,14 +144,14 @@ test('the YAML is folded, opens on demand and can be copied', async () => {
 });
 
 test('a YAML too long for the post points at /egress snippet', () => {
-  renderWithStore(<AlertPost post={post({props: props(alertData({yaml: '', yaml_omitted: true})) as unknown as Post['props']})}/>);
+  renderWithStore(<AlertPost post={post({props: props(alertData({yaml: '', yaml_omitted: true})) as unknown as Post['props']})} />);
   expect(screen.queryByText(/^Suggested YAML/)).toBeNull();
   expect(screen.getByText('/egress snippet all')).toBeInTheDocument();
 });
 
 test("the bridge's buttons are drawn, and a click goes to Mattermost's post action route like Mattermost's own buttons", async () => {
   const user = userEvent.setup();
-  renderWithStore(<AlertPost post={post({props: props(alertData()) as unknown as Post['props']})}/>, {siteUrl: 'https://example.com/chat'});
+  renderWithStore(<AlertPost post={post({props: props(alertData()) as unknown as Post['props']})} />, {siteUrl: 'https://example.com/chat'});
   const group = screen.getByRole('group', {name: 'blocked: s3.amazonaws.com:443'});
   expect(within(group).getByRole('button', {name: 'Ignore s3.amazonaws.com:443'})).toBeInTheDocument();
   await user.click(within(group).getByRole('button', {name: 'Show ServiceEntry'}));
@@ -165,16 +165,21 @@ test("the bridge's buttons are drawn, and a click goes to Mattermost's post acti
 });
 
 test('a refused click says why', async () => {
-  window.fetch = (async () => ({ok: false, status: 403, headers: {get: () => 'application/json'}, json: async () => ({message: 'You do not have the appropriate permissions.'})})) as unknown as typeof window.fetch;
+  window.fetch = (async () => ({
+    ok: false,
+    status: 403,
+    headers: {get: () => 'application/json'},
+    json: async () => ({message: 'You do not have the appropriate permissions.'}),
+  })) as unknown as typeof window.fetch;
   const user = userEvent.setup();
-  renderWithStore(<AlertPost post={post({props: props(alertData()) as unknown as Post['props']})}/>);
+  renderWithStore(<AlertPost post={post({props: props(alertData()) as unknown as Post['props']})} />);
   await user.click(screen.getByRole('button', {name: 'Show all ServiceEntries'}));
   expect(await screen.findByRole('alert')).toHaveTextContent('Show all ServiceEntries: You do not have the appropriate permissions.');
 });
 
 test('props of another version fall back to the message, still with the buttons', () => {
   const p = props({...alertData(), version: 2});
-  renderWithStore(<AlertPost post={post({props: p as unknown as Post['props']})}/>);
+  renderWithStore(<AlertPost post={post({props: p as unknown as Post['props']})} />);
   expect(screen.getByText(/5 outbound destinations of Mattermost need attention\./)).toBeInTheDocument();
   expect(screen.getByText(/\*\*Egress Advisor:\*\*/)).toBeInTheDocument();
   expect(screen.getByRole('button', {name: 'Show all ServiceEntries'})).toBeInTheDocument();
@@ -185,12 +190,12 @@ test("the fallback message is rendered the host's way when the host offers it", 
     formatText: (text: string) => `<b>${text.replace(/\*\*/g, '')}</b>`,
     messageHtmlToComponent: (html: string) => <span data-testid='host-markdown'>{html}</span>,
   };
-  renderWithStore(<AlertPost post={post({props: {}})}/>);
+  renderWithStore(<AlertPost post={post({props: {}})} />);
   expect(screen.getByTestId('host-markdown')).toHaveTextContent('<b>Egress Advisor: 5 outbound destinations');
 });
 
 test('damaged props and no attachments: just the message', () => {
-  renderWithStore(<AlertPost post={post({props: {egress_advisor: {version: 1, findings: 'nope'}, attachments: 'nope'}})}/>);
+  renderWithStore(<AlertPost post={post({props: {egress_advisor: {version: 1, findings: 'nope'}, attachments: 'nope'}})} />);
   expect(screen.getByText(/Egress Advisor/)).toBeInTheDocument();
   expect(screen.queryByRole('button')).toBeNull();
 });
@@ -203,7 +208,16 @@ test('thread updates list what changed', () => {
           egress_advisor_update: {
             version: 1,
             digest_id: 'd1',
-            items: [{key: 's3.amazonaws.com:443', count: 1300, previous_count: 1234, new_pods: ['mattermost-2'], reopened: true, lastSeen: '2026-05-01T11:10:00.000Z'}],
+            items: [
+              {
+                key: 's3.amazonaws.com:443',
+                count: 1300,
+                previous_count: 1234,
+                new_pods: ['mattermost-2'],
+                reopened: true,
+                lastSeen: '2026-05-01T11:10:00.000Z',
+              },
+            ],
             items_omitted: 2,
           },
         },
@@ -237,5 +251,7 @@ test('a thread update about resolved destinations says they are no longer blocke
 });
 
 test('headline counts the omitted findings too', () => {
-  expect(alertHeadline(alertData({findings: [alertData().findings[0]], findings_omitted: 0}))).toBe('1 outbound destination of Mattermost needs attention (1 blocked).');
+  expect(alertHeadline(alertData({findings: [alertData().findings[0]], findings_omitted: 0}))).toBe(
+    '1 outbound destination of Mattermost needs attention (1 blocked).',
+  );
 });

@@ -44,32 +44,18 @@ function FindingLine({f, now}: {f: AlertFinding; now: number}) {
     <li className='ea-alert__item'>
       <div className='ea-row'>
         <code className='ea-code'>{`${destination(f)}:${f.port}/${f.protocol}`}</code>
-        <span
-          className={verdictBadgeClass(f.verdict)}
-          title={VERDICT_HELP[f.verdict]}
-        >
+        <span className={verdictBadgeClass(f.verdict)} title={VERDICT_HELP[f.verdict]}>
           {VERDICT_LABEL[f.verdict]}
         </span>
       </div>
       <div className='ea-small'>
         {f.features.length > 0 ? `Breaks ${f.features.map((x) => x.name).join(', ')} · ` : ''}
         {`${plural(f.count, 'attempt')} · first `}
-        <RelativeTime
-          iso={f.firstSeen}
-          now={now}
-          empty='not dated'
-        />
+        <RelativeTime iso={f.firstSeen} now={now} empty='not dated' />
         {', last '}
-        <RelativeTime
-          iso={f.lastSeen}
-          now={now}
-          empty='not dated'
-        />
+        <RelativeTime iso={f.lastSeen} now={now} empty='not dated' />
         {f.pods.length > 0 && (
-          <span
-            className='ea-muted'
-            title={f.pods.join('\n')}
-          >
+          <span className='ea-muted' title={f.pods.join('\n')}>
             {` · ${f.pods.length === 1 ? f.pods[0] : plural(f.pods.length, 'pod')}`}
           </span>
         )}
@@ -83,17 +69,10 @@ function Yaml({data}: {data: EgressAlertData}) {
     return (
       <details>
         <summary>{`Suggested YAML: ${FORMAT_LABEL[data.format]}`}</summary>
-        <pre
-          className='ea-pre'
-          tabIndex={0}
-        >
+        <pre className='ea-pre' tabIndex={0}>
           {data.yaml}
         </pre>
-        <CopyButton
-          text={data.yaml}
-          label='Copy YAML'
-          className='ea-btn ea-btn--secondary ea-btn--small'
-        />
+        <CopyButton text={data.yaml} label='Copy YAML' className='ea-btn ea-btn--secondary ea-btn--small' />
       </details>
     );
   }
@@ -102,7 +81,7 @@ function Yaml({data}: {data: EgressAlertData}) {
       <p className='ea-small'>
         {'The suggested YAML is too long for a post: get it with '}
         <code className='ea-code'>{'/egress snippet all'}</code>
-        {' or on the plugin\'s System Console page.'}
+        {" or on the plugin's System Console page."}
       </p>
     );
   }
@@ -133,11 +112,7 @@ function ThreadUpdate({items, omitted, now}: {items: ThreadUpdateItem[]; omitted
               <code className='ea-code'>{i.key}</code>
               {i.reopened ? ' is back' : ''}
               {`: ${plural(i.count, 'attempt')}${grew > 0 ? ` (+${grew.toLocaleString('en-US')})` : ''}, last `}
-              <RelativeTime
-                iso={i.lastSeen}
-                now={now}
-                empty='not dated'
-              />
+              <RelativeTime iso={i.lastSeen} now={now} empty='not dated' />
               {i.new_pods.length > 0 && `, new ${i.new_pods.length === 1 ? 'pod' : 'pods'} ${i.new_pods.join(', ')}`}
             </li>
           );
@@ -153,7 +128,12 @@ function readThreadUpdate(props: unknown): {items: ThreadUpdateItem[]; omitted: 
   if (typeof u !== 'object' || u === null || u.version !== 1 || !Array.isArray(u.items)) return null;
   const items = u.items.filter(
     (i): i is ThreadUpdateItem =>
-      typeof i === 'object' && i !== null && typeof i.key === 'string' && typeof i.count === 'number' && typeof i.previous_count === 'number' && Array.isArray(i.new_pods),
+      typeof i === 'object' &&
+      i !== null &&
+      typeof i.key === 'string' &&
+      typeof i.count === 'number' &&
+      typeof i.previous_count === 'number' &&
+      Array.isArray(i.new_pods),
   );
   return {items, omitted: typeof u.items_omitted === 'number' ? u.items_omitted : 0};
 }
@@ -177,44 +157,28 @@ export function AlertPost({post}: PostTypeProps) {
   const basePath = basePathOf(useSelector(getSiteUrl));
   // Anyone may post this type with these props: only the bridge's bot gets a card and buttons.
   const fromBridge = useSelector((state: GlobalState) => isBridgeBotPost(state, post.user_id));
-  if (!fromBridge) return <Message message={post.message}/>;
-  return (
-    <BridgeAlertPost
-      post={post}
-      now={now}
-      basePath={basePath}
-    />
-  );
+  if (!fromBridge) return <Message message={post.message} />;
+  return <BridgeAlertPost post={post} now={now} basePath={basePath} />;
 }
 
 function BridgeAlertPost({post, now, basePath}: {post: PostTypeProps['post']; now: number; basePath: string}) {
   const data = readAlertData(post.props);
   const attachments = readAttachments(post.props);
-  const actions = (
-    <PostActions
-      postId={post.id}
-      basePath={basePath}
-      attachments={attachments}
-    />
-  );
+  const actions = <PostActions postId={post.id} basePath={basePath} attachments={attachments} />;
 
   if (data === null) {
     const update = readThreadUpdate(post.props);
     if (update !== null) {
       return (
         <div className='ea-root'>
-          <ThreadUpdate
-            items={update.items}
-            omitted={update.omitted}
-            now={now}
-          />
+          <ThreadUpdate items={update.items} omitted={update.omitted} now={now} />
           {actions}
         </div>
       );
     }
     return (
       <div className='ea-root'>
-        <Message message={post.message}/>
+        <Message message={post.message} />
         {actions}
       </div>
     );
@@ -229,21 +193,17 @@ function BridgeAlertPost({post, now, basePath}: {post: PostTypeProps['post']; no
       </p>
       <ul className='ea-plain-list'>
         {data.findings.map((f) => (
-          <FindingLine
-            key={f.key}
-            f={f}
-            now={now}
-          />
+          <FindingLine key={f.key} f={f} now={now} />
         ))}
       </ul>
       {data.findings_omitted > 0 && (
         <p className='ea-small ea-muted'>
           {`… and ${data.findings_omitted.toLocaleString('en-US')} more: `}
           <code className='ea-code'>{'/egress list'}</code>
-          {' or the plugin\'s System Console page.'}
+          {" or the plugin's System Console page."}
         </p>
       )}
-      <Yaml data={data}/>
+      <Yaml data={data} />
       {actions}
     </div>
   );

@@ -30,7 +30,8 @@ export function readAttachments(props: unknown): ClientAttachment[] {
   for (const a of props.attachments) {
     if (!isRecord(a) || !Array.isArray(a.actions)) continue;
     const actions = a.actions.filter(
-      (x): x is ClientAction => isRecord(x) && typeof x.id === 'string' && x.id !== '' && typeof x.name === 'string' && (x.type === undefined || x.type === 'button'),
+      (x): x is ClientAction =>
+        isRecord(x) && typeof x.id === 'string' && x.id !== '' && typeof x.name === 'string' && (x.type === undefined || x.type === 'button'),
     );
     if (actions.length === 0) continue;
     out.push({
@@ -86,13 +87,7 @@ export function PostActions({postId, basePath, attachments}: Props) {
   return (
     <div style={{marginTop: 6}}>
       {attachments.map((a, i) => (
-        <div
-          key={`${i}-${a.actions[0].id}`}
-          className='ea-row'
-          role='group'
-          aria-label={a.fallback ?? 'Actions'}
-          style={{margin: '4px 0'}}
-        >
+        <div key={`${i}-${a.actions[0].id}`} className='ea-row' role='group' aria-label={a.fallback ?? 'Actions'} style={{margin: '4px 0'}}>
           {a.fallback !== undefined && <span className='ea-small ea-muted ea-code'>{a.fallback}</span>}
           {a.actions.map((action) => (
             <button
@@ -108,10 +103,7 @@ export function PostActions({postId, basePath, attachments}: Props) {
         </div>
       ))}
       {error !== null && (
-        <p
-          className='ea-small ea-error-text'
-          role='alert'
-        >
+        <p className='ea-small ea-error-text' role='alert'>
           {error}
         </p>
       )}

@@ -39,19 +39,10 @@ export function CopyButton({text, label = 'Copy', className = 'ea-btn ea-btn--se
   const shown = result === 'copied' ? 'Copied' : result === 'failed' ? 'Copy failed' : label;
   return (
     <>
-      <button
-        type='button'
-        className={className}
-        onClick={onClick}
-        disabled={disabled}
-      >
+      <button type='button' className={className} onClick={onClick} disabled={disabled}>
         {shown}
       </button>
-      <span
-        className='ea-sr-only'
-        role='status'
-        aria-live='polite'
-      >
+      <span className='ea-sr-only' role='status' aria-live='polite'>
         {result === 'copied' ? 'Copied to the clipboard' : result === 'failed' ? 'Copy failed: select the text and copy it by hand' : ''}
       </span>
     </>

@@ -14,10 +14,7 @@ export function RelativeTime({iso, now, empty = '—'}: Props) {
   const rel = relativeTime(iso, now);
   if (rel === '' || !iso) return <span className='ea-muted'>{empty}</span>;
   return (
-    <time
-      dateTime={iso}
-      title={absoluteTime(iso)}
-    >
+    <time dateTime={iso} title={absoluteTime(iso)}>
       {rel}
     </time>
   );

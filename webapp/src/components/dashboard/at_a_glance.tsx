@@ -1,6 +1,14 @@
 import React from 'react';
 
-import type {FindingSummary, HardeningStatus, MattermostInboundStatus, MattermostOutboundStatus, MeshReport, SourceReport, StatusReport} from '../../../../common/api';
+import type {
+  FindingSummary,
+  HardeningStatus,
+  MattermostInboundStatus,
+  MattermostOutboundStatus,
+  MeshReport,
+  SourceReport,
+  StatusReport,
+} from '../../../../common/api';
 import {RelativeTime} from '../common/relative_time';
 import {HARDENING_LABEL, MESH_HARDENING, OUTBOUND_MODE_LABEL, plural, SOURCE_STATE_LABEL} from '../../utils/words';
 
@@ -42,12 +50,7 @@ function Card({label, children}: {label: string; children: React.ReactNode}) {
 }
 
 function Dot({tone}: {tone: Tone}) {
-  return (
-    <span
-      className={`ea-dot${tone === 'none' ? '' : ` ea-dot--${tone}`}`}
-      aria-hidden='true'
-    />
-  );
+  return <span className={`ea-dot${tone === 'none' ? '' : ` ea-dot--${tone}`}`} aria-hidden='true' />;
 }
 
 function sourceTone(s: SourceReport): Tone {
@@ -66,17 +69,13 @@ function Sources({sources, now}: {sources: SourceReport[]; now: number}) {
       {sources.map((s) => (
         <li key={s.id}>
           <div>
-            <Dot tone={sourceTone(s)}/>
+            <Dot tone={sourceTone(s)} />
             <strong>{s.id}</strong>
             <span className='ea-muted'>{` (${s.kind}) · ${SOURCE_STATE_LABEL[s.state] ?? s.state}`}</span>
           </div>
           <div className='ea-small'>
             {'Last line: '}
-            <RelativeTime
-              iso={s.lastLineAt}
-              now={now}
-              empty='none yet'
-            />
+            <RelativeTime iso={s.lastLineAt} now={now} empty='none yet' />
             {` · ${plural(s.lines, 'line')}`}
             {s.streams.length > 1 ? ` · ${plural(s.streams.length, 'stream')}` : ''}
           </div>
@@ -86,10 +85,7 @@ function Sources({sources, now}: {sources: SourceReport[]; now: number}) {
               {s.lastErrorAt !== null && (
                 <>
                   {' ('}
-                  <RelativeTime
-                    iso={s.lastErrorAt}
-                    now={now}
-                  />
+                  <RelativeTime iso={s.lastErrorAt} now={now} />
                   {')'}
                 </>
               )}
@@ -107,7 +103,7 @@ function Outbound({out, now}: {out: MattermostOutboundStatus; now: number}) {
   return (
     <div>
       <div>
-        <Dot tone={tone}/>
+        <Dot tone={tone} />
         <strong>{word}</strong>
         {out.identity !== null && <span className='ea-muted'>{` as @${out.identity.username}${out.identity.isBot ? ' (bot)' : ''}`}</span>}
       </div>
@@ -115,20 +111,14 @@ function Outbound({out, now}: {out: MattermostOutboundStatus; now: number}) {
       {out.checkedAt !== null && (
         <div className='ea-small ea-muted'>
           {'Checked '}
-          <RelativeTime
-            iso={out.checkedAt}
-            now={now}
-          />
+          <RelativeTime iso={out.checkedAt} now={now} />
         </div>
       )}
       {out.error !== null && <div className='ea-small ea-error-text'>{out.error}</div>}
       {out.problems.length > 0 && (
         <ul className='ea-list ea-small'>
           {out.problems.map((p) => (
-            <li
-              key={p.code}
-              className={p.severity === 'error' ? 'ea-error-text' : undefined}
-            >
+            <li key={p.code} className={p.severity === 'error' ? 'ea-error-text' : undefined}>
               {p.message}
             </li>
           ))}
@@ -149,7 +139,7 @@ function Inbound({inbound, now}: {inbound: MattermostInboundStatus; now: number}
   return (
     <div>
       <div>
-        <Dot tone={tone}/>
+        <Dot tone={tone} />
         <strong>{INBOUND_WORD[inbound.state]}</strong>
       </div>
       {inbound.bridgeUrl !== null && <div className='ea-small ea-code'>{inbound.bridgeUrl}</div>}
@@ -157,10 +147,7 @@ function Inbound({inbound, now}: {inbound: MattermostInboundStatus; now: number}
       {inbound.lastCallAt !== null && (
         <div className='ea-small ea-muted'>
           {'Last call from the plugin: '}
-          <RelativeTime
-            iso={inbound.lastCallAt}
-            now={now}
-          />
+          <RelativeTime iso={inbound.lastCallAt} now={now} />
         </div>
       )}
     </div>
@@ -181,7 +168,7 @@ function Hardening({hardening, mesh}: {hardening: HardeningStatus | undefined; m
   if (hardening === undefined) {
     return (
       <div>
-        <Dot tone='none'/>
+        <Dot tone='none' />
         <strong>{'…'}</strong>
       </div>
     );
@@ -191,15 +178,21 @@ function Hardening({hardening, mesh}: {hardening: HardeningStatus | undefined; m
   return (
     <>
       <div>
-        <Dot tone={state === 'registry-only' ? 'ok' : state === 'allow-any' ? 'warn' : 'none'}/>
+        <Dot tone={state === 'registry-only' ? 'ok' : state === 'allow-any' ? 'warn' : 'none'} />
         <strong>{HARDENING_LABEL[state]}</strong>
       </div>
-      {mesh !== null && <div className='ea-small ea-muted'>{fromMesh === null ? `Mesh: ${OUTBOUND_MODE_LABEL.unknown} (${mesh.modeSource})` : `Mesh configuration: ${mesh.modeSource}`}</div>}
+      {mesh !== null && (
+        <div className='ea-small ea-muted'>
+          {fromMesh === null ? `Mesh: ${OUTBOUND_MODE_LABEL.unknown} (${mesh.modeSource})` : `Mesh configuration: ${mesh.modeSource}`}
+        </div>
+      )}
       <div className='ea-small ea-muted'>{fromMesh === null ? hardening.evidence : `Log lines: ${hardening.evidence}`}</div>
       {fromMesh !== null && hardening.state !== 'unknown' && hardening.state !== fromMesh && (
         <div className='ea-small'>{`The log lines point to ${MODE_NAME[hardening.state]}: they may come from before the mesh changed.`}</div>
       )}
-      {state === 'allow-any' && <div className='ea-small'>{'Unregistered traffic passes today; the findings and the configured integrations show what hardening would block.'}</div>}
+      {state === 'allow-any' && (
+        <div className='ea-small'>{'Unregistered traffic passes today; the findings and the configured integrations show what hardening would block.'}</div>
+      )}
     </>
   );
 }
@@ -227,22 +220,18 @@ export function AtAGlance({status, open, now}: Props) {
     .join(' · ');
 
   return (
-    <section
-      className='ea-section'
-      aria-labelledby='ea-glance-title'
-    >
+    <section className='ea-section' aria-labelledby='ea-glance-title'>
       <h3 id='ea-glance-title'>{'At a glance'}</h3>
       {status?.store !== undefined && (status.store.overflowDestinations > 0 || status.store.evictedFindings > 0) && (
-        <p
-          className='ea-small ea-error-text'
-          role='status'
-        >
+        <p className='ea-small ea-error-text' role='status'>
           {`The store holds its maximum of ${status.store.maxFindings.toLocaleString('en-US')} findings: ${status.store.overflowDestinations.toLocaleString('en-US')} new IP-only destinations (${status.store.overflowLines.toLocaleString('en-US')} lines) were not kept and ${status.store.evictedFindings.toLocaleString('en-US')} unexplained IP-only findings were removed to make room. Host names and destinations a configured integration explains are always kept.`}
         </p>
       )}
       {status?.replica === 'follower' && (
         <p className='ea-small ea-muted'>
-          {'This bridge replica is on standby: another one reads the logs and posts the alerts. What is shown comes from the store they share; this replica takes over if the other stops.'}
+          {
+            'This bridge replica is on standby: another one reads the logs and posts the alerts. What is shown comes from the store they share; this replica takes over if the other stops.'
+          }
         </p>
       )}
       <div className='ea-cards'>
@@ -250,7 +239,10 @@ export function AtAGlance({status, open, now}: Props) {
           <div className={`ea-card__value${blocked > 0 ? ' ea-error-text' : ''}`}>{status === null ? '…' : blocked.toLocaleString('en-US')}</div>
           {status !== null && (wouldBlock > 0 || failing > 0) && (
             <div className='ea-small ea-muted'>
-              {[wouldBlock > 0 ? `${wouldBlock.toLocaleString('en-US')} blocked once hardened` : '', failing > 0 ? `${failing.toLocaleString('en-US')} registered but unreachable` : '']
+              {[
+                wouldBlock > 0 ? `${wouldBlock.toLocaleString('en-US')} blocked once hardened` : '',
+                failing > 0 ? `${failing.toLocaleString('en-US')} registered but unreachable` : '',
+              ]
                 .filter(Boolean)
                 .join(' · ')}
             </div>
@@ -280,34 +272,19 @@ export function AtAGlance({status, open, now}: Props) {
           )}
         </Card>
         <Card label='Egress hardening'>
-          <Hardening
-            hardening={status?.hardening}
-            mesh={mesh}
-          />
+          <Hardening hardening={status?.hardening} mesh={mesh} />
         </Card>
       </div>
       {status !== null && (
-        <div
-          className='ea-cards'
-          style={{marginTop: 12}}
-        >
+        <div className='ea-cards' style={{marginTop: 12}}>
           <Card label='Log sources'>
-            <Sources
-              sources={status.sources}
-              now={now}
-            />
+            <Sources sources={status.sources} now={now} />
           </Card>
           <Card label='Bridge → Mattermost'>
-            <Outbound
-              out={status.mattermost.outbound}
-              now={now}
-            />
+            <Outbound out={status.mattermost.outbound} now={now} />
           </Card>
           <Card label='Plugin → bridge (the page, /egress, alert buttons)'>
-            <Inbound
-              inbound={status.mattermost.inbound}
-              now={now}
-            />
+            <Inbound inbound={status.mattermost.inbound} now={now} />
           </Card>
         </div>
       )}

@@ -14,7 +14,7 @@ function headline(error: BridgeError): string {
     case 'bridge_unreachable':
       return 'The plugin cannot reach the Egress Advisor bridge';
     case 'not-routed':
-      return 'The Egress Advisor plugin\'s server half does not answer';
+      return "The Egress Advisor plugin's server half does not answer";
     default:
       return 'The Egress Advisor bridge cannot be reached';
   }
@@ -27,10 +27,7 @@ function headline(error: BridgeError): string {
  */
 export function BridgeSetup({error, onRetry}: Props) {
   return (
-    <section
-      className='ea-callout ea-callout--error'
-      aria-labelledby='ea-setup-title'
-    >
+    <section className='ea-callout ea-callout--error' aria-labelledby='ea-setup-title'>
       <h3 id='ea-setup-title'>{headline(error)}</h3>
       <p>
         {error.message}
@@ -40,15 +37,11 @@ export function BridgeSetup({error, onRetry}: Props) {
         <li>
           {'Install the bridge next to Mattermost (its Helm chart, '}
           <code className='ea-code'>{'build/chart/egress-advisor'}</code>
-          {') with a system admin\'s token: it writes its URL and secret into this plugin\'s settings when it starts.'}
+          {") with a system admin's token: it writes its URL and secret into this plugin's settings when it starts."}
         </li>
         <li>{'Enable this plugin (System Console › Plugins › Plugin Management). Mattermost itself keeps working either way.'}</li>
       </ol>
-      <button
-        type='button'
-        className='ea-btn'
-        onClick={onRetry}
-      >
+      <button type='button' className='ea-btn' onClick={onRetry}>
         {'Try again'}
       </button>
     </section>

@@ -35,8 +35,7 @@ export function TestResults({results, title}: {results: readonly ConnectionTestR
   const [latest, ...older] = results;
   return (
     <div className='ea-small'>
-      <span className={OUTCOME_BADGE[latest.outcome]}>{OUTCOME_LABEL[latest.outcome]}</span>{' '}
-      <span>{`${describeConnectionTest(latest)} (${who(latest)})`}</span>
+      <span className={OUTCOME_BADGE[latest.outcome]}>{OUTCOME_LABEL[latest.outcome]}</span> <span>{`${describeConnectionTest(latest)} (${who(latest)})`}</span>
       {older.length > 0 && (
         <details className='ea-details'>
           <summary>{`${title}: ${older.length} earlier`}</summary>
@@ -83,26 +82,22 @@ export function IntegrationTest({client, test, onTested}: {client: BridgeClient;
 
   return (
     <div className='ea-small'>
-      <TestResults
-        results={test.history}
-        title='Earlier tests'
-      />
+      <TestResults results={test.history} title='Earlier tests' />
       {test.configured && (
         <button
           type='button'
           className='ea-btn ea-btn--secondary ea-btn--small'
           disabled={busy}
           aria-label={`Test ${test.label} now: Mattermost connects to it from its own pod`}
-          title={test.onlyWhenAsked ? 'Sends a real test email to the bridge’s Mattermost user.' : 'Mattermost connects to it from its own pod, through its sidecar.'}
+          title={
+            test.onlyWhenAsked ? 'Sends a real test email to the bridge’s Mattermost user.' : 'Mattermost connects to it from its own pod, through its sidecar.'
+          }
           onClick={run}
         >
           {busy ? 'Testing…' : 'Test now'}
         </button>
       )}
-      <span
-        role='status'
-        aria-live='polite'
-      >
+      <span role='status' aria-live='polite'>
         {note !== null && ` ${note}`}
       </span>
     </div>

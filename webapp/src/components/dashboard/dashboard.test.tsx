@@ -64,14 +64,14 @@ function rowsText(): string[] {
 }
 
 async function renderDashboard(settings: Record<string, unknown> = {}, siteUrl?: string) {
-  const utils = renderWithStore(<DashboardSetting {...settingProps(settings)}/>, {siteUrl});
+  const utils = renderWithStore(<DashboardSetting {...settingProps(settings)} />, {siteUrl});
   await screen.findByRole('table');
   return utils;
 }
 
 describe('who sees it', () => {
   test('non-admins get nothing rendered and nothing is requested', () => {
-    const {container} = renderWithStore(<DashboardSetting {...settingProps()}/>, {admin: false});
+    const {container} = renderWithStore(<DashboardSetting {...settingProps()} />, {admin: false});
     expect(container).toBeEmptyDOMElement();
     expect(bridge.requests).toHaveLength(0);
   });
@@ -79,7 +79,7 @@ describe('who sees it', () => {
 
 describe('states', () => {
   test('loading, then at a glance: counts, features, hardening, sources and both reachabilities', async () => {
-    renderWithStore(<DashboardSetting {...settingProps()}/>);
+    renderWithStore(<DashboardSetting {...settingProps()} />);
     expect(screen.getByText('Loading findings from the bridge…')).toBeInTheDocument();
     const glance = await screen.findByRole('region', {name: 'At a glance'});
     await waitFor(() => expect(within(glance).getByText('Blocked destinations').nextSibling).toHaveTextContent('2'));
@@ -104,7 +104,7 @@ describe('states', () => {
     bridge.statusReport = makeStatus({
       sources: [{...makeStatus().sources[0], state: 'waiting', lastLineAt: null, lines: 0}],
     });
-    renderWithStore(<DashboardSetting {...settingProps()}/>);
+    renderWithStore(<DashboardSetting {...settingProps()} />);
     expect(await screen.findByText('No open findings.', {exact: false})).toBeInTheDocument();
     expect(screen.getByText(/has not read an access-log line yet/)).toBeInTheDocument();
     expect(screen.queryByRole('table')).toBeNull();
@@ -116,8 +116,8 @@ describe('states', () => {
     window.fetch = bridge.fetch as typeof window.fetch;
     bridge.mode = 'not-routed';
     const user = userEvent.setup();
-    renderWithStore(<DashboardSetting {...settingProps()}/>, {siteUrl: 'https://example.com/chat'});
-    expect(await screen.findByRole('heading', {name: 'The Egress Advisor plugin\'s server half does not answer'})).toBeInTheDocument();
+    renderWithStore(<DashboardSetting {...settingProps()} />, {siteUrl: 'https://example.com/chat'});
+    expect(await screen.findByRole('heading', {name: "The Egress Advisor plugin's server half does not answer"})).toBeInTheDocument();
     expect(screen.getByText(/Enable this plugin/)).toBeInTheDocument();
     expect(screen.queryByText(/VirtualService/)).toBeNull();
     expect(screen.queryByText(/nginx/)).toBeNull();
@@ -129,17 +129,20 @@ describe('states', () => {
   });
 
   test('the plugin saying it cannot reach the bridge shows its reason; a network failure is told apart', async () => {
-    const down = {status: 502, body: {error: 'The Egress Advisor bridge at http://egress-advisor:8080 cannot be reached (connection refused).', code: 'bridge_unreachable' as const}};
+    const down = {
+      status: 502,
+      body: {error: 'The Egress Advisor bridge at http://egress-advisor:8080 cannot be reached (connection refused).', code: 'bridge_unreachable' as const},
+    };
     bridge.failures.set('status', down);
     bridge.failures.set('findings', down);
-    const {unmount} = renderWithStore(<DashboardSetting {...settingProps()}/>);
+    const {unmount} = renderWithStore(<DashboardSetting {...settingProps()} />);
     expect(await screen.findByRole('heading', {name: 'The plugin cannot reach the Egress Advisor bridge'})).toBeInTheDocument();
     expect(screen.getByText(/connection refused/)).toBeInTheDocument();
     unmount();
     bridge.failures.clear();
 
     bridge.mode = 'network';
-    renderWithStore(<DashboardSetting {...settingProps()}/>);
+    renderWithStore(<DashboardSetting {...settingProps()} />);
     expect(await screen.findByRole('heading', {name: 'The Egress Advisor bridge cannot be reached'})).toBeInTheDocument();
     expect(screen.getByText(/no HTTP answer/)).toBeInTheDocument();
   });
@@ -147,7 +150,7 @@ describe('states', () => {
   test("an error of the bridge's own is shown with its code, not as a missing route", async () => {
     bridge.failures.set('status', {status: 403, body: {error: 'Only system admins may use Egress Advisor.', code: 'not_system_admin', requestId: 'req-9'}});
     bridge.failures.set('findings', {status: 403, body: {error: 'Only system admins may use Egress Advisor.', code: 'not_system_admin', requestId: 'req-9'}});
-    renderWithStore(<DashboardSetting {...settingProps()}/>);
+    renderWithStore(<DashboardSetting {...settingProps()} />);
     const alert = await screen.findByRole('alert');
     expect(alert).toHaveTextContent('Only system admins may use Egress Advisor.');
     expect(alert).toHaveTextContent('code not_system_admin · HTTP 403 · request req-9');
@@ -181,7 +184,10 @@ describe('at a glance: integrations, mesh and replica', () => {
   });
 
   test("the mesh's outbound mode decides the hardening state; the log lines are shown beside it, and a disagreement is pointed out", async () => {
-    bridge.statusReport = makeStatus({mesh: {...meshReport, outboundMode: 'ALLOW_ANY'}, hardening: {state: 'registry-only', evidence: 'BlackHoleCluster lines seen.'}});
+    bridge.statusReport = makeStatus({
+      mesh: {...meshReport, outboundMode: 'ALLOW_ANY'},
+      hardening: {state: 'registry-only', evidence: 'BlackHoleCluster lines seen.'},
+    });
     const c = card(await glance(), 'Egress hardening');
     expect(within(c).getByText('Off (ALLOW_ANY)')).toBeInTheDocument();
     expect(within(c).queryByText('On (REGISTRY_ONLY)')).toBeNull();
@@ -210,7 +216,9 @@ describe('at a glance: integrations, mesh and replica', () => {
   test('a replica on standby says so; the leader does not', async () => {
     bridge.statusReport = makeStatus({replica: 'follower'});
     const {unmount} = await renderDashboard();
-    expect(within(screen.getByRole('region', {name: 'At a glance'})).getByText(/This bridge replica is on standby: another one reads the logs/)).toBeInTheDocument();
+    expect(
+      within(screen.getByRole('region', {name: 'At a glance'})).getByText(/This bridge replica is on standby: another one reads the logs/),
+    ).toBeInTheDocument();
     unmount();
 
     bridge.statusReport = makeStatus({replica: 'leader'});
@@ -222,7 +230,9 @@ describe('at a glance: integrations, mesh and replica', () => {
     bridge.statusReport = makeStatus({store: {findings: 50_000, maxFindings: 50_000, overflowLines: 61_234, overflowDestinations: 60_000, evictedFindings: 1}});
     const {unmount} = await renderDashboard();
     const glance = within(screen.getByRole('region', {name: 'At a glance'}));
-    expect(glance.getByText(/maximum of 50,000 findings: 60,000 new IP-only destinations \(61,234 lines\) were not kept and 1 unexplained/)).toBeInTheDocument();
+    expect(
+      glance.getByText(/maximum of 50,000 findings: 60,000 new IP-only destinations \(61,234 lines\) were not kept and 1 unexplained/),
+    ).toBeInTheDocument();
     unmount();
 
     bridge.statusReport = makeStatus({store: {findings: 12, maxFindings: 50_000, overflowLines: 0, overflowDestinations: 0, evictedFindings: 0}});
@@ -358,7 +368,10 @@ describe('detail', () => {
   });
 
   test('an ignore the bridge refuses shows its message', async () => {
-    bridge.failures.set('findings/s3.amazonaws.com%3A443/ignore', {status: 403, body: {error: 'Egress Advisor is for system administrators only.', code: 'not_system_admin'}});
+    bridge.failures.set('findings/s3.amazonaws.com%3A443/ignore', {
+      status: 403,
+      body: {error: 'Egress Advisor is for system administrators only.', code: 'not_system_admin'},
+    });
     const user = userEvent.setup();
     await renderDashboard();
     await user.click(screen.getByRole('button', {name: 'Details of s3.amazonaws.com:443'}));
@@ -397,7 +410,10 @@ describe('suggested YAML', () => {
 
       await user.click(screen.getByRole('checkbox', {name: 'Select push.mattermost.com:443'}));
       await waitFor(() => expect(within(panel).getByLabelText(/^Suggested YAML/).textContent).toBe('# format: serviceentry\n- push.mattermost.com\n'));
-      expect(bridge.requestsTo('/plugins/egress-advisor/api/v1/suggestions', 'POST').pop()?.body).toEqual({keys: ['push.mattermost.com:443'], format: 'serviceentry'});
+      expect(bridge.requestsTo('/plugins/egress-advisor/api/v1/suggestions', 'POST').pop()?.body).toEqual({
+        keys: ['push.mattermost.com:443'],
+        format: 'serviceentry',
+      });
       expect(within(panel).getByText(/For the 1 selected destination/)).toBeInTheDocument();
 
       await user.click(within(panel).getByRole('button', {name: 'Copy YAML'}));
@@ -446,7 +462,13 @@ describe('live updates', () => {
     const before = bridge.requestsTo('/plugins/egress-advisor/api/v1/findings').length;
     act(() => es.emit('revision', {revision: bridge.revision, keys: null}));
 
-    bridge.add(makeFinding({key: 'api.github.com:443', host: 'api.github.com', features: [{id: 'github', name: 'GitHub plugin', configPath: 'PluginSettings.Plugins.github'}]}));
+    bridge.add(
+      makeFinding({
+        key: 'api.github.com:443',
+        host: 'api.github.com',
+        features: [{id: 'github', name: 'GitHub plugin', configPath: 'PluginSettings.Plugins.github'}],
+      }),
+    );
     act(() => es.emit('findings-changed', {revision: bridge.revision, keys: ['api.github.com:443']}));
     await waitFor(() => expect(rowsText()).toContain('api.github.com'), {timeout: 4000});
     expect(bridge.requestsTo('/plugins/egress-advisor/api/v1/findings').length).toBe(before + 1);

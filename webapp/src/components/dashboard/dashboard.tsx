@@ -130,7 +130,7 @@ export function Dashboard({client, defaultFormat}: DashboardProps) {
       const errors = [s, o].flatMap((r) => (r.status === 'rejected' ? [asBridgeError(r.reason)] : []));
       const cut = errors.find((e) => e.unreachable) ?? null;
       setUnreachable(cut);
-      setError(cut === null ? errors[0] ?? null : null);
+      setError(cut === null ? (errors[0] ?? null) : null);
       if (s.status === 'fulfilled') setStatus(s.value);
       if (o.status === 'fulfilled') {
         setOpen(o.value);
@@ -241,10 +241,7 @@ export function Dashboard({client, defaultFormat}: DashboardProps) {
   if (unreachable !== null && !loaded) {
     return (
       <div className='ea-root'>
-        <BridgeSetup
-          error={unreachable}
-          onRetry={reload}
-        />
+        <BridgeSetup error={unreachable} onRetry={reload} />
       </div>
     );
   }
@@ -252,52 +249,29 @@ export function Dashboard({client, defaultFormat}: DashboardProps) {
   const noSource = status !== null && status.sources.every((s) => s.lastLineAt === null);
 
   return (
-    <div
-      className='ea-root'
-      aria-busy={!loaded}
-    >
+    <div className='ea-root' aria-busy={!loaded}>
       <div className='ea-spread'>
         <h2>{'Egress findings'}</h2>
         <div className='ea-row ea-small'>
           {loaded && (
             <span>
-              <span
-                className={`ea-dot${live === 'live' ? ' ea-dot--ok' : live === 'polling' ? ' ea-dot--warn' : ''}`}
-                aria-hidden='true'
-              />
+              <span className={`ea-dot${live === 'live' ? ' ea-dot--ok' : live === 'polling' ? ' ea-dot--warn' : ''}`} aria-hidden='true' />
               {LIVE_WORD[live]}
             </span>
           )}
-          <button
-            type='button'
-            className='ea-btn ea-btn--secondary ea-btn--small'
-            onClick={reload}
-          >
+          <button type='button' className='ea-btn ea-btn--secondary ea-btn--small' onClick={reload}>
             {'Refresh'}
           </button>
         </div>
       </div>
-      <div
-        className='ea-sr-only'
-        role='status'
-        aria-live='polite'
-        aria-atomic='true'
-      >
+      <div className='ea-sr-only' role='status' aria-live='polite' aria-atomic='true'>
         {announcement}
       </div>
 
       {!loaded && error === null && <p role='status'>{'Loading findings from the bridge…'}</p>}
-      {error !== null && (
-        <ErrorCallout
-          error={error}
-          onRetry={reload}
-        />
-      )}
+      {error !== null && <ErrorCallout error={error} onRetry={reload} />}
       {(lostContact !== null || (unreachable !== null && loaded)) && (
-        <div
-          className='ea-callout ea-callout--warn'
-          role='alert'
-        >
+        <div className='ea-callout ea-callout--warn' role='alert'>
           {`Lost contact with the bridge: ${lostContact ?? unreachable?.message ?? ''} What is shown may be out of date; it updates again once the bridge answers.`}
         </div>
       )}
@@ -314,29 +288,11 @@ export function Dashboard({client, defaultFormat}: DashboardProps) {
 
       {loaded && (
         <>
-          <AtAGlance
-            status={status}
-            open={open?.items ?? null}
-            now={now}
-          />
-          <Integrations
-            client={client}
-            format={format}
-            onFormat={onFormat}
-            refreshToken={tick}
-            onOpenFinding={onOpen}
-          />
-          <section
-            className='ea-section'
-            aria-labelledby='ea-findings-title'
-          >
+          <AtAGlance status={status} open={open?.items ?? null} now={now} />
+          <Integrations client={client} format={format} onFormat={onFormat} refreshToken={tick} onOpenFinding={onOpen} />
+          <section className='ea-section' aria-labelledby='ea-findings-title'>
             <h3 id='ea-findings-title'>{'Findings'}</h3>
-            <Filters
-              text={text}
-              view={view}
-              onText={setText}
-              onView={onView}
-            />
+            <Filters text={text} view={view} onText={setText} onView={onView} />
             {tableError !== null && tableError.id === tableQueryId && <p className='ea-error-text'>{tableError.message}</p>}
             {page === null && (tableError === null || tableError.id !== tableQueryId) && <p role='status'>{'Loading…'}</p>}
             {page !== null && page.total === 0 && defaultQuery && (
@@ -353,7 +309,9 @@ export function Dashboard({client, defaultFormat}: DashboardProps) {
                 {page.total > page.items.length && (
                   <p className='ea-small ea-muted'>{`Showing the ${page.items.length.toLocaleString('en-US')} most urgent of ${page.total.toLocaleString('en-US')}; sorting applies to these. Narrow the filters to see the others.`}</p>
                 )}
-                {page.searchTruncated && <p className='ea-small ea-muted'>{'The search did not look at every finding; narrow it with the status or verdict filter.'}</p>}
+                {page.searchTruncated && (
+                  <p className='ea-small ea-muted'>{'The search did not look at every finding; narrow it with the status or verdict filter.'}</p>
+                )}
                 <FindingsTable
                   items={items}
                   sort={view.sort}
@@ -379,14 +337,7 @@ export function Dashboard({client, defaultFormat}: DashboardProps) {
               />
             )}
             {(open?.total ?? 0) + selected.size > 0 && (
-              <Suggestions
-                ref={yamlHeading}
-                client={client}
-                keys={[...selected]}
-                format={format}
-                onFormat={onFormat}
-                refreshToken={tick}
-              />
+              <Suggestions ref={yamlHeading} client={client} keys={[...selected]} format={format} onFormat={onFormat} refreshToken={tick} />
             )}
           </section>
         </>

@@ -37,10 +37,7 @@ function Decisions({decisions, now}: {decisions: ApiDecision[]; now: number}) {
         {decisions.map((d, i) => (
           <li key={`${d.at}-${i}`}>
             {`${DECISION_WORD[d.action]} ${d.by ? `by @${d.by.username}` : 'by the bridge'} `}
-            <RelativeTime
-              iso={d.at}
-              now={now}
-            />
+            <RelativeTime iso={d.at} now={now} />
             {d.reason !== '' && `: ${d.reason}`}
           </li>
         ))}
@@ -82,28 +79,17 @@ function IgnoreForm({detail, client, now, onChanged}: {detail: Detail; client: B
 
   const id = 'ea-ignore-reason';
   return (
-    <form
-      onSubmit={submit}
-      noValidate={true}
-      aria-label={ignored ? 'Un-ignore this destination' : 'Ignore this destination'}
-    >
+    <form onSubmit={submit} noValidate={true} aria-label={ignored ? 'Un-ignore this destination' : 'Ignore this destination'}>
       <h4>{ignored ? 'Ignored' : 'Ignore'}</h4>
       {ignored && detail.ignored !== null && (
         <p className='ea-small'>
           {`Ignored by @${detail.ignored.by.username} `}
-          <RelativeTime
-            iso={detail.ignored.at}
-            now={now}
-          />
+          <RelativeTime iso={detail.ignored.at} now={now} />
           {`: ${detail.ignored.reason}`}
         </p>
       )}
       {!ignored && <p className='ea-small ea-muted'>{'An ignored destination leaves the open findings and the alerts, and comes back if you un-ignore it.'}</p>}
-      <label
-        className='ea-field'
-        htmlFor={id}
-        style={{display: 'flex'}}
-      >
+      <label className='ea-field' htmlFor={id} style={{display: 'flex'}}>
         {ignored ? 'Reason to un-ignore (optional)' : 'Reason (optional; the other administrators will read it)'}
       </label>
       <textarea
@@ -116,23 +102,12 @@ function IgnoreForm({detail, client, now, onChanged}: {detail: Detail; client: B
         onChange={(e) => setReason(e.target.value)}
       />
       {error !== null && (
-        <p
-          id='ea-ignore-error'
-          className='ea-small ea-error-text'
-          role='alert'
-        >
+        <p id='ea-ignore-error' className='ea-small ea-error-text' role='alert'>
           {error}
         </p>
       )}
-      <div
-        className='ea-row'
-        style={{marginTop: 6}}
-      >
-        <button
-          type='submit'
-          className={ignored ? 'ea-btn' : 'ea-btn ea-btn--danger'}
-          disabled={busy}
-        >
+      <div className='ea-row' style={{marginTop: 6}}>
+        <button type='submit' className={ignored ? 'ea-btn' : 'ea-btn ea-btn--danger'} disabled={busy}>
           {busy ? 'Saving…' : ignored ? 'Un-ignore' : 'Ignore'}
         </button>
       </div>
@@ -169,71 +144,40 @@ export function FindingDetailView({client, findingKey, refreshToken, now, onClos
   const title = shown ? `${destinationLabel(shown)}:${shown.destination.port}/${shown.protocol}` : findingKey;
 
   return (
-    <section
-      className='ea-panel'
-      aria-labelledby='ea-detail-title'
-    >
+    <section className='ea-panel' aria-labelledby='ea-detail-title'>
       <div className='ea-spread'>
-        <h3
-          id='ea-detail-title'
-          tabIndex={-1}
-          ref={heading}
-          className='ea-code'
-        >
+        <h3 id='ea-detail-title' tabIndex={-1} ref={heading} className='ea-code'>
           {title}
         </h3>
-        <button
-          type='button'
-          className='ea-btn ea-btn--secondary'
-          onClick={onClose}
-        >
+        <button type='button' className='ea-btn ea-btn--secondary' onClick={onClose}>
           {'Close details'}
         </button>
       </div>
       {error !== null && (
-        <p
-          className='ea-error-text'
-          role='alert'
-        >
+        <p className='ea-error-text' role='alert'>
           {error}
         </p>
       )}
       {shown === null && error === null && <p role='status'>{'Loading the details…'}</p>}
       {shown !== null && (
         <>
-          <div
-            className='ea-row'
-            style={{marginBottom: 12}}
-          >
-            <span
-              className={verdictBadgeClass(shown.verdict)}
-              title={VERDICT_HELP[shown.verdict]}
-            >
+          <div className='ea-row' style={{marginBottom: 12}}>
+            <span className={verdictBadgeClass(shown.verdict)} title={VERDICT_HELP[shown.verdict]}>
               {VERDICT_LABEL[shown.verdict]}
             </span>
             <span className='ea-badge'>{STATUS_LABEL[shown.status]}</span>
             <span className='ea-small'>
               {`${plural(shown.count, 'attempt')}, first `}
-              <RelativeTime
-                iso={shown.firstSeen}
-                now={now}
-              />
+              <RelativeTime iso={shown.firstSeen} now={now} />
               {', last '}
-              <RelativeTime
-                iso={shown.lastSeen}
-                now={now}
-              />
+              <RelativeTime iso={shown.lastSeen} now={now} />
             </span>
           </div>
           <div className='ea-grid2'>
             <div>
               <h4>{'What to do'}</h4>
               <p>{shown.advice}</p>
-              <button
-                type='button'
-                className='ea-btn'
-                onClick={() => onShowYaml(shown.key)}
-              >
+              <button type='button' className='ea-btn' onClick={() => onShowYaml(shown.key)}>
                 {'Suggested YAML for this destination'}
               </button>
               <h4 style={{marginTop: 16}}>{'How the host was named'}</h4>
@@ -272,9 +216,7 @@ export function FindingDetailView({client, findingKey, refreshToken, now, onClos
                 <ul className='ea-list'>
                   {shown.features.map((f) => (
                     <li key={f.id}>
-                      {f.name}
-                      {' '}
-                      <code className='ea-code ea-muted'>{f.configPath}</code>
+                      {f.name} <code className='ea-code ea-muted'>{f.configPath}</code>
                     </li>
                   ))}
                 </ul>
@@ -285,11 +227,7 @@ export function FindingDetailView({client, findingKey, refreshToken, now, onClos
               {shown.samples.length === 0 ? (
                 <p className='ea-muted'>{'None kept.'}</p>
               ) : (
-                <pre
-                  className='ea-pre'
-                  tabIndex={0}
-                  aria-label='Sample access-log lines'
-                >
+                <pre className='ea-pre' tabIndex={0} aria-label='Sample access-log lines'>
                   {shown.samples.join('\n')}
                 </pre>
               )}
@@ -305,17 +243,11 @@ export function FindingDetailView({client, findingKey, refreshToken, now, onClos
                   onChanged(summary, what);
                 }}
               />
-              <Decisions
-                decisions={shown.decisions}
-                now={now}
-              />
+              <Decisions decisions={shown.decisions} now={now} />
               {shown.tests !== undefined && shown.tests.length > 0 && (
                 <>
                   <h4>{"Mattermost's connection tests"}</h4>
-                  <TestResults
-                    results={shown.tests}
-                    title='Earlier tests'
-                  />
+                  <TestResults results={shown.tests} title='Earlier tests' />
                 </>
               )}
             </div>

@@ -21,12 +21,7 @@ interface FiltersProps {
 export function Filters({text, view, onText, onView}: FiltersProps) {
   const filtered = text !== '' || view.status !== 'open' || view.verdict !== '';
   return (
-    <div
-      className='ea-row'
-      role='search'
-      aria-label='Filter findings'
-      style={{marginBottom: 8}}
-    >
+    <div className='ea-row' role='search' aria-label='Filter findings' style={{marginBottom: 8}}>
       <label className='ea-field'>
         {'Search'}
         <input
@@ -40,16 +35,9 @@ export function Filters({text, view, onText, onView}: FiltersProps) {
       </label>
       <label className='ea-field'>
         {'Status'}
-        <select
-          className='ea-input'
-          value={view.status}
-          onChange={(e) => onView({status: e.target.value as FindingStatus | ''})}
-        >
+        <select className='ea-input' value={view.status} onChange={(e) => onView({status: e.target.value as FindingStatus | ''})}>
           {FINDING_STATUSES.map((s) => (
-            <option
-              key={s}
-              value={s}
-            >
+            <option key={s} value={s}>
               {STATUS_LABEL[s]}
             </option>
           ))}
@@ -58,17 +46,10 @@ export function Filters({text, view, onText, onView}: FiltersProps) {
       </label>
       <label className='ea-field'>
         {'Verdict'}
-        <select
-          className='ea-input'
-          value={view.verdict}
-          onChange={(e) => onView({verdict: e.target.value as Verdict | ''})}
-        >
+        <select className='ea-input' value={view.verdict} onChange={(e) => onView({verdict: e.target.value as Verdict | ''})}>
           <option value=''>{'All'}</option>
           {FINDING_VERDICTS.map((v) => (
-            <option
-              key={v}
-              value={v}
-            >
+            <option key={v} value={v}>
               {VERDICT_LABEL[v]}
             </option>
           ))}
@@ -140,10 +121,7 @@ function DestinationCell({f, onOpen}: {f: FindingSummary; onOpen: TableProps['on
       {!unnamed && f.destination.ip !== null && <div className='ea-small ea-muted ea-code'>{f.destination.ip}</div>}
       {f.rejectedHost !== null && (
         <div>
-          <span
-            className='ea-badge ea-badge--error'
-            title={f.rejectedHost.reason}
-          >
+          <span className='ea-badge ea-badge--error' title={f.rejectedHost.reason}>
             {'unusable name'}
           </span>
         </div>
@@ -159,10 +137,7 @@ function StatusCell({f, now}: {f: FindingSummary; now: number}) {
         {STATUS_LABEL.ignored}
         <div className='ea-small ea-muted'>
           {`by @${f.ignored.by.username}, `}
-          <RelativeTime
-            iso={f.ignored.at}
-            now={now}
-          />
+          <RelativeTime iso={f.ignored.at} now={now} />
         </div>
       </span>
     );
@@ -173,10 +148,7 @@ function StatusCell({f, now}: {f: FindingSummary; now: number}) {
         {STATUS_LABEL.resolved}
         {f.resolvedAt !== null && (
           <div className='ea-small ea-muted'>
-            <RelativeTime
-              iso={f.resolvedAt}
-              now={now}
-            />
+            <RelativeTime iso={f.resolvedAt} now={now} />
           </div>
         )}
       </span>
@@ -227,10 +199,7 @@ const RowBlock = React.memo(function RowBlock({items, from, to, selected, onSele
   return (
     <tbody>
       {items.slice(from, to).map((f) => (
-        <tr
-          key={f.key}
-          className={current === f.key ? 'ea-row--current' : undefined}
-        >
+        <tr key={f.key} className={current === f.key ? 'ea-row--current' : undefined}>
           <td>
             <input
               type='checkbox'
@@ -240,33 +209,21 @@ const RowBlock = React.memo(function RowBlock({items, from, to, selected, onSele
             />
           </td>
           <td>
-            <DestinationCell
-              f={f}
-              onOpen={onOpen}
-            />
+            <DestinationCell f={f} onOpen={onOpen} />
           </td>
           <td className='ea-code'>{`${f.destination.port}/${f.protocol}`}</td>
           <td>
-            <span
-              className={verdictBadgeClass(f.verdict)}
-              title={VERDICT_HELP[f.verdict]}
-            >
+            <span className={verdictBadgeClass(f.verdict)} title={VERDICT_HELP[f.verdict]}>
               {VERDICT_LABEL[f.verdict]}
             </span>
           </td>
           <td>{f.features.length === 0 ? <span className='ea-muted'>{'Not known'}</span> : f.features.map((x) => x.name).join(', ')}</td>
           <td className='ea-num'>{f.count.toLocaleString('en-US')}</td>
           <td>
-            <RelativeTime
-              iso={f.firstSeen}
-              now={now}
-            />
+            <RelativeTime iso={f.firstSeen} now={now} />
           </td>
           <td>
-            <RelativeTime
-              iso={f.lastSeen}
-              now={now}
-            />
+            <RelativeTime iso={f.lastSeen} now={now} />
           </td>
           <td title={f.pods.join('\n')}>
             {f.pods.length === 0 ? (
@@ -279,10 +236,7 @@ const RowBlock = React.memo(function RowBlock({items, from, to, selected, onSele
             )}
           </td>
           <td>
-            <StatusCell
-              f={f}
-              now={now}
-            />
+            <StatusCell f={f} now={now} />
           </td>
         </tr>
       ))}
@@ -296,12 +250,7 @@ export function FindingsTable({items, sort, onSort, selected, onSelect, onSelect
   const someSelected = !allSelected && items.some((f) => selected.has(f.key));
   const sortedBy = COLUMNS.find((c) => c.id === sort.column);
   return (
-    <div
-      className='ea-table-wrap'
-      tabIndex={0}
-      role='region'
-      aria-label='Findings table, scrolls sideways'
-    >
+    <div className='ea-table-wrap' tabIndex={0} role='region' aria-label='Findings table, scrolls sideways'>
       <table className='ea-table ea-table--findings'>
         <caption className='ea-sr-only'>
           {`Findings: ${plural(items.length, 'destination')}, ${sortedBy ? `sorted by ${sortedBy.label.toLowerCase()}, ${sort.direction}` : 'most urgent first'}`}
@@ -323,22 +272,10 @@ export function FindingsTable({items, sort, onSort, selected, onSelect, onSelect
             {COLUMNS.map((c) => {
               const active = sort.column === c.id;
               return (
-                <th
-                  key={c.id}
-                  scope='col'
-                  className={c.numeric ? 'ea-num' : undefined}
-                  aria-sort={active ? sort.direction : 'none'}
-                >
-                  <button
-                    type='button'
-                    className='ea-sort'
-                    onClick={() => onSort(c.id)}
-                  >
+                <th key={c.id} scope='col' className={c.numeric ? 'ea-num' : undefined} aria-sort={active ? sort.direction : 'none'}>
+                  <button type='button' className='ea-sort' onClick={() => onSort(c.id)}>
                     {c.label}
-                    <span
-                      className='ea-sort__mark'
-                      aria-hidden='true'
-                    >
+                    <span className='ea-sort__mark' aria-hidden='true'>
                       {active ? (sort.direction === 'ascending' ? '▲' : '▼') : '↕'}
                     </span>
                   </button>
@@ -348,17 +285,7 @@ export function FindingsTable({items, sort, onSort, selected, onSelect, onSelect
           </tr>
         </thead>
         {blocks(shown).map(([from, to]) => (
-          <RowBlock
-            key={from}
-            items={items}
-            from={from}
-            to={to}
-            selected={selected}
-            onSelect={onSelect}
-            current={current}
-            onOpen={onOpen}
-            now={now}
-          />
+          <RowBlock key={from} items={items} from={from} to={to} selected={selected} onSelect={onSelect} current={current} onOpen={onOpen} now={now} />
         ))}
       </table>
     </div>

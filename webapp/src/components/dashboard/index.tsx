@@ -24,12 +24,7 @@ function AdminDashboard({config}: CustomSettingProps) {
   const siteUrl = useSelector(getSiteUrl);
   const settings = pluginSettings(config);
   const client = useMemo(() => new BridgeClient({siteUrl}), [siteUrl]);
-  return (
-    <Dashboard
-      client={client}
-      defaultFormat={formatSetting(settings.suggestionformat)}
-    />
-  );
+  return <Dashboard client={client} defaultFormat={formatSetting(settings.suggestionformat)} />;
 }
 
 /**
@@ -40,5 +35,5 @@ function AdminDashboard({config}: CustomSettingProps) {
 export function DashboardSetting(props: CustomSettingProps) {
   const admin = useSelector(isSystemAdmin);
   if (!admin) return null;
-  return <AdminDashboard {...props}/>;
+  return <AdminDashboard {...props} />;
 }

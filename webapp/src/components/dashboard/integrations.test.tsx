@@ -45,10 +45,21 @@ function hardenedMesh(): IntegrationsResponse {
         findings: [{key: 's3.amazonaws.com:443', verdict: 'blocked'}],
         detail: "Mattermost's calls to it are being dropped now (BlackHoleCluster): add the ServiceEntry below.",
       }),
-      makeIntegration({feature: PUSH, host: 'push.mattermost.com', detail: 'No ServiceEntry covers it: the first call Mattermost makes to it will be dropped.'}),
+      makeIntegration({
+        feature: PUSH,
+        host: 'push.mattermost.com',
+        detail: 'No ServiceEntry covers it: the first call Mattermost makes to it will be dropped.',
+      }),
       makeIntegration({feature: HOOK, host: 'hooks.example.net', port: null, detail: 'The callback URL names no port: nothing can be checked.'}),
       makeIntegration({feature: GITLAB, host: 'gitlab.example.com', enabled: false, detail: 'Switched off in the configuration. No ServiceEntry covers it.'}),
-      makeIntegration({feature: SMTP, host: 'smtp.example.com', port: 587, state: 'allowed', allowedBy: 'ServiceEntry mattermost/smtp', detail: 'ServiceEntry mattermost/smtp lets it out.'}),
+      makeIntegration({
+        feature: SMTP,
+        host: 'smtp.example.com',
+        port: 587,
+        state: 'allowed',
+        allowedBy: 'ServiceEntry mattermost/smtp',
+        detail: 'ServiceEntry mattermost/smtp lets it out.',
+      }),
       makeIntegration({
         feature: MINIO,
         host: 'minio.storage.svc.cluster.local',
@@ -57,7 +68,13 @@ function hardenedMesh(): IntegrationsResponse {
         detail: 'An in-cluster Service or private address: no MESH_EXTERNAL ServiceEntry is needed.',
       }),
     ],
-    suggestion: {format: 'bigbang', yaml: '', entries: [], skipped: [{host: 'hooks.example.net', reason: 'no port in the configuration'}], notes: ['Check the port of the webhook.']},
+    suggestion: {
+      format: 'bigbang',
+      yaml: '',
+      entries: [],
+      skipped: [{host: 'hooks.example.net', reason: 'no port in the configuration'}],
+      notes: ['Check the port of the webhook.'],
+    },
   });
 }
 
@@ -106,7 +123,7 @@ function integrationRequests() {
 }
 
 async function renderDashboard(settings: Record<string, unknown> = {}) {
-  const utils = renderWithStore(<DashboardSetting {...settingProps(settings)}/>);
+  const utils = renderWithStore(<DashboardSetting {...settingProps(settings)} />);
   await within(await screen.findByRole('region', {name: 'Configured integrations'})).findByRole('table');
   return utils;
 }
@@ -151,7 +168,9 @@ describe('the table', () => {
     const user = userEvent.setup();
     await renderDashboard();
     const line = within(section()).getByText('Mesh:').parentElement as HTMLElement;
-    expect(line).toHaveTextContent('REGISTRY_ONLY, unregistered hosts are blocked (from Sidecar mattermost/default) · namespace mattermost · ServiceEntries allow 12 hosts and ports');
+    expect(line).toHaveTextContent(
+      'REGISTRY_ONLY, unregistered hosts are blocked (from Sidecar mattermost/default) · namespace mattermost · ServiceEntries allow 12 hosts and ports',
+    );
     const note = within(section()).getByText(/exported to istio-system only/);
     expect(note).not.toBeVisible();
     await user.click(within(section()).getByText('1 note on this picture'));
@@ -191,7 +210,7 @@ describe('the table', () => {
 describe('empty and loading', () => {
   test('no integration configured or read yet', async () => {
     bridge.integrationsReport = makeIntegrations({mesh: mesh()});
-    renderWithStore(<DashboardSetting {...settingProps()}/>);
+    renderWithStore(<DashboardSetting {...settingProps()} />);
     expect(await screen.findByText('No integrations to show.', {exact: false})).toBeInTheDocument();
     expect(within(section()).queryByRole('table')).toBeNull();
     expect(within(section()).queryByText(/Nothing configured will be blocked/)).toBeNull();
@@ -216,7 +235,7 @@ describe('empty and loading', () => {
       if (input.includes('/integrations')) await gate;
       return bridge.fetch(input, init);
     }) as typeof window.fetch;
-    renderWithStore(<DashboardSetting {...settingProps()}/>);
+    renderWithStore(<DashboardSetting {...settingProps()} />);
     await screen.findByRole('table', {name: /^Findings:/});
     expect(within(section()).getByRole('status')).toHaveTextContent('Reading the integrations…');
     expect(within(section()).queryByRole('table')).toBeNull();
@@ -265,8 +284,16 @@ describe('suggested YAML', () => {
     const before = integrationRequests().length;
 
     await user.selectOptions(within(yamlPanel()).getByLabelText('Format'), 'serviceentry');
-    await waitFor(() => expect(within(yamlPanel()).getByLabelText(/^YAML for the integrations, ServiceEntry manifests/).textContent).toBe('# format: serviceentry\n- s3.amazonaws.com:443\n- push.mattermost.com:443\n'));
-    expect(integrationRequests().map((r) => r.query.get('format')).slice(before)).toEqual(['serviceentry']);
+    await waitFor(() =>
+      expect(within(yamlPanel()).getByLabelText(/^YAML for the integrations, ServiceEntry manifests/).textContent).toBe(
+        '# format: serviceentry\n- s3.amazonaws.com:443\n- push.mattermost.com:443\n',
+      ),
+    );
+    expect(
+      integrationRequests()
+        .map((r) => r.query.get('format'))
+        .slice(before),
+    ).toEqual(['serviceentry']);
     expect((store.getState() as Record<string, {format: string}>)['plugins-egress-advisor'].format).toBe('serviceentry');
     // One choice of format for the page: the findings' YAML is written in it too.
     const findingsYaml = screen.getByRole('region', {name: 'Suggested YAML'});
@@ -351,7 +378,11 @@ describe('refreshing', () => {
       const report = hardenedMesh();
       bridge.integrationsReport = {
         ...report,
-        items: report.items.map((i) => (i.feature.id === 'file-storage' ? {...i, state: 'allowed', allowedBy: 'ServiceEntry mattermost/s3', findings: [], detail: 'ServiceEntry mattermost/s3 lets it out.'} : i)),
+        items: report.items.map((i) =>
+          i.feature.id === 'file-storage'
+            ? {...i, state: 'allowed', allowedBy: 'ServiceEntry mattermost/s3', findings: [], detail: 'ServiceEntry mattermost/s3 lets it out.'}
+            : i,
+        ),
       };
       act(() => es.emit('findings-changed', {revision: bridge.revision, keys: ['s3.amazonaws.com:443']}));
       await act(async () => {
@@ -378,7 +409,7 @@ describe('errors', () => {
   test("an error of the bridge is shown with its code while the rest of the page works, and 'Try again' reads again", async () => {
     bridge.failures.set('integrations', {status: 500, body: {error: 'The mesh could not be read.', code: 'internal', requestId: 'req-3'}});
     const user = userEvent.setup();
-    renderWithStore(<DashboardSetting {...settingProps()}/>);
+    renderWithStore(<DashboardSetting {...settingProps()} />);
     const alert = await within(await screen.findByRole('region', {name: 'Configured integrations'})).findByRole('alert');
     expect(alert).toHaveTextContent('The bridge answered with an error. The mesh could not be read.');
     expect(alert).toHaveTextContent('code internal · HTTP 500 · request req-3');
@@ -392,7 +423,7 @@ describe('errors', () => {
 
   test('a bridge without this list says so, without an alert', async () => {
     bridge.failures.set('integrations', {status: 404, body: {error: 'No such route.', code: 'not_found'}});
-    renderWithStore(<DashboardSetting {...settingProps()}/>);
+    renderWithStore(<DashboardSetting {...settingProps()} />);
     expect(await screen.findByText('This bridge does not list the configured integrations; a newer version does.')).toBeInTheDocument();
     expect(within(section()).queryByRole('alert')).toBeNull();
     expect(within(section()).queryByText('Reading the integrations…')).toBeNull();
@@ -436,11 +467,18 @@ describe("Mattermost's connection tests on the rows", () => {
   });
 
   test('the latest result and the earlier ones on the row the test speaks for; other rows have none', async () => {
-    bridge.integrationsReport = {...hardenedMesh(), tests: [report({history: [result({}), result({id: 't0', outcome: 'passed', finishedAt: '2026-05-01T11:00:00.000Z'})]})]};
+    bridge.integrationsReport = {
+      ...hardenedMesh(),
+      tests: [report({history: [result({}), result({id: 't0', outcome: 'passed', finishedAt: '2026-05-01T11:00:00.000Z'})]})],
+    };
     await renderDashboard();
     const s3 = rowOf('File storage (Amazon S3)');
     expect(within(s3).getByText('Test failed')).toHaveClass('ea-badge--error');
-    expect(within(s3).getByText(/Mattermost could not reach File storage \(S3\) \(s3\.amazonaws\.com:443\) at 12:03 UTC: Unable to connect to S3\. \(asked by @alice\)/)).toBeInTheDocument();
+    expect(
+      within(s3).getByText(
+        /Mattermost could not reach File storage \(S3\) \(s3\.amazonaws\.com:443\) at 12:03 UTC: Unable to connect to S3\. \(asked by @alice\)/,
+      ),
+    ).toBeInTheDocument();
     expect(within(s3).getByText('Earlier tests: 1 earlier')).toBeInTheDocument();
     expect(within(rowOf('Push notifications')).queryByRole('button', {name: /^Test .* now/})).toBeNull();
   });
@@ -451,7 +489,11 @@ describe("Mattermost's connection tests on the rows", () => {
     await renderDashboard();
     const before = integrationRequests().length;
     await userEvent.click(within(rowOf('File storage (Amazon S3)')).getByRole('button', {name: /^Test File storage \(S3\) now/}));
-    await waitFor(() => expect(within(rowOf('File storage (Amazon S3)')).getByRole('status')).toHaveTextContent('Mattermost reached File storage (S3) (s3.amazonaws.com:443) at 12:03 UTC.'));
+    await waitFor(() =>
+      expect(within(rowOf('File storage (Amazon S3)')).getByRole('status')).toHaveTextContent(
+        'Mattermost reached File storage (S3) (s3.amazonaws.com:443) at 12:03 UTC.',
+      ),
+    );
     expect(bridge.requestsTo(`${ROOT}/integrations/test`, 'POST').map((r) => r.body)).toEqual([{kind: 's3'}]);
     await waitFor(() => expect(integrationRequests().length).toBeGreaterThan(before));
     expect(await within(rowOf('File storage (Amazon S3)')).findByText('Test passed')).toHaveClass('ea-badge--ok');
@@ -459,9 +501,16 @@ describe("Mattermost's connection tests on the rows", () => {
 
   test('a refused test (rate limit) says why and when', async () => {
     bridge.integrationsReport = {...hardenedMesh(), tests: [report({})]};
-    bridge.testAnswer = {ran: false, reason: 'File storage (S3) was tested less than 300 s ago; the next test may run at 2026-05-01T12:08:00.000Z.', nextAllowedAt: '2026-05-01T12:08:00.000Z', latest: null};
+    bridge.testAnswer = {
+      ran: false,
+      reason: 'File storage (S3) was tested less than 300 s ago; the next test may run at 2026-05-01T12:08:00.000Z.',
+      nextAllowedAt: '2026-05-01T12:08:00.000Z',
+      latest: null,
+    };
     await renderDashboard();
     await userEvent.click(within(rowOf('File storage (Amazon S3)')).getByRole('button', {name: /^Test File storage \(S3\) now/}));
-    await waitFor(() => expect(within(rowOf('File storage (Amazon S3)')).getByRole('status')).toHaveTextContent('Not tested: File storage (S3) was tested less than 300 s ago'));
+    await waitFor(() =>
+      expect(within(rowOf('File storage (Amazon S3)')).getByRole('status')).toHaveTextContent('Not tested: File storage (S3) was tested less than 300 s ago'),
+    );
   });
 });

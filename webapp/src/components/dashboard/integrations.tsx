@@ -53,16 +53,10 @@ function MeshLine({mesh, valuesFile}: {mesh: MeshReport | null; valuesFile: bool
   }
   const tone = mesh.outboundMode === 'REGISTRY_ONLY' ? ' ea-dot--ok' : mesh.outboundMode === 'ALLOW_ANY' ? ' ea-dot--warn' : '';
   return (
-    <div
-      className='ea-small'
-      style={{marginBottom: 8}}
-    >
+    <div className='ea-small' style={{marginBottom: 8}}>
       <div>
         <strong>{'Mesh: '}</strong>
-        <span
-          className={`ea-dot${tone}`}
-          aria-hidden='true'
-        />
+        <span className={`ea-dot${tone}`} aria-hidden='true' />
         <strong>{OUTBOUND_MODE_LABEL[mesh.outboundMode]}</strong>
         <span className='ea-muted'>
           {` (from ${mesh.modeSource}) · namespace ${mesh.namespace} · ServiceEntries allow ${plural(mesh.allowedHosts, 'host and port', 'hosts and ports')}`}
@@ -91,12 +85,7 @@ function Findings({item, onOpenFinding}: {item: IntegrationItem; onOpenFinding: 
       {item.findings.map((f, i) => (
         <React.Fragment key={f.key}>
           {i > 0 && ', '}
-          <button
-            type='button'
-            className='ea-link ea-code'
-            aria-label={`Open the finding ${f.key}`}
-            onClick={(e) => onOpenFinding(f.key, e.currentTarget)}
-          >
+          <button type='button' className='ea-link ea-code' aria-label={`Open the finding ${f.key}`} onClick={(e) => onOpenFinding(f.key, e.currentTarget)}>
             {f.key}
           </button>
           <span className='ea-muted'>{` (${VERDICT_LABEL[f.verdict]})`}</span>
@@ -116,12 +105,7 @@ interface TableProps {
 
 function IntegrationsTable({items, tests, client, onTested, onOpenFinding}: TableProps) {
   return (
-    <div
-      className='ea-table-wrap'
-      tabIndex={0}
-      role='region'
-      aria-label='Configured integrations table, scrolls sideways'
-    >
+    <div className='ea-table-wrap' tabIndex={0} role='region' aria-label='Configured integrations table, scrolls sideways'>
       <table className='ea-table ea-table--compact'>
         <caption className='ea-sr-only'>{`Configured integrations: ${plural(items.length, 'integration')}, most urgent first`}</caption>
         <thead>
@@ -134,10 +118,7 @@ function IntegrationsTable({items, tests, client, onTested, onOpenFinding}: Tabl
         </thead>
         <tbody>
           {items.map((item) => (
-            <tr
-              key={`${item.feature.id}\n${item.feature.configPath}\n${item.host}\n${item.port ?? ''}`}
-              className={item.enabled ? undefined : 'ea-row--off'}
-            >
+            <tr key={`${item.feature.id}\n${item.feature.configPath}\n${item.host}\n${item.port ?? ''}`} className={item.enabled ? undefined : 'ea-row--off'}>
               <td>
                 {item.feature.name}
                 {!item.enabled && <span className='ea-small'>{' (switched off)'}</span>}
@@ -148,10 +129,7 @@ function IntegrationsTable({items, tests, client, onTested, onOpenFinding}: Tabl
                 {item.port === null && <div className='ea-small ea-muted'>{'no port'}</div>}
               </td>
               <td>
-                <span
-                  className={STATE_BADGE[item.state]}
-                  title={INTEGRATION_STATE_HELP[item.state]}
-                >
+                <span className={STATE_BADGE[item.state]} title={INTEGRATION_STATE_HELP[item.state]}>
                   {INTEGRATION_STATE_LABEL[item.state]}
                 </span>
               </td>
@@ -163,21 +141,10 @@ function IntegrationsTable({items, tests, client, onTested, onOpenFinding}: Tabl
                     <code className='ea-code'>{item.allowedBy}</code>
                   </div>
                 )}
-                <Findings
-                  item={item}
-                  onOpenFinding={onOpenFinding}
-                />
+                <Findings item={item} onOpenFinding={onOpenFinding} />
                 {(() => {
                   const test = testFor(tests, item);
-                  return (
-                    test !== null && (
-                      <IntegrationTest
-                        client={client}
-                        test={test}
-                        onTested={onTested}
-                      />
-                    )
-                  );
+                  return test !== null && <IntegrationTest client={client} test={test} onTested={onTested} />;
                 })()}
               </td>
             </tr>
@@ -205,30 +172,22 @@ interface YamlProps {
 function IntegrationsYaml({suggestion, format, onFormat}: YamlProps) {
   const yaml = suggestion?.yaml ?? '';
   return (
-    <section
-      className='ea-panel'
-      aria-labelledby='ea-integrations-yaml-title'
-    >
+    <section className='ea-panel' aria-labelledby='ea-integrations-yaml-title'>
       <div className='ea-spread'>
         <h4 id='ea-integrations-yaml-title'>{'YAML for what is or will be blocked'}</h4>
-        <FormatSelect
-          format={format}
-          onFormat={onFormat}
-        />
+        <FormatSelect format={format} onFormat={onFormat} />
       </div>
-      <p className='ea-small ea-muted'>{'For every switched-on integration above that is blocked or will be; switched-off ones are left out until they are switched on.'}</p>
+      <p className='ea-small ea-muted'>
+        {'For every switched-on integration above that is blocked or will be; switched-off ones are left out until they are switched on.'}
+      </p>
       <div aria-live='polite'>
         {suggestion === null && <p role='status'>{'Writing the YAML…'}</p>}
         {suggestion !== null && yaml === '' && <p>{'Nothing to add: no switched-on integration needs a ServiceEntry that can be written (see below).'}</p>}
       </div>
       {suggestion !== null && yaml !== '' && (
-        <YamlOutput
-          yaml={yaml}
-          label={`YAML for the integrations, ${FORMAT_LABEL[format]}`}
-          filename={downloadName(format, 'egress-advisor-integrations')}
-        />
+        <YamlOutput yaml={yaml} label={`YAML for the integrations, ${FORMAT_LABEL[format]}`} filename={downloadName(format, 'egress-advisor-integrations')} />
       )}
-      {suggestion !== null && <LeftOut result={suggestion}/>}
+      {suggestion !== null && <LeftOut result={suggestion} />}
     </section>
   );
 }
@@ -263,34 +222,27 @@ export function Integrations({client, format, onFormat, refreshToken, onOpenFind
   const showYaml = result !== null && (items.some((i) => i.enabled && atRisk(i)) || result.suggestion.yaml !== '');
 
   return (
-    <section
-      className='ea-section'
-      aria-labelledby='ea-integrations-title'
-    >
+    <section className='ea-section' aria-labelledby='ea-integrations-title'>
       <div className='ea-spread'>
         <h3 id='ea-integrations-title'>{'Configured integrations'}</h3>
         {items.length > 0 && <span className='ea-small ea-muted'>{byState(items)}</span>}
       </div>
       <p className='ea-small ea-muted'>{'What Mattermost is configured to call, held against what the mesh lets out: what will fail, before any call has.'}</p>
       {unsupported && <p className='ea-muted'>{'This bridge does not list the configured integrations; a newer version does.'}</p>}
-      {error !== null && !unsupported && error.unreachable && result !== null && <p className='ea-small ea-error-text'>{`Could not read the integrations again: ${error.message}`}</p>}
-      {error !== null && !unsupported && (!error.unreachable || result === null) && (
-        <ErrorCallout
-          error={error}
-          onRetry={() => setRetry((n) => n + 1)}
-        />
+      {error !== null && !unsupported && error.unreachable && result !== null && (
+        <p className='ea-small ea-error-text'>{`Could not read the integrations again: ${error.message}`}</p>
       )}
+      {error !== null && !unsupported && (!error.unreachable || result === null) && <ErrorCallout error={error} onRetry={() => setRetry((n) => n + 1)} />}
       {result === null && error === null && <p role='status'>{'Reading the integrations…'}</p>}
       {result !== null && (
         <>
-          <MeshLine
-            mesh={result.mesh}
-            valuesFile={result.valuesFile}
-          />
+          <MeshLine mesh={result.mesh} valuesFile={result.valuesFile} />
           {items.length === 0 && (
             <div className='ea-callout'>
               <strong>{'No integrations to show. '}</strong>
-              {'The bridge has not read the Mattermost configuration yet, or nothing in it calls out of the cluster (file storage, email, push notifications, SSO, webhooks…).'}
+              {
+                'The bridge has not read the Mattermost configuration yet, or nothing in it calls out of the cluster (file storage, email, push notifications, SSO, webhooks…).'
+              }
             </div>
           )}
           {clear && (
@@ -300,21 +252,9 @@ export function Integrations({client, format, onFormat, refreshToken, onOpenFind
             </div>
           )}
           {items.length > 0 && (
-            <IntegrationsTable
-              items={items}
-              tests={result.tests}
-              client={client}
-              onTested={() => setRetry((n) => n + 1)}
-              onOpenFinding={onOpenFinding}
-            />
+            <IntegrationsTable items={items} tests={result.tests} client={client} onTested={() => setRetry((n) => n + 1)} onOpenFinding={onOpenFinding} />
           )}
-          {showYaml && (
-            <IntegrationsYaml
-              suggestion={answer?.format === format ? result.suggestion : null}
-              format={format}
-              onFormat={onFormat}
-            />
-          )}
+          {showYaml && <IntegrationsYaml suggestion={answer?.format === format ? result.suggestion : null} format={format} onFormat={onFormat} />}
         </>
       )}
     </section>

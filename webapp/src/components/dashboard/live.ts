@@ -55,7 +55,7 @@ export class LiveRevision {
   constructor(opts: LiveOptions) {
     this.opts = {pollMs: POLL_MS, livePollMs: LIVE_POLL_MS, retryStreamAfter: RETRY_STREAM_AFTER, ...opts};
     const fromWindow = typeof window !== 'undefined' ? (window as unknown as {EventSource?: EventSourceCtor}).EventSource : undefined;
-    this.ES = opts.EventSource !== undefined ? opts.EventSource : fromWindow ?? null;
+    this.ES = opts.EventSource !== undefined ? opts.EventSource : (fromWindow ?? null);
   }
 
   start(): void {

@@ -5,7 +5,16 @@ import {nextSort, sortFindings} from './sort';
 
 const a = makeFinding({host: 'b.example.com', port: 443, count: 5, lastSeen: '2026-05-01T10:00:00Z', pods: ['p1', 'p2'], status: 'open', verdict: 'blocked'});
 const b = makeFinding({host: 'a.example.com', port: 25, count: 50, lastSeen: null, pods: [], status: 'ignored', verdict: 'passthrough'});
-const c = makeFinding({host: null, ip: '10.0.0.9', port: 5432, count: 7, lastSeen: '2026-05-01T12:00:00Z', pods: ['p1'], status: 'resolved', verdict: 'external-failed'});
+const c = makeFinding({
+  host: null,
+  ip: '10.0.0.9',
+  port: 5432,
+  count: 7,
+  lastSeen: '2026-05-01T12:00:00Z',
+  pods: ['p1'],
+  status: 'resolved',
+  verdict: 'external-failed',
+});
 const c2 = {...c, features: [{id: 'db', name: 'Database', configPath: 'SqlSettings.DataSource'}]};
 const items = [a, b, c2];
 

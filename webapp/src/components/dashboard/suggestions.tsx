@@ -45,37 +45,23 @@ export const Suggestions = forwardRef<HTMLHeadingElement, Props>(function Sugges
   const yaml = result?.yaml ?? '';
   const scope = keys.length === 0 ? 'every open finding' : `the ${plural(keys.length, 'selected destination')}`;
   return (
-    <section
-      className='ea-panel'
-      aria-labelledby='ea-yaml-title'
-    >
+    <section className='ea-panel' aria-labelledby='ea-yaml-title'>
       <div className='ea-spread'>
-        <h3
-          id='ea-yaml-title'
-          ref={headingRef}
-          tabIndex={-1}
-        >
+        <h3 id='ea-yaml-title' ref={headingRef} tabIndex={-1}>
           {'Suggested YAML'}
         </h3>
-        <FormatSelect
-          format={format}
-          onFormat={onFormat}
-        />
+        <FormatSelect format={format} onFormat={onFormat} />
       </div>
       <p className='ea-small ea-muted'>{`For ${scope}. Only what is not allowed yet is listed; select rows in the table to narrow it.`}</p>
       <div aria-live='polite'>
         {current === null && <p role='status'>{'Writing the YAML…'}</p>}
         {error !== null && <p className='ea-error-text'>{error}</p>}
-        {result !== null && yaml === '' && <p>{'Nothing to add: every destination here is already allowed, or cannot be allowed by a ServiceEntry (see below).'}</p>}
+        {result !== null && yaml === '' && (
+          <p>{'Nothing to add: every destination here is already allowed, or cannot be allowed by a ServiceEntry (see below).'}</p>
+        )}
       </div>
-      {result !== null && yaml !== '' && (
-        <YamlOutput
-          yaml={yaml}
-          label={`Suggested YAML, ${FORMAT_LABEL[format]}`}
-          filename={downloadName(format)}
-        />
-      )}
-      {result !== null && <LeftOut result={result}/>}
+      {result !== null && yaml !== '' && <YamlOutput yaml={yaml} label={`Suggested YAML, ${FORMAT_LABEL[format]}`} filename={downloadName(format)} />}
+      {result !== null && <LeftOut result={result} />}
     </section>
   );
 });

@@ -16,16 +16,9 @@ export function FormatSelect({format, onFormat}: {format: SuggestionFormat; onFo
   return (
     <label className='ea-field'>
       {'Format'}
-      <select
-        className='ea-input'
-        value={format}
-        onChange={(e) => onFormat(e.target.value as SuggestionFormat)}
-      >
+      <select className='ea-input' value={format} onChange={(e) => onFormat(e.target.value as SuggestionFormat)}>
         {SUGGESTION_FORMATS.map((f) => (
-          <option
-            key={f}
-            value={f}
-          >
+          <option key={f} value={f}>
             {FORMAT_LABEL[f]}
           </option>
         ))}
@@ -44,24 +37,12 @@ interface YamlOutputProps {
 export function YamlOutput({yaml, label, filename}: YamlOutputProps) {
   return (
     <>
-      <pre
-        className='ea-pre'
-        tabIndex={0}
-        aria-label={label}
-      >
+      <pre className='ea-pre' tabIndex={0} aria-label={label}>
         {yaml}
       </pre>
       <div className='ea-row'>
-        <CopyButton
-          text={yaml}
-          label='Copy YAML'
-          className='ea-btn'
-        />
-        <button
-          type='button'
-          className='ea-btn ea-btn--secondary'
-          onClick={() => downloadText(filename, yaml)}
-        >
+        <CopyButton text={yaml} label='Copy YAML' className='ea-btn' />
+        <button type='button' className='ea-btn ea-btn--secondary' onClick={() => downloadText(filename, yaml)}>
           {'Download'}
         </button>
       </div>
