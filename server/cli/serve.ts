@@ -78,7 +78,7 @@ export async function runServe(io: CliIo): Promise<number> {
   }
   io.stderr.write(
     `Egress Advisor bridge listening on ${bridge.url}\n` +
-      `  webapp API: ${bridge.url}/plugins/egress-advisor/api/v1/ (route this path of the Mattermost host here)\n` +
+      '  System Console page, /egress and buttons: through the Egress Advisor plugin in Mattermost, which signs every call\n' +
       `  health: ${bridge.url}/healthz  readiness: ${bridge.url}/readyz  metrics: ${bridge.url}/metrics\n` +
       `  reading: ${config.sources.map(describeSource).join(', ')}\n` +
       (config.sampleSources ? '  (no EGRESS_ADVISOR_SOURCES set: reading the shipped sample cluster)\n' : '') +
