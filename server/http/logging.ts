@@ -1,5 +1,5 @@
-// Logs of the HTTP layer must never carry a credential: Mattermost session tokens (cookie or Bearer), the
-// CSRF token, the slash command token. Redaction is applied on the HTTP layer's own child logger, so it
+// Logs of the HTTP layer must never carry a credential: the plugin's signature, and any token, cookie or
+// CSRF header a misdirected client may still send. Redaction is applied on the HTTP layer's own child logger, so it
 // holds whatever the parent logger was configured with.
 import pino, {type DestinationStream, type Logger, type LoggerOptions, type SerializerFn} from 'pino';
 
