@@ -480,10 +480,11 @@ describe('alert buttons', () => {
     expect(f.ignored).toMatchObject({by: {userId: mm.admin.id, username: mm.admin.username}, reason: 'ignored from the alert'});
     // The other destination of the alert is untouched.
     expect((await finding(HOOKS.key)).status).toBe('open');
-    // The alert's thread says who ignored it, and how to undo it.
+    // The alert's thread says who ignored it, and how to undo it. The thread already holds the replies to the
+    // command's ignore and un-ignore above, so the button's is the one posted since the click.
     const told = await waitFor(
       'the thread told of the ignore',
-      async () => repliesTo(await posts(), first.id).find((p) => p.message.includes(' ignored by ')),
+      async () => repliesTo(await posts(), first.id).find((p) => p.create_at >= t0 && p.message.includes(' ignored by ')),
       {context},
     );
     expect(told.message).toContain(`\`${GITHUB.key}\` ignored by ${escapedName()}: ignored from the alert.`);
