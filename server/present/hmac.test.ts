@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 
-import {CONTEXT_TTL_MS, expiryFor, sealContext, signContext, verifyContext, verifySlashToken, type ContextValue} from './hmac';
+import {CONTEXT_TTL_MS, expiryFor, sealContext, signContext, verifyContext, type ContextValue} from './hmac';
 import {KEY, NOW} from './testing';
 
 const OTHER_KEY = Buffer.from('fedcba9876543210fedcba9876543210', 'utf8');
@@ -154,24 +154,5 @@ describe('sign and verify', () => {
     expect(() => signContext(KEY, {exp, sig: 'x'})).toThrow(/signature/);
     expect(() => signContext(KEY, {exp, 'Bad-Name': 'x'})).toThrow(/cannot be signed/);
     expect(() => signContext(KEY, {exp, a: 'x'.repeat(2000)})).toThrow(/cannot be signed/);
-  });
-});
-
-describe('verifySlashToken', () => {
-  const token = 'h7d3kq9w1bfgx8mzp4a6c2ne5r';
-
-  test('accepts the issued token only', () => {
-    expect(verifySlashToken(token, token)).toBe(true);
-    expect(verifySlashToken(token, `${token.slice(0, -1)}x`)).toBe(false);
-    expect(verifySlashToken(token, token.slice(1))).toBe(false);
-    expect(verifySlashToken(token, `${token}x`)).toBe(false);
-    expect(verifySlashToken(token, token.toUpperCase())).toBe(false);
-  });
-
-  test('refuses empty and non-string values, and an unset expected token', () => {
-    expect(verifySlashToken(token, '')).toBe(false);
-    expect(verifySlashToken(token, undefined)).toBe(false);
-    expect(verifySlashToken(token, [token])).toBe(false);
-    expect(verifySlashToken('', '')).toBe(false);
   });
 });

@@ -7,7 +7,7 @@
  * so only strings and arrays of strings are signed: numbers could come back in another spelling.
  * The expiry is a field like any other, so it is signed too.
  */
-import {createHash, createHmac, timingSafeEqual} from 'node:crypto';
+import {createHmac, timingSafeEqual} from 'node:crypto';
 
 /** A button stays usable for this long; an older post's buttons answer "expired". */
 export const CONTEXT_TTL_MS = 30 * 24 * 60 * 60 * 1000;
@@ -130,15 +130,4 @@ export function verifyContext(key: Buffer, context: unknown, now: Date): VerifyR
 
   if (Number(exp) * 1000 <= now.getTime()) return {ok: false, reason: 'expired'};
   return {ok: true, fields};
-}
-
-/**
- * Compares the slash command's token with the one Mattermost issued. Both are hashed first so the
- * comparison takes the same time whatever their lengths.
- */
-export function verifySlashToken(expected: string, got: unknown): boolean {
-  if (typeof expected !== 'string' || expected === '' || typeof got !== 'string' || got === '') return false;
-  const a = createHash('sha256').update(expected, 'utf8').digest();
-  const b = createHash('sha256').update(got, 'utf8').digest();
-  return timingSafeEqual(a, b);
 }
