@@ -2,14 +2,12 @@
  * Preflight, setup and inventory against a real Mattermost server (test/mattermost/harness.ts).
  * Needs the binary built by test/mattermost/build.sh and PostgreSQL; fails, never skips, without them.
  */
-import type {AdminConfig} from '@mattermost/types/config';
 import type {Command, OutgoingWebhook} from '@mattermost/types/integrations';
 
 import {useMattermost} from '../../test/mattermost/harness';
 import {MattermostClient} from './client';
 import {checkConfigChanged, fetchInventory} from './inventory';
 import {formatPreflightReport, preflight} from './preflight';
-import {BRIDGE_SECRET_KEY, BRIDGE_URL_KEY, ourSettings, writeBridgeSettings} from './plugin-settings';
 import {BOT_USERNAME, ensureAdminChannel, ensureBot, setup, type SetupResult} from './setup';
 
 jest.setTimeout(300_000);
@@ -142,21 +140,6 @@ describe('setup', () => {
     expect(channel).toMatchObject({created: false, restored: true});
     expect(channel.channel.id).toBe(first.channel.channel.id);
     expect(channel.channel.delete_at).toBe(0);
-  });
-});
-
-describe("the plugin's settings", () => {
-  test("the bridge URL and secret are written into our entry; other plugins' settings stay", async () => {
-    const api = mm().client();
-    const other = {'com.example.other': {apikey: 'kept', flag: true}};
-    await api.patchConfig({PluginSettings: {Plugins: {...other, 'egress-advisor': {suggestionformat: 'serviceentry'}}}} as never);
-    await writeBridgeSettings(admin, 'http://127.0.0.1:18080', 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA');
-    const config = (await api.getConfig()) as AdminConfig;
-    const ours = ourSettings(config);
-    expect(ours[BRIDGE_URL_KEY]).toBe('http://127.0.0.1:18080');
-    expect(typeof ours[BRIDGE_SECRET_KEY]).toBe('string');
-    expect(ours.suggestionformat).toBe('serviceentry');
-    expect((config.PluginSettings.Plugins as Record<string, unknown>)['com.example.other']).toEqual(other['com.example.other']);
   });
 });
 

@@ -14,6 +14,7 @@ import {buildHttpApp} from '../../server/http/app';
 import {KEYS, PLUGIN_SECRET, seededStore, testDeps, type TestDeps, type TestStore} from '../../server/http/testing/fixtures';
 import {signatureHeaders} from '../../server/http/signature';
 import type {SuggestionFormat} from '../../common/types';
+import {MAX_REASON_CHARS} from '../../common/api';
 
 import {BridgeClient, BridgeError} from './client';
 
@@ -121,6 +122,7 @@ test('errors of the bridge keep its code and message, and are not taken for a mi
   expect([missing.kind, missing.status, missing.code, missing.unreachable]).toEqual(['api', 404, 'finding_not_found', false]);
   expect(missing.requestId).not.toBeNull();
 
-  const blank = (await admin.ignore(KEYS.push, '   ').catch((e: unknown) => e)) as BridgeError;
-  expect([blank.kind, blank.code]).toEqual(['api', 'invalid_request']);
+  // The reason is optional, but not unbounded: an over-long one is the bridge's own 400.
+  const long = (await admin.ignore(KEYS.push, 'x'.repeat(MAX_REASON_CHARS + 1)).catch((e: unknown) => e)) as BridgeError;
+  expect([long.kind, long.status, long.code, long.unreachable]).toEqual(['api', 400, 'invalid_request', false]);
 });
