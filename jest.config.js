@@ -1,9 +1,9 @@
 /** @type {import('jest').Config} */
 module.exports = {
-  // Two cores give jest one worker, and one worker means every suite runs inside jest's own process. A socket
+  // Two cores give jest one worker, and one worker means every suite runs inside jest's own process: a socket
   // that a finished suite left behind and that errors later then aborts the whole run (node's
-  // "FromJust Maybe value is Nothing" in socketErrorListener was seen once). In worker processes such a
-  // crash ends one worker, and jest runs that suite again in a fresh one.
+  // "FromJust Maybe value is Nothing" in socketErrorListener was seen once). In worker processes such a crash
+  // ends one worker and fails the suite it was running, and the run goes on to report everything else.
   maxWorkers: 2,
   projects: [
     {
