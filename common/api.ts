@@ -130,8 +130,11 @@ export interface FindingsRevision {
   revision: number;
 }
 
-/** Longest ignore/unignore reason accepted. */
-export const MAX_REASON_CHARS = 1000;
+/**
+ * Longest ignore/unignore reason accepted (Unicode code points), by the API, the page and `/egress ignore`
+ * alike; a reason is shown in full in the alert's thread, so it stays short enough for a phone.
+ */
+export const MAX_REASON_CHARS = 500;
 
 /** POST findings/:key/ignore. The answer is the finding after the change (FindingSummary). */
 export interface IgnoreRequest {

@@ -4,7 +4,8 @@ jest.mock('cookie', () => ({stringifySetCookie: ({name, value}: {name: string; v
 
 import type {FastifyInstance} from 'fastify';
 
-import type {FindingDetail, FindingsPage} from '../../common/api';
+import {MAX_REASON_CHARS, type FindingDetail, type FindingsPage} from '../../common/api';
+import {parseCommand} from '../present/command';
 import {buildHttpApp} from './app';
 import {ADMIN, API, PLUGIN_SECRET, signed, KEYS, RECENT_HOUR, sampleStatus, seededStore, testDeps, type TestDeps, type TestStore} from './testing/fixtures';
 import {FINDINGS_CHANGED} from './types';
@@ -129,7 +130,7 @@ describe('ignore and unignore', () => {
   });
 
   test('ignore takes an optional reason, as /egress ignore and the button do; a bad one is refused', async () => {
-    for (const body of [{reason: 5}, {reason: 'x'.repeat(1001)}, {reason: 'ok', extra: 1}]) {
+    for (const body of [{reason: 5}, {reason: 'x'.repeat(MAX_REASON_CHARS + 1)}, {reason: 'ok', extra: 1}]) {
       const res = await post(`${keyPath(KEYS.ip)}/ignore`, body);
       expect(res.statusCode).toBe(400);
       expect(res.json().code).toBe('invalid_request');
@@ -138,6 +139,16 @@ describe('ignore and unignore', () => {
     const res = await post(`${keyPath(KEYS.ip)}/ignore`, {});
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({status: 'ignored', ignored: {reason: ''}});
+  });
+
+  test('the longest reason is the one /egress ignore takes, counted in characters, not UTF-16 units', async () => {
+    const longest = '\u{1F512}'.repeat(MAX_REASON_CHARS);
+    expect(parseCommand(`ignore ${KEYS.ip} ${longest}`)).toMatchObject({ok: true, command: {reason: longest}});
+    expect(parseCommand(`ignore ${KEYS.ip} ${longest}x`).ok).toBe(false);
+    expect((await post(`${keyPath(KEYS.ip)}/ignore`, {reason: `${longest}x`})).statusCode).toBe(400);
+    const res = await post(`${keyPath(KEYS.ip)}/ignore`, {reason: longest});
+    expect(res.statusCode).toBe(200);
+    expect((await db.store.getFinding(KEYS.ip))?.ignored?.reason).toBe(longest);
   });
 
   test('hands the change to notifyStatusChange in the same transaction', async () => {

@@ -3,7 +3,7 @@
  * push), plus the props the webapp renders (props.ts). Thread updates are the short replies for
  * destinations an alert already announced.
  */
-import type {IntegrationItem} from '../../common/api';
+import {MAX_REASON_CHARS, type IntegrationItem} from '../../common/api';
 import {AT_RISK_PROPS_KEY, THREAD_UPDATE_PROPS_KEY, type AlertProps, type ThreadUpdateItem, type ThreadUpdateProps} from '../../common/alert';
 import type {Finding, Plan, SuggestionFormat, Verdict} from '../../common/types';
 import {codeBlock, escapeMarkdown, fitMarkdown, inlineCode, plainText, runeLength} from './markdown';
@@ -290,7 +290,7 @@ export interface StatusChangeInput {
 export function renderStatusChange(input: StatusChangeInput): RenderedThreadUpdate {
   const f = input.finding;
   const who = escapeMarkdown(input.by, {maxLength: 64});
-  const why = input.reason.trim() === '' ? '' : `: ${escapeMarkdown(input.reason, {maxLength: 500})}`;
+  const why = input.reason.trim() === '' ? '' : `: ${escapeMarkdown(input.reason, {maxLength: MAX_REASON_CHARS})}`;
   const message =
     input.change === 'ignore'
       ? `${destinationCode(f)} ignored by ${who}${why}. No more alerts for it. Undo: ${inlineCode(`/egress unignore ${targetText(f)}`, 300)}`

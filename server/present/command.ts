@@ -3,6 +3,7 @@
  * (on a phone: with autocorrected capitals, doubled spaces, smart quotes), so the parser forgives
  * all of that, and answers anything else with what was wrong plus the help text.
  */
+import {MAX_REASON_CHARS} from '../../common/api';
 import {CONNECTION_TEST_KINDS, type ConnectionTestKind} from '../../common/connection-tests';
 import {SUGGESTION_FORMATS, type SuggestionFormat} from '../../common/types';
 import {parseTestKind} from '../engine/connection-tests';
@@ -28,7 +29,7 @@ export type EgressCommand =
 /** A refusal carries what was wrong (plain text) and the whole Markdown reply: that, then the help. */
 export type ParseResult = {ok: true; command: EgressCommand} | {ok: false; error: string; reply: string};
 
-export const MAX_REASON_CHARS = 500;
+export {MAX_REASON_CHARS};
 const MAX_TARGET_CHARS = 300;
 
 const QUOTES: Record<string, string> = {'"': '"', "'": "'", '“': '”', '”': '”', '‘': '’', '’': '’', '«': '»', '„': '“', '`': '`'};

@@ -3,7 +3,7 @@
  * (Mattermost mobile renders wide tables poorly). Every string that came from traffic, from
  * Mattermost's configuration or from the person typing goes through markdown.ts.
  */
-import {INTEGRATION_STATES, type IntegrationState} from '../../common/api';
+import {INTEGRATION_STATES, MAX_REASON_CHARS, type IntegrationState} from '../../common/api';
 import type {ConnectionTestResponse, ConnectionTestResult} from '../../common/connection-tests';
 import type {Finding, Plan, SuggestionFormat, Verdict} from '../../common/types';
 import {LIST_FILTERS, renderHelp, renderUsageError, type ListFilter} from './command';
@@ -286,7 +286,7 @@ export function renderSnippet(s: SnippetInput): string {
 // ---- ignore / unignore / lookups ----
 
 export function renderIgnored(f: FindingView, reason: string): string {
-  const why = reason.trim() === '' ? '' : `\nReason: ${escapeMarkdown(reason, {maxLength: 500})}`;
+  const why = reason.trim() === '' ? '' : `\nReason: ${escapeMarkdown(reason, {maxLength: MAX_REASON_CHARS})}`;
   return `Ignored ${destinationCode(f)}: no more alerts for it.${why}\nUndo: ${inlineCode(`/egress unignore ${targetText(f)}`, 300)}`;
 }
 

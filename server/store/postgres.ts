@@ -64,6 +64,7 @@ import {
   type StoredFinding,
   type StoreLimits,
 } from './types';
+import {MAX_REASON_CHARS} from '../../common/api';
 
 export interface PostgresStoreOptions {
   /** Connections in the pool (default 5). */
@@ -82,7 +83,8 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 const MAX_SOURCE_ID = 512;
 const MAX_POSITION = 4_096;
-const MAX_REASON = 1_000;
+// UTF-16 units, as the store counts them: every reason the API and /egress accept (MAX_REASON_CHARS code points) fits.
+const MAX_REASON = 2 * MAX_REASON_CHARS;
 const MAX_META_KEY = 256;
 const MAX_META_VALUE = 64 * 1024;
 /** Namespace of the transaction-level advisory locks on source ids (two-int form: namespace, hash). */

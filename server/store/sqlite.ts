@@ -55,6 +55,7 @@ import {
   type StoredFinding,
   type StoreLimits,
 } from './types';
+import {MAX_REASON_CHARS} from '../../common/api';
 
 export interface SqliteStoreOptions {
   /** How long a write waits for another connection's lock before failing; default 5 s. */
@@ -82,7 +83,8 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 const MAX_SOURCE_ID = 512;
 const MAX_POSITION = 4_096;
-const MAX_REASON = 1_000;
+// UTF-16 units, as the store counts them: every reason the API and /egress accept (MAX_REASON_CHARS code points) fits.
+const MAX_REASON = 2 * MAX_REASON_CHARS;
 const MAX_META_KEY = 256;
 const MAX_META_VALUE = 64 * 1024;
 
