@@ -1,3 +1,4 @@
+import {join} from 'node:path';
 import {ConfigError, loadConfig, parseSources} from './config';
 
 describe('parseSources', () => {
@@ -24,6 +25,13 @@ describe('loadConfig', () => {
     expect(c.sources.map((s) => s.log)).toEqual(['proxy', 'app']);
     expect(c.mattermost).toBeNull();
     expect(c.listenPort).toBe(8080);
+  });
+
+  it('refuses a values file that is not one, as --values does, and takes one that is', () => {
+    expect(() => loadConfig({EGRESS_ADVISOR_VALUES_FILE: '/etc/passwd'})).toThrow(
+      /^EGRESS_ADVISOR_VALUES_FILE="\/etc\/passwd" is not a values file: it is plain text, not a mapping of values\. Expected a Big Bang umbrella values file/,
+    );
+    expect(loadConfig({EGRESS_ADVISOR_VALUES_FILE: join(__dirname, '..', 'sample', 'values.yaml')}).valuesFile).toMatch(/values\.yaml$/);
   });
 
   it('needs a token with a Mattermost URL, and says so', () => {

@@ -4,6 +4,7 @@ import {existsSync, readFileSync} from 'node:fs';
 import {dirname, join, resolve} from 'node:path';
 import {parse} from 'yaml';
 import {SUGGESTION_FORMATS, type SuggestionFormat} from '../../common/types';
+import {notValuesFile, VALUES_FILE_EXPECTED} from '../engine/suggest/values';
 
 export interface SourceSpec {
   kind: 'file' | 'stdin' | 'kubernetes';
@@ -290,6 +291,15 @@ function readableFile(name: string, path: string | undefined, example: string): 
   return path;
 }
 
+/** A values file that is not one (a passwd file, Mattermost's config.json) is a wrong setting, as for --values. */
+function valuesFile(path: string | null): string | null {
+  if (path === null) return null;
+  const problem = notValuesFile(readFileSync(path, 'utf8'));
+  if (problem !== null)
+    throw invalid('EGRESS_ADVISOR_VALUES_FILE', path, `is not a values file: ${problem}. Expected ${VALUES_FILE_EXPECTED}`, '/etc/egress-advisor/values.yaml');
+  return path;
+}
+
 function bool(v: string | undefined, name: string, dflt: boolean): boolean {
   if (v === undefined) return dflt;
   if (/^(1|true|yes|on)$/i.test(v)) return true;
@@ -412,7 +422,8 @@ export function loadConfig(env: Env = process.env): BridgeConfig {
     resolveSeconds,
     testIntervalSeconds,
     format,
-    valuesFile: readable('EGRESS_ADVISOR_VALUES_FILE', 'valuesFile', '/etc/egress-advisor/values.yaml') ?? (sourcesSpec ? null : SAMPLE('values.yaml')),
+    valuesFile:
+      valuesFile(readable('EGRESS_ADVISOR_VALUES_FILE', 'valuesFile', '/etc/egress-advisor/values.yaml')) ?? (sourcesSpec ? null : SAMPLE('values.yaml')),
     hostsFile: readable('EGRESS_ADVISOR_HOSTS_FILE', 'hostsFile', '/etc/hosts') ?? (sourcesSpec ? null : SAMPLE('hosts')),
     mattermostConfigFile:
       readable('EGRESS_ADVISOR_MATTERMOST_CONFIG', 'mattermostConfigFile', '/opt/mattermost/config/config.json') ??

@@ -5,6 +5,9 @@ const CHUNK = 4 * 1024 * 1024;
 
 export class InputError extends Error {}
 
+/** An input given for the wrong option (a --values file that is not values): wrong usage, exit 2. */
+export class UsageError extends Error {}
+
 export function describeInput(path: string): string {
   return path === '-' ? 'standard input' : path;
 }

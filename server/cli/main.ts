@@ -3,55 +3,75 @@ import {Command, CommanderError, InvalidArgumentError, Option} from 'commander';
 import {SUGGESTION_FORMATS} from '../../common/types';
 import {version} from '../../package.json';
 import {runClassify} from './classify';
-import {InputError} from './input';
+import {formatItem, formatTable, helpWidth, wrapParagraph} from './help-layout';
+import {InputError, UsageError} from './input';
 import {runScan, type CliIo, type ScanCliOptions} from './scan';
 
 export const EXIT = {ok: 0, actionNeeded: 1, usage: 2, input: 3, internal: 70} as const;
 
-const EXIT_CODES_HELP = `
-Exit codes:
-  0   the scan completed (with --exit-code: and found nothing blocked or failing)
-  1   with --exit-code: blocked or failing egress was found
-  2   wrong usage (unknown option, bad value)
-  3   an input could not be read or understood (missing file, invalid JSON or YAML)
-  70  an internal error (please report it with the command line you used)`;
+const EXIT_CODES: [string, string][] = [
+  ['0', 'the scan completed (with --exit-code: and found nothing blocked or failing)'],
+  ['1', 'with --exit-code: blocked or failing egress was found'],
+  ['2', 'wrong usage (unknown option, bad value, a --values file that is not a values file)'],
+  ['3', 'an input could not be read or understood (missing file, invalid JSON or YAML)'],
+  ['70', 'an internal error (please report it with the command line you used)'],
+];
 
+// Commands are never wrapped (they must run as pasted): each line here fits 80 columns, longer ones go on
+// with a backslash. Only the prose around them follows the terminal's width.
 const SCAN_EXAMPLES = `
 Examples:
   # What does REGISTRY_ONLY block for Mattermost right now?
-  kubectl -n mattermost logs deploy/mattermost -c istio-proxy --timestamps | egress-advisor scan -
+  kubectl -n mattermost logs deploy/mattermost -c istio-proxy --timestamps \\
+    | egress-advisor scan -
 
-  # Name the hosts behind bare IPs and the features they break, and print only what your values lack
+  # Name the hosts behind bare IPs and the features they break, and print only
+  # what your values lack
   kubectl -n mattermost logs mattermost-0 -c istio-proxy > proxy.log
   kubectl -n mattermost logs mattermost-0 -c mattermost > mattermost.log
-  curl -s -H "Authorization: Bearer $TOKEN" https://chat.example.com/api/v4/config > config.json
-  egress-advisor scan proxy.log --mattermost-config config.json --app-log mattermost.log \\
-      --values bigbang-values.yaml --format bigbang
+  curl -s -H "Authorization: Bearer $TOKEN" \\
+    https://chat.example.com/api/v4/config > config.json
+  egress-advisor scan proxy.log --mattermost-config config.json \\
+    --app-log mattermost.log --values bigbang-values.yaml --format bigbang
 
   # Just the YAML, for a merge request
-  egress-advisor scan proxy.log --values values.yaml --output yaml > add-to-values.yaml
-${EXIT_CODES_HELP}`;
+  egress-advisor scan proxy.log --values values.yaml --output yaml \\
+    > add-to-values.yaml
+`;
+
+const CLASSIFY_FORMAT =
+  'Each input line becomes one JSON object:\n' +
+  '  {"line": N, "verdict": V, "host": H|null, "ip": IP|null, "port": P|null,\n' +
+  '   "protocol": PR|null, "reason": "…"}\n';
+const CLASSIFY_VERDICTS = 'with V one of blocked, passthrough, external-ok, external-failed, internal, not-access-log.';
 
 const CLASSIFY_EXAMPLES = `
-Each input line becomes one JSON object:
-  {"line": N, "verdict": V, "host": H|null, "ip": IP|null, "port": P|null, "protocol": PR|null, "reason": "…"}
-with V one of blocked, passthrough, external-ok, external-failed, internal, not-access-log.
-
 Examples:
-  kubectl -n mattermost logs mattermost-0 -c istio-proxy | egress-advisor classify - | jq 'select(.verdict=="blocked")'
+  kubectl -n mattermost logs mattermost-0 -c istio-proxy \\
+    | egress-advisor classify - | jq 'select(.verdict=="blocked")'
   egress-advisor classify proxy.log > verdicts.jsonl
-${EXIT_CODES_HELP}`;
+`;
+
+function exitCodesHelp(width: number): string {
+  return `\nExit codes:\n${formatTable(EXIT_CODES, width)}\n`;
+}
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
 export function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
+  const width = helpWidth(io.stdout);
   const program = new Command();
+  // Set first: subcommands take the help layout from their parent when they are made.
+  program.configureHelp({
+    helpWidth: width,
+    formatItem: (term: string, termWidth: number, description: string) => formatItem(term, termWidth, description, width),
+  });
   program
     .name('egress-advisor')
     .description(
-      'Finds the outbound connections of Mattermost that an Istio REGISTRY_ONLY egress policy blocks, names the host\n' +
+      'Finds the outbound connections of Mattermost that an Istio REGISTRY_ONLY egress policy blocks, names the host ' +
         'and the Mattermost feature each one breaks, and writes the ServiceEntry (in your Big Bang values format) that allows it.',
     )
     .version(version)
@@ -86,7 +106,7 @@ export function buildProgram(io: CliIo, setCode: (code: number) => void): Comman
       if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError('a whole number from 1 to 64');
       return n;
     })
-    .addHelpText('after', SCAN_EXAMPLES)
+    .addHelpText('after', () => SCAN_EXAMPLES + exitCodesHelp(width))
     .action(async (files: string[], raw: Record<string, unknown>) => {
       const opts: ScanCliOptions = {
         output: raw.output as ScanCliOptions['output'],
@@ -112,7 +132,7 @@ export function buildProgram(io: CliIo, setCode: (code: number) => void): Comman
     .command('classify')
     .description('Write one JSON verdict per input line, for debugging and for other tools.')
     .argument('[file]', 'istio-proxy log file; "-" or nothing reads standard input', '-')
-    .addHelpText('after', CLASSIFY_EXAMPLES)
+    .addHelpText('after', () => `\n${CLASSIFY_FORMAT}${wrapParagraph(CLASSIFY_VERDICTS, width)}\n${CLASSIFY_EXAMPLES}${exitCodesHelp(width)}`)
     .action(async (file: string) => {
       setCode(await runClassify(file, io.stdout));
     });
@@ -120,10 +140,10 @@ export function buildProgram(io: CliIo, setCode: (code: number) => void): Comman
   program
     .command('serve')
     .description(
-      'Run the bridge: follow istio-proxy logs, keep findings in SQLite, alert an admin channel, answer /egress, and\n' +
+      'Run the bridge: follow istio-proxy logs, keep findings in SQLite, alert an admin channel, answer /egress, and ' +
         "serve the System Console page's API. With nothing configured it reads the shipped sample cluster.",
     )
-    .addHelpText('after', () => require('./serve-help').settingsHelp() as string)
+    .addHelpText('after', () => (require('./serve-help') as typeof import('./serve-help')).settingsHelp(width))
     .action(async () => {
       // Loaded only here: the service's dependencies (HTTP server, SQLite, Mattermost client) would
       // otherwise add their start-up cost to every scan.
@@ -145,6 +165,10 @@ export async function main(argv: string[], io: CliIo = {stdout: process.stdout, 
     if (err instanceof CommanderError) {
       // --help and --version end here too, with exit code 0.
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (err instanceof UsageError) {
+      io.stderr.write(`egress-advisor: ${err.message}\n`);
+      return EXIT.usage;
     }
     if (err instanceof InputError) {
       io.stderr.write(`egress-advisor: ${err.message}\n`);

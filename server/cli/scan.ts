@@ -12,7 +12,8 @@ import {buildInventory} from '../engine/inventory';
 import {systemResolver} from '../engine/resolver';
 import {Scan} from '../engine/scan';
 import {allowedByValues, suggest} from '../engine/suggest';
-import {InputError, describeInput, readChunks, readLines, readText} from './input';
+import {notValuesFile, VALUES_FILE_EXPECTED} from '../engine/suggest/values';
+import {InputError, UsageError, describeInput, readChunks, readLines, readText} from './input';
 import {PARALLEL_MIN_BYTES, canUseThreads, defaultThreads, scanFileInParts} from './parallel';
 import {Progress} from './progress';
 import {renderText} from './render-text';
@@ -61,7 +62,8 @@ export interface ScanReport {
 }
 
 export interface CliIo {
-  stdout: NodeJS.WritableStream;
+  /** A terminal's width (isTTY, columns) lays out --help. */
+  stdout: NodeJS.WritableStream & {isTTY?: boolean; columns?: number};
   stderr: NodeJS.WritableStream & {isTTY?: boolean};
 }
 
@@ -158,6 +160,8 @@ export async function runScan(files: string[], opts: ScanCliOptions, io: CliIo):
   const [inventory, appLog] = await Promise.all([loadInventory(opts), loadAppEvents(opts.appLog)]);
   const appEvents = appLog.events;
   const values = opts.values !== undefined ? await readText(opts.values) : undefined;
+  const notValues = values === undefined ? null : notValuesFile(values);
+  if (notValues !== null) throw new UsageError(`--values ${opts.values}: ${notValues}. Expected ${VALUES_FILE_EXPECTED}.`);
 
   const table = opts.hosts !== undefined ? parseHostsFile(await readText(opts.hosts)) : new Map<string, string[]>();
   for (const [host, ips] of parseResolve(opts.resolve)) table.set(host, [...(table.get(host) ?? []), ...ips]);

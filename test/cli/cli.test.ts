@@ -1,7 +1,8 @@
 // The egress-advisor command end to end: the shipped sample cluster (its expected findings are written down
 // in server/sample/README.md), the classify contract, stdin, exit codes and hostile input.
 import {spawnSync} from 'node:child_process';
-import {readFileSync} from 'node:fs';
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {PassThrough} from 'node:stream';
 import {parse, parseAllDocuments} from 'yaml';
@@ -30,8 +31,8 @@ const SAMPLE_ARGS = [
   sample('values.yaml'),
 ];
 
-async function cli(args: string[]): Promise<{code: number; out: string; err: string}> {
-  const stdout = new PassThrough();
+async function cli(args: string[], terminal?: {columns: number}): Promise<{code: number; out: string; err: string}> {
+  const stdout = Object.assign(new PassThrough(), terminal === undefined ? {} : {isTTY: true, columns: terminal.columns});
   const stderr = new PassThrough();
   let out = '';
   let err = '';
@@ -225,6 +226,29 @@ describe('exit codes and help', () => {
     expect(r.err).toMatch(/not valid JSON/);
   });
 
+  it.each([
+    ['/etc/passwd', 'plain text, not a mapping of values'],
+    [sample('mattermost-config.json'), "Mattermost's configuration"],
+    [join(ROOT, 'test', 'fixtures', 'mattermost', 'commands.json'), 'a list, not a mapping of values'],
+  ])('2 for --values %s, which is not a values file, saying what was expected', async (file, why) => {
+    const r = await cli(['scan', sample('istio-proxy.log'), '--values', file, '--output', 'yaml']);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toContain(`egress-advisor: --values ${file}: `);
+    expect(r.err).toContain(why);
+    expect(r.err).toMatch(/Expected a Big Bang umbrella values file .*, or ServiceEntry manifests\.\n$/);
+  });
+
+  it('takes values that register nothing (an empty istio section) as values', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'values-'));
+    const file = join(dir, 'values.yaml');
+    writeFileSync(file, 'addons:\n  mattermost:\n    values:\n      istio: {}\n');
+    const r = await cli(['scan', sample('istio-proxy.log'), '--values', file, '--output', 'json']);
+    rmSync(dir, {recursive: true});
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.out) as ScanReport).suggestion.yaml).toContain('routes:');
+  });
+
   it('2 for a wrong option value', async () => {
     const r = await cli(['scan', '--format', 'helm']);
     expect(r.code).toBe(2);
@@ -241,6 +265,56 @@ describe('exit codes and help', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/kubectl -n mattermost logs .* -c istio-proxy/);
     expect(r.out).toMatch(/Exit codes:/);
+  });
+});
+
+describe('help at the terminal width', () => {
+  const HELPS = [['--help'], ['scan', '--help'], ['classify', '--help'], ['serve', '--help']];
+  // Lines that are commands to paste: never wrapped, and written to fit 80 columns.
+  const isExample = (line: string): boolean => /^ {2}(#|kubectl|curl|egress-advisor|\{"line")|^ {3,4}(\||--|>|https:|"protocol")/.test(line);
+
+  async function help(args: string[], columns?: number): Promise<string[]> {
+    const r = await cli(args, columns === undefined ? undefined : {columns});
+    expect(r.code).toBe(0);
+    return r.out.trimEnd().split('\n');
+  }
+
+  test.each([40, 60, 80, 132])('at %i columns no line is wider, but for a word that cannot be broken', async (columns) => {
+    for (const args of HELPS) {
+      for (const line of await help(args, columns)) {
+        // The usage line is commander's own, one line whatever the width.
+        if (line.length <= columns || line.startsWith('Usage: ')) continue;
+        if (isExample(line)) expect(line.length).toBeLessThanOrEqual(80);
+        else expect(line.trim()).not.toMatch(/\s/);
+      }
+    }
+  });
+
+  test('not a terminal (a pipe, a file): 80 columns; a terminal: its own width is used', async () => {
+    const piped = await help(['serve', '--help']);
+    // (but for a word too long to fit: kubernetes:<namespace>?selector=app=mattermost, a URL)
+    for (const line of piped.filter((l) => l.length > 80)) expect(line.trim()).not.toMatch(/\s/);
+    expect(piped.some((l) => l.length > 70)).toBe(true);
+    const wide = await help(['serve', '--help'], 160);
+    expect(wide.some((l) => l.length > 100)).toBe(true);
+    expect(wide.length).toBeLessThan(piped.length);
+  });
+
+  test('prose is one paragraph filled line by line: no break in mid-sentence before the line is full', async () => {
+    for (const columns of [60, 80, 120]) {
+      const lines = await help(['--help'], columns);
+      const end = lines.indexOf('', 2);
+      const paragraph = lines.slice(2, end);
+      expect(paragraph.join(' ')).toMatch(/^Finds the outbound connections .* names the host and the Mattermost feature each one breaks, .* that allows it\.$/);
+      paragraph.slice(0, -1).forEach((line, i) => {
+        const next = paragraph[i + 1].split(' ')[0];
+        expect(line.length + 1 + next.length).toBeGreaterThan(columns);
+      });
+      const serve = await help(['serve', '--help'], columns);
+      const settings = serve.slice(serve.indexOf('Settings (environment variables):') + 1);
+      // Each description line in the table starts in the description column (or under the name when narrow).
+      for (const line of settings.slice(0, settings.indexOf(''))) expect(line).toMatch(/^ {2}[A-Z_]+( {2,}\S.*)?$|^ {6,}\S/);
+    }
   });
 });
 

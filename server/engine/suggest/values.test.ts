@@ -1,5 +1,7 @@
 import {findAllowance} from './allowed';
-import {allowedByValues} from './values';
+import {readFileSync} from 'node:fs';
+import {join} from 'node:path';
+import {allowedByValues, notValuesFile} from './values';
 
 function allows(text: string, host: string, port: number): string | null {
   return findAllowance(allowedByValues(text).allowed, host, port)?.source ?? null;
@@ -188,5 +190,37 @@ istio:
     for (const text of ['', '~', '[', '{a: [}', '!!binary x', '%YAML 9.9\n---\na: 1', '\u0000', 'kind: ServiceEntry', 'kind: List\nitems: 3']) {
       expect(() => allowedByValues(text)).not.toThrow();
     }
+  });
+});
+
+describe('notValuesFile: a file that is not values at all is named as such', () => {
+  const ROOT = join(__dirname, '..', '..', '..');
+  test.each([
+    ['a passwd file', 'root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n', /plain text, not a mapping/],
+    ['a JSON array', '[{"host": "s3.amazonaws.com"}]', /a list, not a mapping/],
+    [
+      "Mattermost's config.json",
+      readFileSync(join(ROOT, 'test', 'fixtures', 'mattermost', 'config.json'), 'utf8'),
+      /Mattermost's configuration \(\w+Settings, \w+Settings, …\), which goes to --mattermost-config/,
+    ],
+    ['a Deployment', 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: mattermost}\n', /a Kubernetes Deployment manifest/],
+    ['a number', '42', /a single number/],
+    ['a second document that is a list', 'istio: {}\n---\n- a\n', /document 2 is a list/],
+  ])('%s', (_, text, why) => {
+    expect(notValuesFile(text)).toMatch(why);
+  });
+
+  test.each([
+    ['the sample umbrella values', readFileSync(join(ROOT, 'server', 'sample', 'values.yaml'), 'utf8')],
+    ['an empty file', ''],
+    ['only comments', '# nothing yet\n'],
+    ['package values with an empty istio section', 'istio: {}\nimage:\n  tag: 9.11.0\n'],
+    ['umbrella values with no istio section', 'domain: bigbang.dev\naddons:\n  mattermost:\n    enabled: true\n    values: {}\n'],
+    [
+      'ServiceEntry manifests',
+      'apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: s3}\nspec: {hosts: [s3.amazonaws.com]}\n---\nkind: List\nitems: []\n',
+    ],
+  ])('%s is values', (_, text) => {
+    expect(notValuesFile(text)).toBeNull();
   });
 });

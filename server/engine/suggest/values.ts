@@ -60,6 +60,47 @@ export function allowedByValues(text: string, opts: {chartDefaults?: boolean} = 
   return report;
 }
 
+/** What --values (and the bridge's values file) expects, for a person told their file is not one. */
+export const VALUES_FILE_EXPECTED =
+  "a Big Bang umbrella values file (addons.mattermost.values…), the Mattermost package chart's values (istio…, routes…), or ServiceEntry manifests";
+
+/**
+ * Why a text is not a values file at all, or null when it may be one. Only the shape is judged: every YAML
+ * document a mapping of values, a ServiceEntry or a List, and not Mattermost's own configuration. An empty
+ * file, or values that register nothing (no istio section, or an empty one), are values all the same; a YAML
+ * error is not judged here (allowedByValues reports it).
+ */
+export function notValuesFile(text: string): string | null {
+  let docs;
+  try {
+    docs = parseAllDocuments(text.length > MAX_VALUES_BYTES ? '' : text, {prettyErrors: false});
+  } catch {
+    return null;
+  }
+  const list = Array.isArray(docs) ? docs : [];
+  for (const [i, doc] of list.entries()) {
+    if (doc.errors.length > 0) continue;
+    const where = list.length > 1 ? `document ${i + 1} is` : 'it is';
+    let value: unknown;
+    try {
+      value = doc.toJS({maxAliasCount: 100});
+    } catch {
+      continue;
+    }
+    if (value === null || value === undefined) continue;
+    if (Array.isArray(value)) return `${where} a list, not a mapping of values`;
+    if (!isRecord(value)) return `${where} ${typeof value === 'string' ? 'plain text' : `a single ${typeof value}`}, not a mapping of values`;
+    const keys = Object.keys(value);
+    const settings = keys.filter((k) => /^[A-Z][A-Za-z]*Settings$/.test(k));
+    if (settings.length > 0)
+      return `${where} Mattermost's configuration (${settings.slice(0, 2).join(', ')}${settings.length > 2 ? ', …' : ''}), which goes to --mattermost-config`;
+    if (typeof value.kind === 'string' && value.kind !== 'ServiceEntry' && value.kind !== 'List') {
+      return `${where} a Kubernetes ${printable(value.kind, 63)} manifest, not values or a ServiceEntry`;
+    }
+  }
+  return null;
+}
+
 function readDocuments(text: string, report: ValuesReport, levels: Level[]): void {
   let docs;
   try {
