@@ -30,6 +30,8 @@ export class LineReader {
   private carry: Buffer | null = null;
   private carryTruncated = false;
   private readonly needles: Buffer[];
+  /** The needles as searched: one pass per first byte (see searchPlan). */
+  private readonly plan: NeedleSearch[];
   private readonly maxLineBytes: number;
   interestingOnly: boolean;
 
@@ -40,6 +42,7 @@ export class LineReader {
     this.interestingOnly = opts.interestingOnly ?? false;
     this.maxLineBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.needles = INTERESTING_NEEDLES.map((n) => Buffer.from(n, 'latin1'));
+    this.plan = searchPlan(this.needles);
   }
 
   push(chunk: Buffer): void {
@@ -136,17 +139,43 @@ export class LineReader {
   /** Sorted, unique starts of the lines in [from, to) that contain a needle. */
   private interestingLineStarts(buf: Buffer, from: number, to: number): number[] {
     const starts = new Set<number>();
-    for (const n of this.needles) {
-      let at = buf.indexOf(n, from);
+    for (const p of this.plan) {
+      let at = buf.indexOf(p.search, from);
       while (at >= 0 && at < to) {
+        if (p.rest !== null && !p.rest.some((n) => startsWith(buf, at, n))) {
+          at = buf.indexOf(p.search, at + 1);
+          continue;
+        }
         const s = at === 0 ? 0 : buf.lastIndexOf(10, at - 1) + 1;
         starts.add(Math.max(s, from));
         const nl = buf.indexOf(10, at);
-        at = buf.indexOf(n, nl + 1);
+        at = buf.indexOf(p.search, nl + 1);
       }
     }
     return starts.size === 0 ? [] : [...starts].sort((a, b) => a - b);
   }
+}
+
+/**
+ * One pass over a chunk: a needle of its own (`rest` null), or the first byte several needles share, each
+ * hit checked against those needles ("UF" and "UH" cost one pass for "U", which is rare in access logs,
+ * instead of two).
+ */
+interface NeedleSearch {
+  search: Buffer | number;
+  rest: Buffer[] | null;
+}
+
+function searchPlan(needles: readonly Buffer[]): NeedleSearch[] {
+  const byFirst = new Map<number, Buffer[]>();
+  for (const n of needles) byFirst.set(n[0], [...(byFirst.get(n[0]) ?? []), n]);
+  return [...byFirst].map(([first, group]) => (group.length === 1 ? {search: group[0], rest: null} : {search: first, rest: group}));
+}
+
+function startsWith(buf: Buffer, at: number, needle: Buffer): boolean {
+  if (at + needle.length > buf.length) return false;
+  for (let i = 1; i < needle.length; i++) if (buf[at + i] !== needle[i]) return false;
+  return true;
 }
 
 function countNewlines(buf: Buffer, from: number, to: number): number {
