@@ -3,10 +3,7 @@
 // point — so a crash replays a batch or not at all, never half of it.
 import type {AppLogEvent, AttributionContext, InventoryEndpoint, ProbeWindow} from '../engine/types';
 import type {Verdict} from '../../common/types';
-import {parseAppLogLine} from '../engine/applog';
-import {buildFindings} from '../engine/findings';
-import {LineReader} from '../engine/lines';
-import {Scan} from '../engine/scan';
+import {AccessStream, AppLogReader, nameDestinations} from '../engine/pipeline';
 import type {SourceBatch} from '../sources/types';
 import type {ApplyResult, OutboxInput, Store} from '../store/types';
 
@@ -58,7 +55,7 @@ export class AttributionState {
 
 export class Ingest {
   /** One scanner per proxy stream: each keeps its own layout knowledge across batches. */
-  private readonly scans = new Map<string, Scan>();
+  private readonly streams = new Map<string, AccessStream>();
 
   constructor(
     private readonly store: Store,
@@ -76,20 +73,15 @@ export class Ingest {
       this.listener(result, {});
       return;
     }
-    let scan = this.scans.get(b.stream.id);
-    if (scan === undefined) {
-      scan = new Scan();
-      this.scans.set(b.stream.id, scan);
+    let stream = this.streams.get(b.stream.id);
+    if (stream === undefined) {
+      stream = new AccessStream();
+      this.streams.set(b.stream.id, stream);
     }
-    const before = {...scan.folder.verdictCounts};
-    scan.push(b.data);
-    scan.end();
-    const stats = scan.drain();
-    const verdictLines: Partial<Record<Verdict, number>> = {};
-    for (const [v, n] of Object.entries(scan.folder.verdictCounts) as [Verdict, number][]) {
-      if (n > before[v]) verdictLines[v] = n - before[v];
-    }
-    const findings = stats.length > 0 ? buildFindings(stats, this.attribution.context(Date.now())) : [];
+    stream.push(b.data);
+    stream.end();
+    const {stats, verdictLines} = stream.take();
+    const findings = stats.length > 0 ? nameDestinations(stats, this.attribution.context(Date.now())) : [];
     const result = await this.store.applyBatch({
       sourceId: b.stream.id,
       from: b.from,
@@ -106,10 +98,7 @@ export class Ingest {
   }
 
   private appLines(b: SourceBatch): void {
-    const reader = new LineReader((line) => {
-      const e = parseAppLogLine(line);
-      if (e) this.attribution.addAppEvent(e);
-    });
+    const reader = new AppLogReader({event: (e) => this.attribution.addAppEvent(e), refusal: () => undefined});
     reader.push(b.data);
     reader.end();
   }

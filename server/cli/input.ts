@@ -45,18 +45,6 @@ export async function* readChunks(path: string): AsyncGenerator<Buffer> {
   }
 }
 
-/** Lines of a small side input (Mattermost's log, a config): read whole, split, never huge. */
-export async function* readLines(path: string): AsyncGenerator<string> {
-  let carry = '';
-  for await (const chunk of readChunks(path)) {
-    const text = carry + chunk.toString('utf8');
-    const parts = text.split('\n');
-    carry = parts.pop() ?? '';
-    yield* parts;
-  }
-  if (carry !== '') yield carry;
-}
-
 export async function readText(path: string, maxBytes = 64 * 1024 * 1024): Promise<string> {
   const parts: Buffer[] = [];
   let size = 0;

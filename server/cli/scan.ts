@@ -3,17 +3,15 @@ import {statSync} from 'node:fs';
 import type {IntegrationItem} from '../../common/api';
 import type {Finding, SuggestionFormat, Verdict} from '../../common/types';
 import type {AppLogEvent, InventoryEndpoint, SuggestionResult} from '../engine/types';
-import {parseAppLogLine, parseMattermostRefusal, type MattermostRefusal} from '../engine/applog';
 import {buildDnsIndex} from '../engine/attribute';
-import {buildFindings} from '../engine/findings';
+import {AccessStream, AppLogReader, RefusalTally, nameDestinations, type RefusalCount} from '../engine/pipeline';
 import {parseHostsFile, tableResolver} from '../engine/hostsfile';
 import {assessIntegrations, findingsForSuggestion} from '../engine/integrations';
 import {buildInventory} from '../engine/inventory';
 import {systemResolver} from '../engine/resolver';
-import {Scan} from '../engine/scan';
 import {allowedByValues, suggest} from '../engine/suggest';
 import {notValuesFile, VALUES_FILE_EXPECTED} from '../engine/suggest/values';
-import {InputError, UsageError, describeInput, readChunks, readLines, readText} from './input';
+import {InputError, UsageError, describeInput, readChunks, readText} from './input';
 import {PARALLEL_MIN_BYTES, canUseThreads, defaultThreads, scanFileInParts} from './parallel';
 import {Progress} from './progress';
 import {renderText} from './render-text';
@@ -58,7 +56,7 @@ export interface ScanReport {
    */
   integrations: {items: IntegrationItem[]; suggestion: SuggestionResult} | null;
   /** With --app-log: calls Mattermost refused itself (AllowedUntrustedInternalConnections), once per URL. */
-  mattermostRefusals: (MattermostRefusal & {count: number})[];
+  mattermostRefusals: RefusalCount[];
 }
 
 export interface CliIo {
@@ -103,25 +101,15 @@ async function loadInventory(opts: ScanCliOptions): Promise<{endpoints: Inventor
   });
 }
 
-async function loadAppEvents(paths: string[]): Promise<{events: AppLogEvent[]; refusals: ScanReport['mattermostRefusals']}> {
+async function loadAppEvents(paths: string[]): Promise<{events: AppLogEvent[]; refusals: RefusalCount[]}> {
   const events: AppLogEvent[] = [];
-  const refusals = new Map<string, ScanReport['mattermostRefusals'][number]>();
+  const refusals = new RefusalTally();
   for (const p of paths) {
-    for await (const line of readLines(p)) {
-      const e = parseAppLogLine(line);
-      if (e) {
-        events.push(e);
-        continue;
-      }
-      const r = parseMattermostRefusal(line);
-      if (r === null) continue;
-      const key = r.url ?? r.host ?? '';
-      const prev = refusals.get(key);
-      if (prev !== undefined) prev.count += 1;
-      else if (refusals.size < 100) refusals.set(key, {...r, count: 1});
-    }
+    const reader = new AppLogReader({event: (e) => events.push(e), refusal: (r) => refusals.add(r)});
+    for await (const chunk of readChunks(p)) reader.push(chunk);
+    reader.end();
   }
-  return {events, refusals: [...refusals.values()]};
+  return {events, refusals: refusals.list()};
 }
 
 function threadsFor(input: string, requested: number | undefined): number {
@@ -169,7 +157,8 @@ export async function runScan(files: string[], opts: ScanCliOptions, io: CliIo):
   // Only host names from the Mattermost configuration are resolved; nothing read from a log is ever contacted.
   const dnsPromise = buildDnsIndex(inventory.endpoints, resolver);
 
-  const scan = new Scan({exhaustive: opts.exhaustive});
+  const stream = new AccessStream({exhaustive: opts.exhaustive});
+  const scan = stream.scan;
   // What threads scanned, added to what the main thread read itself.
   const parted = {lines: 0, bytes: 0, truncated: 0, exhaustive: false};
   const progress = new Progress(io.stderr, () => ({
@@ -193,16 +182,17 @@ export async function runScan(files: string[], opts: ScanCliOptions, io: CliIo):
         }
         continue;
       }
-      for await (const chunk of readChunks(input)) scan.push(chunk);
-      scan.end();
+      for await (const chunk of readChunks(input)) stream.push(chunk);
+      stream.end();
     }
   } finally {
     progress.stop();
   }
   const dnsIndex = await dnsPromise;
-  const findings = buildFindings(scan.folder.stats(), {dnsIndex, appEvents, inventory: inventory.endpoints});
+  const counts = {...scan.folder.verdictCounts};
+  const overflow = scan.folder.overflow;
+  const findings = nameDestinations(stream.take().stats, {dnsIndex, appEvents, inventory: inventory.endpoints});
   const suggestion = suggest(findings, {format: opts.format, values, namespace: opts.namespace});
-  const counts = scan.folder.verdictCounts;
   const integrations = opts.mattermostConfig === undefined ? null : assessConfigured(inventory.endpoints, findings, values, counts, opts);
   const report: ScanReport = {
     summary: {
@@ -211,7 +201,7 @@ export async function runScan(files: string[], opts: ScanCliOptions, io: CliIo):
       bytes: scan.bytes + parted.bytes,
       seconds: Number(process.hrtime.bigint() - started) / 1e9,
       verdicts: {blocked: counts.blocked, passthrough: counts.passthrough, 'external-failed': counts['external-failed']},
-      destinationsOverflow: scan.folder.overflow,
+      destinationsOverflow: overflow,
       truncatedLines: scan.truncated + parted.truncated,
       layouts: Object.fromEntries(scan.layouts),
       exhaustive: scan.exhaustive || parted.exhaustive,
