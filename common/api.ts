@@ -326,7 +326,12 @@ export interface FindingCountsReport {
 export interface StatusReport {
   generatedAt: string;
   bridgeVersion: string;
-  ready: {ready: boolean; reasons: string[]};
+  /**
+   * ready: the bridge can serve the plugin (every source reads). reasons: why not. degraded: what works badly
+   * without keeping the bridge from serving, such as a broken link to Mattermost: the plugin, the only client,
+   * must still reach the bridge to show the reason, so it never makes the bridge unready.
+   */
+  ready: {ready: boolean; reasons: string[]; degraded: string[]};
   sources: SourceReport[];
   mattermost: {outbound: MattermostOutboundStatus; inbound: MattermostInboundStatus};
   hardening: HardeningStatus;

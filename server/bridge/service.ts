@@ -364,7 +364,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
   const sources = (): LogSource[] => [...own.sources, ...leaders.sources];
 
   const runners = [own, leaders];
-  const ready = (): {ready: boolean; reasons: string[]} => {
+  const ready = (): StatusReport['ready'] => {
     const linkProblem = mattermost?.problem ?? null;
     const restarts = new Map(runners.flatMap((r) => r.pendingRestarts()).map((r) => [r.sourceId, r]));
     const reasons = sources()
@@ -374,8 +374,9 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
         const why = r?.lastError ?? s.status().lastError ?? 'error';
         return r ? `source ${s.id}: ${why}; restarts from its committed resume point at ${r.nextAt} (attempt ${r.attempts})` : `source ${s.id}: ${why}`;
       });
-    if (linkProblem !== null) reasons.push(`mattermost: ${linkProblem}`);
-    return {ready: reasons.length === 0, reasons};
+    // Readiness is whether this replica can serve the plugin; a broken Mattermost link does not stop that, and
+    // the plugin must reach the bridge to show why the link is broken (see StatusReport.ready).
+    return {ready: reasons.length === 0, reasons, degraded: linkProblem === null ? [] : [`mattermost: ${linkProblem}`]};
   };
   const stuckMs = opts.stuckMs ?? STUCK_MS;
   const alive = (): {alive: boolean; reasons: string[]} => {

@@ -34,7 +34,7 @@ describe('probes', () => {
   });
 
   test('readyz is 200 when ready and 503 with the reasons when not', async () => {
-    expect((await app.inject({method: 'GET', url: '/readyz'})).json()).toEqual({ready: true, reasons: []});
+    expect((await app.inject({method: 'GET', url: '/readyz'})).json()).toEqual({ready: true, reasons: [], degraded: []});
     deps.readiness.ready = false;
     deps.readiness.reasons = ['store not open', 'no source started'];
     const res = await app.inject({method: 'GET', url: '/readyz'});
@@ -42,9 +42,17 @@ describe('probes', () => {
     expect(res.json()).toEqual({
       ready: false,
       reasons: ['store not open', 'no source started'],
+      degraded: [],
       code: 'not_ready',
       error: 'Not ready: store not open; no source started',
     });
+  });
+
+  test('a degraded bridge (a broken Mattermost link) stays ready and says what is wrong in the body', async () => {
+    deps.readiness.degraded = ['mattermost: the token was rejected (HTTP 401).'];
+    const res = await app.inject({method: 'GET', url: '/readyz'});
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ready: true, reasons: [], degraded: ['mattermost: the token was rejected (HTTP 401).']});
   });
 
   test('a throwing readiness check is "not ready", not a crash', async () => {

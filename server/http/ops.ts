@@ -36,12 +36,16 @@ export function opsRoutes(deps: Pick<HttpDeps, 'ready' | 'alive' | 'metrics'>) {
         request.log.error({err}, 'readiness check failed');
         state = {ready: false, reasons: ['the readiness check itself failed; see the bridge log']};
       }
-      if (state.ready) return {ready: true, reasons: []};
+      // A degraded bridge (Mattermost's link broken) still serves the plugin, which is how the page and /egress
+      // show the reason: taking the pod out of the Service would replace it with "cannot reach the bridge".
+      const degraded = state.degraded ?? [];
+      if (state.ready) return {ready: true, reasons: [], degraded};
       const body: ApiError & Readiness = {
         error: `Not ready: ${state.reasons.join('; ') || 'no reason given'}`,
         code: 'not_ready',
         ready: false,
         reasons: state.reasons,
+        degraded,
       };
       return reply.code(503).send(body);
     });

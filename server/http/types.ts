@@ -85,6 +85,8 @@ export interface ActionResponse {
 export interface Readiness {
   ready: boolean;
   reasons: string[];
+  /** Problems that leave the bridge able to serve the plugin (see StatusReport.ready); /readyz stays 200. */
+  degraded?: string[];
 }
 
 export interface Liveness {

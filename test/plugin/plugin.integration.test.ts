@@ -226,6 +226,43 @@ test('with the bridge down the page and /egress say so, and Mattermost keeps wor
   await waitFor('the bridge to answer again', async () => (await viaPlugin('/status')).status === 200, {timeoutMs: 60_000});
 });
 
+test('a rejected Mattermost token leaves the bridge ready: the page through the plugin says why', async () => {
+  // The same installation (port, data folder, secret) started again with a token Mattermost refuses, as after
+  // someone revoked the bridge's token. The plugin still holds the bridge's URL and secret from before.
+  await runner.stop();
+  const env = runner.opts.env;
+  (runner.opts as {env?: Record<string, string>}).env = {...env, MATTERMOST_TOKEN: 'rejectedrejectedrejected12'};
+  try {
+    await runner.start();
+    const readyz = await waitFor(
+      '/readyz to name the broken link',
+      async () => {
+        const r = await fetch(`${runner.publicUrl}/readyz`);
+        const body = (await r.json()) as {ready: boolean; reasons: string[]; degraded: string[]};
+        return body.degraded.length > 0 ? {status: r.status, body} : null;
+      },
+      {timeoutMs: 60_000, context: () => runner.bridgeLogTail()},
+    );
+    // Ready: Kubernetes keeps the pod in the Service, so the plugin reaches it.
+    expect(readyz.status).toBe(200);
+    expect(readyz.body).toMatchObject({ready: true, reasons: []});
+    expect(readyz.body.degraded).toEqual([expect.stringMatching(/^mattermost: .*token/i)]);
+    // The page's status, through Mattermost and the plugin: the exact reason, not "cannot reach the bridge".
+    const res = await viaPlugin('/status');
+    expect(res.status).toBe(200);
+    const report = (await res.json()) as {ready: {ready: boolean; degraded: string[]}; mattermost: {outbound: {state: string; problems: {code: string}[]}}};
+    expect(report.ready).toMatchObject({ready: true, degraded: readyz.body.degraded});
+    expect(report.mattermost.outbound.state).toBe('down');
+    expect(report.mattermost.outbound.problems.map((p) => p.code)).toContain('token-rejected');
+    expect(await slash(server().adminToken, '/egress status')).toMatch(/token/i);
+  } finally {
+    await runner.stop();
+    (runner.opts as {env?: Record<string, string>}).env = env;
+    await runner.start();
+  }
+  await waitFor('the bridge to connect again', async () => runner.running.link?.up === true, {timeoutMs: 60_000, context: () => runner.bridgeLogTail()});
+});
+
 test('disable, enable and upgrade the plugin', async () => {
   await admin.disablePlugin(PLUGIN_ID);
   expect((await viaPlugin('/status')).status).toBe(404);

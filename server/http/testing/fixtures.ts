@@ -134,7 +134,7 @@ export function sampleStatus(): StatusReport {
   return {
     generatedAt: '2024-05-01T10:00:00.000Z',
     bridgeVersion: '0.1.0',
-    ready: {ready: true, reasons: []},
+    ready: {ready: true, reasons: [], degraded: []},
     sources: [
       {
         id: 'file:/var/log/istio-proxy.log',
@@ -222,7 +222,7 @@ export interface TestDeps extends HttpDeps {
   integrationsCalls: string[];
   emitter: EventEmitter;
   log: CapturedLog;
-  readiness: {ready: boolean; reasons: string[]};
+  readiness: {ready: boolean; reasons: string[]; degraded: string[]};
 }
 
 export function testDeps(store: HttpDeps['store'], overrides: Partial<HttpDeps> = {}): TestDeps {
@@ -233,7 +233,7 @@ export function testDeps(store: HttpDeps['store'], overrides: Partial<HttpDeps> 
   const integrationsCalls: string[] = [];
   const emitter = new EventEmitter();
   const log = captureLogger();
-  const readiness = {ready: true, reasons: [] as string[]};
+  const readiness = {ready: true, reasons: [] as string[], degraded: [] as string[]};
   const deps: TestDeps = {
     store,
     pluginSecret: () => PLUGIN_SECRET,
@@ -279,7 +279,7 @@ export function testDeps(store: HttpDeps['store'], overrides: Partial<HttpDeps> 
       settings.push(raw);
     },
     metrics: new Registry(),
-    ready: () => ({...readiness, reasons: [...readiness.reasons]}),
+    ready: () => ({...readiness, reasons: [...readiness.reasons], degraded: [...readiness.degraded]}),
     events: emitter,
     logger: log.logger,
     ...overrides,

@@ -98,7 +98,7 @@ export function makeStatus(p: Partial<StatusReport> = {}): StatusReport {
   return {
     generatedAt: '2026-05-01T12:00:00.000Z',
     bridgeVersion: '0.1.0',
-    ready: {ready: true, reasons: []},
+    ready: {ready: true, reasons: [], degraded: []},
     sources: [
       {
         id: 'kubernetes',
