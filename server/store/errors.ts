@@ -59,3 +59,20 @@ export class StoreDamagedError extends Error {
     this.name = 'StoreDamagedError';
   }
 }
+
+/**
+ * An ignore or un-ignore made on an older view of a finding than its latest such decision (a replayed alert
+ * button, say): refused, so that an older decision never overrides a newer one. Says which decision is newer.
+ */
+export class StaleDecisionError extends Error {
+  readonly code = 'STALE_DECISION';
+  constructor(
+    readonly key: string,
+    readonly latest: 'ignore' | 'unignore',
+    readonly by: string,
+    readonly at: string,
+  ) {
+    super(`a newer decision was made about this finding: ${latest === 'ignore' ? 'ignored' : 'un-ignored'}${by ? ` by ${by}` : ''} at ${at}`);
+    this.name = 'StaleDecisionError';
+  }
+}

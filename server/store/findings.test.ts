@@ -1,5 +1,5 @@
 import type {DestinationStats} from '../engine/findings';
-import {FindingNotFoundError, ResumeConflictError, StoreInputError} from './errors';
+import {FindingNotFoundError, ResumeConflictError, StaleDecisionError, StoreInputError} from './errors';
 import {observationFromStats} from './observations';
 import {obs, removeDir, tempDir} from './testing/support';
 import {STORE_KINDS, TestStoreHome, type CommonStoreOptions} from './testing/stores';
@@ -413,6 +413,39 @@ describe.each(STORE_KINDS)('%s store', (kind) => {
       await expect(store.ignore('203.0.113.1:443', alice, 'x'.repeat(1_001))).rejects.toBeInstanceOf(StoreInputError);
       await expect(store.ignore('203.0.113.1:443', {userId: '', username: 'x'}, 'x')).rejects.toBeInstanceOf(StoreInputError);
       expect((await store.getFinding('203.0.113.1:443'))?.status).toBe('open');
+    });
+
+    it('refuses an ignore made on an older view than the latest decision: an older decision never overrides a newer one', async () => {
+      const key = '203.0.113.1:443';
+      // The alert was drawn when nothing was decided (0); alice ignores from it, then bob un-ignores.
+      await store.ignore(key, alice, 'from the alert', {decidedUpTo: 0});
+      now += 1_000;
+      await store.unignore(key, bob, 'wanted after all');
+      const seen = (await store.listDecisions(key)).at(-1)!.id;
+      // The same button again (a replay, or a second click): refused, and the error says who decided what, when.
+      now += 1_000;
+      const replay = store.ignore(key, alice, 'from the alert', {decidedUpTo: 0});
+      await expect(replay).rejects.toBeInstanceOf(StaleDecisionError);
+      await expect(store.ignore(key, alice, 'from the alert', {decidedUpTo: 0})).rejects.toMatchObject({
+        key,
+        latest: 'unignore',
+        by: 'bob',
+        at: '2024-05-01T12:00:01.000Z',
+      });
+      expect((await store.getFinding(key))?.status).toBe('open');
+      expect((await store.listDecisions(key)).map((d) => d.action)).toEqual(['ignore', 'unignore']);
+      // A view that knows the latest decision may decide; so may a caller that states no view (the command).
+      expect((await store.ignore(key, alice, 'now', {decidedUpTo: seen})).status).toBe('ignored');
+      expect((await store.unignore(key, bob)).status).toBe('open');
+      expect((await store.ignore(key, alice, 'by command')).status).toBe('ignored');
+      // The bridge's own resolve and reopen are not decisions a person's view competes with.
+      const last = (await store.listDecisions(key)).at(-1)!.id;
+      await store.unignore(key, bob, '', {decidedUpTo: last});
+      await store.markResolved(key, new Date(now));
+      await store.applyBatch({sourceId: 's', from: '1', position: '2', observations: [obs(key, 1)]});
+      const unignored = (await store.listDecisions(key)).filter((d) => d.action === 'unignore').at(-1)!.id;
+      expect((await store.ignore(key, alice, 'after reopen', {decidedUpTo: unignored})).status).toBe('ignored');
+      await expect(store.ignore(key, alice, 'x', {decidedUpTo: -1})).rejects.toBeInstanceOf(StoreInputError);
     });
 
     it('enqueues the post update with the decision, atomically', async () => {

@@ -11,9 +11,8 @@
 // Strings: see postgres-db.ts for how NUL, which PostgreSQL text cannot hold, is escaped.
 import type {Pool} from 'pg';
 import type {Finding} from '../../common/types';
-import {FindingNotFoundError, ResumeConflictError, StoreInputError} from './errors';
-import {addTo, EVICTED_META, mustKeep, OVERFLOW_DESTINATIONS_META, OVERFLOW_LINES_META, pickRoom, ROOM_CANDIDATES, ROOM_CANDIDATES_SQL} from './capacity';
-import {mergeFinding} from './merge';
+import {FindingNotFoundError} from './errors';
+import {addTo, EVICTED_META, OVERFLOW_DESTINATIONS_META, OVERFLOW_LINES_META, ROOM_CANDIDATES, ROOM_CANDIDATES_SQL} from './capacity';
 import {createPool, Db, numbered, transaction} from './postgres-db';
 import {migratePostgres, PG_MIGRATIONS, type PgMigration} from './postgres-migrations';
 import {PostgresOutbox} from './postgres-outbox';
@@ -21,12 +20,9 @@ import {findingQuerySql} from './query';
 import {
   alertStateOf,
   announcedCount,
-  contentOf,
   decisionOf,
-  findingOf,
   iso,
   resumeOf,
-  sameContent,
   storedOf,
   type AlertStateRow,
   type DecisionRow,
@@ -34,7 +30,8 @@ import {
   type FindingRow,
   type ResumeRow,
 } from './rows';
-import {normaliseObservation, requireActor, requireText, text} from './sanitize';
+import * as rules from './rules';
+import {requireText, text} from './sanitize';
 import {
   DEFAULT_RETENTION,
   DEFAULT_STORE_LIMITS,
@@ -42,11 +39,9 @@ import {
   type Actor,
   type AlertState,
   type ApplyResult,
-  type BatchChanges,
   type ClaimedItem,
   type ClaimOptions,
   type Decision,
-  type DecisionAction,
   type EnqueueResult,
   type FindingCounts,
   type FindingPage,
@@ -64,7 +59,6 @@ import {
   type StoredFinding,
   type StoreLimits,
 } from './types';
-import {MAX_REASON_CHARS} from '../../common/api';
 
 export interface PostgresStoreOptions {
   /** Connections in the pool (default 5). */
@@ -79,22 +73,8 @@ export interface PostgresStoreOptions {
   migrations?: readonly PgMigration[];
 }
 
-const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
-const MAX_SOURCE_ID = 512;
-const MAX_POSITION = 4_096;
-// UTF-16 units, as the store counts them: every reason the API and /egress accept (MAX_REASON_CHARS code points) fits.
-const MAX_REASON = 2 * MAX_REASON_CHARS;
-const MAX_META_KEY = 256;
-const MAX_META_VALUE = 64 * 1024;
 /** Namespace of the transaction-level advisory locks on source ids (two-int form: namespace, hash). */
 const SOURCE_LOCK_NS = 0x45475242;
-
-function hourOf(lastSeen: string | null, now: number): number {
-  const t = lastSeen === null ? NaN : Date.parse(lastSeen);
-  const ms = Number.isFinite(t) && t <= now + HOUR_MS ? t : now;
-  return Math.floor(ms / HOUR_MS) * HOUR_MS;
-}
 
 const CONTENT_SQL_COLUMNS = 'verdict, protocol, host, ip, port, count, first_seen, last_seen, pods, samples, attribution, features, advice, rejected_host';
 
@@ -135,165 +115,88 @@ export class PostgresStore implements Store {
     this.limits = {...DEFAULT_STORE_LIMITS, ...opts.limits};
     this.retention = {...DEFAULT_RETENTION, ...opts.retention};
     this.clock = opts.clock ?? Date.now;
-    this.autoPruneMs = opts.autoPruneMs ?? HOUR_MS;
+    this.autoPruneMs = opts.autoPruneMs ?? rules.HOUR_MS;
     this.db = new Db(pool);
     this.outbox = new PostgresOutbox(pool, this.clock);
   }
 
   async applyBatch(batch: ObservationBatch): Promise<ApplyResult> {
-    const sourceId = requireText('sourceId', batch.sourceId, MAX_SOURCE_ID);
-    const position = requireText('position', batch.position, MAX_POSITION, true);
-    const from = batch.from === undefined || batch.from === null ? batch.from : requireText('from', batch.from, MAX_POSITION, true);
-    if (!Array.isArray(batch.observations)) throw new StoreInputError('observations must be an array');
-    const deltas = batch.observations.map((o) => normaliseObservation(o, this.limits));
-    const lines = deltas.reduce((n, d) => n + d.count, 0);
-    if (from !== undefined && from === position && lines > 0) {
-      throw new StoreInputError('a batch with lines must move the resume point');
-    }
-    const result = await transaction(this.pool, (db) => this.applyInTx(db, sourceId, from, position, deltas, batch.notify));
+    const prepared = rules.prepareBatch(batch, this.limits);
+    const result = await transaction(this.pool, (db) => this.applyInTx(db, prepared));
     const now = this.clock();
     if (this.autoPruneMs > 0 && now - this.lastPrune >= this.autoPruneMs) await this.prune(new Date(now));
     return result;
   }
 
-  private async applyInTx(
-    db: Db,
-    sourceId: string,
-    from: string | null | undefined,
-    position: string,
-    deltas: Finding[],
-    notify: ObservationBatch['notify'],
-  ): Promise<ApplyResult> {
-    await db.run('SELECT pg_advisory_xact_lock($1, hashtext($2))', [SOURCE_LOCK_NS, sourceId]);
-    const current = await db.one<ResumeRow>('SELECT * FROM resume_points WHERE source_id = $1 FOR UPDATE', [sourceId]);
-    if (from !== undefined && (current?.position ?? null) !== from) {
-      if (current !== undefined && current.position === position) {
-        return {
-          applied: false,
-          resumePoint: resumeOf(current),
-          newKeys: [],
-          changedKeys: [],
-          reopenedKeys: [],
-          overflowLines: 0,
-          overflowDestinations: 0,
-          evictedKeys: [],
-          outboxIds: [],
-        };
-      }
-      throw new ResumeConflictError(sourceId, from, current?.position ?? null);
-    }
+  private async applyInTx(db: Db, b: rules.PreparedBatch): Promise<ApplyResult> {
+    await db.run('SELECT pg_advisory_xact_lock($1, hashtext($2))', [SOURCE_LOCK_NS, b.sourceId]);
+    const replay = rules.replayOf(b, await db.one<ResumeRow>('SELECT * FROM resume_points WHERE source_id = $1 FOR UPDATE', [b.sourceId]));
+    if (replay !== null) return replay;
     const now = this.clock();
-    const changes = await this.mergeDeltas(db, deltas, now);
-    const count = async (key: string, n: number): Promise<void> => {
-      if (n === 0) return;
-      const before = await db.one<{value: string}>('SELECT value FROM meta WHERE key = $1 FOR UPDATE', [key]);
-      await this.setMetaIn(db, key, addTo(before?.value, n), now);
-    };
-    await count(OVERFLOW_LINES_META, changes.overflowLines);
-    await count(OVERFLOW_DESTINATIONS_META, changes.overflowDestinations);
-    await count(EVICTED_META, changes.evictedKeys.length);
-    const outboxIds: number[] = [];
-    for (const item of notify?.(changes) ?? []) outboxIds.push((await this.outbox.enqueueInTx(db, item)).id);
-    const resume = await db.one<ResumeRow>(
-      `INSERT INTO resume_points (source_id, position, seq, updated_at) VALUES ($1, $2, 1, $3)
-       ON CONFLICT (source_id) DO UPDATE SET position = EXCLUDED.position, seq = resume_points.seq + 1, updated_at = EXCLUDED.updated_at
-       RETURNING *`,
-      [sourceId, position, now],
-    );
-    if (resume === undefined) throw new Error('the resume point was not written');
-    return {applied: true, resumePoint: resumeOf(resume), ...changes, outboxIds};
-  }
-
-  private async mergeDeltas(db: Db, deltas: Finding[], now: number): Promise<BatchChanges> {
-    const created = new Set<string>();
-    const changed = new Set<string>();
-    const reopened = new Set<string>();
-    let overflowLines = 0;
-    let overflowDestinations = 0;
-    const evicted: string[] = [];
-    const batchKeys = new Set(deltas.map((d) => d.key));
-    let findings: number | null = null;
     // Locks taken in one order by every writer cannot deadlock each other.
-    const keys = [...new Set(deltas.map((d) => d.key))].sort();
+    const keys = rules.batchKeys(b.deltas);
     const rows = new Map<string, FindingRow>();
     if (keys.length > 0) {
       for (const r of await db.rows<FindingRow>('SELECT * FROM findings WHERE key = ANY($1::text[]) ORDER BY key FOR UPDATE', [keys])) rows.set(r.key, r);
     }
-    const history = new Map<string, number>();
-    for (const delta of deltas) {
-      const row = rows.get(delta.key);
-      if (row === undefined) {
-        findings ??= (await db.one<{n: number}>('SELECT COUNT(*) AS n FROM findings'))?.n ?? 0;
-        const fresh = mergeFinding(null, delta, this.limits);
-        if (findings >= this.limits.maxFindings) {
-          if (!mustKeep(fresh)) {
-            overflowLines += delta.count;
-            overflowDestinations += 1;
-            continue;
-          }
-          const room = pickRoom(await db.rows<{key: string; attribution: string}>(numbered(ROOM_CANDIDATES_SQL), [ROOM_CANDIDATES]), batchKeys);
-          if (room !== null) {
-            await db.run('DELETE FROM findings WHERE key = $1', [room]);
-            await db.run('DELETE FROM finding_history WHERE key = $1', [room]);
-            await db.run('DELETE FROM alert_state WHERE key = $1', [room]);
-            evicted.push(room);
-            findings -= 1;
-          }
-        }
-        const content = contentOf(fresh);
-        // A concurrent writer inserting the same key makes this a unique violation: the transaction runs again.
-        const inserted = await db.one<FindingRow>(
-          `INSERT INTO findings (key, status, ${CONTENT_SQL_COLUMNS}, created_at, updated_at, revision)
-           VALUES ($1, 'open', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, 1) RETURNING *`,
-          [delta.key, ...contentParams(content), now],
-        );
-        if (inserted === undefined) throw new Error('the finding insert returned no row');
-        rows.set(delta.key, inserted);
-        findings += 1;
-        created.add(delta.key);
-      } else {
-        const after = contentOf(mergeFinding(findingOf(row), delta, this.limits));
-        let current = row;
-        if (!sameContent(row, after)) {
-          const updated = await db.one<FindingRow>(
-            `UPDATE findings SET verdict = $2, protocol = $3, host = $4, ip = $5, port = $6, count = $7, first_seen = $8, last_seen = $9,
-               pods = $10, samples = $11, attribution = $12, features = $13, advice = $14, rejected_host = $15, updated_at = $16,
-               revision = revision + 1
-             WHERE key = $1 RETURNING *`,
-            [delta.key, ...contentParams(after), now],
-          );
-          if (updated !== undefined) current = updated;
-          if (!created.has(delta.key)) changed.add(delta.key);
-        }
-        if (current.status === 'resolved' && delta.count > 0) {
-          const reopenedRow = await db.one<FindingRow>(
-            "UPDATE findings SET status = 'open', status_changed_at = $1, resolved_at = NULL, updated_at = $1, revision = revision + 1 WHERE key = $2 RETURNING *",
-            [now, delta.key],
-          );
-          if (reopenedRow !== undefined) current = reopenedRow;
-          await this.decide(db, delta.key, 'reopen', null, 'traffic seen again', now);
-          reopened.add(delta.key);
-          changed.add(delta.key);
-        }
-        rows.set(delta.key, current);
-      }
-      if (delta.count > 0) {
-        const hk = `${hourOf(delta.lastSeen, now)}\u0000${delta.key}`;
-        history.set(hk, (history.get(hk) ?? 0) + delta.count);
-      }
+    const fresh = keys.length - rows.size;
+    const stored = fresh > 0 ? ((await db.one<{n: number}>('SELECT COUNT(*) AS n FROM findings'))?.n ?? 0) : 0;
+    const room = rules.roomCandidatesNeeded(stored, fresh, this.limits, ROOM_CANDIDATES);
+    const candidates = room > 0 ? await db.rows<{key: string; attribution: string}>(numbered(ROOM_CANDIDATES_SQL), [room]) : [];
+    const plan = rules.planBatch(b.deltas, rows, stored, candidates, this.limits, now);
+    for (const key of plan.evict) {
+      await db.run('DELETE FROM findings WHERE key = $1', [key]);
+      await db.run('DELETE FROM finding_history WHERE key = $1', [key]);
+      await db.run('DELETE FROM alert_state WHERE key = $1', [key]);
     }
-    for (const [hk, count] of [...history].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      const cut = hk.indexOf('\u0000');
+    // A concurrent writer inserting the same key makes this a unique violation: the transaction runs again.
+    for (const f of plan.insert) {
       await db.run(
-        'INSERT INTO finding_history (key, hour, count) VALUES ($1, $2, $3) ON CONFLICT (key, hour) DO UPDATE SET count = finding_history.count + EXCLUDED.count',
-        [hk.slice(cut + 1), Number(hk.slice(0, cut)), count],
+        `INSERT INTO findings (key, status, ${CONTENT_SQL_COLUMNS}, created_at, updated_at, revision)
+         VALUES ($1, 'open', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, 1)`,
+        [f.key, ...contentParams(f.content), now],
       );
     }
-    return {newKeys: [...created], changedKeys: [...changed], reopenedKeys: [...reopened], overflowLines, overflowDestinations, evictedKeys: evicted};
+    for (const f of plan.update) {
+      await db.run(
+        `UPDATE findings SET verdict = $2, protocol = $3, host = $4, ip = $5, port = $6, count = $7, first_seen = $8, last_seen = $9,
+           pods = $10, samples = $11, attribution = $12, features = $13, advice = $14, rejected_host = $15, updated_at = $16,
+           revision = revision + 1
+         WHERE key = $1`,
+        [f.key, ...contentParams(f.content), now],
+      );
+    }
+    for (const key of plan.reopen) {
+      await db.run("UPDATE findings SET status = 'open', status_changed_at = $1, resolved_at = NULL, updated_at = $1, revision = revision + 1 WHERE key = $2", [
+        now,
+        key,
+      ]);
+      await this.decide(db, key, 'reopen', null, rules.REOPEN_REASON, now);
+    }
+    for (const h of plan.history) {
+      await db.run(
+        'INSERT INTO finding_history (key, hour, count) VALUES ($1, $2, $3) ON CONFLICT (key, hour) DO UPDATE SET count = finding_history.count + EXCLUDED.count',
+        [h.key, h.hour, h.count],
+      );
+    }
+    for (const c of plan.counters) {
+      const before = await db.one<{value: string}>('SELECT value FROM meta WHERE key = $1 FOR UPDATE', [c.key]);
+      await this.setMetaIn(db, c.key, addTo(before?.value, c.add), now);
+    }
+    const outboxIds: number[] = [];
+    for (const item of b.notify?.(plan.changes) ?? []) outboxIds.push((await this.outbox.enqueueInTx(db, item)).id);
+    const resume = await db.one<ResumeRow>(
+      `INSERT INTO resume_points (source_id, position, seq, updated_at) VALUES ($1, $2, 1, $3)
+       ON CONFLICT (source_id) DO UPDATE SET position = EXCLUDED.position, seq = resume_points.seq + 1, updated_at = EXCLUDED.updated_at
+       RETURNING *`,
+      [b.sourceId, b.position, now],
+    );
+    if (resume === undefined) throw new Error('the resume point was not written');
+    return {applied: true, resumePoint: resumeOf(resume), ...plan.changes, outboxIds};
   }
 
   async getResumePoint(sourceId: string): Promise<ResumePoint | null> {
-    const row = await this.db.one<ResumeRow>('SELECT * FROM resume_points WHERE source_id = $1', [requireText('sourceId', sourceId, MAX_SOURCE_ID)]);
+    const row = await this.db.one<ResumeRow>('SELECT * FROM resume_points WHERE source_id = $1', [requireText('sourceId', sourceId, rules.MAX_SOURCE_ID)]);
     return row === undefined ? null : resumeOf(row);
   }
 
@@ -343,13 +246,11 @@ export class PostgresStore implements Store {
       const now = this.clock();
       // Locked in key order, as applyBatch's writers lock them, so that the two cannot deadlock.
       for (const row of await db.rows<FindingRow>("SELECT * FROM findings WHERE status = 'open' ORDER BY key FOR UPDATE")) {
-        const next = derive(findingOf(row));
-        const attribution = JSON.stringify(next.attribution);
-        const features = JSON.stringify(next.features.slice(0, this.limits.features));
-        if (attribution === row.attribution && features === row.features) continue;
+        const next = rules.reattribution(row, derive, this.limits);
+        if (next === null) continue;
         await db.run('UPDATE findings SET attribution = $1, features = $2, updated_at = $3, revision = revision + 1 WHERE key = $4', [
-          attribution,
-          features,
+          next.attribution,
+          next.features,
           now,
           row.key,
         ]);
@@ -359,17 +260,35 @@ export class PostgresStore implements Store {
     });
   }
 
-  /** Runs a status change and its notifications in one transaction, the finding's row locked throughout. */
-  private async change(
-    rawKey: string,
-    fn: (db: Db, key: string, row: FindingRow) => Promise<boolean>,
-    notify?: StatusChangeOptions['notify'],
-  ): Promise<StoredFinding> {
+  /** Runs a status change (rules.ts decides whether it happens) and its notifications in one transaction, the finding's row locked throughout. */
+  private async change(rawKey: string, req: rules.StatusRequest, notify?: StatusChangeOptions['notify']): Promise<StoredFinding> {
     const key = this.keyOf(rawKey);
     return transaction(this.pool, async (db) => {
       const row = await db.one<FindingRow>('SELECT * FROM findings WHERE key = $1 FOR UPDATE', [key]);
       if (row === undefined) throw new FindingNotFoundError(key);
-      if (!(await fn(db, key, row))) return storedOf(row);
+      const latest = req.action === 'resolve' ? undefined : await db.one<DecisionRow>(numbered(rules.LAST_PERSON_DECISION_SQL), [key]);
+      const plan = rules.planStatusChange(row, req, latest);
+      if (plan === null) return storedOf(row);
+      const {decision: d} = plan;
+      if (plan.status === 'ignored') {
+        await db.run(
+          `UPDATE findings SET status = 'ignored', status_changed_at = $2, ignored_by_id = $3, ignored_by_name = $4, ignored_reason = $5,
+             ignored_at = $2, updated_at = $2, revision = revision + 1 WHERE key = $1`,
+          [key, d.at, d.by?.userId, d.by?.username, d.reason],
+        );
+      } else if (plan.status === 'open') {
+        await db.run(
+          `UPDATE findings SET status = 'open', status_changed_at = $2, ignored_by_id = NULL, ignored_by_name = NULL, ignored_reason = NULL,
+             ignored_at = NULL, updated_at = $2, revision = revision + 1 WHERE key = $1`,
+          [key, d.at],
+        );
+      } else {
+        await db.run(
+          "UPDATE findings SET status = 'resolved', status_changed_at = $2, resolved_at = $2, updated_at = $3, revision = revision + 1 WHERE key = $1",
+          [key, d.at, this.clock()],
+        );
+      }
+      await this.decide(db, key, d.action, d.by, d.reason, d.at);
       const after = await db.one<FindingRow>('SELECT * FROM findings WHERE key = $1', [key]);
       if (after === undefined) throw new FindingNotFoundError(key);
       const stored = storedOf(after);
@@ -379,11 +298,10 @@ export class PostgresStore implements Store {
   }
 
   private keyOf(key: string): string {
-    if (typeof key !== 'string' || key.length === 0) throw new StoreInputError('a finding key must be a non-empty string');
-    return text(key, this.limits.textChars);
+    return rules.findingKey(key, this.limits);
   }
 
-  private async decide(db: Db, key: string, action: DecisionAction, by: Actor | null, reason: string, at: number): Promise<void> {
+  private async decide(db: Db, key: string, action: Decision['action'], by: Actor | null, reason: string, at: number): Promise<void> {
     await db.run('INSERT INTO decisions (key, action, by_user_id, by_username, reason, at) VALUES ($1, $2, $3, $4, $5, $6)', [
       key,
       action,
@@ -395,67 +313,19 @@ export class PostgresStore implements Store {
   }
 
   private atOf(d: Date | undefined): number {
-    if (d === undefined) return this.clock();
-    const t = d instanceof Date ? d.getTime() : NaN;
-    if (!Number.isFinite(t)) throw new StoreInputError('the time must be a valid Date');
-    return t;
+    return rules.timeOf(d, this.clock);
   }
 
   async ignore(key: string, by: Actor, reason: string, opts: StatusChangeOptions = {}): Promise<StoredFinding> {
-    const actor = requireActor(by);
-    const why = requireText('reason', reason, MAX_REASON, true);
-    const at = this.atOf(opts.at);
-    return this.change(
-      key,
-      async (db, k) => {
-        await db.run(
-          `UPDATE findings SET status = 'ignored', status_changed_at = $2, ignored_by_id = $3, ignored_by_name = $4, ignored_reason = $5,
-             ignored_at = $2, updated_at = $2, revision = revision + 1 WHERE key = $1`,
-          [k, at, actor.userId, actor.username, why],
-        );
-        await this.decide(db, k, 'ignore', actor, why, at);
-        return true;
-      },
-      opts.notify,
-    );
+    return this.change(key, rules.statusRequest('ignore', by, reason, this.atOf(opts.at), opts.decidedUpTo), opts.notify);
   }
 
   async unignore(key: string, by: Actor, reason = '', opts: StatusChangeOptions = {}): Promise<StoredFinding> {
-    const actor = requireActor(by);
-    const why = requireText('reason', reason, MAX_REASON, true);
-    const at = this.atOf(opts.at);
-    return this.change(
-      key,
-      async (db, k, row) => {
-        if (row.status !== 'ignored') return false;
-        await db.run(
-          `UPDATE findings SET status = 'open', status_changed_at = $2, ignored_by_id = NULL, ignored_by_name = NULL, ignored_reason = NULL,
-             ignored_at = NULL, updated_at = $2, revision = revision + 1 WHERE key = $1`,
-          [k, at],
-        );
-        await this.decide(db, k, 'unignore', actor, why, at);
-        return true;
-      },
-      opts.notify,
-    );
+    return this.change(key, rules.statusRequest('unignore', by, reason, this.atOf(opts.at), opts.decidedUpTo), opts.notify);
   }
 
   async markResolved(key: string, at: Date, reason = '', opts: Omit<StatusChangeOptions, 'at'> = {}): Promise<StoredFinding> {
-    const when = this.atOf(at);
-    const why = requireText('reason', reason, MAX_REASON, true);
-    return this.change(
-      key,
-      async (db, k, row) => {
-        if (row.status !== 'open') return false;
-        await db.run(
-          "UPDATE findings SET status = 'resolved', status_changed_at = $2, resolved_at = $2, updated_at = $3, revision = revision + 1 WHERE key = $1",
-          [k, when, this.clock()],
-        );
-        await this.decide(db, k, 'resolve', null, why, when);
-        return true;
-      },
-      opts.notify,
-    );
+    return this.change(key, {action: 'resolve', reason: requireText('reason', reason, rules.MAX_REASON, true), at: this.atOf(at)}, opts.notify);
   }
 
   async setAlertPostId(key: string, postId: string | null): Promise<void> {
@@ -532,7 +402,7 @@ export class PostgresStore implements Store {
   }
 
   async getMeta(key: string): Promise<string | null> {
-    return (await this.db.one<{value: string}>('SELECT value FROM meta WHERE key = $1', [requireText('meta key', key, MAX_META_KEY)]))?.value ?? null;
+    return (await this.db.one<{value: string}>('SELECT value FROM meta WHERE key = $1', [requireText('meta key', key, rules.MAX_META_KEY)]))?.value ?? null;
   }
 
   private async setMetaIn(db: Db, key: string, value: string, now: number): Promise<void> {
@@ -543,27 +413,27 @@ export class PostgresStore implements Store {
   }
 
   async setMeta(key: string, value: string): Promise<void> {
-    await this.setMetaIn(this.db, requireText('meta key', key, MAX_META_KEY), requireText('meta value', value, MAX_META_VALUE, true), this.clock());
+    await this.setMetaIn(this.db, requireText('meta key', key, rules.MAX_META_KEY), requireText('meta value', value, rules.MAX_META_VALUE, true), this.clock());
   }
 
   /** Sets the value only when none is stored; returns the value that is stored afterwards (first writer wins). */
   async setMetaIfAbsent(key: string, value: string): Promise<string> {
-    const k = requireText('meta key', key, MAX_META_KEY);
-    const v = requireText('meta value', value, MAX_META_VALUE, true);
+    const k = requireText('meta key', key, rules.MAX_META_KEY);
+    const v = requireText('meta value', value, rules.MAX_META_VALUE, true);
     await this.db.run('INSERT INTO meta (key, value, updated_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING', [k, v, this.clock()]);
     return (await this.getMeta(k)) ?? v;
   }
 
   async deleteMeta(key: string): Promise<void> {
-    await this.db.run('DELETE FROM meta WHERE key = $1', [requireText('meta key', key, MAX_META_KEY)]);
+    await this.db.run('DELETE FROM meta WHERE key = $1', [requireText('meta key', key, rules.MAX_META_KEY)]);
   }
 
   async prune(now: Date): Promise<PruneResult> {
     const t = this.atOf(now);
     this.lastPrune = t;
     return transaction(this.pool, async (db) => ({
-      historyRows: await db.run('DELETE FROM finding_history WHERE hour < $1', [t - this.retention.historyDays * DAY_MS]),
-      outboxItems: await this.outbox.prune(db, t - this.retention.outboxDays * DAY_MS),
+      historyRows: await db.run('DELETE FROM finding_history WHERE hour < $1', [t - this.retention.historyDays * rules.DAY_MS]),
+      outboxItems: await this.outbox.prune(db, t - this.retention.outboxDays * rules.DAY_MS),
     }));
   }
 

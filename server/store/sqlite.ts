@@ -4,26 +4,12 @@
 import Database from 'better-sqlite3';
 import {chmodSync, closeSync, existsSync, openSync} from 'node:fs';
 import type {Finding} from '../../common/types';
-import {FindingNotFoundError, ResumeConflictError, StoreDamagedError, StoreInputError} from './errors';
-import {addTo, EVICTED_META, mustKeep, OVERFLOW_DESTINATIONS_META, OVERFLOW_LINES_META, pickRoom, ROOM_CANDIDATES, ROOM_CANDIDATES_SQL} from './capacity';
-import {mergeFinding} from './merge';
+import {FindingNotFoundError, StoreDamagedError} from './errors';
+import {addTo, EVICTED_META, OVERFLOW_DESTINATIONS_META, OVERFLOW_LINES_META, ROOM_CANDIDATES, ROOM_CANDIDATES_SQL} from './capacity';
 import {MIGRATIONS, migrate, type Migration} from './migrations';
-import {
-  alertStateOf,
-  announcedCount,
-  contentOf,
-  decisionOf,
-  findingOf,
-  iso,
-  resumeOf,
-  sameContent,
-  storedOf,
-  type AlertStateRow,
-  type DecisionRow,
-  type FindingRow,
-  type ResumeRow,
-} from './rows';
-import {normaliseObservation, requireActor, requireText, text} from './sanitize';
+import {alertStateOf, announcedCount, decisionOf, iso, resumeOf, storedOf, type AlertStateRow, type DecisionRow, type FindingRow, type ResumeRow} from './rows';
+import * as rules from './rules';
+import {requireText, text} from './sanitize';
 import {SqliteOutbox} from './sqlite-outbox';
 import {findingQuerySql} from './query';
 import {
@@ -33,11 +19,9 @@ import {
   type Actor,
   type AlertState,
   type ApplyResult,
-  type BatchChanges,
   type ClaimedItem,
   type ClaimOptions,
   type Decision,
-  type DecisionAction,
   type EnqueueResult,
   type FindingCounts,
   type FindingPage,
@@ -55,7 +39,6 @@ import {
   type StoredFinding,
   type StoreLimits,
 } from './types';
-import {MAX_REASON_CHARS} from '../../common/api';
 
 export interface SqliteStoreOptions {
   /** How long a write waits for another connection's lock before failing; default 5 s. */
@@ -77,25 +60,6 @@ export interface SqliteStoreOptions {
   autoPruneMs?: number;
   /** Only for tests of the migration machinery. */
   migrations?: readonly Migration[];
-}
-
-const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
-const MAX_SOURCE_ID = 512;
-const MAX_POSITION = 4_096;
-// UTF-16 units, as the store counts them: every reason the API and /egress accept (MAX_REASON_CHARS code points) fits.
-const MAX_REASON = 2 * MAX_REASON_CHARS;
-const MAX_META_KEY = 256;
-const MAX_META_VALUE = 64 * 1024;
-
-/**
- * Hour the lines are counted in, by their log time. A clock far ahead (or a forged time) counts as now,
- * so that it cannot plant history beyond pruning's reach.
- */
-function hourOf(lastSeen: string | null, now: number): number {
-  const t = lastSeen === null ? NaN : Date.parse(lastSeen);
-  const ms = Number.isFinite(t) && t <= now + HOUR_MS ? t : now;
-  return Math.floor(ms / HOUR_MS) * HOUR_MS;
 }
 
 function statements(db: Database.Database) {
@@ -134,6 +98,7 @@ function statements(db: Database.Database) {
     pruneHistory: db.prepare('DELETE FROM finding_history WHERE hour < ?'),
     decide: db.prepare('INSERT INTO decisions (key, action, by_user_id, by_username, reason, at) VALUES (?, ?, ?, ?, ?, ?)'),
     decisions: db.prepare<[string], DecisionRow>('SELECT * FROM decisions WHERE key = ? ORDER BY id'),
+    lastPersonDecision: db.prepare<[string], DecisionRow>(rules.LAST_PERSON_DECISION_SQL),
     resume: db.prepare<[string], ResumeRow>('SELECT * FROM resume_points WHERE source_id = ?'),
     resumeAll: db.prepare<[], ResumeRow>('SELECT * FROM resume_points ORDER BY source_id'),
     setResume: db.prepare<[string, string, number], ResumeRow>(
@@ -190,7 +155,7 @@ export class SqliteStore implements Store {
     this.limits = {...DEFAULT_STORE_LIMITS, ...opts.limits};
     this.retention = {...DEFAULT_RETENTION, ...opts.retention};
     this.clock = opts.clock ?? Date.now;
-    this.autoPruneMs = opts.autoPruneMs ?? HOUR_MS;
+    this.autoPruneMs = opts.autoPruneMs ?? rules.HOUR_MS;
     this.s = statements(db);
     this.outbox = new SqliteOutbox(db, this.clock);
   }
@@ -205,105 +170,44 @@ export class SqliteStore implements Store {
 
   /** The synchronous core, for callers (the bench, tests of crash safety) that want no event-loop turns. */
   applyBatchSync(batch: ObservationBatch): ApplyResult {
-    const sourceId = requireText('sourceId', batch.sourceId, MAX_SOURCE_ID);
-    const position = requireText('position', batch.position, MAX_POSITION, true);
-    const from = batch.from === undefined || batch.from === null ? batch.from : requireText('from', batch.from, MAX_POSITION, true);
-    if (!Array.isArray(batch.observations)) throw new StoreInputError('observations must be an array');
-    const deltas = batch.observations.map((o) => normaliseObservation(o, this.limits));
-    const lines = deltas.reduce((n, d) => n + d.count, 0);
-    // Replays are recognised by the position moving; a batch with lines that does not move it could be
-    // applied twice without anyone noticing.
-    if (from !== undefined && from === position && lines > 0) {
-      throw new StoreInputError('a batch with lines must move the resume point');
-    }
-    const result = this.db.transaction(() => this.applyInTx(sourceId, from, position, deltas, batch.notify)).immediate();
+    const prepared = rules.prepareBatch(batch, this.limits);
+    const result = this.db.transaction(() => this.applyInTx(prepared)).immediate();
     const now = this.clock();
     if (this.autoPruneMs > 0 && now - this.lastPrune >= this.autoPruneMs) this.pruneSync(now);
     return result;
   }
 
-  private applyInTx(sourceId: string, from: string | null | undefined, position: string, deltas: Finding[], notify: ObservationBatch['notify']): ApplyResult {
-    const current = this.s.resume.get(sourceId);
-    if (from !== undefined && (current?.position ?? null) !== from) {
-      if (current !== undefined && current.position === position) {
-        return {
-          applied: false,
-          resumePoint: resumeOf(current),
-          newKeys: [],
-          changedKeys: [],
-          reopenedKeys: [],
-          overflowLines: 0,
-          overflowDestinations: 0,
-          evictedKeys: [],
-          outboxIds: [],
-        };
-      }
-      throw new ResumeConflictError(sourceId, from, current?.position ?? null);
-    }
+  private applyInTx(b: rules.PreparedBatch): ApplyResult {
+    const replay = rules.replayOf(b, this.s.resume.get(b.sourceId));
+    if (replay !== null) return replay;
     const now = this.clock();
-    const changes = this.mergeDeltas(deltas, now);
-    const count = (key: string, n: number): void => {
-      if (n > 0) this.s.setMeta.run(key, addTo(this.s.getMeta.get(key)?.value, n), now);
-    };
-    count(OVERFLOW_LINES_META, changes.overflowLines);
-    count(OVERFLOW_DESTINATIONS_META, changes.overflowDestinations);
-    count(EVICTED_META, changes.evictedKeys.length);
-    const outboxIds = (notify?.(changes) ?? []).map((item) => this.outbox.enqueueInTx(item).id);
-    // Written last, so that anything failing above leaves the resume point where it was.
-    const resume = this.s.setResume.get(sourceId, position, now);
-    if (resume === undefined) throw new Error('the resume point was not written');
-    return {applied: true, resumePoint: resumeOf(resume), ...changes, outboxIds};
-  }
-
-  private mergeDeltas(deltas: Finding[], now: number): BatchChanges {
-    const created = new Set<string>();
-    const changed = new Set<string>();
-    const reopened = new Set<string>();
-    let overflowLines = 0;
-    let overflowDestinations = 0;
-    const evicted: string[] = [];
-    const batchKeys = new Set(deltas.map((d) => d.key));
-    let findings: number | null = null;
-    for (const delta of deltas) {
-      const row = this.s.finding.get(delta.key);
-      if (row === undefined) {
-        findings ??= this.s.findingCount.get()?.n ?? 0;
-        const fresh = mergeFinding(null, delta, this.limits);
-        if (findings >= this.limits.maxFindings) {
-          if (!mustKeep(fresh)) {
-            overflowLines += delta.count;
-            overflowDestinations += 1;
-            continue;
-          }
-          const room = pickRoom(this.s.roomCandidates.all(ROOM_CANDIDATES), batchKeys);
-          if (room !== null) {
-            this.s.evictFinding.run(room);
-            this.s.evictHistory.run(room);
-            this.s.evictAlertState.run(room);
-            evicted.push(room);
-            findings -= 1;
-          }
-        }
-        this.s.insertFinding.run({key: delta.key, now, ...contentOf(fresh)});
-        findings += 1;
-        created.add(delta.key);
-      } else {
-        // The row's JSON columns were written by contentOf, so they compare equal to it when nothing changed.
-        const after = contentOf(mergeFinding(findingOf(row), delta, this.limits));
-        if (!sameContent(row, after)) {
-          this.s.updateContent.run({key: delta.key, now, ...after});
-          if (!created.has(delta.key)) changed.add(delta.key);
-        }
-        if (row.status === 'resolved' && delta.count > 0) {
-          this.s.reopen.run(now, now, delta.key);
-          this.s.decide.run(delta.key, 'reopen', null, null, 'traffic seen again', now);
-          reopened.add(delta.key);
-          changed.add(delta.key);
-        }
-      }
-      if (delta.count > 0) this.s.addHistory.run(delta.key, hourOf(delta.lastSeen, now), delta.count);
+    const rows = new Map<string, FindingRow>();
+    for (const key of rules.batchKeys(b.deltas)) {
+      const row = this.s.finding.get(key);
+      if (row !== undefined) rows.set(key, row);
     }
-    return {newKeys: [...created], changedKeys: [...changed], reopenedKeys: [...reopened], overflowLines, overflowDestinations, evictedKeys: evicted};
+    const fresh = rules.batchKeys(b.deltas).length - rows.size;
+    const stored = fresh > 0 ? (this.s.findingCount.get()?.n ?? 0) : 0;
+    const room = rules.roomCandidatesNeeded(stored, fresh, this.limits, ROOM_CANDIDATES);
+    const plan = rules.planBatch(b.deltas, rows, stored, room > 0 ? this.s.roomCandidates.all(room) : [], this.limits, now);
+    for (const key of plan.evict) {
+      this.s.evictFinding.run(key);
+      this.s.evictHistory.run(key);
+      this.s.evictAlertState.run(key);
+    }
+    for (const f of plan.insert) this.s.insertFinding.run({key: f.key, now, ...f.content});
+    for (const f of plan.update) this.s.updateContent.run({key: f.key, now, ...f.content});
+    for (const key of plan.reopen) {
+      this.s.reopen.run(now, now, key);
+      this.s.decide.run(key, 'reopen', null, null, rules.REOPEN_REASON, now);
+    }
+    for (const h of plan.history) this.s.addHistory.run(h.key, h.hour, h.count);
+    for (const c of plan.counters) this.s.setMeta.run(c.key, addTo(this.s.getMeta.get(c.key)?.value, c.add), now);
+    const outboxIds = (b.notify?.(plan.changes) ?? []).map((item) => this.outbox.enqueueInTx(item).id);
+    // Written last, so that anything failing above leaves the resume point where it was.
+    const resume = this.s.setResume.get(b.sourceId, b.position, now);
+    if (resume === undefined) throw new Error('the resume point was not written');
+    return {applied: true, resumePoint: resumeOf(resume), ...plan.changes, outboxIds};
   }
 
   async getResumePoint(sourceId: string): Promise<ResumePoint | null> {
@@ -311,7 +215,7 @@ export class SqliteStore implements Store {
   }
 
   getResumePointSync(sourceId: string): ResumePoint | null {
-    const row = this.s.resume.get(requireText('sourceId', sourceId, MAX_SOURCE_ID));
+    const row = this.s.resume.get(requireText('sourceId', sourceId, rules.MAX_SOURCE_ID));
     return row === undefined ? null : resumeOf(row);
   }
 
@@ -351,11 +255,9 @@ export class SqliteStore implements Store {
         const changed: string[] = [];
         const now = this.clock();
         for (const row of this.s.openFindings.all()) {
-          const next = derive(findingOf(row));
-          const attribution = JSON.stringify(next.attribution);
-          const features = JSON.stringify(next.features.slice(0, this.limits.features));
-          if (attribution === row.attribution && features === row.features) continue;
-          this.s.setAttribution.run({key: row.key, attribution, features, now});
+          const next = rules.reattribution(row, derive, this.limits);
+          if (next === null) continue;
+          this.s.setAttribution.run({key: row.key, ...next, now});
           changed.push(row.key);
         }
         return changed;
@@ -363,14 +265,20 @@ export class SqliteStore implements Store {
       .immediate();
   }
 
-  /** Runs a status change and its notifications in one transaction. */
-  private change(rawKey: string, fn: (key: string, row: FindingRow) => boolean, notify?: StatusChangeOptions['notify']): StoredFinding {
+  /** Runs a status change (rules.ts decides whether it happens) and its notifications in one transaction. */
+  private change(rawKey: string, req: rules.StatusRequest, notify?: StatusChangeOptions['notify']): StoredFinding {
     const key = this.keyOf(rawKey);
     return this.db
       .transaction(() => {
         const row = this.s.finding.get(key);
         if (row === undefined) throw new FindingNotFoundError(key);
-        if (!fn(key, row)) return storedOf(row);
+        const plan = rules.planStatusChange(row, req, req.action === 'resolve' ? undefined : this.s.lastPersonDecision.get(key));
+        if (plan === null) return storedOf(row);
+        const {decision: d} = plan;
+        if (plan.status === 'ignored') this.s.ignore.run({key, now: d.at, userId: d.by?.userId, username: d.by?.username, reason: d.reason});
+        else if (plan.status === 'open') this.s.unignore.run(d.at, d.at, key);
+        else this.s.resolve.run(d.at, d.at, this.clock(), key);
+        this.s.decide.run(key, d.action, d.by?.userId ?? null, d.by?.username ?? null, d.reason, d.at);
         const after = this.s.finding.get(key);
         if (after === undefined) throw new FindingNotFoundError(key);
         const stored = storedOf(after);
@@ -380,67 +288,24 @@ export class SqliteStore implements Store {
       .immediate();
   }
 
-  /** Lookups normalise the key as applyBatch stored it, so a finding is found by the key it was given. */
   private keyOf(key: string): string {
-    if (typeof key !== 'string' || key.length === 0) throw new StoreInputError('a finding key must be a non-empty string');
-    return text(key, this.limits.textChars);
-  }
-
-  private decide(key: string, action: DecisionAction, by: Actor | null, reason: string, at: number): void {
-    this.s.decide.run(key, action, by?.userId ?? null, by?.username ?? null, reason, at);
+    return rules.findingKey(key, this.limits);
   }
 
   private atOf(d: Date | undefined): number {
-    if (d === undefined) return this.clock();
-    const t = d instanceof Date ? d.getTime() : NaN;
-    if (!Number.isFinite(t)) throw new StoreInputError('the time must be a valid Date');
-    return t;
+    return rules.timeOf(d, this.clock);
   }
 
   async ignore(key: string, by: Actor, reason: string, opts: StatusChangeOptions = {}): Promise<StoredFinding> {
-    const actor = requireActor(by);
-    const why = requireText('reason', reason, MAX_REASON, true);
-    const at = this.atOf(opts.at);
-    return this.change(
-      key,
-      (k) => {
-        this.s.ignore.run({key: k, now: at, userId: actor.userId, username: actor.username, reason: why});
-        this.decide(k, 'ignore', actor, why, at);
-        return true;
-      },
-      opts.notify,
-    );
+    return this.change(key, rules.statusRequest('ignore', by, reason, this.atOf(opts.at), opts.decidedUpTo), opts.notify);
   }
 
   async unignore(key: string, by: Actor, reason = '', opts: StatusChangeOptions = {}): Promise<StoredFinding> {
-    const actor = requireActor(by);
-    const why = requireText('reason', reason, MAX_REASON, true);
-    const at = this.atOf(opts.at);
-    return this.change(
-      key,
-      (k, row) => {
-        if (row.status !== 'ignored') return false;
-        this.s.unignore.run(at, at, k);
-        this.decide(k, 'unignore', actor, why, at);
-        return true;
-      },
-      opts.notify,
-    );
+    return this.change(key, rules.statusRequest('unignore', by, reason, this.atOf(opts.at), opts.decidedUpTo), opts.notify);
   }
 
   async markResolved(key: string, at: Date, reason = '', opts: Omit<StatusChangeOptions, 'at'> = {}): Promise<StoredFinding> {
-    const when = this.atOf(at);
-    const why = requireText('reason', reason, MAX_REASON, true);
-    return this.change(
-      key,
-      (k, row) => {
-        if (row.status !== 'open') return false;
-        this.s.resolve.run(when, when, this.clock(), k);
-        this.decide(k, 'resolve', null, why, when);
-        return true;
-      },
-      opts.notify,
-    );
+    return this.change(key, {action: 'resolve', reason: requireText('reason', reason, rules.MAX_REASON, true), at: this.atOf(at)}, opts.notify);
   }
 
   async setAlertPostId(key: string, postId: string | null): Promise<void> {
@@ -501,15 +366,15 @@ export class SqliteStore implements Store {
   }
 
   async getMeta(key: string): Promise<string | null> {
-    return this.s.getMeta.get(requireText('meta key', key, MAX_META_KEY))?.value ?? null;
+    return this.s.getMeta.get(requireText('meta key', key, rules.MAX_META_KEY))?.value ?? null;
   }
 
   async setMeta(key: string, value: string): Promise<void> {
-    this.s.setMeta.run(requireText('meta key', key, MAX_META_KEY), requireText('meta value', value, MAX_META_VALUE, true), this.clock());
+    this.s.setMeta.run(requireText('meta key', key, rules.MAX_META_KEY), requireText('meta value', value, rules.MAX_META_VALUE, true), this.clock());
   }
 
   async deleteMeta(key: string): Promise<void> {
-    this.s.deleteMeta.run(requireText('meta key', key, MAX_META_KEY));
+    this.s.deleteMeta.run(requireText('meta key', key, rules.MAX_META_KEY));
   }
 
   async prune(now: Date): Promise<PruneResult> {
@@ -520,8 +385,8 @@ export class SqliteStore implements Store {
     this.lastPrune = t;
     return this.db
       .transaction(() => ({
-        historyRows: this.s.pruneHistory.run(t - this.retention.historyDays * DAY_MS).changes,
-        outboxItems: this.outbox.prune(t - this.retention.outboxDays * DAY_MS),
+        historyRows: this.s.pruneHistory.run(t - this.retention.historyDays * rules.DAY_MS).changes,
+        outboxItems: this.outbox.prune(t - this.retention.outboxDays * rules.DAY_MS),
       }))
       .immediate();
   }

@@ -242,6 +242,12 @@ export interface StatusChangeOptions {
   /** Outbox items to enqueue in the same transaction as the change (e.g. update the alert post). */
   notify?: (finding: StoredFinding) => OutboxInput[];
   at?: Date;
+  /**
+   * For ignore and un-ignore: the id of the finding's latest ignore or un-ignore decision the caller knew of
+   * (0 for none), as an alert button carries it from when the alert was drawn. When a newer one exists the
+   * change is refused with StaleDecisionError. Left out, the change applies whatever was decided before.
+   */
+  decidedUpTo?: number;
 }
 
 export interface Store {
