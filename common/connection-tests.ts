@@ -2,6 +2,7 @@
 // server… from its own pod, through its own istio-proxy, on the very path the mesh may block. Shared by the
 // bridge, the /egress replies and the webapp; free of Node imports.
 import type {ApiActor} from './api';
+import {formatUtc} from './time';
 
 export type ConnectionTestKind = 'smtp' | 's3' | 'ldap' | 'elasticsearch' | 'site-url';
 
@@ -66,11 +67,11 @@ export type ConnectionTestResponse =
   {ran: true; result: ConnectionTestResult} | {ran: false; reason: string; nextAllowedAt: string; latest: ConnectionTestResult | null};
 
 /**
- * "Mattermost reached File storage (S3) (s3.example.com:443) at 12:03 UTC.", or that it still fails and
+ * "Mattermost reached File storage (S3) (s3.example.com:443) at 2026-11-28 12:03:09 UTC.", or that it still fails and
  * why: the same words in the thread, the bridge's log and the page. Plain text (the replies escape it).
  */
 export function describeConnectionTest(r: ConnectionTestResult): string {
-  const at = `${r.finishedAt.slice(11, 16)} UTC`;
+  const at = formatUtc(r.finishedAt) ?? r.finishedAt;
   const where = r.target ? ` (${r.target.host}${r.target.port !== null ? `:${r.target.port}` : ''})` : '';
   switch (r.outcome) {
     case 'passed':

@@ -4,6 +4,7 @@ import {printable} from '../engine/hostname';
 import {humanBytes} from './progress';
 import type {IntegrationItem} from '../../common/api';
 import type {ScanReport} from './scan';
+import {formatUtc} from '../../common/time';
 
 const LABEL: Record<string, string> = {
   blocked: 'BLOCKED',
@@ -11,16 +12,10 @@ const LABEL: Record<string, string> = {
   passthrough: 'PASSTHROUGH',
 };
 
-/** "2026-11-28 08:01:02 UTC": readable, unambiguous, sortable. */
+/** The one time format (common/time.ts); a time that cannot be read is shown as it came, made printable. */
 export function readableTime(iso: string | null): string {
   if (iso === null) return 'unknown time';
-  const t = Date.parse(iso);
-  if (Number.isNaN(t)) return printable(iso);
-  return new Date(t)
-    .toISOString()
-    .replace('T', ' ')
-    .replace(/\.\d+Z$/, ' UTC')
-    .replace(/Z$/, ' UTC');
+  return formatUtc(iso) ?? printable(iso);
 }
 
 /** Every piece that came from a log is made printable; the punctuation around it is ours. */

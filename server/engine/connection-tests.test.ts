@@ -113,9 +113,9 @@ describe('what a result speaks for', () => {
   });
 
   test('said as a person reads it', () => {
-    expect(describeResult(result({}))).toBe('Mattermost reached File storage (S3) (s3.example.com:443) at 12:03 UTC.');
+    expect(describeResult(result({}))).toBe('Mattermost reached File storage (S3) (s3.example.com:443) at 2026-12-07 12:03:02 UTC.');
     expect(describeResult(result({outcome: 'failed', message: 'connection refused'}))).toBe(
-      'Mattermost could not reach File storage (S3) (s3.example.com:443) at 12:03 UTC: connection refused',
+      'Mattermost could not reach File storage (S3) (s3.example.com:443) at 2026-12-07 12:03:02 UTC: connection refused',
     );
   });
 });

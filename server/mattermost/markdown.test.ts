@@ -37,6 +37,14 @@ describe('escapeMarkdown', () => {
     expect(rendered(out)).toBe('see http://evil.example/x and www.evil.example and evil.example/path <http://x>');
   });
 
+  test('a colon gets a zero-width space only where a scheme could end: not in prose, not in a time', () => {
+    expect(escapeMarkdown('Reason: not needed, seen at 12:00:05 UTC on port :443.')).toBe('Reason: not needed, seen at 12:00:05 UTC on port :443\\.');
+    expect(escapeMarkdown('Why:')).toBe('Why:');
+    for (const link of ['mailto:a', 'tel:+1', 'mattermost://x', 'javascript:alert(1)', 'x:y']) {
+      expect(escapeMarkdown(link)).toMatch(new RegExp(`^[a-z]+:${ZWSP}`));
+    }
+  });
+
   test('newlines fold to spaces unless multiline, and cannot start blocks', () => {
     expect(escapeMarkdown('a\n# heading\n- item\n    code')).toBe('a \\# heading \\- item code');
     const multi = escapeMarkdown('a\n# heading\n===\n    code\n1. x', {multiline: true});

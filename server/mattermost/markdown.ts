@@ -45,8 +45,10 @@ function escapeLine(line: string): string {
   // A zero-width space is invisible and splits the words the server's mention parser and the
   // renderer's URL and scheme detection look for; ':' and '@' have no backslash escape.
   s = s.replace(/@/g, `@${ZWSP}`);
-  // Before a digit (a port, a time of day) no scheme or URL can start, so the text stays as typed there.
-  s = s.replace(/:(?![0-9])/g, `:${ZWSP}`);
+  // Only a colon with something right after it can end a scheme (http:, mailto:, a custom one); before a
+  // space, a digit (a port, a time of day) or the end no link can start, so prose such as "Reason: x" and
+  // times stay free of invisible characters and copy as they read.
+  s = s.replace(/:(?=[^\s0-9])/g, `:${ZWSP}`);
   // '=' has no escape either, and a line of them under text makes a heading.
   if (/^=+$/.test(s)) s = `${ZWSP}${s}`;
   // Trailing spaces would add a line break of their own.

@@ -82,12 +82,12 @@ describe('replies', () => {
         '- Findings: 4 open (3 blocked, 1 failing), 1 ignored, 2 resolved',
         '- Istio egress: `REGISTRY_ONLY`, unregistered hosts are blocked',
         '- Mattermost: connected (server 10\\.5\\.1): bot egress\\-advisor posts in \\~egress\\-advisor',
-        '- Plugin: not connected yet: No call from the Egress Advisor plugin yet:\u200B enable it in System Console \\> Plugins\\.',
+        '- Plugin: not connected yet: No call from the Egress Advisor plugin yet: enable it in System Console \\> Plugins\\.',
         '- Notifications waiting: 2',
         '',
         '**Log sources**',
         '- `kubernetes mattermost/mattermost-6c8f9d7b54-2xq8k` running, last line 4 min ago (2026-11-28 09:56:00 UTC), 18,234 lines',
-        `- \`file /var/log/istio/proxy.log\` error, no line yet: ENOENT:${Z} no such file`,
+        `- \`file /var/log/istio/proxy.log\` error, no line yet: ENOENT: no such file`,
       ].join('\n'),
     );
   });
@@ -156,7 +156,7 @@ describe('replies', () => {
         "- Address: `203.0.113.40`; host named from Mattermost's own log of the failed call",
         `- How: Mattermost logged a failed call to https:${Z}//bigbang\\-mattermost\\-files\\.s3\\.us\\-gov\\-west\\-1\\.amazonaws\\.com/20261128/x\\.png 322 ms from this block in the same pod\\.`,
         '',
-        `**What to do:** Add the entry \`bigbang--mattermost--files-s3-us--gov--west-ef969ec8\` of the suggested YAML:${Z} it allows \`bigbang-mattermost-files.s3.us-gov-west-1.amazonaws.com\` on port 443 \\(TLS\\)\\.`,
+        `**What to do:** Add the entry \`bigbang--mattermost--files-s3-us--gov--west-ef969ec8\` of the suggested YAML: it allows \`bigbang-mattermost-files.s3.us-gov-west-1.amazonaws.com\` on port 443 \\(TLS\\)\\.`,
         '',
         'The first 1 log line kept (of 4 attempts):',
         '```text',

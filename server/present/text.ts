@@ -3,6 +3,7 @@
 import type {FeatureRef, Finding, Plan, SuggestionFormat, Verdict} from '../../common/types';
 import {isIpAddress} from '../engine/address';
 import {escapeMarkdown, inlineCode, plainText, proseWithCode} from './markdown';
+import {formatUtc} from '../../common/time';
 
 /** Mattermost refuses longer messages (model.PostMessageMaxRunesV2). */
 export const MAX_POST_RUNES = 16383;
@@ -45,12 +46,7 @@ export function plural(n: number, one: string, many = `${one}s`): string {
 /** "2026-11-28 08:01:02 UTC"; a time that does not parse is shown escaped, as logged. */
 export function utcTime(iso: string | null): string {
   if (iso === null || iso.trim() === '') return 'unknown';
-  const t = Date.parse(iso);
-  if (Number.isNaN(t)) return escapeMarkdown(iso, {maxLength: 40});
-  return new Date(t)
-    .toISOString()
-    .replace('T', ' ')
-    .replace(/\.\d+Z$|Z$/, ' UTC');
+  return formatUtc(iso) ?? escapeMarkdown(iso, {maxLength: 40});
 }
 
 /** "4 min ago": how fresh a source is matters more than its exact time. */

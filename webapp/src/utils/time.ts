@@ -1,4 +1,5 @@
-// Times as an administrator reads them: "3 minutes ago" on screen, the exact time on hover.
+// Times as an administrator reads them: "3 minutes ago" on screen, the exact time (in UTC) on hover.
+import {formatUtc} from '../../../common/time';
 
 const UNITS: Array<[Intl.RelativeTimeFormatUnit, number]> = [
   ['year', 365 * 24 * 3600],
@@ -35,13 +36,7 @@ export function relativeTime(iso: string | null | undefined, now: number = Date.
   return 'just now';
 }
 
-/** The exact time, in the reader's zone and in UTC, for a tooltip. */
+/** The exact time for a tooltip, written as every view writes it (common/time.ts); '' for no time. */
 export function absoluteTime(iso: string | null | undefined): string {
-  const d = parseTime(iso);
-  if (d === null) return '';
-  return `${d.toLocaleString()} (${d
-    .toISOString()
-    .replace('T', ' ')
-    .replace(/\.\d+Z$/, 'Z')
-    .replace('Z', ' UTC')})`;
+  return formatUtc(iso) ?? '';
 }

@@ -3,6 +3,7 @@
 import React, {useEffect, useRef, useState} from 'react';
 
 import type {IntegrationItem} from '../../../../common/api';
+import {formatUtc} from '../../../../common/time';
 import {describeConnectionTest, type ConnectionTestReport, type ConnectionTestResult} from '../../../../common/connection-tests';
 import {asBridgeError, type BridgeClient} from '../../client';
 
@@ -41,7 +42,7 @@ export function TestResults({results, title}: {results: readonly ConnectionTestR
           <summary>{`${title}: ${older.length} earlier`}</summary>
           <ul className='ea-list'>
             {older.map((r) => (
-              <li key={r.id}>{`${r.startedAt.slice(0, 16).replace('T', ' ')} UTC · ${OUTCOME_LABEL[r.outcome]} · ${describeConnectionTest(r)} (${who(r)})`}</li>
+              <li key={r.id}>{`${formatUtc(r.startedAt) ?? r.startedAt} · ${OUTCOME_LABEL[r.outcome]} · ${describeConnectionTest(r)} (${who(r)})`}</li>
             ))}
           </ul>
         </details>

@@ -476,10 +476,12 @@ describe("Mattermost's connection tests on the rows", () => {
     expect(within(s3).getByText('Test failed')).toHaveClass('ea-badge--error');
     expect(
       within(s3).getByText(
-        /Mattermost could not reach File storage \(S3\) \(s3\.amazonaws\.com:443\) at 12:03 UTC: Unable to connect to S3\. \(asked by @alice\)/,
+        /Mattermost could not reach File storage \(S3\) \(s3\.amazonaws\.com:443\) at 2026-05-01 12:03:02 UTC: Unable to connect to S3\. \(asked by @alice\)/,
       ),
     ).toBeInTheDocument();
     expect(within(s3).getByText('Earlier tests: 1 earlier')).toBeInTheDocument();
+    // The earlier test is dated as every view dates a time (common/time.ts).
+    expect(within(s3).getByText(/^2026-05-01 12:03:00 UTC · /)).toBeInTheDocument();
     expect(within(rowOf('Push notifications')).queryByRole('button', {name: /^Test .* now/})).toBeNull();
   });
 
@@ -491,7 +493,7 @@ describe("Mattermost's connection tests on the rows", () => {
     await userEvent.click(within(rowOf('File storage (Amazon S3)')).getByRole('button', {name: /^Test File storage \(S3\) now/}));
     await waitFor(() =>
       expect(within(rowOf('File storage (Amazon S3)')).getByRole('status')).toHaveTextContent(
-        'Mattermost reached File storage (S3) (s3.amazonaws.com:443) at 12:03 UTC.',
+        'Mattermost reached File storage (S3) (s3.amazonaws.com:443) at 2026-05-01 12:03:02 UTC.',
       ),
     );
     expect(bridge.requestsTo(`${ROOT}/integrations/test`, 'POST').map((r) => r.body)).toEqual([{kind: 's3'}]);
