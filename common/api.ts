@@ -2,9 +2,9 @@
 // code. The webapp imports this file, so it must stay free of Node and server imports (common/types.ts is
 // shared the same way).
 import type {ConnectionTestReport, ConnectionTestResult} from './connection-tests';
-import type {Attribution, Destination, FeatureRef, PortProtocol, RejectedHost, SuggestionFormat, Verdict} from './types';
+import type {Attribution, Destination, FeatureRef, Plan, PortProtocol, RejectedHost, SuggestionFormat, Verdict} from './types';
 
-export type {SuggestionFormat, Verdict} from './types';
+export type {Plan, SuggestionFormat, Verdict} from './types';
 
 /** The plugin's id (plugin.json): its route on Mattermost is /plugins/egress-advisor. */
 export const PLUGIN_ID = 'egress-advisor';
@@ -49,7 +49,6 @@ export interface FindingSummary {
   pods: string[];
   attribution: Attribution;
   features: FeatureRef[];
-  advice: string;
   rejectedHost: RejectedHost | null;
   /** Set while status is 'ignored'. */
   ignored: {by: ApiActor; reason: string; at: string} | null;
@@ -88,6 +87,11 @@ export interface FindingDetail extends FindingSummary {
   history: HistoryPoint[];
   /** Every status change, oldest first. */
   decisions: ApiDecision[];
+  /**
+   * What to do, as the alert, /egress show and the CLI say it: built among every open finding in the
+   * plugin's suggestion format (common/types.ts Plan). Null when no plan could be made.
+   */
+  plan: Plan | null;
   /** Mattermost's own connection tests of this destination's integration, or that named it; newest first. */
   tests?: ConnectionTestResult[];
 }
@@ -183,6 +187,8 @@ export interface SuggestionsResponse {
   skipped: {host: string; reason: string}[];
   /** What a person should know about the input. */
   notes?: string[];
+  /** What to do about each finding asked for (every open one for "all"), in the order asked. */
+  plans: Plan[];
 }
 
 // ---------------------------------------------------------------------------------------------------------

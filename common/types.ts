@@ -105,8 +105,6 @@ export interface Finding {
   samples: string[];
   attribution: Attribution;
   features: FeatureRef[];
-  /** What to do, in one or two sentences (differs for blocked vs external-failed, in-cluster addresses, …). */
-  advice: string;
   /** Set when the host name is unusable in a ServiceEntry. */
   rejectedHost?: RejectedHost;
 }

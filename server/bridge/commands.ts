@@ -2,13 +2,14 @@
 // click a button, so the caller's roles are checked here, on every call.
 import type {ConnectionTestKind, ConnectionTestResponse} from '../../common/connection-tests';
 import type {SuggestionFormat} from '../../common/types';
-import {suggest, type SuggestContext} from '../engine/suggest';
+import type {SuggestContext, SuggestResult} from '../engine/suggest';
 import {verifyContext} from '../present/hmac';
 import {parseCommand, type EgressCommand} from '../present/command';
 import {BUTTON_REFUSAL, renderCommandReply, type CommandReply, type FindingView, type StatusInput} from '../present/replies';
 import type {ActionRequest, ActionResponse, CommandResponse, SlashCommandRequest} from '../http/types';
 import type {OutboxInput, StatusChangeOptions, Store, StoredFinding} from '../store/types';
 import {allFindings} from './pages';
+import {suggestAmongOpen} from './suggestions';
 
 export interface CommandDeps {
   store: Store;
@@ -69,10 +70,8 @@ export class CommandHandler {
    * The YAML for some findings (null: every open one) as their part of `snippet all`: built among every open
    * finding, so that names and entries are the same as in the alert and in `snippet all`.
    */
-  private async suggestFor(only: readonly StoredFinding[] | null, format: SuggestionFormat): Promise<ReturnType<typeof suggest>> {
-    const open = await allFindings(this.deps.store, {status: 'open'});
-    const extra = (only ?? []).filter((f) => !open.some((o) => o.key === f.key));
-    return suggest([...open, ...extra], {format, ...this.deps.suggestContext(), ...(only !== null ? {only: only.map((f) => f.key)} : {})});
+  private suggestFor(only: readonly StoredFinding[] | null, format: SuggestionFormat): Promise<SuggestResult> {
+    return suggestAmongOpen(this.deps.store, only, format, this.deps.suggestContext());
   }
 
   private notify(change: 'ignore' | 'unignore'): StatusChangeOptions {

@@ -87,7 +87,7 @@ export class MeshLink {
       mesh: this.report(),
       valuesFile: this.o.values !== undefined,
       items,
-      suggestion: {format, yaml: s.yaml, entries: s.entries, skipped: s.skipped, notes: s.notes},
+      suggestion: {format, yaml: s.yaml, entries: s.entries, skipped: s.skipped, notes: s.notes, plans: s.plans},
     };
   }
 

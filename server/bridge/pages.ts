@@ -17,7 +17,7 @@ export function byUrgency(a: StoredFinding, b: StoredFinding): number {
  * meanwhile (which reorders by count) cannot make a finding fall between two pages; a finding inserted
  * meanwhile can at most repeat one, and repeats are dropped.
  */
-export async function allFindings(store: Store, query: Pick<FindingQuery, 'status' | 'verdict'> = {}): Promise<StoredFinding[]> {
+export async function allFindings(store: Pick<Store, 'listFindings'>, query: Pick<FindingQuery, 'status' | 'verdict'> = {}): Promise<StoredFinding[]> {
   const seen = new Map<string, StoredFinding>();
   // Advances by what came back, in case a store caps pages below PAGE.
   for (let offset = 0; ;) {

@@ -19,7 +19,6 @@ import {reattribute} from '../engine/findings';
 import {buildInventory} from '../engine/inventory';
 import {systemResolver} from '../engine/resolver';
 import {DnsWatch, MAX_REFRESH_MS, systemTimedResolver} from './dns-watch';
-import {suggest} from '../engine/suggest';
 import {buildHttpApp, createBridgeMetrics, FINDINGS_CHANGED, type BridgeMetrics} from '../http';
 import {ACTION_PATH} from '../http/mattermost';
 import {ourSettings} from '../mattermost/plugin-settings';
@@ -41,7 +40,7 @@ import {MattermostLink} from './mattermost-link';
 import {MeshLink} from './mesh-link';
 import {PluginSettingsState} from './plugin-settings';
 import {SourceRunner} from './source-runner';
-import {allFindings} from './pages';
+import {suggestionsFor} from './suggestions';
 
 const HMAC_META = 'hmac-key';
 /** The secret the plugin signs its calls with (server/http/signature.ts). */
@@ -430,12 +429,8 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     status: report,
     integrations: (format) => meshLink.integrations(format),
     connectionTests: {report: () => tester.report(), run: (kind, by) => tester.request(kind, 'person', by), forFinding: (f) => tester.forFinding(f)},
-    suggest: async (keys, format: SuggestionFormat): Promise<SuggestionsResponse> => {
-      const findings =
-        keys === 'all' ? await allFindings(store, {status: 'open'}) : (await Promise.all(keys.map((k) => store.getFinding(k)))).filter((f) => f !== null);
-      const s = suggest(findings, {format, ...suggestContext()});
-      return {format, yaml: s.yaml, entries: s.entries, skipped: s.skipped, notes: s.notes};
-    },
+    suggest: (keys, format: SuggestionFormat): Promise<SuggestionsResponse> => suggestionsFor(store, keys, format, suggestContext()),
+    suggestionFormat: () => settings.format(),
     onSignedCall: () => mattermost?.markCalled(),
     onSlashCommand: (req) => commands.slash(req),
     onAction: (req) => commands.action(req),

@@ -43,7 +43,7 @@ function findingText(f: Finding, plan: Plan | undefined): string {
     for (const feat of f.features) lines.push(`  breaks:   ${feat.name} (${feat.configPath})`);
   }
   const a = f.attribution;
-  // Well-known addresses already explain themselves in the advice.
+  // Well-known addresses already explain themselves in the plan.
   if (a.method !== 'sni' && a.method !== 'authority' && a.method !== 'cluster' && a.method !== 'well-known') {
     const cands = a.candidates.length > 1 ? ` candidates: ${a.candidates.join(', ')};` : '';
     lines.push(`  host:     ${a.host ?? 'not named'} (${a.method}, ${a.confidence});${cands} ${a.note}`);

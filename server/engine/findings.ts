@@ -1,7 +1,6 @@
 // Folds classified lines into one entry per destination, in bounded memory whatever the log size, then
-// turns those entries into findings: named host, features, advice.
+// turns those entries into findings: named host and features (what to do is the plan's: suggest/plan.ts).
 import type {AccessRecord, Attribution, AttributionContext, Classification, Finding, PortProtocol, Verdict} from './types';
-import {addressScope} from './address';
 import {attribute} from './attribute';
 import {checkHost, checkTrafficHost, printable} from './hostname';
 import {featuresFor} from './inventory';
@@ -169,42 +168,6 @@ function maxTime(a: string | null, b: string | null): string | null {
   return a > b ? a : b;
 }
 
-function adviceFor(s: DestinationStats, a: Attribution, host: string | null): string {
-  const scope = s.ip !== null && s.host === null ? addressScope(s.ip) : 'public';
-  if (s.verdict === 'external-failed') {
-    return (
-      'A ServiceEntry already registers this host, so REGISTRY_ONLY is not what drops it. Allow the egress in the ' +
-      'NetworkPolicy (Big Bang: networkPolicies.egress.definitions) or the firewall in front of the cluster.'
-    );
-  }
-  if (scope === 'private' && host === null) {
-    return (
-      'This is an in-cluster address. A MESH_EXTERNAL ServiceEntry is the wrong fix: check the Sidecar egress hosts ' +
-      'and the exportTo of the Service or ServiceEntry that should be visible to this namespace.'
-    );
-  }
-  if (scope === 'istio-vip') {
-    return (
-      'The host is registered, but not on this port or not exported to this namespace: add the port to the existing ' +
-      'ServiceEntry or export it here (istioctl pc listeners <pod> shows which).'
-    );
-  }
-  if (a.method === 'well-known') return a.note;
-  if (host === null && a.method === 'port' && a.candidates.length > 0) {
-    return (
-      `One of ${a.candidates.join(', ')}: the integrations Mattermost is configured to call on port ${s.port}. ` +
-      "Mattermost's own log at the time of the block (--app-log, or an app: source) tells which; the configured integrations list each with its ServiceEntry."
-    );
-  }
-  if (host === null && a.confidence === 'ambiguous' && a.candidates.length > 0) {
-    return `The address is shared by ${a.candidates.join(', ')} (all hosts Mattermost uses); the suggested YAML allows each of them.`;
-  }
-  const when = s.verdict === 'passthrough' ? 'before REGISTRY_ONLY is switched on' : 'to restore it';
-  if (host === null) return `Name the host first, then add a ServiceEntry ${when}. ${a.note}`;
-  const likely = a.method === 'port' ? ` (likely: ${host} is the only integration configured on this port; nothing in the log names it)` : '';
-  return `Add a ServiceEntry for ${host} on port ${s.port} (${s.protocol}) ${when}${likely}; the suggested YAML below does exactly that.`;
-}
-
 /**
  * Names hosts (attribution), attaches the Mattermost features that use them, and merges IP-only
  * destinations into the named one they turned out to be.
@@ -239,14 +202,8 @@ export function buildFindings(stats: readonly DestinationStats[], ctx: Attributi
       attribution: rejectedHost ? {...a, host: null, candidates: [], confidence: 'unknown'} : a,
       // A bare address can still be a configured one (the instance-metadata service S3 credentials come from).
       features: host !== null ? featuresFor(host, s.port, ctx.inventory) : s.ip !== null && !rejectedHost ? featuresFor(s.ip, s.port, ctx.inventory) : [],
-      advice: '',
       ...(rejectedHost ? {rejectedHost} : {}),
     };
-    if (rejectedHost) {
-      finding.advice = `The host name in the log is not a valid DNS name (${rejectedHost.reason}); it is not suggested as a ServiceEntry. Check the client that sent it.`;
-    } else {
-      finding.advice = adviceFor(s, finding.attribution, sure ? host : null);
-    }
     const prev = merged.get(key);
     merged.set(key, prev ? mergeFindings(prev, finding) : finding);
   }

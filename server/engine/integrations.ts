@@ -178,7 +178,6 @@ export function findingsForSuggestion(items: readonly IntegrationItem[], open: r
         note: `configured at ${it.feature.configPath}`,
       },
       features: [it.feature],
-      advice: '',
     });
   }
   return [...out.values()];

@@ -1,6 +1,6 @@
 // From the store's findings to the API's, and the text search the store does not offer. Fields are copied
 // one by one so that nothing the store adds later reaches the browser unnoticed.
-import type {ApiDecision, FindingDetail, FindingSummary} from '../../common/api';
+import type {ApiDecision, FindingDetail, FindingSummary, Plan} from '../../common/api';
 import type {Decision, FindingQuery, HistoryEntry, StoredFinding} from '../store/types';
 import type {FindingsStore} from './types';
 
@@ -23,7 +23,6 @@ export function toSummary(f: StoredFinding): FindingSummary {
       note: f.attribution.note,
     },
     features: f.features.map((x) => ({id: x.id, name: x.name, configPath: x.configPath})),
-    advice: f.advice,
     rejectedHost: f.rejectedHost ? {printable: f.rejectedHost.printable, reason: f.rejectedHost.reason} : null,
     ignored: f.ignored ? {by: {userId: f.ignored.by.userId, username: f.ignored.by.username}, reason: f.ignored.reason, at: f.ignored.at} : null,
     createdAt: f.createdAt,
@@ -39,13 +38,19 @@ function toDecision(d: Decision): ApiDecision {
   return {action: d.action, by: d.by ? {userId: d.by.userId, username: d.by.username} : null, reason: d.reason, at: d.at};
 }
 
-export function toDetail(f: StoredFinding, history: readonly HistoryEntry[], decisions: readonly Decision[]): FindingDetail {
+export function toDetail(f: StoredFinding, history: readonly HistoryEntry[], decisions: readonly Decision[], plan: Plan | null): FindingDetail {
   return {
     ...toSummary(f),
     samples: [...f.samples],
     history: history.map((h) => ({hour: h.hour, count: h.count})),
     decisions: decisions.map(toDecision),
+    plan: plan === null ? null : copyPlan(plan),
   };
+}
+
+/** Only the documented fields of a plan. */
+export function copyPlan(p: Plan): Plan {
+  return {key: p.key, action: p.action, entries: [...p.entries], allowedBy: p.allowedBy, text: p.text};
 }
 
 /** Whether a finding mentions the (lowercased) text anywhere an administrator would look for it. */

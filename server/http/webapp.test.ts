@@ -4,7 +4,7 @@ jest.mock('cookie', () => ({stringifySetCookie: ({name, value}: {name: string; v
 
 import type {FastifyInstance} from 'fastify';
 
-import {MAX_REASON_CHARS, type FindingDetail, type FindingsPage} from '../../common/api';
+import {MAX_REASON_CHARS, type FindingDetail, type FindingsPage, type SuggestionsResponse} from '../../common/api';
 import {parseCommand} from '../present/command';
 import {buildHttpApp} from './app';
 import {ADMIN, API, PLUGIN_SECRET, signed, KEYS, RECENT_HOUR, sampleStatus, seededStore, testDeps, type TestDeps, type TestStore} from './testing/fixtures';
@@ -99,6 +99,19 @@ describe('GET findings/:key', () => {
     ]);
   });
 
+  test('says what to do with the plan that the suggestions give the same key, and carries no other advice', async () => {
+    for (const key of [KEYS.push, KEYS.ip]) {
+      const detail = (await get(keyPath(key))).json() as FindingDetail;
+      const asked = (await post('/suggestions', {keys: [key], format: 'bigbang'})).json() as SuggestionsResponse;
+      expect(detail.plan).toEqual(asked.plans[0]);
+      expect(detail.plan?.key).toBe(key);
+      expect(detail).not.toHaveProperty('advice');
+    }
+    expect(deps.suggestCalls.filter((c) => c.format === 'bigbang')).toHaveLength(4);
+    const list = (await get('/findings')).json() as FindingsPage;
+    for (const item of list.items) expect(item).not.toHaveProperty('advice');
+  });
+
   test('takes URL-encoded IPv6 keys', async () => {
     const res = await get(keyPath(KEYS.v6));
     expect(res.statusCode).toBe(200);
@@ -186,24 +199,29 @@ describe('ignore and unignore', () => {
 });
 
 describe('POST suggestions', () => {
-  test('passes keys and format to the suggestion stage and returns its YAML', async () => {
+  test('passes keys and format to the suggestion stage and returns its YAML with a plan per key, in the order asked', async () => {
     const res = await post('/suggestions', {keys: [KEYS.push, KEYS.push, KEYS.ip], format: 'bigbang'});
     expect(res.statusCode).toBe(200);
     expect(deps.suggestCalls).toEqual([{keys: [KEYS.push, KEYS.ip], format: 'bigbang'}]);
-    expect(res.json()).toEqual({
-      format: 'bigbang',
-      yaml: 'addons:\n  mattermost: {}\n',
-      entries: [
-        {
-          name: 'push-mattermost-com',
-          hosts: ['push.mattermost.com'],
-          ports: [{number: 443, name: 'tls-443', protocol: 'TLS'}],
-          resolution: 'DNS',
-          covers: [KEYS.push],
-        },
-      ],
-      skipped: [{host: '52.1.2.3', reason: 'no host name'}],
-    });
+    const body = res.json() as SuggestionsResponse;
+    expect(body.entries.map((e) => ({name: e.name, covers: e.covers}))).toEqual([{name: 'push-mattermost-com-443', covers: [KEYS.push]}]);
+    expect(body.yaml).toContain('push-mattermost-com-443:');
+    expect(body.plans).toEqual([
+      {
+        key: KEYS.push,
+        action: 'add',
+        entries: ['push-mattermost-com-443'],
+        allowedBy: null,
+        text: 'Add the entry `push-mattermost-com-443` of the suggested YAML: it allows `push.mattermost.com` on port 443 (TLS).',
+      },
+      {
+        key: KEYS.ip,
+        action: 'other-fix',
+        entries: [],
+        allowedBy: null,
+        text: expect.stringMatching(/^No ServiceEntry is suggested\. No host name is known for 52\.1\.2\.3:443/),
+      },
+    ]);
     expect((await post('/suggestions', {keys: 'all', format: 'serviceentry'})).statusCode).toBe(200);
     expect(deps.suggestCalls[1]).toEqual({keys: 'all', format: 'serviceentry'});
   });

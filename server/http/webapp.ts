@@ -21,7 +21,7 @@ import {CONNECTION_TEST_KINDS, type ConnectionTestRequest, type ConnectionTestRe
 import {SUGGESTION_FORMATS, type SuggestionFormat} from '../../common/types';
 import {errorHandler, findingNotFound, HttpError, notFoundHandler} from './errors';
 import type {EventStreams} from './events';
-import {searchFindings, toDetail, toSummary} from './findings';
+import {copyPlan, searchFindings, toDetail, toSummary} from './findings';
 import {parseFindingsQuery} from './query';
 import type {RevisionTracker} from './revision';
 import {callerOf, requireSignature, type VerifyOptions} from './signature';
@@ -137,8 +137,14 @@ export function webappApi(ctx: WebappContext) {
       const {key} = request.params;
       const finding = await store.getFinding(key);
       if (finding === null) throw findingNotFound(key);
-      const [history, decisions, tests] = await Promise.all([store.getHistory(key), store.listDecisions(key), deps.connectionTests?.forFinding(finding)]);
-      return {...toDetail(finding, history, decisions), ...(tests ? {tests} : {})};
+      const [history, decisions, tests, suggestion] = await Promise.all([
+        store.getHistory(key),
+        store.listDecisions(key),
+        deps.connectionTests?.forFinding(finding),
+        deps.suggest([key], deps.suggestionFormat()),
+      ]);
+      const plan = suggestion.plans.find((p) => p.key === key) ?? null;
+      return {...toDetail(finding, history, decisions, plan), ...(tests ? {tests} : {})};
     });
 
     app.post<KeyRoute & {Body: IgnoreRequest | null | undefined}>(
@@ -235,6 +241,7 @@ function copySuggestions(r: SuggestionsResponse): SuggestionsResponse {
       ...(e.comment !== undefined ? {comment: e.comment} : {}),
     })),
     skipped: r.skipped.map((s) => ({host: s.host, reason: s.reason})),
+    plans: r.plans.map(copyPlan),
   };
   if (r.notes) out.notes = [...r.notes];
   return out;

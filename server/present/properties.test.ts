@@ -73,7 +73,6 @@ const finding: fc.Arbitrary<Finding> = fc
       note: hostile,
     }),
     features: fc.array(fc.record({id: hostile, name: hostile, configPath: hostile}), {maxLength: 6}),
-    advice: hostile,
     rejectedHost: fc.option(fc.record({printable: hostile, reason: hostile}), {nil: undefined}),
   })
   .map((f) => {
@@ -206,10 +205,9 @@ describe('alert properties', () => {
   test('many large hostile findings: still under the length limit, cut with a pointer', () => {
     const big = hostile.map((s) => s.repeat(20));
     const bigFinding = finding.chain((f) =>
-      fc.record({pods: fc.array(big, {minLength: 5, maxLength: 20}), advice: big, note: big}).map((x) => ({
+      fc.record({pods: fc.array(big, {minLength: 5, maxLength: 20}), note: big}).map((x) => ({
         ...f,
         pods: x.pods,
-        advice: x.advice,
         attribution: {...f.attribution, note: x.note},
       })),
     );

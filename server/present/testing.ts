@@ -21,8 +21,6 @@ export const S3: Finding = {
     note: 'Mattermost logged a failed call to https://bigbang-mattermost-files.s3.us-gov-west-1.amazonaws.com/20261128/x.png 322 ms from this block in the same pod.',
   },
   features: [{id: 'file-storage', name: 'File storage (Amazon S3)', configPath: 'FileSettings.AmazonS3Endpoint'}],
-  advice:
-    'Add a ServiceEntry for bigbang-mattermost-files.s3.us-gov-west-1.amazonaws.com on port 443 (TLS) to restore it; the suggested YAML below does exactly that.',
 };
 
 export const PUSH: Finding = {
@@ -43,7 +41,6 @@ export const PUSH: Finding = {
     note: 'Envoy logged the TLS server name push.mattermost.com with the blocked connection.',
   },
   features: [{id: 'push', name: 'Push notifications', configPath: 'EmailSettings.PushNotificationServer'}],
-  advice: 'Add a ServiceEntry for push.mattermost.com on port 443 (TLS) to restore it; the suggested YAML below does exactly that.',
 };
 
 export const UNNAMED: Finding = {
@@ -64,8 +61,6 @@ export const UNNAMED: Finding = {
     note: 'Nothing names 140.82.112.5:443: no Mattermost log line and no configured host points at it.',
   },
   features: [],
-  advice:
-    'Name the host first, then add a ServiceEntry to restore it. Nothing names 140.82.112.5:443: no Mattermost log line and no configured host points at it.',
 };
 
 export const GITHUB_FAILING: Finding = {
@@ -80,8 +75,6 @@ export const GITHUB_FAILING: Finding = {
   samples: [],
   attribution: {host: 'api.github.com', candidates: ['api.github.com'], method: 'sni', confidence: 'certain', note: ''},
   features: [{id: 'plugin-github', name: 'GitHub plugin', configPath: 'PluginSettings.Plugins.github'}],
-  advice:
-    'A ServiceEntry already registers this host, so REGISTRY_ONLY is not what drops it. Allow the egress in the NetworkPolicy (Big Bang: networkPolicies.egress.definitions) or the firewall in front of the cluster.',
 };
 
 export const FINDINGS: Finding[] = [S3, PUSH, UNNAMED, GITHUB_FAILING];

@@ -130,7 +130,7 @@ const METHOD_WORDS: Record<string, string> = {
 
 /**
  * How the host was named, when the access-log line did not name it itself, as a list item's label
- * and text; null when there is nothing to add (the line named it, or the advice already explains a
+ * and text; null when there is nothing to add (the line named it, or the plan already explains a
  * well-known address).
  */
 export function attributionText(f: Finding): {label: string; text: string} | null {

@@ -15,7 +15,6 @@ function finding(over: Partial<Finding> = {}): Finding {
     samples: ['a'],
     attribution: {host: 's3.example.test', candidates: ['s3.example.test'], method: 'sni', confidence: 'certain', note: 'SNI'},
     features: [{id: 'file-storage', name: 'File storage', configPath: 'FileSettings.AmazonS3Endpoint'}],
-    advice: 'Add a ServiceEntry.',
     ...over,
   };
 }
@@ -42,10 +41,10 @@ describe('mergeFinding', () => {
     expect(mergeFinding(finding({attribution: weak}), finding(), DEFAULT_STORE_LIMITS).attribution.method).toBe('sni');
   });
 
-  it('takes verdict and advice from the newer lines, and keeps them when older lines arrive late', () => {
-    const newer = finding({verdict: 'external-failed', advice: 'Check the NetworkPolicy.', lastSeen: '2024-05-01T12:00:00.000Z', samples: ['b']});
+  it('takes the verdict from the newer lines, and keeps them when older lines arrive late', () => {
+    const newer = finding({verdict: 'external-failed', lastSeen: '2024-05-01T12:00:00.000Z', samples: ['b']});
     const m = mergeFinding(finding(), newer, DEFAULT_STORE_LIMITS);
-    expect(m).toMatchObject({verdict: 'external-failed', advice: 'Check the NetworkPolicy.', samples: ['b']});
+    expect(m).toMatchObject({verdict: 'external-failed', samples: ['b']});
     const late = mergeFinding(m, finding({lastSeen: '2024-05-01T08:00:00.000Z', firstSeen: '2024-05-01T08:00:00.000Z'}), DEFAULT_STORE_LIMITS);
     expect(late).toMatchObject({verdict: 'external-failed', samples: ['b'], firstSeen: '2024-05-01T08:00:00.000Z'});
   });

@@ -66,7 +66,6 @@ export function mergeFinding(prev: Finding | null, delta: Finding, L: StoreLimit
         : [...prev.samples, ...delta.samples].slice(0, L.samples),
     attribution: keepAttribution ? prev.attribution : delta.attribution,
     features: union(prev.features, delta.features, L.features, (f) => `${f.id}|${f.configPath}`),
-    advice: newer.advice !== '' ? newer.advice : older.advice,
   };
   const rejected = newer.rejectedHost ?? older.rejectedHost;
   if (rejected !== undefined) merged.rejectedHost = rejected;

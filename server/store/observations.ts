@@ -14,6 +14,5 @@ export function observationFromStats(s: DestinationStats): Observation {
     lastSeen: s.lastSeen,
     pods: s.pods,
     samples: s.samples,
-    advice: s.reason,
   };
 }

@@ -173,8 +173,8 @@ describe('NUL, which PostgreSQL text cannot hold', () => {
   it('is stored escaped and read back as given', async () => {
     const s = await store();
     const key = 'a\u0000b:443';
-    await s.applyBatch({sourceId: 'src\u0000', from: null, position: 'p\u0000', observations: [obs(key, 1, {advice: '\u0000\u0001'})]});
-    expect(await s.getFinding(key)).toMatchObject({key, advice: '\u0000\u0001'});
+    await s.applyBatch({sourceId: 'src\u0000', from: null, position: 'p\u0000', observations: [obs(key, 1, {pods: ['\u0000\u0001']})]});
+    expect(await s.getFinding(key)).toMatchObject({key, pods: ['\u0000\u0001']});
     expect(await s.getFinding('a\u00010b:443')).toBeNull();
     expect((await s.getResumePoint('src\u0000'))?.position).toBe('p\u0000');
     const raw = await sql<{key: string}>('SELECT key FROM findings');

@@ -74,7 +74,8 @@ export function contentOf(f: Finding): FindingContent {
     samples: JSON.stringify(f.samples),
     attribution: JSON.stringify(f.attribution),
     features: JSON.stringify(f.features),
-    advice: f.advice,
+    // A column of older releases' advice; what to do is now the plan's (engine/suggest/plan.ts), made when shown.
+    advice: '',
     rejected_host: f.rejectedHost === undefined ? null : JSON.stringify(f.rejectedHost),
   };
 }
@@ -96,7 +97,6 @@ export function findingOf(row: FindingRow): Finding {
     samples: JSON.parse(row.samples) as string[],
     attribution: JSON.parse(row.attribution) as Finding['attribution'],
     features: JSON.parse(row.features) as Finding['features'],
-    advice: row.advice,
   };
   if (row.rejected_host !== null) f.rejectedHost = JSON.parse(row.rejected_host) as NonNullable<Finding['rejectedHost']>;
   return f;

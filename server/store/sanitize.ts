@@ -109,7 +109,6 @@ export function normaliseObservation(o: Observation, L: StoreLimits): Finding {
       .filter((f) => f !== null && typeof f === 'object')
       .slice(0, L.features)
       .map((f) => ({id: text(String(f.id), L.textChars), name: text(String(f.name), L.textChars), configPath: text(String(f.configPath), L.textChars)})),
-    advice: optionalText(o.advice, L.textChars * 4) ?? '',
   };
   if (o.rejectedHost !== undefined && o.rejectedHost !== null && typeof o.rejectedHost === 'object') {
     finding.rejectedHost = {

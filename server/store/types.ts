@@ -49,7 +49,6 @@ export interface Observation {
   samples: string[];
   attribution?: Attribution;
   features?: FeatureRef[];
-  advice?: string;
   rejectedHost?: RejectedHost;
 }
 

@@ -104,7 +104,7 @@ describe('a hardened cluster whose IP-only blocks are on the integrations’ own
     expect(hook).toHaveLength(1);
     expect(hook[0].destination.host).toBeNull();
     expect(hook[0].attribution).toMatchObject({method: 'port', confidence: 'ambiguous', candidates: ['builds.example.mil', 'tickets.example.mil']});
-    expect(hook[0].advice).toContain('One of builds.example.mil, tickets.example.mil');
+    expect(report.suggestion.plans.find((p) => p.key === hook[0].key)?.text).toContain('builds.example.mil, tickets.example.mil');
   });
 
   it('leaves a port no integration uses unnamed, and says how to name it', () => {

@@ -86,7 +86,7 @@ describe('scan on the sample cluster', () => {
   it('tells a NetworkPolicy failure from a registry block', () => {
     const gh = byHost(report.findings, 'api.github.com');
     expect(gh.verdict).toBe('external-failed');
-    expect(gh.advice).toMatch(/NetworkPolicy/);
+    expect(report.suggestion.plans.find((p) => p.key === gh.key)).toMatchObject({action: 'other-fix', text: expect.stringMatching(/NetworkPolicy/)});
     expect(report.suggestion.entries.flatMap((e) => e.hosts)).not.toContain('api.github.com');
   });
 
@@ -94,7 +94,7 @@ describe('scan on the sample cluster', () => {
     const imds = report.findings.find((x) => x.destination.ip === '169.254.169.254');
     expect(imds).toBeDefined();
     expect(imds!.attribution.method).toBe('well-known');
-    expect(imds!.advice).toMatch(/instance-metadata/);
+    expect(report.suggestion.plans.find((p) => p.key === imds!.key)).toMatchObject({action: 'other-fix', text: expect.stringMatching(/instance.metadata/)});
     expect(report.suggestion.skipped.some((s) => s.host === '169.254.169.254')).toBe(true);
   });
 

@@ -36,7 +36,6 @@ export function finding(spec: FindingSpec): Finding {
       ...spec.attribution,
     },
     features: spec.features ?? [],
-    advice: '',
   };
   if (spec.rejectedHost !== undefined) {
     f.rejectedHost = spec.rejectedHost;

@@ -13,6 +13,7 @@ import type {IntegrationsResponse, StatusReport, SuggestionFormat, SuggestionsRe
 import {openSqliteStore, type Observation, type SqliteStore} from '../../store';
 import {signatureHeaders, type Caller} from '../signature';
 import type {ActionRequest, HttpDeps, PluginSettings, SlashCommandRequest} from '../types';
+import {suggestionsFor} from '../../bridge/suggestions';
 
 /** The secret plugin and bridge share in these tests (the bridge makes a random one). */
 export const PLUGIN_SECRET = 'dGVzdC1wbHVnaW4tc2VjcmV0LTAxMjM0NTY3ODlhYmNkZWY';
@@ -210,7 +211,7 @@ export function sampleIntegrations(format: SuggestionFormat): IntegrationsRespon
         detail: 'ServiceEntry mattermost/push lets it out.',
       },
     ],
-    suggestion: {format, yaml: 'addons: {}\n', entries: [], skipped: []},
+    suggestion: {format, yaml: 'addons: {}\n', entries: [], skipped: [], plans: []},
   };
 }
 
@@ -250,23 +251,12 @@ export function testDeps(store: HttpDeps['store'], overrides: Partial<HttpDeps> 
       integrationsCalls.push(format);
       return sampleIntegrations(format);
     },
+    // The real suggestion stage over the test's store, as the bridge wires it (no values, no mesh).
     suggest: async (keys, format): Promise<SuggestionsResponse> => {
       suggestCalls.push({keys, format});
-      return {
-        format,
-        yaml: 'addons:\n  mattermost: {}\n',
-        entries: [
-          {
-            name: 'push-mattermost-com',
-            hosts: ['push.mattermost.com'],
-            ports: [{number: 443, name: 'tls-443', protocol: 'TLS'}],
-            resolution: 'DNS',
-            covers: [KEYS.push],
-          },
-        ],
-        skipped: [{host: '52.1.2.3', reason: 'no host name'}],
-      };
+      return suggestionsFor(store, keys, format, {});
     },
+    suggestionFormat: () => 'bigbang',
     onSlashCommand: async (req) => {
       commands.push(req);
       return {response_type: 'ephemeral', text: `you said ${req.text}`};

@@ -74,7 +74,6 @@ export function makeFinding(p: Partial<FindingDetail> & {host?: string | null; i
       note: host ? 'The TLS server name names it.' : 'No host could be named.',
     },
     features: [],
-    advice: `Add a ServiceEntry for ${host ?? ip}.`,
     rejectedHost: null,
     ignored: null,
     createdAt: '2026-05-01T10:00:00.000Z',
@@ -88,6 +87,16 @@ export function makeFinding(p: Partial<FindingDetail> & {host?: string | null; i
     ],
     history: [],
     decisions: [],
+    // Plans as the bridge words them (server/engine/suggest/plan.ts).
+    plan: host
+      ? {
+          key,
+          action: 'add',
+          entries: [`${host.replace(/\./g, '-')}-${port}`],
+          allowedBy: null,
+          text: `Add the entry \`${host.replace(/\./g, '-')}-${port}\` of the suggested YAML: it allows \`${host}\` on port ${port} (TLS).`,
+        }
+      : {key, action: 'other-fix', entries: [], allowedBy: null, text: `No ServiceEntry is suggested. No host name is known for ${key}.`},
   };
   const rest: Partial<FindingDetail> & Record<string, unknown> = {...p};
   for (const k of ['host', 'ip', 'port']) delete rest[k];
@@ -161,7 +170,7 @@ export function makeIntegrations(p: Partial<IntegrationsResponse> = {}): Integra
     mesh: null,
     valuesFile: false,
     items: [],
-    suggestion: {format: 'bigbang', yaml: '', entries: [], skipped: []},
+    suggestion: {format: 'bigbang', yaml: '', entries: [], skipped: [], plans: []},
     ...p,
   };
 }
@@ -302,7 +311,8 @@ export class FakeBridge {
       const keys = req.keys === 'all' ? this.findings.filter((f) => f.status === 'open').map((f) => f.key) : req.keys;
       const hosts = this.findings.filter((f) => keys.includes(f.key) && f.destination.host !== null).map((f) => f.destination.host as string);
       const yaml = hosts.length === 0 ? '' : `# format: ${req.format}\n${hosts.map((h) => `- ${h}`).join('\n')}\n`;
-      const res: SuggestionsResponse = {format: req.format, yaml, entries: [], skipped: []};
+      const plans = keys.flatMap((k) => this.findings.find((f) => f.key === k)?.plan ?? []);
+      const res: SuggestionsResponse = {format: req.format, yaml, entries: [], skipped: [], plans};
       return fakeResponse({status: 200, body: res});
     }
     const m = /^findings\/([^/]+)(?:\/(ignore|unignore))?$/.exec(path);

@@ -330,7 +330,7 @@ describe('findings table', () => {
 });
 
 describe('detail', () => {
-  test('shows samples, attribution and advice; ignore and un-ignore go round trip through the bridge', async () => {
+  test('shows samples, attribution and the plan; ignore and un-ignore go round trip through the bridge', async () => {
     const user = userEvent.setup();
     await renderDashboard();
     await user.click(screen.getByRole('button', {name: 'Details of 52.1.2.3:587'}));
@@ -340,7 +340,8 @@ describe('detail', () => {
     expect(within(detail).getByText('a host from the Mattermost configuration that resolves to this address')).toBeInTheDocument();
     expect(within(detail).getByText('Likely')).toBeInTheDocument();
     expect(within(detail).getByText('smtp.example.com resolves to this address.')).toBeInTheDocument();
-    expect(within(detail).getByText('Add a ServiceEntry for 52.1.2.3.')).toBeInTheDocument();
+    // What to do is the bridge's plan for the finding, as the alert and /egress show say it.
+    expect(within(detail).getByText('No ServiceEntry is suggested. No host name is known for 52.1.2.3:587.')).toBeInTheDocument();
     expect(within(detail).getByText('EmailSettings.SMTPServer')).toBeInTheDocument();
 
     // A reason is optional (as for /egress ignore and the alert's button); this one gives one.

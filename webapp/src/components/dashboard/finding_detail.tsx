@@ -8,6 +8,7 @@ import {RelativeTime} from '../common/relative_time';
 import {TestResults} from './connection_tests';
 import {verdictBadgeClass} from './findings_table';
 import {destinationLabel} from './sort';
+import {PlanText} from '../common/plan_text';
 
 interface Props {
   client: BridgeClient;
@@ -176,7 +177,7 @@ export function FindingDetailView({client, findingKey, refreshToken, now, onClos
           <div className='ea-grid2'>
             <div>
               <h4>{'What to do'}</h4>
-              <p>{shown.advice}</p>
+              {shown.plan !== null ? <PlanText plan={shown.plan} /> : <p className='ea-muted'>{'No plan could be made for this destination.'}</p>}
               <button type='button' className='ea-btn' onClick={() => onShowYaml(shown.key)}>
                 {'Suggested YAML for this destination'}
               </button>

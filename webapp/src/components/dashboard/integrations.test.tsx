@@ -73,6 +73,7 @@ function hardenedMesh(): IntegrationsResponse {
       yaml: '',
       entries: [],
       skipped: [{host: 'hooks.example.net', reason: 'no port in the configuration'}],
+      plans: [],
       notes: ['Check the port of the webhook.'],
     },
   });
