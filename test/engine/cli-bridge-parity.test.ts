@@ -148,7 +148,6 @@ function said(f: Finding): object {
     pods: f.pods,
     attribution,
     features: f.features,
-    advice: f.advice,
     rejectedHost: f.rejectedHost,
   };
 }
