@@ -62,6 +62,16 @@ export async function runServe(io: CliIo): Promise<number> {
   const log = createBridgeLogger({level: config.logLevel});
   exitOnUnexpected(log);
   log.info({config: describeConfig(config)}, 'starting');
+  // The handlers go in before anything listens: a SIGTERM that arrives while the bridge starts (a pod
+  // deleted during start-up, or a probe that answered before the banner) must still stop it cleanly.
+  const stopped = new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      log.info({signal}, 'stopping');
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
   let bridge: Bridge;
   try {
     bridge = await startBridge(config, log);
@@ -84,14 +94,7 @@ export async function runServe(io: CliIo): Promise<number> {
       (config.sampleSources ? '  (no EGRESS_ADVISOR_SOURCES set: reading the shipped sample cluster)\n' : '') +
       (config.mattermost ? await mattermostLine(bridge) : '  Mattermost: not configured (set MATTERMOST_URL and MATTERMOST_TOKEN for alerts and /egress)\n'),
   );
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string): void => {
-      log.info({signal}, 'stopping');
-      resolve();
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  });
+  await stopped;
   await bridge.stop();
   return SERVE_EXIT.stopped;
 }

@@ -119,6 +119,29 @@ test('a promise nobody handled ends the bridge with a log line and exit code 70'
   expect(fatal?.err?.message).toBe('planted rejection');
 });
 
+test('a SIGTERM that arrives while the bridge is starting stops it cleanly once it has started', () => {
+  // The preload sends the signal from inside the process just before the HTTP server listens: after the
+  // configuration is read, before the banner. Killed by the signal, the status would be null.
+  const preload = join(dir, 'term-before-listen.js');
+  writeFileSync(
+    preload,
+    "const net = require('node:net');\n" +
+      'const listen = net.Server.prototype.listen;\n' +
+      'let sent = false;\n' +
+      "net.Server.prototype.listen = function (...args) { if (!sent) { sent = true; process.kill(process.pid, 'SIGTERM'); } return listen.apply(this, args); };\n",
+  );
+  const logFile = join(dir, 'proxy.log');
+  writeFileSync(logFile, '');
+  const r = spawnSync(process.execPath, ['--require', preload, BIN, 'serve'], {
+    env: {PATH: process.env.PATH, EGRESS_ADVISOR_DATA_DIR: join(dir, 'data'), EGRESS_ADVISOR_SOURCES: `file:${logFile}`, EGRESS_ADVISOR_LISTEN: '127.0.0.1:0'},
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  expect(r.signal).toBeNull();
+  expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(/"signal":"SIGTERM".*"msg":"stopping"/);
+});
+
 test('the data folder is 0700 and the database files 0600, even where they existed more open', async () => {
   const data = join(dir, 'data');
   const port = await freePort();
