@@ -346,6 +346,7 @@ export class AlertWorker {
         mode,
         suggestionYaml: s.showYaml ? suggestion.yaml : '',
         format: s.format,
+        plans: suggestion.plans,
         siteUrl: s.siteUrl,
         noticeId,
       });

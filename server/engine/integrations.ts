@@ -135,6 +135,11 @@ export function expectedProtocol(port: number): PortProtocol {
   return 'TCP';
 }
 
+/** The key of the finding that stands in for an integration no traffic has shown: host:port, as findings are keyed. */
+export function integrationKey(it: Pick<IntegrationItem, 'host' | 'port'>): string {
+  return `${it.host.includes(':') && !it.host.startsWith('[') ? `[${it.host}]` : it.host}:${it.port ?? ''}`;
+}
+
 /**
  * Findings to build ServiceEntries from, for the enabled integrations that are or will be blocked: the
  * open findings themselves where traffic was seen (they know the protocol), a stand-in made from the
@@ -152,7 +157,7 @@ export function findingsForSuggestion(items: readonly IntegrationItem[], open: r
       for (const f of seen) out.set(f.key, f);
       continue;
     }
-    const key = `${it.host.includes(':') && !it.host.startsWith('[') ? `[${it.host}]` : it.host}:${it.port}`;
+    const key = integrationKey(it);
     const prev = out.get(key);
     if (prev !== undefined) {
       if (!prev.features.some((x) => x.id === it.feature.id)) prev.features.push(it.feature);

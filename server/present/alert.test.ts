@@ -1,7 +1,9 @@
 import {ALERT_PROPS_KEY, readAlertData, THREAD_UPDATE_PROPS_KEY} from '../../common/alert';
 import type {Finding, Plan} from '../../common/types';
 import {suggest} from '../engine/suggest';
-import {MAX_ALERT_LINES, renderAlert, renderAtRiskNotice, renderThreadUpdate, type AlertInput} from './alert';
+import type {IntegrationItem} from '../../common/api';
+import {findingsForSuggestion} from '../engine/integrations';
+import {MAX_ALERT_LINES, renderAlert, renderAtRiskNotice, renderThreadUpdate, type AlertInput, type AtRiskInput} from './alert';
 import {verifyContext} from './hmac';
 import {runeLength} from './markdown';
 import {MAX_PROPS_CHARS} from './props';
@@ -286,22 +288,53 @@ describe('renderAtRiskNotice', () => {
     host: 'hooks.example.org',
     port: 443,
   };
+  const imds = {
+    ...smtp,
+    feature: {id: 'file-storage', name: 'File storage (Amazon S3)', configPath: 'FileSettings.AmazonS3Endpoint'},
+    host: '169.254.169.254',
+    port: 80,
+  };
+  /** The notice as the bridge builds it: the plans and YAML of one suggest() over the integrations' stand-ins. */
+  function notice(items: IntegrationItem[], mode: AtRiskInput['mode'], showYaml = true): ReturnType<typeof renderAtRiskNotice> {
+    const s = suggest(findingsForSuggestion(items, [], mode), {format: 'bigbang'});
+    return renderAtRiskNotice({items, mode, suggestionYaml: showYaml ? s.yaml : '', format: 'bigbang', plans: s.plans, noticeId: 'notice-7'});
+  }
 
-  test('names each integration, says when it will fail, and carries the YAML and its id', () => {
-    const out = renderAtRiskNotice({items: [smtp, hook], mode: 'REGISTRY_ONLY', suggestionYaml: 'addons: {}\n', format: 'bigbang', noticeId: 'notice-7'});
+  test('names each integration with its plan, says when it will fail, and carries the YAML and its id', () => {
+    const out = notice([smtp, hook], 'REGISTRY_ONLY');
     const lines = out.message.split('\n');
     expect(lines[0]).toBe(
       '**Egress Advisor:** 2 configured integrations of Mattermost have no ServiceEntry. Nothing has failed yet; the first call to each will be dropped (BlackHoleCluster).',
     );
-    expect(out.message).toContain('- Email \\(SMTP\\) (`EmailSettings.SMTPServer`): `smtp.example.com:587`');
-    expect(out.message).toContain('```yaml\naddons: {}\n```');
+    expect(out.message).toContain('- Email \\(SMTP\\) (`EmailSettings.SMTPServer`): `smtp.example.com:587`: add `smtp-example-com-587`');
+    expect(out.message).toContain('`hooks.example.org:443`: add `hooks-example-org-443`');
+    const yaml = /```yaml\n([\s\S]*)\n```/.exec(out.message)?.[1] ?? '';
+    expect(yaml).toContain('smtp-example-com-587:');
+    expect(yaml).toContain('hooks-example-org-443:');
+    expect(out.message).not.toContain('System Console page, under');
     expect(out.props).toEqual({egress_advisor_at_risk: {version: 1, notice_id: 'notice-7', hosts: ['smtp.example.com:587', 'hooks.example.org:443']}});
   });
 
+  test('the instance metadata address gets the same advice as the API: credentials of its own, no ServiceEntry', () => {
+    const out = notice([imds, smtp], 'REGISTRY_ONLY');
+    const line = out.message.split('\n').find((l) => l.includes('`169.254.169.254:80`'));
+    expect(line).toMatch(/^- File storage \\\(Amazon S3\\\) \(`FileSettings\.AmazonS3Endpoint`\): `169\.254\.169\.254:80`: No ServiceEntry is suggested\\\. /);
+    expect(line).toMatch(/own credentials/);
+    expect(line).toMatch(/IRSA|IAM Roles for Service Accounts/);
+    expect(out.message).not.toContain('169-254-169-254');
+  });
+
+  test('without the YAML in the post, it says where the YAML is instead', () => {
+    const out = notice([smtp], 'ALLOW_ANY', false);
+    expect(out.message).not.toContain('```');
+    expect(out.message).toContain('The YAML for them is on the System Console page, under the configured integrations.');
+  });
+
   test('a hostile feature name mentions and links nothing', () => {
-    const out = renderAtRiskNotice({items: [hook], mode: 'ALLOW_ANY', suggestionYaml: '', format: 'bigbang', noticeId: 'n'});
+    const out = notice([hook], 'ALLOW_ANY');
     expect(out.message).toMatch(/^\*\*Egress Advisor:\*\* 1 configured integration of Mattermost has no ServiceEntry\. It works today only because/);
     expect(out.message).not.toMatch(/@(?!\u200B)/);
-    expect(out.message).not.toContain('](http');
+    // Outside the YAML's code block (where nothing is a link).
+    expect(out.message.replace(/```yaml\n[\s\S]*?\n```/, '')).not.toContain('](http');
   });
 });

@@ -8,7 +8,8 @@ import {AT_RISK_PROPS_KEY, THREAD_UPDATE_PROPS_KEY, type AlertProps, type Thread
 import type {Finding, Plan, SuggestionFormat, Verdict} from '../../common/types';
 import {codeBlock, escapeMarkdown, fitMarkdown, inlineCode, plainText, runeLength} from './markdown';
 import {renderAlertProps} from './props';
-import {destinationCode, FORMAT_PLACE, featureText, MAX_POST_RUNES, planShort, plural, targetText, utcTime, VERDICT_WORD} from './text';
+import {destinationCode, FORMAT_PLACE, featureText, MAX_POST_RUNES, planShort, planText, plural, targetText, utcTime, VERDICT_WORD} from './text';
+import {integrationKey} from '../engine/integrations';
 
 export {MAX_PROPS_CHARS, MAX_BUTTON_FINDINGS} from './props';
 
@@ -251,6 +252,8 @@ export interface AtRiskInput {
   mode: 'REGISTRY_ONLY' | 'ALLOW_ANY' | 'unknown';
   suggestionYaml: string;
   format: SuggestionFormat;
+  /** The plan of each integration, keyed as its stand-in finding (integrationKey), from the same suggest() as the YAML. */
+  plans: readonly Plan[];
   siteUrl?: string;
   noticeId: string;
 }
@@ -263,13 +266,30 @@ function atRiskWhen(mode: AtRiskInput['mode'], n: number): string {
   return `Under REGISTRY_ONLY ${n === 1 ? 'its' : 'their'} calls will be dropped.`;
 }
 
+/**
+ * An integration's plan in its line: the entry names when the YAML allows it, else the whole plan (why no
+ * ServiceEntry, and what instead, such as credentials of its own for the instance metadata service).
+ */
+function atRiskPlan(plan: Plan | undefined): string {
+  if (plan === undefined) return 'see the System Console page';
+  if (plan.action === 'add') return `add ${plan.entries.map((n) => inlineCode(n, 80)).join(', ')}`;
+  return planText(plan, 800);
+}
+
 /** The post that warns before anything has failed: configured integrations the mesh will not let out. */
 export function renderAtRiskNotice(input: AtRiskInput): {message: string; props: Record<string, unknown>} {
   const n = input.items.length;
   const head = `**Egress Advisor:** ${plural(n, 'configured integration')} of Mattermost ${n === 1 ? 'has' : 'have'} no ServiceEntry. ${atRiskWhen(input.mode, n)}`;
-  const sections = input.items.map((i) => `- ${featureText([i.feature], 1)}: ${inlineCode(i.port === null ? i.host : `${i.host}:${i.port}`, 270)}`);
+  const plans = new Map(input.plans.map((p) => [p.key, p]));
+  const sections = input.items.map((i) => {
+    const where = inlineCode(i.port === null ? i.host : `${i.host}:${i.port}`, 270);
+    return `- ${featureText([i.feature], 1)}: ${where}: ${atRiskPlan(plans.get(integrationKey(i)) ?? i.findings.map((f) => plans.get(f.key)).find((p) => p !== undefined))}`;
+  });
   const yaml = input.suggestionYaml.trim() === '' ? null : yamlPart(input.suggestionYaml, input.format);
-  const tail = [consoleLink(input.siteUrl)].filter((x): x is string => x !== null);
+  const adds = input.plans.some((p) => p.action === 'add');
+  // Without the YAML in the post (ShowAlertYaml off), say where it is: the page lists these integrations with it.
+  const where = yaml === null && adds ? ['The YAML for them is on the System Console page, under the configured integrations.'] : [];
+  const tail = [...where, consoleLink(input.siteUrl)].filter((x): x is string => x !== null);
   const message = layout(head, sections, yaml, tail, 'The suggested YAML is too long for a post: see the System Console page.');
   return {
     message,
