@@ -21,7 +21,8 @@ import {
 } from '../present/alert';
 import {suggest, type SuggestContext} from '../engine/suggest';
 import {backoffDelayMs} from '../store/backoff';
-import type {ClaimedItem, OutboxInput, Store, StoredFinding} from '../store/types';
+import type {ClaimedItem, OutboxInput, ReattributeResult, Store, StoredFinding} from '../store/types';
+import {compareFindings} from '../engine/findings';
 import {allFindings} from './pages';
 
 /** Default for AlertWorkerOptions.updateIntervalMs (EGRESS_ADVISOR_UPDATE_SECONDS). */
@@ -32,6 +33,9 @@ export interface AlertChannel {
   channelId: string;
   createPost(post: {message: string; props: Record<string, unknown>; type: string; rootId?: string}): Promise<Post>;
   postsSince(sinceMs: number): Promise<Post[]>;
+  getPost(postId: string): Promise<Post>;
+  /** Replaces the message and all props of one of the bot's posts. */
+  patchPost(postId: string, patch: {message: string; props: Record<string, unknown>}): Promise<Post>;
 }
 
 export interface AlertSettings {
@@ -76,6 +80,18 @@ export function warnedKey(i: Pick<IntegrationItem, 'feature' | 'host' | 'port'>)
 interface UpdatePayload {
   postId: string;
 }
+
+/** The alert post itself is rewritten (a destination it lists was named again), not answered in its thread. */
+interface EditPayload extends UpdatePayload {
+  edit: true;
+}
+
+function isEdit(item: ClaimedItem): boolean {
+  return item.kind === 'alert-update' && (item.payload as Partial<EditPayload> | null)?.edit === true;
+}
+
+/** Hops followed from a key to where its finding moved; a finding is named once, so one hop is the rule. */
+const MAX_MOVES = 5;
 
 interface StatusChangePayload extends UpdatePayload {
   key: string;
@@ -193,14 +209,33 @@ export class AlertWorker {
     }
   }
 
+  /**
+   * After open findings were named again (Mattermost's configuration changed): each alert post that lists
+   * one of them is rewritten once, so its card and text show the new name and features. Posts whose
+   * findings did not change are left alone; several changes while an edit waits make one edit.
+   */
+  async scheduleEdits(result: ReattributeResult): Promise<void> {
+    const posts = new Set<string>();
+    for (const m of result.moved) if (m.alertPostId !== null) posts.add(m.alertPostId);
+    for (const key of result.changedKeys) {
+      const f = await this.store.getFinding(key);
+      if (f?.alertPostId) posts.add(f.alertPostId);
+    }
+    for (const postId of posts) {
+      await this.store.enqueue({kind: 'alert-update', payload: {postId, edit: true} satisfies EditPayload, dedupeKey: `edit:${postId}`});
+    }
+    if (posts.size > 0) this.wakeAt(new Date());
+  }
+
   private async deliverDue(): Promise<void> {
     const channel = this.channel();
     if (channel === null) return;
     const items = await this.store.claimDue(new Date(), 10, {leaseMs: 60_000});
     for (const item of items) {
       try {
-        const postId =
-          item.kind === 'alert-update'
+        const postId = isEdit(item)
+          ? await this.deliverEdit(channel, item)
+          : item.kind === 'alert-update'
             ? await this.deliverUpdate(channel, item)
             : item.kind === 'finding-status'
               ? 'change' in (item.payload as object)
@@ -217,6 +252,13 @@ export class AlertWorker {
         const permanent = isMattermostError(err) && !err.retryable;
         const delay = backoffDelayMs(item.attempts, Math.random());
         const message = err instanceof Error ? err.message : String(err);
+        // An edit Mattermost refuses for good (ServiceSettings.PostEditTimeLimit, a deleted post) is given up:
+        // the page, /egress and the thread still say the new name.
+        if (permanent && isEdit(item)) {
+          this.log.warn({outboxId: item.id, err: message}, 'alert post not edited; Mattermost refused the edit');
+          await this.store.markFailed(item.id, message, null, item.claimToken);
+          continue;
+        }
         this.log.warn({outboxId: item.id, kind: item.kind, attempts: item.attempts, permanent, err: message}, 'alert not delivered; will retry');
         await this.store.markFailed(item.id, message, new Date(Date.now() + (permanent ? Math.max(delay, 60_000) : delay)), item.claimToken);
       }
@@ -269,6 +311,54 @@ export class AlertWorker {
       const f = await this.store.getFinding(key);
       if (f) await this.store.recordAnnounced(key, f.count, f.pods);
     }
+    return postId;
+  }
+
+  /** The alert rendered again from what its findings say now; null when that is what it says already. */
+  private async deliverEdit(channel: AlertChannel, item: ClaimedItem): Promise<string | null> {
+    const {postId} = item.payload as EditPayload;
+    const post = await channel.getPost(postId);
+    const data = readAlertData(post.props);
+    if (data === null) return null;
+    const keys: string[] = [];
+    for (const listed of data.findings.map((f) => f.key)) {
+      let key = listed;
+      for (let hop = 0; hop < MAX_MOVES && (await this.store.getFinding(key)) === null; hop++) {
+        const to = await this.store.movedTo(key);
+        if (to === null) break;
+        key = to;
+      }
+      if (!keys.includes(key)) keys.push(key);
+    }
+    // Findings the props left out (a long alert) are still this post's: the store knows them by its id.
+    for (const f of await allFindings(this.store, {})) if (f.alertPostId === postId && !keys.includes(f.key)) keys.push(f.key);
+    const findings: StoredFinding[] = [];
+    for (const key of keys) {
+      const f = await this.store.getFinding(key);
+      if (f !== null) findings.push(f);
+    }
+    if (findings.length === 0) return null;
+    findings.sort(compareFindings);
+    const s = this.settings();
+    const open = await allFindings(this.store, {status: 'open'});
+    const planned = findings.length <= MAX_ALERT_YAML_DESTINATIONS ? findings : findings.slice(0, MAX_ALERT_LINES);
+    const suggestion = suggest([...open, ...findings.filter((f) => f.status !== 'open')], {format: s.format, ...s.context, only: planned.map((f) => f.key)});
+    const rendered = renderAlert({
+      findings,
+      plans: suggestion.plans,
+      suggestionYaml: s.showYaml ? suggestion.yaml : '',
+      format: s.format,
+      actionUrl: s.actionUrl,
+      hmacKey: s.hmacKey,
+      now: new Date(post.create_at),
+      siteUrl: s.siteUrl,
+      digestId: data.digest_id,
+    });
+    const props = {...post.props, ...(rendered.props as unknown as Record<string, unknown>)};
+    if (rendered.message === post.message && JSON.stringify(props) === JSON.stringify(post.props)) return null;
+    await channel.patchPost(postId, {message: rendered.message, props});
+    this.counters.sent('update');
+    this.log.info({postId, destinations: findings.length}, 'alert post edited: a destination it lists was named again');
     return postId;
   }
 

@@ -7,7 +7,7 @@ import type {MattermostInboundStatus, MattermostOutboundStatus} from '../../comm
 import {MattermostClient} from '../mattermost/client';
 import {isMattermostError} from '../mattermost/errors';
 import {checkConfigChanged, fetchInventory, type IntegrationInventory} from '../mattermost/inventory';
-import {createPost, listPostsSince} from '../mattermost/posts';
+import {createPost, getPost, listPostsSince, patchPost} from '../mattermost/posts';
 import {preflight} from '../mattermost/preflight';
 import {writeBridgeSettings} from '../mattermost/plugin-settings';
 import {setup} from '../mattermost/setup';
@@ -181,6 +181,8 @@ export class MattermostLink {
         channelId,
         createPost: (p) => createPost(bot, {channelId, message: p.message, props: p.props, type: p.type, rootId: p.rootId}),
         postsSince: (since: number): Promise<Post[]> => listPostsSince(bot, channelId, since),
+        getPost: (postId) => getPost(bot, postId),
+        patchPost: (postId, patch) => patchPost(bot, postId, patch),
       };
       await this.refreshInventory(true);
       this.log.info(

@@ -27,7 +27,7 @@ import {connect, type KubeClient} from '../sources/kube/library';
 import {MeshWatcher} from '../mesh';
 import type {SuggestContext} from '../engine/suggest';
 import {openSqliteStore} from '../store';
-import type {Store} from '../store/types';
+import type {ReattributeResult, Store} from '../store/types';
 import {AT_RISK_DEDUPE_KEY, AlertWorker, resolvedUpdate} from './alerts';
 import {CommandHandler} from './commands';
 import {ConnectionTester} from './connection-tests';
@@ -211,6 +211,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
   });
   const suggestContext = (): SuggestContext => meshLink.suggestContext();
 
+  let namedAgain: (result: ReattributeResult) => Promise<void> = async () => undefined;
   const setInventory = async (config: unknown, extras: Parameters<typeof buildInventory>[1]): Promise<void> => {
     const inv = buildInventory(config, extras);
     for (const w of inv.warnings) log.debug({warning: w}, 'Mattermost configuration');
@@ -225,10 +226,12 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     await dnsWatch.watch(inv.endpoints);
     if (changed) {
       // Open findings were named with the configuration of their moment: every view must say what it says now.
-      const keys = await store.reattributeOpen((f) => reattribute(f, attribution.configContext()));
-      if (keys.length > 0) {
-        log.info({findings: keys.length}, 'open findings named again after a configuration change');
-        events.emit(FINDINGS_CHANGED, {keys});
+      const result = await store.reattributeOpen((f) => reattribute(f, attribution.configContext()));
+      if (result.changedKeys.length > 0) {
+        log.info({findings: result.changedKeys.length, moved: result.moved.length}, 'open findings named again after a configuration change');
+        events.emit(FINDINGS_CHANGED, {keys: [...result.changedKeys, ...result.moved.map((m) => m.from)]});
+        // The alert posts that list them say the new names too (set once the alert worker exists).
+        await namedAgain(result);
       }
     }
     await meshLink.warnIfNew();
@@ -288,6 +291,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     {updateIntervalMs: config.updateSeconds * 1000, atRisk: () => meshLink.atRisk()},
   );
   events.on(OUTBOX_DUE, (at: Date) => alerts.wakeAt(at));
+  namedAgain = (result) => alerts.scheduleEdits(result);
 
   const logNew = async (keys: readonly string[]): Promise<void> => {
     for (const k of keys) {

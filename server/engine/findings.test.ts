@@ -63,12 +63,17 @@ describe('reattribute', () => {
     expect(again.features).toEqual([]);
   });
 
-  test('a DNS name is derived again, but a new name that would change the finding key is not taken', () => {
+  test('an IP-only finding the configuration can now name gets the name and the named key', () => {
     const [f] = buildFindings([stats({key: '52.216.1.2:443', ip: '52.216.1.2'})], ctx({}));
     expect(f.attribution.method).toBe('none');
     const again = reattribute(f, ctx(S3_ON, {'52.216.1.2': [BUCKET]}));
-    expect(again.attribution).toEqual(f.attribution);
+    // What a new line to that address would make now.
+    const [fresh] = buildFindings([stats({key: '52.216.1.2:443', ip: '52.216.1.2'})], ctx(S3_ON, {'52.216.1.2': [BUCKET]}));
+    expect(again).toEqual({key: fresh.key, host: BUCKET, attribution: fresh.attribution, features: fresh.features});
+    expect(again.key).toBe(`${BUCKET}:443`);
+  });
 
+  test('a name the configuration gave stays, with its key, when the configuration no longer gives it', () => {
     const [named] = buildFindings([stats({key: '52.216.1.2:443', ip: '52.216.1.2'})], ctx(S3_ON, {'52.216.1.2': [BUCKET]}));
     expect(named.attribution).toMatchObject({method: 'dns', host: BUCKET});
     expect(named.destination.host).toBe(BUCKET);

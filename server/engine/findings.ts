@@ -168,6 +168,11 @@ function maxTime(a: string | null, b: string | null): string | null {
   return a > b ? a : b;
 }
 
+/** A name from the traffic itself may never widen a suggestion; configured names may hold a wildcard. */
+function checkName(host: string, a: Attribution): ReturnType<typeof checkHost> {
+  return a.method === 'dns' ? checkHost(host) : checkTrafficHost(host);
+}
+
 /**
  * Names hosts (attribution), attaches the Mattermost features that use them, and merges IP-only
  * destinations into the named one they turned out to be.
@@ -179,8 +184,7 @@ export function buildFindings(stats: readonly DestinationStats[], ctx: Attributi
     let host = a.host;
     let rejectedHost: Finding['rejectedHost'];
     if (host !== null) {
-      // A name from the traffic itself may never widen a suggestion; configured names may hold a wildcard.
-      const checked = a.method === 'dns' ? checkHost(host) : checkTrafficHost(host);
+      const checked = checkName(host, a);
       if (checked.ok) host = checked.host;
       else {
         rejectedHost = checked.rejected;
@@ -253,28 +257,45 @@ export function compareFindings(a: Finding, b: Finding): number {
 /** Names that only the configuration gave: they are derived again when the configuration changes. */
 const CONFIG_METHODS: ReadonlySet<Attribution['method']> = new Set<Attribution['method']>(['dns', 'well-known', 'port', 'none']);
 
+/** A stored finding as the configuration of now names it. */
+export interface Reattribution extends Pick<Finding, 'key' | 'attribution' | 'features'> {
+  host: string | null;
+}
+
 /**
  * A stored finding named again with what the configuration says now (after Mattermost's configuration
- * changed): its features always, its attribution only when the configuration gave it. A name the log or a
- * connection test proved is kept as it is, and so is the stored host, which is the finding's key: a new
- * name that would change it is not taken (the next blocked line makes that finding).
+ * changed): its features always, its attribution only when the configuration gave it. A name
+ * the log or a connection test proved is kept as it is. An IP-only finding the configuration (or the DNS
+ * history) can now name gets that name and the named key, as a new line to that address would: the store
+ * moves it there, merging it with a finding already under that key (server/store: reattributeOpen). A
+ * finding already named keeps its name and key even when the configuration no longer gives it: its lines
+ * may come from several addresses, which cannot be told apart any more.
  */
-export function reattribute(f: Finding, ctx: AttributionContext): Pick<Finding, 'attribution' | 'features'> {
+export function reattribute(f: Finding, ctx: AttributionContext): Reattribution {
   const port = f.destination.port;
   let attribution = f.attribution;
+  let host = f.rejectedHost ? null : f.destination.host;
+  let key = f.key;
   if (CONFIG_METHODS.has(f.attribution.method) && f.destination.ip !== null && !f.rejectedHost) {
     const timesMs = [f.firstSeen, f.lastSeen].map(timeMs).filter((t): t is number => t !== null);
     // Only the configuration is read again: Mattermost's log and connection tests were evidence at their moment.
     const again = attribute({host: null, hostSource: null, ip: f.destination.ip, port, timesMs, pods: f.pods}, {...ctx, appEvents: [], probes: []});
-    const sure = again.host !== null && (again.confidence === 'certain' || again.confidence === 'likely') ? again.host : null;
-    if (sure?.toLowerCase() === f.destination.host?.toLowerCase()) attribution = again;
+    const checked = again.host !== null && (again.confidence === 'certain' || again.confidence === 'likely') ? checkName(again.host, again) : null;
+    const sure = checked?.ok ? checked.host : null;
+    if (host === null && sure !== null) {
+      host = sure;
+      key = destinationKey(sure, null, port);
+      attribution = again;
+    } else if (host === null || sure?.toLowerCase() === host.toLowerCase()) {
+      attribution = again;
+    }
   }
-  const host = f.rejectedHost ? null : (f.destination.host ?? attribution.host);
+  const named = host ?? attribution.host;
   const features =
-    host !== null
-      ? featuresFor(host, port, ctx.inventory)
+    named !== null && !f.rejectedHost
+      ? featuresFor(named, port, ctx.inventory)
       : f.destination.ip !== null && !f.rejectedHost
         ? featuresFor(f.destination.ip, port, ctx.inventory)
         : [];
-  return {attribution, features};
+  return {key, host, attribution, features};
 }

@@ -3,6 +3,8 @@ import {FindingNotFoundError, ResumeConflictError, StaleDecisionError, StoreInpu
 import {observationFromStats} from './observations';
 import {obs, removeDir, tempDir} from './testing/support';
 import {STORE_KINDS, TestStoreHome, type CommonStoreOptions} from './testing/stores';
+import type {Finding} from '../../common/types';
+import type {Reattribution} from '../engine/findings';
 import type {Actor, FindingSort, Store} from './types';
 
 // Every test runs against both implementations: the same interface must mean the same behaviour.
@@ -467,6 +469,18 @@ describe.each(STORE_KINDS)('%s store', (kind) => {
 
   describe('reattributeOpen', () => {
     const storage = {id: 'file-storage', name: 'File storage (Amazon S3)', configPath: 'FileSettings.AmazonS3Bucket'};
+    const same = (f: Finding): Reattribution => ({key: f.key, host: f.destination.host, attribution: f.attribution, features: f.features});
+    const BUCKET = 'bucket.s3.example.com';
+    /** What the engine gives an address the configuration now names as the bucket. */
+    const nameBucket = (f: Finding): Reattribution =>
+      f.destination.ip === '203.0.113.1' && f.destination.host === null
+        ? {
+            key: `${BUCKET}:443`,
+            host: BUCKET,
+            attribution: {method: 'dns', confidence: 'likely', host: BUCKET, candidates: [BUCKET], note: 'an address of the bucket'},
+            features: [storage],
+          }
+        : same(f);
 
     it('updates only the open findings whose attribution or features change, and says which', async () => {
       await store.applyBatch({
@@ -481,18 +495,16 @@ describe.each(STORE_KINDS)('%s store', (kind) => {
       const seen: string[] = [];
       const changed = await store.reattributeOpen((f) => {
         seen.push(f.key);
-        return f.key === '203.0.113.1:443'
-          ? {attribution: {...f.attribution, note: 'named again'}, features: [storage]}
-          : {attribution: f.attribution, features: f.features};
+        return f.key === '203.0.113.1:443' ? {...same(f), attribution: {...f.attribution, note: 'named again'}, features: [storage]} : same(f);
       });
-      expect(changed).toEqual(['203.0.113.1:443']);
+      expect(changed).toEqual({changedKeys: ['203.0.113.1:443'], moved: []});
       expect(seen.sort()).toEqual(['203.0.113.1:443', '203.0.113.2:443']);
       const after = await store.getFinding('203.0.113.1:443');
       expect(after).toMatchObject({features: [storage], attribution: {note: 'named again'}, count: 1, status: 'open', updatedAt: '2024-05-01T12:00:01.000Z'});
       expect(after!.revision).toBe(before!.revision + 1);
       expect((await store.getFinding('203.0.113.3:443'))!.features).toEqual([]);
       // Nothing new to say: nothing written.
-      expect(await store.reattributeOpen((f) => ({attribution: f.attribution, features: f.features}))).toEqual([]);
+      expect(await store.reattributeOpen(same)).toEqual({changedKeys: [], moved: []});
       expect((await store.getFinding('203.0.113.1:443'))!.revision).toBe(after!.revision);
     });
 
@@ -501,10 +513,91 @@ describe.each(STORE_KINDS)('%s store', (kind) => {
       await expect(
         store.reattributeOpen((f) => {
           if (f.key === '203.0.113.2:443') throw new Error('boom');
-          return {attribution: f.attribution, features: [storage]};
+          return {...same(f), features: [storage]};
         }),
       ).rejects.toThrow('boom');
       expect((await store.getFinding('203.0.113.1:443'))!.features).toEqual([]);
+    });
+
+    it('moves an address it can now name to the named key, with its history, decisions, alert post and thread state', async () => {
+      await store.applyBatch({sourceId: 's', from: null, position: '1', observations: [obs('203.0.113.1:443', 3)]});
+      await store.ignore('203.0.113.1:443', alice, 'looking');
+      await store.unignore('203.0.113.1:443', alice);
+      await store.setAlertPostId('203.0.113.1:443', 'post1');
+      await store.recordAnnounced('203.0.113.1:443', 3, ['mattermost-0']);
+      const before = await store.getFinding('203.0.113.1:443');
+      now += 1_000;
+      const result = await store.reattributeOpen(nameBucket);
+      expect(result).toEqual({changedKeys: [`${BUCKET}:443`], moved: [{from: '203.0.113.1:443', to: `${BUCKET}:443`, merged: false, alertPostId: 'post1'}]});
+      expect(await store.getFinding('203.0.113.1:443')).toBeNull();
+      const after = await store.getFinding(`${BUCKET}:443`);
+      expect(after).toMatchObject({
+        key: `${BUCKET}:443`,
+        destination: {host: BUCKET, ip: '203.0.113.1', port: 443},
+        count: 3,
+        status: 'open',
+        alertPostId: 'post1',
+        features: [storage],
+        attribution: {method: 'dns', host: BUCKET},
+        createdAt: before!.createdAt,
+      });
+      expect(await store.getHistory(`${BUCKET}:443`)).toEqual([{hour: '2024-05-01T10:00:00.000Z', count: 3}]);
+      expect(await store.getHistory('203.0.113.1:443')).toEqual([]);
+      expect((await store.listDecisions(`${BUCKET}:443`)).map((d) => d.action)).toEqual(['ignore', 'unignore']);
+      expect(await store.getAlertState(`${BUCKET}:443`)).toMatchObject({announcedCount: 3});
+      expect(await store.movedTo('203.0.113.1:443')).toBe(`${BUCKET}:443`);
+      expect(await store.movedTo(`${BUCKET}:443`)).toBeNull();
+      // Named now: a second pass finds nothing to do.
+      expect(await store.reattributeOpen(nameBucket)).toEqual({changedKeys: [], moved: []});
+    });
+
+    it('merges into the finding that holds the named key: each line counted once, its decision stands', async () => {
+      const named = {
+        destination: {host: BUCKET, ip: '203.0.113.9', port: 443},
+        lastSeen: '2024-05-01T11:00:05.000Z',
+        firstSeen: '2024-05-01T11:00:00.000Z',
+        pods: ['mattermost-1'],
+      };
+      await store.applyBatch({sourceId: 's', from: null, position: '1', observations: [obs('203.0.113.1:443', 3), obs(`${BUCKET}:443`, 5, named)]});
+      await store.ignore(`${BUCKET}:443`, bob, 'a test bucket');
+      await store.setAlertPostId('203.0.113.1:443', 'post1');
+      const result = await store.reattributeOpen(nameBucket);
+      expect(result.moved).toEqual([{from: '203.0.113.1:443', to: `${BUCKET}:443`, merged: true, alertPostId: 'post1'}]);
+      expect(await store.getFinding('203.0.113.1:443')).toBeNull();
+      const after = await store.getFinding(`${BUCKET}:443`);
+      expect(after).toMatchObject({
+        count: 8,
+        status: 'ignored',
+        ignored: {by: bob, reason: 'a test bucket'},
+        firstSeen: '2024-05-01T10:00:00.000Z',
+        lastSeen: '2024-05-01T11:00:05.000Z',
+        alertPostId: 'post1',
+      });
+      expect(after!.pods.sort()).toEqual(['mattermost-0', 'mattermost-1']);
+      expect(await store.getHistory(`${BUCKET}:443`)).toEqual([
+        {hour: '2024-05-01T10:00:00.000Z', count: 3},
+        {hour: '2024-05-01T11:00:00.000Z', count: 5},
+      ]);
+      expect((await store.countFindings()).byStatus).toEqual({open: 0, ignored: 1, resolved: 0});
+    });
+
+    it('reopens a resolved finding that an open one merges into, and says why', async () => {
+      await store.applyBatch({
+        sourceId: 's',
+        from: null,
+        position: '1',
+        observations: [obs('203.0.113.1:443', 2), obs(`${BUCKET}:443`, 1, {destination: {host: BUCKET, ip: null, port: 443}})],
+      });
+      await store.markResolved(`${BUCKET}:443`, new Date(now), 'a ServiceEntry covers it');
+      now += 1_000;
+      await store.reattributeOpen(nameBucket);
+      const after = await store.getFinding(`${BUCKET}:443`);
+      expect(after).toMatchObject({status: 'open', count: 3, destination: {ip: '203.0.113.1'}});
+      const decisions = await store.listDecisions(`${BUCKET}:443`);
+      expect(decisions.map((d) => [d.action, d.reason])).toEqual([
+        ['resolve', 'a ServiceEntry covers it'],
+        ['reopen', 'open traffic to 203.0.113.1:443 turned out to be this destination'],
+      ]);
     });
   });
 

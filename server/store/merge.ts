@@ -71,3 +71,24 @@ export function mergeFinding(prev: Finding | null, delta: Finding, L: StoreLimit
   if (rejected !== undefined) merged.rejectedHost = rejected;
   return merged;
 }
+
+/**
+ * A finding named again (reattributeOpen): its new name, attribution and features, merged into the
+ * finding that already holds its new key if there is one. The moved finding's lines are added as a batch's
+ * would be, so every line is counted once.
+ */
+export function renamedFinding(
+  source: Finding,
+  next: Pick<Finding, 'key' | 'attribution' | 'features'> & {host: string | null},
+  target: Finding | null,
+  L: StoreLimits,
+): Finding {
+  const named: Finding = {
+    ...source,
+    key: next.key,
+    destination: {...source.destination, host: next.host},
+    attribution: next.attribution,
+    features: next.features.slice(0, L.features),
+  };
+  return mergeFinding(target, named, L);
+}

@@ -11,6 +11,7 @@
 // Strings: see postgres-db.ts for how NUL, which PostgreSQL text cannot hold, is escaped.
 import type {Pool} from 'pg';
 import type {Finding} from '../../common/types';
+import type {Reattribution} from '../engine/findings';
 import {FindingNotFoundError} from './errors';
 import {addTo, EVICTED_META, OVERFLOW_DESTINATIONS_META, OVERFLOW_LINES_META, ROOM_CANDIDATES, ROOM_CANDIDATES_SQL} from './capacity';
 import {createPool, Db, numbered, transaction} from './postgres-db';
@@ -21,6 +22,7 @@ import {
   alertStateOf,
   announcedCount,
   decisionOf,
+  findingOf,
   iso,
   resumeOf,
   storedOf,
@@ -33,6 +35,7 @@ import {
 import * as rules from './rules';
 import {requireText, text} from './sanitize';
 import {
+  movedMetaKey,
   DEFAULT_RETENTION,
   DEFAULT_STORE_LIMITS,
   FINDING_STATUSES,
@@ -51,6 +54,7 @@ import {
   type OutboxInput,
   type OutboxItem,
   type PruneResult,
+  type ReattributeResult,
   type ResumePoint,
   type RetentionPolicy,
   type StatusChangeOptions,
@@ -240,24 +244,84 @@ export class PostgresStore implements Store {
     return rows.map((r) => ({hour: iso(r.hour), count: r.count}));
   }
 
-  async reattributeOpen(derive: (finding: Finding) => Pick<Finding, 'attribution' | 'features'>): Promise<string[]> {
+  async reattributeOpen(derive: (finding: Finding) => Reattribution): Promise<ReattributeResult> {
     return transaction(this.pool, async (db) => {
-      const changed: string[] = [];
+      // A move touches a second finding that may not be open: writers are held off for the (rare) pass instead
+      // of locking rows in an order applyBatch does not share.
+      await db.run('LOCK TABLE findings IN SHARE ROW EXCLUSIVE MODE');
+      const changed = new Set<string>();
+      const moved: ReattributeResult['moved'] = [];
       const now = this.clock();
-      // Locked in key order, as applyBatch's writers lock them, so that the two cannot deadlock.
-      for (const row of await db.rows<FindingRow>("SELECT * FROM findings WHERE status = 'open' ORDER BY key FOR UPDATE")) {
-        const next = rules.reattribution(row, derive, this.limits);
-        if (next === null) continue;
-        await db.run('UPDATE findings SET attribution = $1, features = $2, updated_at = $3, revision = revision + 1 WHERE key = $4', [
-          next.attribution,
-          next.features,
-          now,
-          row.key,
-        ]);
-        changed.push(row.key);
+      for (const row of await db.rows<FindingRow>("SELECT * FROM findings WHERE status = 'open' ORDER BY key")) {
+        const next = derive(findingOf(row));
+        const to = rules.findingKey(next.key, this.limits);
+        const target = to === row.key ? undefined : await db.one<FindingRow>('SELECT * FROM findings WHERE key = $1', [to]);
+        const plan = rules.reattribution(row, next, target, this.limits);
+        if (plan === null) continue;
+        if (plan.kind === 'update') {
+          await db.run('UPDATE findings SET attribution = $1, features = $2, updated_at = $3, revision = revision + 1 WHERE key = $4', [
+            plan.attribution,
+            plan.features,
+            now,
+            row.key,
+          ]);
+          changed.add(row.key);
+          continue;
+        }
+        await this.moveInTx(db, row, plan, target !== undefined, now);
+        moved.push({from: row.key, to: plan.to, merged: target !== undefined, alertPostId: row.alert_post_id});
+        changed.delete(row.key);
+        changed.add(plan.to);
       }
-      return changed;
+      return {changedKeys: [...changed], moved};
     });
+  }
+
+  /** Moves an open finding to the key its new name gives it, merging it into the finding there if any. */
+  private async moveInTx(db: Db, row: FindingRow, plan: Extract<rules.ReattributionPlan, {kind: 'move'}>, merge: boolean, now: number): Promise<void> {
+    const c = plan.content;
+    if (!merge) {
+      await db.run('UPDATE findings SET key = $2, host = $3, attribution = $4, features = $5, updated_at = $6, revision = revision + 1 WHERE key = $1', [
+        row.key,
+        plan.to,
+        c.host,
+        c.attribution,
+        c.features,
+        now,
+      ]);
+    } else {
+      await db.run(
+        `UPDATE findings SET verdict = $2, protocol = $3, host = $4, ip = $5, port = $6, count = $7, first_seen = $8, last_seen = $9,
+           pods = $10, samples = $11, attribution = $12, features = $13, advice = $14, rejected_host = $15, updated_at = $16,
+           revision = revision + 1
+         WHERE key = $1`,
+        [plan.to, ...contentParams(c), now],
+      );
+      if (plan.reopen !== null) {
+        await db.run(
+          "UPDATE findings SET status = 'open', status_changed_at = $1, resolved_at = NULL, updated_at = $1, revision = revision + 1 WHERE key = $2",
+          [now, plan.to],
+        );
+        await this.decide(db, plan.to, 'reopen', null, plan.reopen, now);
+      }
+      if (row.alert_post_id !== null)
+        await db.run('UPDATE findings SET alert_post_id = $2 WHERE key = $1 AND alert_post_id IS NULL', [plan.to, row.alert_post_id]);
+      await db.run('DELETE FROM findings WHERE key = $1', [row.key]);
+    }
+    await db.run(
+      `INSERT INTO finding_history (key, hour, count) SELECT $2, hour, count FROM finding_history WHERE key = $1
+       ON CONFLICT (key, hour) DO UPDATE SET count = finding_history.count + EXCLUDED.count`,
+      [row.key, plan.to],
+    );
+    await db.run('DELETE FROM finding_history WHERE key = $1', [row.key]);
+    await db.run('UPDATE decisions SET key = $2 WHERE key = $1', [row.key, plan.to]);
+    await db.run('UPDATE alert_state SET key = $2 WHERE key = $1 AND NOT EXISTS (SELECT 1 FROM alert_state WHERE key = $2)', [row.key, plan.to]);
+    await db.run('DELETE FROM alert_state WHERE key = $1', [row.key]);
+    await this.setMetaIn(db, movedMetaKey(row.key), plan.to, now);
+  }
+
+  async movedTo(key: string): Promise<string | null> {
+    return this.getMeta(movedMetaKey(this.keyOf(key)));
   }
 
   /** Runs a status change (rules.ts decides whether it happens) and its notifications in one transaction, the finding's row locked throughout. */

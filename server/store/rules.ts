@@ -5,9 +5,10 @@
 // PostgreSQL's is not, which is why the rules return plans instead of calling the database).
 import {MAX_REASON_CHARS} from '../../common/api';
 import type {Finding} from '../../common/types';
+import type {Reattribution} from '../engine/findings';
 import {EVICTED_META, mustKeep, OVERFLOW_DESTINATIONS_META, OVERFLOW_LINES_META, pickRoom} from './capacity';
 import {ResumeConflictError, StaleDecisionError, StoreInputError} from './errors';
-import {mergeFinding} from './merge';
+import {mergeFinding, renamedFinding} from './merge';
 import {contentOf, findingOf, resumeOf, sameContent, type FindingContent, type FindingRow, type ResumeRow} from './rows';
 import {normaliseObservation, requireActor, requireText, text} from './sanitize';
 import type {Actor, ApplyResult, BatchChanges, DecisionAction, ObservationBatch, StoreLimits} from './types';
@@ -219,16 +220,31 @@ export function planBatch(
   };
 }
 
-/** The attribution and features `derive` gives an open finding, as stored; null when they stay as they are. */
-export function reattribution(
-  row: FindingRow,
-  derive: (finding: Finding) => Pick<Finding, 'attribution' | 'features'>,
-  limits: StoreLimits,
-): {attribution: string; features: string} | null {
-  const next = derive(findingOf(row));
+/** What becomes of an open finding named again: nothing, new columns under its key, or a move to a named key. */
+export type ReattributionPlan =
+  | {kind: 'update'; attribution: string; features: string}
+  | {
+      kind: 'move';
+      to: string;
+      /** The moved finding's content, merged with the target's when there is one. */
+      content: FindingContent;
+      /** The target finding was resolved: it opens again, since the moved finding's lines are open. */
+      reopen: string | null;
+    };
+
+/**
+ * What `next` (server/engine/findings.ts reattribute) makes of an open finding, as stored; null when nothing
+ * changes. `target` is the row under findingKey(next.key) when that is another key than the row's.
+ */
+export function reattribution(row: FindingRow, next: Reattribution, target: FindingRow | undefined, limits: StoreLimits): ReattributionPlan | null {
+  const to = findingKey(next.key, limits);
+  if (to !== row.key) {
+    const content = contentOf(renamedFinding(findingOf(row), {...next, key: to}, target === undefined ? null : findingOf(target), limits));
+    return {kind: 'move', to, content, reopen: target?.status === 'resolved' ? `open traffic to ${row.key} turned out to be this destination` : null};
+  }
   const attribution = JSON.stringify(next.attribution);
   const features = JSON.stringify(next.features.slice(0, limits.features));
-  return attribution === row.attribution && features === row.features ? null : {attribution, features};
+  return attribution === row.attribution && features === row.features ? null : {kind: 'update', attribution, features};
 }
 
 /** An administrator's decision about a finding, or the bridge's own resolution. */

@@ -4,15 +4,29 @@
 import Database from 'better-sqlite3';
 import {chmodSync, closeSync, existsSync, openSync} from 'node:fs';
 import type {Finding} from '../../common/types';
+import type {Reattribution} from '../engine/findings';
 import {FindingNotFoundError, StoreDamagedError} from './errors';
 import {addTo, EVICTED_META, OVERFLOW_DESTINATIONS_META, OVERFLOW_LINES_META, ROOM_CANDIDATES, ROOM_CANDIDATES_SQL} from './capacity';
 import {MIGRATIONS, migrate, type Migration} from './migrations';
-import {alertStateOf, announcedCount, decisionOf, iso, resumeOf, storedOf, type AlertStateRow, type DecisionRow, type FindingRow, type ResumeRow} from './rows';
+import {
+  alertStateOf,
+  announcedCount,
+  decisionOf,
+  findingOf,
+  iso,
+  resumeOf,
+  storedOf,
+  type AlertStateRow,
+  type DecisionRow,
+  type FindingRow,
+  type ResumeRow,
+} from './rows';
 import * as rules from './rules';
 import {requireText, text} from './sanitize';
 import {SqliteOutbox} from './sqlite-outbox';
 import {findingQuerySql} from './query';
 import {
+  movedMetaKey,
   DEFAULT_RETENTION,
   DEFAULT_STORE_LIMITS,
   FINDING_STATUSES,
@@ -31,6 +45,7 @@ import {
   type OutboxInput,
   type OutboxItem,
   type PruneResult,
+  type ReattributeResult,
   type ResumePoint,
   type RetentionPolicy,
   type StatusChangeOptions,
@@ -110,6 +125,17 @@ function statements(db: Database.Database) {
     setAttribution: db.prepare(
       'UPDATE findings SET attribution = @attribution, features = @features, updated_at = @now, revision = revision + 1 WHERE key = @key',
     ),
+    renameFinding: db.prepare(
+      `UPDATE findings SET key = @to, host = @host, attribution = @attribution, features = @features, updated_at = @now,
+         revision = revision + 1 WHERE key = @key`,
+    ),
+    moveHistory: db.prepare(
+      `INSERT INTO finding_history (key, hour, count) SELECT @to, hour, count FROM finding_history WHERE key = @key
+       ON CONFLICT (key, hour) DO UPDATE SET count = count + excluded.count`,
+    ),
+    moveDecisions: db.prepare('UPDATE decisions SET key = @to WHERE key = @key'),
+    moveAlertState: db.prepare('UPDATE alert_state SET key = @to WHERE key = @key AND NOT EXISTS (SELECT 1 FROM alert_state WHERE key = @to)'),
+    adoptAlertPost: db.prepare('UPDATE findings SET alert_post_id = @postId WHERE key = @to AND alert_post_id IS NULL'),
     byStatus: db.prepare<[], {status: string; n: number}>('SELECT status, COUNT(*) AS n FROM findings GROUP BY status'),
     openByVerdict: db.prepare<[], {verdict: string; n: number}>("SELECT verdict, COUNT(*) AS n FROM findings WHERE status = 'open' GROUP BY verdict"),
     getMeta: db.prepare<[string], {value: string}>('SELECT value FROM meta WHERE key = ?'),
@@ -249,20 +275,58 @@ export class SqliteStore implements Store {
     return this.s.history.all(this.keyOf(key), Number.isFinite(from) ? from : 0).map((r) => ({hour: iso(r.hour), count: r.count}));
   }
 
-  async reattributeOpen(derive: (finding: Finding) => Pick<Finding, 'attribution' | 'features'>): Promise<string[]> {
+  async reattributeOpen(derive: (finding: Finding) => Reattribution): Promise<ReattributeResult> {
     return this.db
       .transaction(() => {
-        const changed: string[] = [];
+        const changed = new Set<string>();
+        const moved: ReattributeResult['moved'] = [];
         const now = this.clock();
         for (const row of this.s.openFindings.all()) {
-          const next = rules.reattribution(row, derive, this.limits);
-          if (next === null) continue;
-          this.s.setAttribution.run({key: row.key, ...next, now});
-          changed.push(row.key);
+          const next = derive(findingOf(row));
+          const to = rules.findingKey(next.key, this.limits);
+          const target = to === row.key ? undefined : this.s.finding.get(to);
+          const plan = rules.reattribution(row, next, target, this.limits);
+          if (plan === null) continue;
+          if (plan.kind === 'update') {
+            this.s.setAttribution.run({key: row.key, attribution: plan.attribution, features: plan.features, now});
+            changed.add(row.key);
+            continue;
+          }
+          this.moveInTx(row, plan, target !== undefined, now);
+          moved.push({from: row.key, to: plan.to, merged: target !== undefined, alertPostId: row.alert_post_id});
+          changed.delete(row.key);
+          changed.add(plan.to);
         }
-        return changed;
+        return {changedKeys: [...changed], moved};
       })
       .immediate();
+  }
+
+  /** Moves an open finding to the key its new name gives it, merging it into the finding there if any. */
+  private moveInTx(row: FindingRow, plan: Extract<rules.ReattributionPlan, {kind: 'move'}>, merge: boolean, now: number): void {
+    const keys = {key: row.key, to: plan.to};
+    const c = plan.content;
+    if (!merge) {
+      this.s.renameFinding.run({...keys, now, host: c.host, attribution: c.attribution, features: c.features});
+    } else {
+      this.s.updateContent.run({key: plan.to, now, ...c});
+      if (plan.reopen !== null) {
+        this.s.reopen.run(now, now, plan.to);
+        this.s.decide.run(plan.to, 'reopen', null, null, plan.reopen, now);
+      }
+      if (row.alert_post_id !== null) this.s.adoptAlertPost.run({to: plan.to, postId: row.alert_post_id});
+      this.s.evictFinding.run(row.key);
+    }
+    this.s.moveHistory.run(keys);
+    this.s.evictHistory.run(row.key);
+    this.s.moveDecisions.run(keys);
+    this.s.moveAlertState.run(keys);
+    this.s.evictAlertState.run(row.key);
+    this.s.setMeta.run(movedMetaKey(row.key), plan.to, now);
+  }
+
+  async movedTo(key: string): Promise<string | null> {
+    return this.s.getMeta.get(movedMetaKey(this.keyOf(key)))?.value ?? null;
   }
 
   /** Runs a status change (rules.ts decides whether it happens) and its notifications in one transaction. */

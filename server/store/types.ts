@@ -6,6 +6,7 @@
 // well-formed Unicode included) except lone UTF-16 surrogates, which no UTF-8 database can hold and which
 // become U+FFFD on the way in. JSON values (outbox payloads) round-trip exactly, lone surrogates included.
 import type {Attribution, Destination, FeatureRef, Finding, PortProtocol, RejectedHost, Verdict} from '../../common/types';
+import type {Reattribution} from '../engine/findings';
 
 export type FindingStatus = 'open' | 'ignored' | 'resolved';
 
@@ -68,6 +69,21 @@ export interface ObservationBatch {
    * never commit a new finding without its alert. Must be synchronous and free of I/O.
    */
   notify?: (changes: BatchChanges) => OutboxInput[];
+}
+
+export interface ReattributeResult {
+  /** Findings whose name, attribution, features or advice changed, under the key they have now. */
+  changedKeys: string[];
+  /**
+   * Findings that moved to a named key: `merged` when a finding already held it; `alertPostId` is the
+   * post that announced the moved finding (its card still shows the old key).
+   */
+  moved: {from: string; to: string; merged: boolean; alertPostId: string | null}[];
+}
+
+/** The meta entry that remembers where a finding moved. */
+export function movedMetaKey(key: string): string {
+  return `moved:${key}`;
 }
 
 export interface BatchChanges {
@@ -262,10 +278,16 @@ export interface Store {
   countFindings(): Promise<FindingCounts>;
   getHistory(key: string, since?: Date): Promise<HistoryEntry[]>;
   /**
-   * Gives every open finding the attribution and features `derive` makes of it (Mattermost's configuration
-   * changed), in one transaction; returns the keys whose attribution or features changed.
+   * Gives every open finding the name, attribution, features and advice `derive` makes of it (Mattermost's
+   * configuration changed), in one transaction. A finding whose key changes (an address now named) moves to
+   * the new key with its history, decisions, alert post and thread state; when a finding already holds that
+   * key the two are merged (counts added, each line counted once; the existing finding's status stands,
+   * except that a resolved one is reopened, since the moved one's lines are open) and `movedTo` answers
+   * where the old key went.
    */
-  reattributeOpen(derive: (finding: Finding) => Pick<Finding, 'attribution' | 'features'>): Promise<string[]>;
+  reattributeOpen(derive: (finding: Finding) => Reattribution): Promise<ReattributeResult>;
+  /** Where a finding moved when it was named (reattributeOpen), or null. */
+  movedTo(key: string): Promise<string | null>;
   /** Throws FindingNotFoundError for an unknown key. Ignoring again records the new reason. */
   ignore(key: string, by: Actor, reason: string, opts?: StatusChangeOptions): Promise<StoredFinding>;
   /** Back to 'open'; a no-op (nothing recorded) when the finding is not ignored. */
