@@ -9,7 +9,7 @@ import type {SourceSink} from '../../types';
 
 interface Request {
   id: number;
-  op: 'source.start' | 'source.stop' | 'source.status' | 'mesh.start' | 'mesh.allowances' | 'mesh.stop';
+  op: 'source.start' | 'source.stop' | 'source.status' | 'mesh.start' | 'mesh.allowances' | 'mesh.stop' | 'close';
   options?: Record<string, unknown>;
   resume?: [string, string][] | null;
 }
@@ -64,7 +64,25 @@ async function handle(m: Request): Promise<unknown> {
     case 'mesh.stop':
       await mesh?.stop();
       return null;
+    case 'close':
+      await source?.stop();
+      await mesh?.stop();
+      source = null;
+      mesh = null;
+      return openSockets();
   }
+}
+
+/**
+ * The network connections still open once everything stopped, after a moment for closes in flight. A worker
+ * terminated with a connection open can crash the whole test process when that connection errors during the
+ * termination (node's "FromJust Maybe value is Nothing" in socketErrorListener), so the test side refuses it.
+ */
+async function openSockets(): Promise<string[]> {
+  const sockets = (): string[] => process.getActiveResourcesInfo().filter((r) => /TCP|TLS|Pipe/.test(r) && r !== 'TCPServerWrap');
+  const until = Date.now() + 5_000;
+  while (sockets().length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  return sockets();
 }
 
 port.on('message', (m: Request | Ack) => {

@@ -54,9 +54,16 @@ export class KubeWorker {
     return this.call('mesh.stop') as Promise<void>;
   }
 
+  /**
+   * Stops the source and the mesh reader, then ends the worker. Throws, naming them, when connections are still
+   * open after the stop: they would be cut by the termination, and one that errors meanwhile can bring down the
+   * whole test process.
+   */
   async terminate(): Promise<void> {
+    const left = this.failure === null ? ((await this.call('close').catch(() => [])) as string[]) : [];
     this.worker.removeAllListeners('exit');
     await this.worker.terminate();
+    if (left.length > 0) throw new Error(`the stopped Kubernetes source and mesh reader left connections open: ${left.join(', ')}`);
   }
 
   private call(op: string, payload: Record<string, unknown> = {}): Promise<unknown> {
