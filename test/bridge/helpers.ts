@@ -17,6 +17,7 @@ import {ALERT_POST_TYPE} from '../../common/alert';
 import {loadConfig} from '../../server/bridge/config';
 import {startBridge, type Bridge, type StartOptions} from '../../server/bridge/service';
 import {createBridgeLogger} from '../../server/http';
+import {terminate} from '../support/process';
 
 // ---------------------------------------------------------------------------------------------
 // Waiting
@@ -256,7 +257,7 @@ export function outsideCode(markdown: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The compiled bridge against the reproduced Kubernetes API (server/sources/kube/testing/fake-apiserver.ts)
+// The compiled bridge against a real Kubernetes API server (test/kubernetes/harness.ts)
 
 export interface CompiledBridge {
   readonly child: ChildProcess;
@@ -269,6 +270,9 @@ export interface CompiledBridge {
   stop(): Promise<void>;
 }
 
+/** How long a compiled bridge may take to exit after SIGTERM: its stop is prompt, so this is a failure, not a wait. */
+const STOP_GRACE_MS = 20_000;
+
 /**
  * The compiled service (`egress-advisor serve`) in its own process, as the chart runs it, following the
  * Mattermost pods of `namespace` through `kubeconfig`. client-node is ESM-only, which jest cannot load in
@@ -277,7 +281,7 @@ export interface CompiledBridge {
 export async function spawnCompiledBridge(kubeconfig: string, namespace: string, env: Record<string, string>): Promise<CompiledBridge> {
   const port = await freePort();
   let output = '';
-  const child = spawn(process.execPath, [join(__dirname, '..', '..', 'bin', 'egress-advisor.js'), 'serve'], {
+  const child = spawn(process.execPath, ['-r', join(__dirname, 'report-open-handles.js'), join(__dirname, '..', '..', 'bin', 'egress-advisor.js'), 'serve'], {
     env: {
       ...process.env,
       KUBECONFIG: kubeconfig,
@@ -302,28 +306,14 @@ export async function spawnCompiledBridge(kubeconfig: string, namespace: string,
     },
     async stop(): Promise<void> {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      await terminate(child, exited, STOP_GRACE_MS);
+      // A bridge that does not end on SIGTERM leaves something open (report-open-handles.js names it).
+      if (child.signalCode === 'SIGKILL') {
+        throw new Error(
+          `the bridge did not exit within ${STOP_GRACE_MS / 1000} s of SIGTERM and was killed:\n${output.trimEnd().split('\n').slice(-15).join('\n')}`,
+        );
+      }
     },
   };
-}
-
-/** A kubeconfig for the reproduction, as `kubectl config view` would write it; returns its path. */
-export function writeKubeconfig(dir: string, api: {url: string; token: string}, namespace: string): string {
-  const path = join(dir, 'kubeconfig');
-  writeFileSync(
-    path,
-    [
-      'apiVersion: v1',
-      'kind: Config',
-      // client-node refuses plain HTTP unless TLS verification is off; the reproduction serves HTTP.
-      `clusters: [{name: fake, cluster: {server: "${api.url}", insecure-skip-tls-verify: true}}]`,
-      `users: [{name: bridge, user: {token: "${api.token}"}}]`,
-      `contexts: [{name: fake, context: {cluster: fake, user: bridge, namespace: ${namespace}}}]`,
-      'current-context: fake',
-      '',
-    ].join('\n'),
-  );
-  return path;
 }

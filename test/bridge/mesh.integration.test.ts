@@ -1,10 +1,9 @@
 /*
  * What the mesh already allows, end to end: the compiled bridge in its own process with a `kubernetes:`
- * source, a real Mattermost (test/mattermost/harness.ts) whose configuration names the integrations, and
- * a local server that reproduces the Kubernetes API's recorded behaviour for pods, their logs, ServiceEntries
- * and Sidecars (server/sources/kube/testing/fake-apiserver.ts; test/fixtures/kubernetes/README.md names
- * each recording). The API server and Envoy cannot run here: the access-log lines are Istio's default TEXT
- * format as the proxy writes it.
+ * source, a real Mattermost (test/mattermost/harness.ts) whose configuration names the integrations, and a
+ * real kube-apiserver with Istio's ServiceEntry and Sidecar CRDs, whose pod logs come from kwok's kubelet
+ * (test/kubernetes/harness.ts). Envoy does not run here: the access-log lines are Istio's default TEXT
+ * format as the proxy writes it, appended to the sidecar's CRI log file.
  *
  * It walks an administrator's day: a blocked destination is alerted; a configured integration no entry
  * covers shows as "will be blocked" before any traffic fails, and the channel is told so once; the
@@ -20,11 +19,10 @@ import type {Post} from '@mattermost/types/posts';
 import type {FindingDetail, IntegrationItem, IntegrationsResponse, StatusReport} from '../../common/api';
 import {AT_RISK_PROPS_KEY} from '../../common/alert';
 import {API_BASE_PATH} from '../../common/api';
-import {FakeApiServer} from '../../server/sources/kube/testing/fake-apiserver';
-import {fixture, type Json} from '../../server/sources/kube/testing/fixtures';
+import {startKubeCluster, type KubeCluster} from '../kubernetes/harness';
 import {startMattermost, type MattermostServer} from '../mattermost/harness';
 import {ensureBuiltPlugin, installPlugin} from '../mattermost/plugin';
-import {alertPosts, channelPosts, repliesTo, spawnCompiledBridge, waitFor, writeKubeconfig, type CompiledBridge} from './helpers';
+import {alertPosts, channelPosts, repliesTo, spawnCompiledBridge, waitFor, type CompiledBridge} from './helpers';
 
 jest.setTimeout(240_000);
 
@@ -33,12 +31,18 @@ const POD = 'mattermost-6c8f9d7b54-2xq8k';
 const POD_IP = '10.42.1.23';
 const SMTP_IP = '198.51.100.25';
 const PUSH = 'push.mattermost.com:443';
-const SIDECARS = 'sidecars.networking.istio.io';
-const ENTRIES = 'serviceentries.networking.istio.io';
+
+/** The Sidecar of Mattermost's namespace, as the Big Bang chart sets it, with this outbound mode. */
+const sidecar = (mode: 'REGISTRY_ONLY' | 'ALLOW_ANY') => ({
+  apiVersion: 'networking.istio.io/v1',
+  kind: 'Sidecar',
+  metadata: {name: 'mattermost-sidecar', namespace: NS, labels: {'app.kubernetes.io/managed-by': 'Helm'}},
+  spec: {outboundTrafficPolicy: {mode}},
+});
 
 let mm: MattermostServer;
 let admin: Client4;
-let fake: FakeApiServer;
+let cluster: KubeCluster;
 let dir: string;
 let bridge: CompiledBridge;
 let sourcePort = 41_000;
@@ -55,7 +59,7 @@ function passthrough(ip: string, port: number, at: string): string {
 }
 
 function context(): string {
-  return `--- bridge log (last 40 lines)\n${bridge.output().trimEnd().split('\n').slice(-40).join('\n')}`;
+  return `--- bridge log (last 40 lines)\n${bridge.output().trimEnd().split('\n').slice(-40).join('\n')}\n${cluster.logs(10)}`;
 }
 
 /** The webapp API as the page calls it: through Mattermost's route to the plugin, which forwards it to the bridge. */
@@ -98,19 +102,17 @@ beforeAll(async () => {
   admin = mm.client();
   await installPlugin(mm, ensureBuiltPlugin());
 
-  fake = await FakeApiServer.start();
-  fake.apply('namespaces', fixture('namespace-mattermost.json'));
-  const pod = fixture<Json>('pod-mattermost-sidecar.json');
-  (pod.metadata as Json).name = POD;
-  fake.apply('pods', pod);
-  fake.apply(SIDECARS, fixture('sidecar-registry-only.json'));
-  fake.logs.append(`${NS}/${POD}/istio-proxy`, [
+  cluster = await startKubeCluster();
+  await cluster.createNamespace(NS);
+  await cluster.createPod({namespace: NS, name: POD});
+  await cluster.apply(sidecar('REGISTRY_ONLY'));
+  cluster.appendLog(NS, POD, 'istio-proxy', [
     blocked('push.mattermost.com', '52.0.10.10', time(20_000)),
     blocked('push.mattermost.com', '52.0.10.10', time(19_000)),
   ]);
 
   dir = mkdtempSync(join(tmpdir(), 'egress-mesh-'));
-  const kubeconfig = writeKubeconfig(dir, fake, NS);
+  const kubeconfig = cluster.kubeconfig(join(dir, 'kubeconfig'), cluster.adminToken, NS);
   // The bridge resolves only hosts from Mattermost's configuration; here from a hosts file, not DNS.
   writeFileSync(join(dir, 'hosts'), `${SMTP_IP} smtp.example.com\n52.0.10.10 push.mattermost.com\n`);
   bridge = await spawnCompiledBridge(kubeconfig, NS, {
@@ -118,7 +120,7 @@ beforeAll(async () => {
     EGRESS_ADVISOR_HOSTS_FILE: join(dir, 'hosts'),
     EGRESS_ADVISOR_DIGEST_SECONDS: '1',
     EGRESS_ADVISOR_RESOLVE_SECONDS: '2',
-    // The fake serves no mesh config: the Sidecar alone sets the mode.
+    // No mesh config here: the Sidecar alone sets the mode.
     EGRESS_ADVISOR_MESH_CONFIGMAP: 'none',
     MATTERMOST_URL: mm.url,
     MATTERMOST_TOKEN: mm.adminToken,
@@ -128,7 +130,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await bridge?.stop();
-  await fake?.close();
+  await cluster?.stop();
   await mm?.stop();
   if (dir) rmSync(dir, {recursive: true, force: true});
 }, 120_000);
@@ -190,7 +192,7 @@ test('the ServiceEntry is added: the finding is resolved with when and by what, 
     {context},
   );
   const addedAt = Date.now();
-  fake.apply(ENTRIES, {
+  await cluster.apply({
     apiVersion: 'networking.istio.io/v1',
     kind: 'ServiceEntry',
     metadata: {name: 'push', namespace: NS},
@@ -231,7 +233,7 @@ test('the ServiceEntry is added: the finding is resolved with when and by what, 
 });
 
 test('blocked again although the entry exists: reopened, kept open, and the entry is named as not working', async () => {
-  fake.logs.append(`${NS}/${POD}/istio-proxy`, [blocked('push.mattermost.com', '52.0.10.10', time())]);
+  cluster.appendLog(NS, POD, 'istio-proxy', [blocked('push.mattermost.com', '52.0.10.10', time())]);
   const f = await waitFor(
     'the finding to reopen',
     async () => {
@@ -250,9 +252,8 @@ test('blocked again although the entry exists: reopened, kept open, and the entr
 });
 
 test('under ALLOW_ANY, PassthroughCluster traffic is the rehearsal of what hardening would break', async () => {
-  const allowAny = fixture<Json>('sidecar-allow-any.json');
-  fake.apply(SIDECARS, allowAny);
-  fake.logs.append(`${NS}/${POD}/istio-proxy`, [passthrough(SMTP_IP, 587, time())]);
+  await cluster.apply(sidecar('ALLOW_ANY'));
+  cluster.appendLog(NS, POD, 'istio-proxy', [passthrough(SMTP_IP, 587, time())]);
   const r = await waitFor(
     'the passthrough SMTP traffic',
     async () => {
@@ -269,5 +270,5 @@ test('under ALLOW_ANY, PassthroughCluster traffic is the rehearsal of what harde
   const status = await api<StatusReport>('/status');
   expect(status.mesh?.outboundMode).toBe('ALLOW_ANY');
   expect(bridge.output()).not.toContain(mm.adminToken);
-  expect(bridge.output()).not.toContain(fake.token);
+  expect(bridge.output()).not.toContain(cluster.adminToken);
 });

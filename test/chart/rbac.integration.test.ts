@@ -6,9 +6,10 @@
  * - SubjectAccessReviews, in each value combination, for every read the bridge makes (allowed) and for what
  *   it must not be able to do (denied): Secrets, writes, exec, other namespaces where the values say so;
  * - the compiled bridge run as that ServiceAccount, with a token the API server issued for it, not as an
- *   admin, where the cluster refused the chart's cluster-wide ClusterRole: it follows the Mattermost pod's
- *   logs, and falls back to Mattermost's own namespace (the README's promise): an entry there resolves a
- *   finding, an entry another namespace exports to it is not seen.
+ *   admin: it follows the Mattermost pod's logs, and a ServiceEntry another namespace exports to Mattermost
+ *   resolves a finding with the cluster-wide ClusterRole; where the cluster refused that ClusterRole it falls
+ *   back to Mattermost's own namespace (the README's promise): an entry there resolves a finding, an entry
+ *   another namespace exports to it is not seen.
  *
  * Fails, never skips, without helm or the Kubernetes servers (test/chart/build-helm.sh,
  * test/kubernetes/build.sh).
@@ -247,6 +248,37 @@ describe.each(COMBINATIONS)('the chart with $release values', (c) => {
 
 describe('the compiled bridge as the chart’s ServiceAccount', () => {
   const context = (): string => `${bridges.map((b) => b.output().trimEnd().split('\n').slice(-25).join('\n')).join('\n---\n')}\n${cluster.logs(10)}`;
+
+  it('follows the logs, and counts a ServiceEntry another namespace exports to Mattermost, with the cluster-wide ClusterRole', async () => {
+    // The defaults, all of their RBAC applied.
+    const c: Combination = {...COMBINATIONS[0], release: 'ea-wide'};
+    const objects = await install(c);
+    expect(await allowed(serviceAccountOf(objects), {verb: 'list', resource: 'serviceentries', group: ISTIO})).toBe(true);
+    await cluster.createPod({namespace: MM_NS, name: `${POD}-a`});
+    cluster.appendLog(MM_NS, `${POD}-a`, 'istio-proxy', [
+      blocked('shared.example.net', '192.0.2.20', 40_001),
+      blocked('own.example.net', '192.0.2.21', 40_002),
+    ]);
+    const bridge = await bridgeAs(c, objects, 'wide');
+    await waitFor('both findings', () => /blocked: shared\.example\.net:443/.test(bridge.output()) && /blocked: own\.example\.net:443/.test(bridge.output()), {
+      timeoutMs: 60_000,
+      context,
+    });
+
+    // Another namespace's entry, exported to every namespace (no exportTo), and one of Mattermost's own.
+    await cluster.create(entry(OTHER_NS, 'shared', 'shared.example.net'));
+    await cluster.create(entry(MM_NS, 'own', 'own.example.net'));
+    await waitFor(
+      'both resolved',
+      () =>
+        /resolved: shared\.example\.net:443 allowed by ServiceEntry shared-egress\/shared/.test(bridge.output()) &&
+        /resolved: own\.example\.net:443/.test(bridge.output()),
+      {timeoutMs: 60_000, context},
+    );
+    expect(bridge.output()).not.toMatch(/HTTP 403|Forbidden/);
+    expect(bridge.output()).not.toContain(cluster.adminToken);
+    await bridge.stop();
+  });
 
   it('falls back to Mattermost’s namespace when the cluster-wide ClusterRole is refused, and goes on working', async () => {
     // The defaults, installed by an administrator whose cluster refuses the ClusterRole (and its binding).

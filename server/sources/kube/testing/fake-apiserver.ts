@@ -1,9 +1,7 @@
-// A stand-in for the Kubernetes API server, for the tests of what the real one (test/kubernetes/harness.ts)
-// cannot be made to produce on demand (server/sources/kubernetes.replayed.test.ts) and for the compiled
-// bridge's suites in test/bridge that have not moved to the real one yet: a node:http server on
-// 127.0.0.1 that answers the real client the way kube-apiserver does, with the shapes recorded under
-// test/fixtures/kubernetes. It keeps
-// objects, hands out resourceVersions, keeps a history of changes for watches (and forgets it on compact(),
+// A stand-in for the Kubernetes API server, only for the tests of what the real one (test/kubernetes/harness.ts)
+// cannot be made to produce on demand (server/sources/kubernetes.replayed.test.ts): a node:http server on
+// 127.0.0.1 that answers the real client the way kube-apiserver does for pods and their logs, with the shapes
+// recorded under test/fixtures/kubernetes. It keeps objects, hands out resourceVersions, keeps a history of changes for watches (and forgets it on compact(),
 // after which a watch from an older version gets an ERROR event carrying a 410 Status, as the watch cache
 // sends it), filters by label selector the way a watch does (a pod that stops matching is DELETED for that
 // watch), and serves container logs with kubelet timestamps, sinceTime truncated to the second as the API
@@ -45,13 +43,11 @@ interface Route {
   name: string | null;
 }
 
-/** Resources the fake knows, by key: plural for the core group, plural.group otherwise. */
-const KINDS: Record<string, {kind: string; group: string}> = {
-  pods: {kind: 'Pod', group: ''},
-  configmaps: {kind: 'ConfigMap', group: ''},
-  namespaces: {kind: 'Namespace', group: ''},
-  'serviceentries.networking.istio.io': {kind: 'ServiceEntry', group: 'networking.istio.io'},
-  'sidecars.networking.istio.io': {kind: 'Sidecar', group: 'networking.istio.io'},
+/** Resources the fake knows, by plural: the core group's that the source reads (configmaps move the version on). */
+const KINDS: Record<string, {kind: string}> = {
+  pods: {kind: 'Pod'},
+  configmaps: {kind: 'ConfigMap'},
+  namespaces: {kind: 'Namespace'},
 };
 
 export class FakeApiServer {
@@ -144,11 +140,7 @@ export class FakeApiServer {
     let sent = 0;
     for (const w of this.watchers) {
       if (w.key !== key || !w.bookmarks) continue;
-      const info = KINDS[key];
-      const object =
-        info.group === ''
-          ? fixture('bookmark-pod.json', {rv: String(this.rv)})
-          : fixture('bookmark-custom.json', {rv: String(this.rv), apiVersion: w.apiVersion, kind: info.kind});
+      const object = fixture('bookmark-pod.json', {rv: String(this.rv)});
       w.res.write(`${JSON.stringify({type: 'BOOKMARK', object})}\n`);
       sent += 1;
     }
@@ -201,22 +193,16 @@ export class FakeApiServer {
 
   private list(res: ServerResponse, r: Route, selector: Requirement[]): void {
     const items = this.matching(r, selector).map((o) => this.present(r, o));
-    const info = KINDS[r.key];
-    if (info.group === '') {
-      // Typed lists carry kind and apiVersion on the list only.
-      const list = fixture<Json>('list-pods.json');
-      list.kind = `${info.kind}List`;
-      (list.metadata as Json).resourceVersion = String(this.rv);
-      list.items = items.map((o) => {
-        const rest = {...o};
-        delete rest.kind;
-        delete rest.apiVersion;
-        return rest;
-      });
-      return this.json(res, 200, list);
-    }
-    const list = fixture<Json>('list-custom.json', {apiVersion: `${r.group}/${r.version}`, kind: info.kind, rv: String(this.rv)});
-    list.items = items;
+    // Typed lists carry kind and apiVersion on the list only.
+    const list = fixture<Json>('list-pods.json');
+    list.kind = `${KINDS[r.key].kind}List`;
+    (list.metadata as Json).resourceVersion = String(this.rv);
+    list.items = items.map((o) => {
+      const rest = {...o};
+      delete rest.kind;
+      delete rest.apiVersion;
+      return rest;
+    });
     this.json(res, 200, list);
   }
 
@@ -315,16 +301,6 @@ function routeOf(path: string): Route | null {
   if (m !== null) return {key: 'namespaces', group: '', version: 'v1', namespace: null, name: m[1]};
   m = /^\/api\/v1\/namespaces\/([^/]+)\/([^/]+)(?:\/([^/]+))?$/.exec(path);
   if (m !== null) return KINDS[m[2]] === undefined ? null : {key: m[2], group: '', version: 'v1', namespace: m[1], name: m[3] ?? null};
-  m = /^\/apis\/([^/]+)\/([^/]+)\/namespaces\/([^/]+)\/([^/]+)(?:\/([^/]+))?$/.exec(path);
-  if (m !== null) {
-    const key = `${m[4]}.${m[1]}`;
-    return KINDS[key] === undefined ? null : {key, group: m[1], version: m[2], namespace: m[3], name: m[5] ?? null};
-  }
-  m = /^\/apis\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(path);
-  if (m !== null) {
-    const key = `${m[3]}.${m[1]}`;
-    return KINDS[key] === undefined ? null : {key, group: m[1], version: m[2], namespace: null, name: null};
-  }
   return null;
 }
 
