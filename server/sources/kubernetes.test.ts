@@ -173,6 +173,33 @@ describe('KubernetesSource against a real API server', () => {
     expect(texts(sink, proxyId())).toEqual(numbered(1, 6));
   });
 
+  it('follows a container that restarts into its new run: the last lines of the old run and the new log, each once', async () => {
+    const pod = await cluster.createPod({namespace: NS, name: POD_A});
+    const sink = new RecordingSink();
+    await worker.startSource(options({appContainer: null}), sink);
+    cluster.appendLog(NS, POD_A, 'istio-proxy', numbered(1, 5));
+    await waitFor(() => texts(sink, proxyId()).length === 5, 'lines 1-5', 30_000);
+
+    // The run that ends writes its last lines just before it does; the new run's log starts again, empty.
+    cluster.appendLog(NS, POD_A, 'istio-proxy', numbered(6, 7));
+    await cluster.restartContainer(NS, POD_A, 'istio-proxy', numbered(8, 9));
+    cluster.appendLog(NS, POD_A, 'istio-proxy', numbered(10, 12));
+    await waitFor(() => texts(sink, proxyId()).length >= 12, 'lines 6-12', 30_000);
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(texts(sink, proxyId())).toEqual(numbered(1, 12));
+
+    const after = await cluster.get(`/api/v1/namespaces/${NS}/pods/${POD_A}`);
+    const proxy = ((after.status as Json).containerStatuses as Json[]).find((c) => c.name === 'istio-proxy');
+    expect(proxy).toMatchObject({restartCount: 1, state: {running: {}}, lastState: {terminated: {}}});
+    // The same pod: one stream, its positions chained across the restart.
+    const st = await status();
+    expect(st.streams).toHaveLength(1);
+    expect(st.streams[0].detail).toMatchObject({reconnects: 1, lastError: 'the container restarted'});
+    const batches = sink.batches;
+    for (let i = 1; i < batches.length; i++) expect(batches[i].from).toBe(batches[i - 1].position);
+    expect(decodeCursor(sink.position ?? '')).toMatchObject({total: 12, uid: (pod.metadata as Json).uid});
+  });
+
   it('continues from a stored resume point after a restart, and from null for a new pod', async () => {
     await cluster.createPod({namespace: NS, name: POD_A});
     cluster.appendLog(NS, POD_A, 'istio-proxy', numbered(1, 15));

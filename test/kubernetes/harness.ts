@@ -486,6 +486,58 @@ export class KubeCluster {
   }
 
   /**
+   * Restarts a container the way the kubelet reports it: its new run writes a log file of its own, which kwok
+   * then serves (the `Logs` object points at it, with the previous run's file as `previousLogsFile`), and the
+   * pod's status shows the new run: restartCount one higher, the previous run in lastState.terminated, and
+   * state.running with a new startedAt. kwok has no stage that restarts a container, so the harness writes that
+   * status through the pod's status subresource, as the kubelet does. `firstLines` are what the new run logs
+   * first (at least one: by them the harness sees kwok serve the new file before the status changes); returns
+   * their stamps. A connection that follows the previous run stays open (kwok never ends one; see README.md).
+   */
+  async restartContainer(namespace: string, pod: string, container: string, firstLines: string[]): Promise<string[]> {
+    if (firstLines.length === 0) throw new Error('restartContainer needs the first lines of the new run');
+    const key = `${namespace}/${pod}/${container}`;
+    const previous = this.logFile(namespace, pod, container);
+    const podPath = `/api/v1/namespaces/${namespace}/pods/${pod}`;
+    const before = await this.get(podPath);
+    const statuses = ((before.status as Json).containerStatuses ?? []) as Json[];
+    const current = statuses.find((c) => c.name === container);
+    if (current === undefined) throw new Error(`pod ${namespace}/${pod} has no status for container ${container}`);
+    const restarts = Number(current.restartCount ?? 0) + 1;
+    const next = join(this.dir, 'pod-logs', `${namespace}_${pod}_${container}.${restarts}.log`);
+    writeFileSync(next, '');
+    this.logFiles.set(key, next);
+
+    const logsPath = `/apis/kwok.x-k8s.io/v1alpha1/namespaces/${namespace}/logs/${pod}`;
+    const logs = await this.get(logsPath);
+    const entries = ((logs.spec as Json).logs as Json[]).map((l) =>
+      (l.containers as string[]).includes(container) ? {...l, logsFile: next, previousLogsFile: previous} : l,
+    );
+    await this.apply({...logs, spec: {...(logs.spec as Json), logs: entries}});
+    const stamps = this.appendLog(namespace, pod, container, firstLines);
+    const expected = firstLines.map((l) => `${l}\n`).join('');
+    await this.waitFor(`kwok to serve the new run's log of ${key}`, async () => {
+      const r = await this.request<unknown>('GET', `${podPath}/log?container=${container}`);
+      return r.status === 200 && r.body === expected;
+    });
+
+    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const running = (current.state as Json | undefined)?.running as Json | undefined;
+    const restarted = {
+      ...current,
+      restartCount: restarts,
+      lastState: {terminated: {exitCode: 0, reason: 'Completed', startedAt: running?.startedAt ?? now, finishedAt: now}},
+      state: {running: {startedAt: now}},
+    };
+    await this.patch(`${podPath}/status`, {status: {containerStatuses: statuses.map((c) => (c.name === container ? restarted : c))}});
+    await this.waitForPod(namespace, pod, (p) => {
+      const got = (((p.status as Json).containerStatuses ?? []) as Json[]).find((c) => c.name === container);
+      return got?.restartCount === restarts;
+    });
+    return stamps;
+  }
+
+  /**
    * Appends lines to a container's log as the container runtime writes them: `<time> stdout F <line>`. The
    * time is now (each line a microsecond apart, as one write of several lines gets) unless `at` is given.
    * Returns the times written, as the kubelet will print them with timestamps=true.

@@ -41,6 +41,14 @@ export interface ContainerLogInit {
 
 class SinkRejected extends Error {}
 
+/**
+ * After the pod shows a new run of the container, the connection to the previous run's log is given this long
+ * without data before it is ended and the log asked for again (which the kubelet answers from the new run). A
+ * kubelet ends that connection itself once it notices the container stopped, but only at its next check, and
+ * a simulated one (kwok) never does; the previous run's last lines are in flight before the silence.
+ */
+const RESTART_QUIET_MS = 1_000;
+
 type End = {kind: 'end'} | {kind: 'broken'; reason: string} | {kind: 'refused'; err: unknown};
 
 export class ContainerLog {
@@ -52,7 +60,7 @@ export class ContainerLog {
   private acked: string | null = null;
   private readonly uid: string;
   private readonly startAt: 'beginning' | 'end';
-  private view: ContainerView = {started: false, state: 'unknown'};
+  private view: ContainerView = {started: false, state: 'unknown', restarts: 0};
   private tailOnly = false;
   private released = false;
   private loop: Promise<void> | null = null;
@@ -60,6 +68,10 @@ export class ContainerLog {
   private inflight: Promise<void> | null = null;
   /** Gives up the current attempt at once, even one whose request has not been answered yet. */
   private endAttempt: ((reason: string) => void) | null = null;
+  /** Starts the current attempt's silence timer again (it is shorter once the container restarted). */
+  private rearmIdle: (() => void) | null = null;
+  /** The container restarted since the current connection was opened: that connection reads an earlier run. */
+  private restarted = false;
   private filter: ResumeFilter | null = null;
   private failuresInARow = 0;
   private connectedOnce = false;
@@ -99,7 +111,12 @@ export class ContainerLog {
   /** The pod object changed: the container may have started, restarted or stopped. */
   update(view: ContainerView): void {
     const wasStarted = this.view.started;
+    const restarted = wasStarted && view.restarts > this.view.restarts;
     this.view = view;
+    if (restarted) {
+      this.restarted = true;
+      this.rearmIdle?.();
+    }
     if (view.started !== wasStarted || view.state === 'running') this.waker.wake();
     this.updateDetail(null);
   }
@@ -178,12 +195,17 @@ export class ContainerLog {
     });
     this.endAttempt = (reason) => resolveEnd({kind: 'broken', reason});
     let idle: NodeJS.Timeout | null = null;
+    // A connection opened from here on is answered from the container's current run.
+    this.restarted = false;
     const armIdle = (): void => {
       if (idle !== null) clearTimeout(idle);
       // A connection that stays silent may be dead without anyone closing it (a restarted API server, a NAT
       // entry that expired): asking again costs one request and reads no line twice.
-      idle = setTimeout(() => resolveEnd({kind: 'broken', reason: `no data for ${Math.round(this.host.idleTimeoutMs / 1000)} s`}), this.host.idleTimeoutMs);
+      const ms = this.restarted ? RESTART_QUIET_MS : this.host.idleTimeoutMs;
+      const reason = this.restarted ? 'the container restarted' : `no data for ${Math.round(ms / 1000)} s`;
+      idle = setTimeout(() => resolveEnd({kind: 'broken', reason}), ms);
     };
+    this.rearmIdle = armIdle;
     const dest = new Writable({
       highWaterMark: 0,
       write: (chunk: Buffer, _encoding, callback) => {
@@ -225,6 +247,7 @@ export class ContainerLog {
     );
     const end = await ended;
     this.endAttempt = null;
+    this.rearmIdle = null;
     if (idle !== null) clearTimeout(idle);
     controller.abort();
     if (this.controller === controller) this.controller = null;

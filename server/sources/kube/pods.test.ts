@@ -7,9 +7,9 @@ describe('viewPod', () => {
   it('sees the sidecar and the state of every container of a recorded pod', () => {
     const v = viewPod(fixture<PodLike>('pod-mattermost-sidecar.json'), false);
     expect(v).toMatchObject({name: 'mattermost-6c8f9d7b54-2xq8k', phase: 'Running', ambient: false, terminating: false});
-    expect(v?.containers.get('istio-proxy')).toEqual({started: true, state: 'running'});
-    expect(v?.containers.get('mattermost')).toEqual({started: true, state: 'running'});
-    expect(v?.containers.get('istio-init')).toEqual({started: true, state: 'terminated'});
+    expect(v?.containers.get('istio-proxy')).toEqual({started: true, state: 'running', restarts: 0});
+    expect(v?.containers.get('mattermost')).toEqual({started: true, state: 'running', restarts: 0});
+    expect(v?.containers.get('istio-init')).toEqual({started: true, state: 'terminated', restarts: 0});
   });
 
   it('knows a pod without a sidecar, and an ambient one by its annotation or its namespace', () => {
@@ -32,18 +32,18 @@ describe('viewPod', () => {
     const proxy = status.containerStatuses.find((c) => c.name === 'istio-proxy') as Json;
     status.containerStatuses = status.containerStatuses.filter((c) => c !== proxy);
     status.initContainerStatuses.push(proxy);
-    expect(viewPod(pod as PodLike, false)?.containers.get('istio-proxy')).toEqual({started: true, state: 'running'});
+    expect(viewPod(pod as PodLike, false)?.containers.get('istio-proxy')).toEqual({started: true, state: 'running', restarts: 0});
   });
 
   it('treats a waiting container as not started unless it ran before', () => {
     const pod = fixture<Json>('pod-mattermost-sidecar.json');
     const proxy = ((pod.status as Json).containerStatuses as Json[]).find((c) => c.name === 'istio-proxy') as Json;
     proxy.state = {waiting: {reason: 'ContainerCreating'}};
-    expect(viewPod(pod as PodLike, false)?.containers.get('istio-proxy')).toEqual({started: false, state: 'waiting (ContainerCreating)'});
+    expect(viewPod(pod as PodLike, false)?.containers.get('istio-proxy')).toEqual({started: false, state: 'waiting (ContainerCreating)', restarts: 0});
     proxy.state = {waiting: {reason: 'CrashLoopBackOff'}};
     proxy.restartCount = 3;
     proxy.lastState = {terminated: {exitCode: 1}};
-    expect(viewPod(pod as PodLike, false)?.containers.get('istio-proxy')?.started).toBe(true);
+    expect(viewPod(pod as PodLike, false)?.containers.get('istio-proxy')).toMatchObject({started: true, restarts: 3});
   });
 
   it('ignores what is not a pod (a bookmark object)', () => {

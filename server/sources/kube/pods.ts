@@ -41,6 +41,8 @@ export interface ContainerView {
   started: boolean;
   /** For people: running, waiting (reason), terminated, unknown. */
   state: string;
+  /** The kubelet's restartCount: it grows when a new run of the container begins, with a log of its own. */
+  restarts: number;
 }
 
 export interface PodView {
@@ -86,7 +88,7 @@ export function viewPod(pod: PodLike, namespaceAmbient: boolean): PodView | null
 }
 
 function viewContainer(s: ContainerStatusLike | undefined): ContainerView {
-  if (s === undefined) return {started: false, state: 'unknown'};
+  if (s === undefined) return {started: false, state: 'unknown', restarts: 0};
   const has = (x: unknown): boolean => x !== undefined && x !== null;
   const state = s.state ?? {};
   // A container waiting to restart still has its last run's log, which the kubelet serves.
@@ -98,7 +100,8 @@ function viewContainer(s: ContainerStatusLike | undefined): ContainerView {
       : has(state.waiting)
         ? `waiting (${state.waiting?.reason ?? 'no reason given'})`
         : 'unknown';
-  return {started, state: label};
+  const restarts = typeof s.restartCount === 'number' && Number.isSafeInteger(s.restartCount) && s.restartCount > 0 ? s.restartCount : 0;
+  return {started, state: label, restarts};
 }
 
 export function namespaceIsAmbient(labels: Record<string, string> | null | undefined): boolean {
