@@ -1,7 +1,7 @@
 // The bridge's HTTP API as the webapp sees it: every request, response and event body, and every error
 // code. The webapp imports this file, so it must stay free of Node and server imports (common/types.ts is
 // shared the same way).
-import type {ConnectionTestReport, ConnectionTestResult} from './connection-tests';
+import type {ConnectionTestReport, ConnectionTestResult, RehearsalReport} from './connection-tests';
 import type {Attribution, Destination, FeatureRef, Plan, PortProtocol, RejectedHost, SuggestionFormat, Verdict} from './types';
 
 export type {Plan, SuggestionFormat, Verdict} from './types';
@@ -249,6 +249,8 @@ export interface IntegrationsResponse {
   suggestion: SuggestionsResponse;
   /** Mattermost's own connection tests, with their history; match rows by `features` (see connection-tests.ts). */
   tests?: ConnectionTestReport[];
+  /** The latest rehearsal of REGISTRY_ONLY, always present: state `not-run` until one has run. */
+  rehearsal: RehearsalReport;
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -84,3 +84,67 @@ export function describeConnectionTest(r: ConnectionTestResult): string {
       return `${r.label} could not be tested at ${at}: ${r.message}`;
   }
 }
+
+// ---- the rehearsal before hardening ----
+
+/**
+ * What switching on REGISTRY_ONLY would do to one integration, as the rehearsal found it.
+ * will-break: its test connection left through PassthroughCluster (no ServiceEntry lets it out).
+ * keeps-working: the test passed and a ServiceEntry already lets it out, or it never leaves the cluster.
+ * already-failing: the test fails today, before any hardening; REGISTRY_ONLY is not what stops it.
+ * unconfirmed: the test passed but no PassthroughCluster line of its own was read in its window.
+ * not-tested: not run now (rate limit, Mattermost away, or the email test, which runs only when a person asks).
+ * not-configured: the saved configuration does not use it.
+ */
+export type RehearsalVerdict = 'will-break' | 'keeps-working' | 'already-failing' | 'unconfirmed' | 'not-tested' | 'not-configured';
+
+export interface RehearsalLine {
+  /** The finding the PassthroughCluster line belongs to. */
+  key: string;
+  /** Host (or address) and port, as a person reads it. */
+  destination: string;
+  /** True when it is this test's connection for certain (its host, or the address the test's window named). */
+  named: boolean;
+}
+
+export interface RehearsalEntry {
+  kind: ConnectionTestKind;
+  label: string;
+  verdict: RehearsalVerdict;
+  /** One or two sentences for a person: why this verdict, what to do. */
+  detail: string;
+  /** The test the rehearsal ran; null when it ran none for this integration. */
+  test: ConnectionTestResult | null;
+  /** PassthroughCluster lines read on the test's port within its window. */
+  lines: RehearsalLine[];
+  /** The ServiceEntry to add before switching on REGISTRY_ONLY, in the plugin's format; '' when none is needed or known. */
+  yaml: string;
+}
+
+export interface RehearsalReport {
+  /** not-run: no rehearsal yet; done: the latest one, below. */
+  state: 'not-run' | 'done';
+  /** The outbound mode when it ran (when not run: now), and what says so. */
+  mode: 'REGISTRY_ONLY' | 'ALLOW_ANY' | 'unknown';
+  modeSource: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  requestedBy: ApiActor | null;
+  /** One per integration with a test, the email test included (it is listed, never run by a rehearsal). */
+  entries: RehearsalEntry[];
+  /** One line for a person: what REGISTRY_ONLY would break, or how to run a rehearsal. */
+  summary: string;
+  /** While a new rehearsal may not start yet (one per test interval): when it may. */
+  nextAllowedAt: string | null;
+}
+
+/** POST integrations/rehearse, and `/egress rehearse`. */
+export type RehearsalResponse = {ran: true; report: RehearsalReport} | {ran: false; reason: string; report: RehearsalReport};
+
+/** The rehearsal entry before any rehearsal has run: GET integrations always has one. */
+export const NOT_RUN_SUMMARY =
+  'No rehearsal has run yet. Under ALLOW_ANY, `/egress rehearse` (or "Rehearse REGISTRY_ONLY" on the System Console page) runs Mattermost\'s connection tests and lists what REGISTRY_ONLY would break.';
+
+export function notRunReport(mode: RehearsalReport['mode'], modeSource: string): RehearsalReport {
+  return {state: 'not-run', mode, modeSource, startedAt: null, finishedAt: null, requestedBy: null, entries: [], summary: NOT_RUN_SUMMARY, nextAllowedAt: null};
+}

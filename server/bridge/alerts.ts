@@ -5,6 +5,7 @@
 // delivered" cannot post twice.
 import type {Logger} from 'pino';
 import type {Post} from '@mattermost/types/posts';
+import type {ConnectionTestResult} from '../../common/connection-tests';
 import type {SuggestionFormat} from '../../common/types';
 import type {IntegrationItem} from '../../common/api';
 import {ALERT_POST_TYPE, AT_RISK_PROPS_KEY, THREAD_UPDATE_PROPS_KEY, readAlertData} from '../../common/alert';
@@ -19,6 +20,7 @@ import {
   renderThreadUpdate,
   type ThreadUpdateEntry,
 } from '../present/alert';
+import {renderTest} from '../present/replies';
 import {suggest, type SuggestContext} from '../engine/suggest';
 import {backoffDelayMs} from '../store/backoff';
 import type {ClaimedItem, OutboxInput, ReattributeResult, Store, StoredFinding} from '../store/types';
@@ -96,6 +98,18 @@ const MAX_MOVES = 5;
 interface StatusChangePayload extends UpdatePayload {
   key: string;
   change: 'ignore' | 'unignore';
+}
+
+interface TestReplyPayload extends UpdatePayload {
+  result: ConnectionTestResult;
+}
+
+/** Props of a connection test's thread reply: its outbox item, so that a crash between posting and marking it delivered cannot post it twice. */
+export const TEST_REPLY_PROPS_KEY = 'egress_advisor_test_reply';
+
+/** A connection test's result (after a fix) as a reply in an alert's thread; the same result for the same thread is queued once. */
+export function testReply(postId: string, result: ConnectionTestResult): OutboxInput {
+  return {kind: 'test-reply', payload: {postId, result} satisfies TestReplyPayload, dedupeKey: `test:${result.id}:${postId}`};
 }
 
 /** Enqueued with a resolution: a reply in the alert's thread naming what now lets the destination out. */
@@ -241,11 +255,13 @@ export class AlertWorker {
               ? 'change' in (item.payload as object)
                 ? await this.deliverStatusChange(channel, item)
                 : await this.deliverResolved(channel, item)
-              : item.kind === 'notice'
-                ? (item.payload as {type?: unknown} | null)?.type === STORE_FULL_DEDUPE_KEY
-                  ? await this.deliverStoreFull(channel, item)
-                  : await this.deliverAtRisk(channel, item)
-                : await this.deliverDigest(channel, item);
+              : item.kind === 'test-reply'
+                ? await this.deliverTestReply(channel, item)
+                : item.kind === 'notice'
+                  ? (item.payload as {type?: unknown} | null)?.type === STORE_FULL_DEDUPE_KEY
+                    ? await this.deliverStoreFull(channel, item)
+                    : await this.deliverAtRisk(channel, item)
+                  : await this.deliverDigest(channel, item);
         await this.store.markDelivered(item.id, postId);
       } catch (err) {
         this.counters.failed();
@@ -409,6 +425,23 @@ export class AlertWorker {
     const reply = await channel.createPost({
       message: rendered.message,
       props: rendered.props as unknown as Record<string, unknown>,
+      type: '',
+      rootId: p.postId,
+    });
+    this.counters.sent('update');
+    return reply.id;
+  }
+
+  private async deliverTestReply(channel: AlertChannel, item: ClaimedItem): Promise<string | null> {
+    const p = item.payload as TestReplyPayload;
+    const replyId = `test-${item.id}`;
+    const existing = (await channel.postsSince(Date.parse(item.createdAt) - 60_000)).find(
+      (x) => (x.props?.[TEST_REPLY_PROPS_KEY] as {reply_id?: string} | undefined)?.reply_id === replyId,
+    );
+    if (existing) return existing.id;
+    const reply = await channel.createPost({
+      message: renderTest({ran: true, result: p.result}),
+      props: {[TEST_REPLY_PROPS_KEY]: {reply_id: replyId, test_id: p.result.id}},
       type: '',
       rootId: p.postId,
     });

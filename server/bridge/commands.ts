@@ -1,6 +1,6 @@
 // What /egress and the alert buttons do. Mattermost lets every team member run a custom command and
 // click a button, so the caller's roles are checked here, on every call.
-import type {ConnectionTestKind, ConnectionTestResponse} from '../../common/connection-tests';
+import type {ConnectionTestKind, ConnectionTestResponse, RehearsalResponse} from '../../common/connection-tests';
 import type {SuggestionFormat} from '../../common/types';
 import type {SuggestContext, SuggestResult} from '../engine/suggest';
 import {verifyContext} from '../present/hmac';
@@ -23,6 +23,8 @@ export interface CommandDeps {
   notifyStatusChange?: (finding: StoredFinding, change: 'ignore' | 'unignore') => OutboxInput[];
   /** Has Mattermost run one of its connection tests (see connection-tests.ts), for the person who asked. */
   connectionTest(kind: ConnectionTestKind, by: {userId: string; username: string}): Promise<ConnectionTestResponse>;
+  /** Under ALLOW_ANY: the tests, and what REGISTRY_ONLY would break (see rehearsal.ts). */
+  rehearse(by: {userId: string; username: string}): Promise<RehearsalResponse>;
 }
 
 const ephemeral = (text: string): CommandResponse => ({response_type: 'ephemeral', text});
@@ -122,6 +124,8 @@ export class CommandHandler {
       }
       case 'test':
         return {kind: 'test', test: await this.deps.connectionTest(cmd.kind, by)};
+      case 'rehearse':
+        return {kind: 'rehearsal', rehearsal: await this.deps.rehearse(by)};
       case 'unignore': {
         const f = await this.one(cmd.target);
         if ('kind' in f) return f;

@@ -24,18 +24,17 @@ import {
   testsForFinding,
   testTarget,
 } from '../engine/connection-tests';
-import {renderTest} from '../present/replies';
 import type {InventoryEndpoint} from '../engine/types';
 import type {BridgeMetrics} from '../http';
 import type {MattermostClient} from '../mattermost/client';
 import {runConnectionTest, TEST_TIMEOUT_MS} from '../mattermost/connection-tests';
 import type {Store, StoredFinding} from '../store/types';
 import type {AttributionState} from './ingest';
+import {testReply} from './alerts';
 import {allFindings} from './pages';
 
-/** The history, newest first, as JSON in the store: every replica reads the same, and a restart keeps it. */
-export const HISTORY_META = 'connection-tests';
-const HISTORY_MAX = 200;
+/** Results read for the page, a finding and the rate limit: the store keeps CONNECTION_TESTS_KEPT per integration. */
+const HISTORY_READ = 250;
 export const DEFAULT_TEST_INTERVAL_MS = 5 * 60_000;
 
 export interface TesterDeps {
@@ -52,8 +51,11 @@ export interface TesterDeps {
   intervalMs: number;
   /** Told after every test that ran (the webapp's live update). */
   onResult?(result: ConnectionTestResult): void;
-  /** A reply in an alert's thread, as the bot; null while this replica cannot post (not leading, Mattermost away). */
-  replyInThread?(): ((rootId: string, message: string) => Promise<unknown>) | null;
+  /**
+   * Told when a result was queued as a reply in alert threads (the outbox), so that it is delivered now
+   * rather than at the next poll. Delivery is the alert worker's: it waits for Mattermost and posts each once.
+   */
+  replyQueued?(): void;
 }
 
 export class ConnectionTester {
@@ -61,16 +63,9 @@ export class ConnectionTester {
 
   constructor(private readonly d: TesterDeps) {}
 
-  async history(): Promise<ConnectionTestResult[]> {
-    const raw = await this.d.store.getMeta(HISTORY_META);
-    if (raw === null) return [];
-    try {
-      const parsed = JSON.parse(raw) as unknown;
-      return Array.isArray(parsed) ? (parsed as ConnectionTestResult[]) : [];
-    } catch {
-      this.d.log.warn('the stored connection test history is not valid JSON; starting a new one');
-      return [];
-    }
+  /** Newest first, every integration; each result is a row of its own in the store. */
+  history(): Promise<ConnectionTestResult[]> {
+    return this.d.store.listConnectionTests({limit: HISTORY_READ});
   }
 
   async report(): Promise<ConnectionTestReport[]> {
@@ -106,12 +101,10 @@ export class ConnectionTester {
       }
       return;
     }
-    const reply = this.d.replyInThread?.() ?? null;
-    if (reply === null) return;
-    const message = renderTest(answer);
-    for (const root of new Set(findings.map((f) => f.alertPostId).filter((id): id is string => id !== null))) {
-      await reply(root, message).catch((err: Error) => this.d.log.warn({err: err.message, postId: root}, 'cannot post the test result in the alert thread'));
-    }
+    // Through the outbox: the reply waits out a Mattermost outage and goes out once, in each alert's thread.
+    const roots = new Set(findings.map((f) => f.alertPostId).filter((id): id is string => id !== null));
+    for (const root of roots) await this.d.store.enqueue(testReply(root, answer.result));
+    if (roots.size > 0) this.d.replyQueued?.();
   }
 
   /**
@@ -160,7 +153,9 @@ export class ConnectionTester {
     }
 
     const findings = await allFindings(this.d.store).catch((): StoredFinding[] => []);
-    const named = findings.filter((f) => f.attribution.method === 'connection-test' && f.attribution.note.includes(id)).map((f) => f.key);
+    const named = findings
+      .filter((f) => f.attribution.method === 'connection-test' && f.attribution.host !== null && f.attribution.note.includes(id))
+      .map((f) => f.key);
     const result: ConnectionTestResult = {
       id,
       kind,
@@ -187,9 +182,8 @@ export class ConnectionTester {
     return {ran: true, result};
   }
 
-  private async save(result: ConnectionTestResult): Promise<void> {
-    // Read again: another replica may have added a result while this test ran.
-    const history = [result, ...(await this.history())].slice(0, HISTORY_MAX);
-    await this.d.store.setMeta(HISTORY_META, JSON.stringify(history));
+  private save(result: ConnectionTestResult): Promise<void> {
+    // A row of its own: a result another replica adds meanwhile cannot be overwritten.
+    return this.d.store.addConnectionTest(result);
   }
 }

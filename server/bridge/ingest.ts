@@ -4,6 +4,7 @@
 import type {AppLogEvent, AttributionContext, InventoryEndpoint, ProbeWindow} from '../engine/types';
 import type {Verdict} from '../../common/types';
 import {AccessStream, AppLogReader, nameDestinations} from '../engine/pipeline';
+import {contestedByProbes, sightProbes} from '../engine/attribute';
 import type {SourceBatch} from '../sources/types';
 import type {ApplyResult, OutboxInput, Store} from '../store/types';
 
@@ -29,7 +30,19 @@ export class AttributionState {
 
   /** A connection test's window (see server/bridge/connection-tests.ts); kept as long as Mattermost's log lines. */
   addProbe(p: ProbeWindow): void {
-    this.probes = [...this.probes.filter((x) => x.testId !== p.testId && x.toMs >= Date.now() - APP_EVENT_WINDOW_MS), p];
+    // The same test again (its window now closed at the end): what the window has seen so far stays.
+    const seen = this.probes.find((x) => x.testId === p.testId)?.seen;
+    this.probes = [...this.probes.filter((x) => x.testId !== p.testId && x.toMs >= Date.now() - APP_EVENT_WINDOW_MS), {...p, ...(seen ? {seen} : {})}];
+  }
+
+  /**
+   * Adds a batch's IP-only destinations to the test windows they fall in; returns the tests whose window
+   * named one address for certain and has now seen another on the same port (that name becomes likely).
+   */
+  sight(dests: Parameters<typeof sightProbes>[1]): string[] {
+    const before = new Map(this.probes.map((p) => [p.testId, p.seen?.length ?? 0]));
+    this.probes = sightProbes(this.probes, dests);
+    return this.probes.filter((p) => before.get(p.testId) === 1 && (p.seen?.length ?? 0) > 1).map((p) => p.testId);
   }
 
   addAppEvent(e: AppLogEvent): void {
@@ -81,6 +94,10 @@ export class Ingest {
     stream.push(b.data);
     stream.end();
     const {stats, verdictLines} = stream.take();
+    const contested =
+      stats.length > 0
+        ? this.attribution.sight(stats.map((x) => ({host: x.host, ip: x.ip, port: x.port, timesMs: [...x.firstTimesMs, ...x.lastTimesMs]})))
+        : [];
     const findings = stats.length > 0 ? nameDestinations(stats, this.attribution.context(Date.now())) : [];
     const result = await this.store.applyBatch({
       sourceId: b.stream.id,
@@ -90,6 +107,16 @@ export class Ingest {
       // Enqueued in the same transaction: a new destination is never stored without its alert being due.
       notify: (changes) => (changes.newKeys.length > 0 || changes.reopenedKeys.length > 0 ? [this.digestTrigger()] : []),
     });
+    if (contested.length > 0) {
+      // Same key and host: only the attribution's confidence and note change.
+      const {changedKeys} = await this.store.reattributeOpen((f) => ({
+        key: f.key,
+        host: f.destination.host,
+        attribution: contestedByProbes(f.attribution, contested),
+        features: f.features,
+      }));
+      result.changedKeys.push(...changedKeys.filter((k) => !result.changedKeys.includes(k)));
+    }
     this.listener(result, verdictLines);
   }
 

@@ -79,7 +79,7 @@ export class MeshLink {
     };
   }
 
-  async integrations(format: SuggestionFormat): Promise<IntegrationsResponse> {
+  async integrations(format: SuggestionFormat): Promise<Omit<IntegrationsResponse, 'tests' | 'rehearsal'>> {
     const {items, open, mode} = await this.assess();
     const s = suggest(findingsForSuggestion(items, open, mode), {format, ...this.suggestContext()});
     return {

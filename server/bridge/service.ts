@@ -31,6 +31,7 @@ import type {ReattributeResult, Store} from '../store/types';
 import {AT_RISK_DEDUPE_KEY, AlertWorker, resolvedUpdate} from './alerts';
 import {CommandHandler} from './commands';
 import {ConnectionTester} from './connection-tests';
+import {COMMAND_WAIT_MS, outboundMode, PAGE_WAIT_MS, Rehearsal} from './rehearsal';
 import {safeDatabaseUrl, type BridgeConfig, type SourceSpec} from './config';
 import {AttributionState, Ingest} from './ingest';
 import {HardeningEvidence, statusInput, statusReport} from './status';
@@ -40,7 +41,7 @@ import {MattermostLink} from './mattermost-link';
 import {MeshLink} from './mesh-link';
 import {PluginSettingsState} from './plugin-settings';
 import {SourceRunner} from './source-runner';
-import {suggestionsFor} from './suggestions';
+import {suggestAmongOpen, suggestionsFor} from './suggestions';
 
 const HMAC_META = 'hmac-key';
 /** The secret the plugin signs its calls with (server/http/signature.ts). */
@@ -409,10 +410,18 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     log: log.child({part: 'tests'}),
     intervalMs: config.testIntervalSeconds * 1000,
     onResult: (r) => events.emit(FINDINGS_CHANGED, {keys: r.findingKeys}),
-    replyInThread: () => {
-      const channel = election.isLeader() && mattermost?.up ? mattermost.channel : null;
-      return channel === null ? null : (rootId, message) => channel.createPost({message, props: {}, type: '', rootId});
-    },
+    replyQueued: () => alerts.wakeAt(new Date()),
+  });
+  const rehearsal = new Rehearsal({
+    store,
+    tests: tester,
+    config: () => mattermost?.inventory?.config ?? null,
+    mode: () => outboundMode(meshLink.report(), hardening.report),
+    items: async () => (await meshLink.integrations(settings.format())).items,
+    yaml: async (findings) => (await suggestAmongOpen(store, findings, settings.format(), suggestContext())).yaml,
+    intervalMs: config.testIntervalSeconds * 1000,
+    log: log.child({part: 'rehearsal'}),
+    onDone: (r) => events.emit(FINDINGS_CHANGED, {keys: r.entries.flatMap((e) => e.lines.map((l) => l.key))}),
   });
 
   const commands = new CommandHandler({
@@ -423,6 +432,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     suggestContext,
     hmacKey: () => key,
     connectionTest: (kind, by) => tester.request(kind, 'person', by),
+    rehearse: (by) => rehearsal.rehearse(by, COMMAND_WAIT_MS),
     notifyStatusChange: (f, change) => alerts.statusChanged(f, change),
   });
 
@@ -432,7 +442,13 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     notifyStatusChange: (f, change) => alerts.statusChanged(f, change),
     status: report,
     integrations: (format) => meshLink.integrations(format),
-    connectionTests: {report: () => tester.report(), run: (kind, by) => tester.request(kind, 'person', by), forFinding: (f) => tester.forFinding(f)},
+    connectionTests: {
+      report: () => tester.report(),
+      run: (kind, by) => tester.request(kind, 'person', by),
+      forFinding: (f) => tester.forFinding(f),
+      rehearsal: () => rehearsal.latest(),
+      rehearse: (by) => rehearsal.rehearse(by, PAGE_WAIT_MS),
+    },
     suggest: (keys, format: SuggestionFormat): Promise<SuggestionsResponse> => suggestionsFor(store, keys, format, suggestContext()),
     suggestionFormat: () => settings.format(),
     onSignedCall: () => mattermost?.markCalled(),

@@ -2,7 +2,7 @@
 // destination gets the same route name and the same plan in an alert, /egress show|snippet, the API and the
 // page as in `/egress snippet all`.
 import type {SuggestionsResponse} from '../../common/api';
-import type {SuggestionFormat} from '../../common/types';
+import type {Finding, SuggestionFormat} from '../../common/types';
 import {suggest, type SuggestContext, type SuggestResult} from '../engine/suggest';
 import type {Store, StoredFinding} from '../store/types';
 import {allFindings} from './pages';
@@ -16,7 +16,7 @@ export type SuggestStore = Pick<Store, 'listFindings' | 'getFinding'>;
  */
 export async function suggestAmongOpen(
   store: SuggestStore,
-  only: readonly StoredFinding[] | null,
+  only: readonly Finding[] | null,
   format: SuggestionFormat,
   context: SuggestContext,
 ): Promise<SuggestResult> {

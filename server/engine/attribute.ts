@@ -226,27 +226,78 @@ export function attribute(dest: BlockedDestination, ctx: AttributionContext, opt
   return unknown(dest, where, ip, windowMs);
 }
 
+/** The address an IP-only destination was reached at (its host may be written as an address), or null. */
+function ipOnly(d: Pick<BlockedDestination, 'host' | 'ip'>): string | null {
+  if (d.host !== null && d.host !== '' && normalizeIp(d.host) === null) return null;
+  const ip = (d.ip !== null ? normalizeIp(d.ip) : null) ?? (d.host ? normalizeIp(d.host) : null);
+  return ip !== null && FIXED_ADDRESSES[ip] === undefined ? ip : null;
+}
+
+const inWindow = (p: ProbeWindow, timesMs: readonly number[]): number | undefined =>
+  timesMs.find((t) => Number.isFinite(t) && t >= p.fromMs - PROBE_SLACK_MS && t <= p.toMs + PROBE_SLACK_MS);
+
+/**
+ * Each test window's IP-only addresses on its port (`seen`), with a batch's destinations added, first seen
+ * first. Pure: the bridge keeps the windows between batches and hands this batch's view to attribute().
+ */
+export function sightProbes(probes: readonly ProbeWindow[], dests: readonly Pick<BlockedDestination, 'host' | 'ip' | 'port' | 'timesMs'>[]): ProbeWindow[] {
+  return probes.map((p) => {
+    const fresh = dests
+      .map((d) => ({ip: ipOnly(d), at: d.port === p.port ? inWindow(p, d.timesMs) : undefined}))
+      .filter((x): x is {ip: string; at: number} => x.ip !== null && x.at !== undefined && !(p.seen ?? []).includes(x.ip))
+      .sort((a, b) => a.at - b.at);
+    if (fresh.length === 0) return p;
+    return {...p, seen: [...new Set([...(p.seen ?? []), ...fresh.map((x) => x.ip)])]};
+  });
+}
+
 /**
  * Active attribution: the bridge had Mattermost connect to one integration at a known moment, and a
  * connection on that integration's port was blocked within that moment. Only one test runs at a time, so
- * one window names one host; two overlapping tests on the same port name nothing here.
+ * one window names one host; two overlapping tests on the same port name nothing here. Certain only while
+ * the window has seen this one IP-only address on the port: with several, any could be another connection
+ * of Mattermost's, so none is named (the candidates say which host they may be).
  */
 function fromProbes(dest: BlockedDestination, ip: string, probes: readonly ProbeWindow[]): Attribution | null {
   if (probes.length === 0 || dest.port === null) return null;
   const hits = new Map<string, {probe: ProbeWindow; at: number}>();
   for (const p of probes) {
     if (p.port !== dest.port || normalizeIp(p.host) !== null) continue;
-    const at = dest.timesMs.find((t) => Number.isFinite(t) && t >= p.fromMs - PROBE_SLACK_MS && t <= p.toMs + PROBE_SLACK_MS);
+    const at = inWindow(p, dest.timesMs);
     if (at !== undefined && !hits.has(p.host)) hits.set(p.host, {probe: p, at});
   }
   if (hits.size !== 1) return null;
   const [{probe, at}] = hits.values();
+  const others = (probe.seen ?? []).filter((x) => x !== ip);
+  if (others.length > 0) {
+    return {
+      host: null,
+      candidates: [probe.host],
+      method: 'connection-test',
+      confidence: 'ambiguous',
+      note: `Blocked at ${new Date(at).toISOString()} on port ${dest.port} during Mattermost's own connection test of ${probe.label} (test ${probe.testId}) to ${probe.host}:${probe.port}, but ${others.length === 1 ? 'another address was' : `${others.length} other addresses were`} blocked on that port in the same window (${others.slice(0, 3).join(', ')}): any of them may be the test's connection, so none is named.`,
+    };
+  }
   return {
     host: probe.host,
     candidates: [probe.host],
     method: 'connection-test',
     confidence: 'certain',
-    note: `Blocked at ${new Date(at).toISOString()} on port ${dest.port}, while Mattermost's own connection test of ${probe.label} (test ${probe.testId}) was connecting to ${probe.host}:${probe.port}: ${ip} is ${probe.host}.`,
+    note: `Blocked at ${new Date(at).toISOString()} on port ${dest.port}, while Mattermost's own connection test of ${probe.label} (test ${probe.testId}) was connecting to ${probe.host}:${probe.port}: ${ip} is ${probe.host}, the only address blocked on that port in the test's window.`,
+  };
+}
+
+/**
+ * A test window named an address for certain, then saw another on the same port: that name is now only
+ * likely. The finding keeps its host (its key); its attribution says why it is no longer certain.
+ */
+export function contestedByProbes(attribution: Attribution, testIds: readonly string[]): Attribution {
+  if (attribution.method !== 'connection-test' || attribution.confidence !== 'certain') return attribution;
+  if (!testIds.some((id) => attribution.note.includes(`(test ${id})`))) return attribution;
+  return {
+    ...attribution,
+    confidence: 'likely',
+    note: `${attribution.note.replace(/, the only address blocked on that port in the test's window\.$/, '.')} Later another address was blocked on the same port in the same window, so this is likely, not certain.`,
   };
 }
 

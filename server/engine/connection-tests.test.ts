@@ -1,5 +1,5 @@
 import type {ConnectionTestResult} from '../../common/connection-tests';
-import {attribute} from './attribute';
+import {attribute, contestedByProbes, sightProbes} from './attribute';
 import {describeResult, findingsForTest, isConfigured, mayRun, parseTestKind, reportTests, resultsForFinding, testTarget} from './connection-tests';
 import type {InventoryEndpoint} from './types';
 
@@ -152,5 +152,53 @@ describe('active attribution: a blocked line inside a test window', () => {
 
   test("the line's own host name still wins", () => {
     expect(attribute(dest({host: 'cdn.example.net', hostSource: 'sni'}), {...base, probes: [probe]})).toMatchObject({host: 'cdn.example.net', method: 'sni'});
+  });
+
+  describe('another address blocked on the same port in the same window', () => {
+    const second = dest({ip: '52.9.9.9', timesMs: [t + 200]});
+
+    test('the window records the IP-only addresses on its port, first seen first; named hosts, other ports and other times are not counted', () => {
+      const [p] = sightProbes(
+        [probe],
+        [
+          second,
+          dest(),
+          dest({host: 'cdn.example.net', hostSource: 'sni', ip: '52.7.7.7'}),
+          dest({ip: '52.8.8.8', port: 8443}),
+          dest({ip: '52.6.6.6', timesMs: [t + 60_000]}),
+          dest({ip: '169.254.169.254', port: 443}),
+        ],
+      );
+      expect(p.seen).toEqual(['52.1.2.3', '52.9.9.9']);
+      // A later batch adds only what is new.
+      expect(sightProbes([p], [dest(), dest({ip: '52.5.5.5'})])[0].seen).toEqual(['52.1.2.3', '52.9.9.9', '52.5.5.5']);
+    });
+
+    test('exactly one address in the window: named with certainty', () => {
+      const [p] = sightProbes([probe], [dest()]);
+      expect(attribute(dest(), {...base, probes: [p]})).toMatchObject({host: 's3.example.com', confidence: 'certain'});
+    });
+
+    test('two addresses in one batch: neither is named; both are ambiguous with the test host as the candidate', () => {
+      const [p] = sightProbes([probe], [dest(), second]);
+      for (const d of [dest(), second]) {
+        const a = attribute(d, {...base, probes: [p]});
+        expect(a).toMatchObject({host: null, candidates: ['s3.example.com'], method: 'connection-test', confidence: 'ambiguous'});
+        expect(a.note).toContain('none is named');
+      }
+    });
+
+    test('a second address in a later batch is not named, and the first name becomes likely', () => {
+      const [first] = sightProbes([probe], [dest()]);
+      const named = attribute(dest(), {...base, probes: [first]});
+      const [later] = sightProbes([first], [second]);
+      expect(attribute(second, {...base, probes: [later]})).toMatchObject({host: null, confidence: 'ambiguous'});
+      const downgraded = contestedByProbes(named, ['test-42']);
+      expect(downgraded).toMatchObject({host: 's3.example.com', method: 'connection-test', confidence: 'likely'});
+      expect(downgraded.note).toContain('likely, not certain');
+      expect(downgraded.note).not.toContain('the only address');
+      // Another test's names are left as they are.
+      expect(contestedByProbes(named, ['test-7'])).toBe(named);
+    });
   });
 });

@@ -119,7 +119,8 @@ function assessOne(e: InventoryEndpoint, input: IntegrationInput): IntegrationIt
   );
 }
 
-function isInCluster(host: string): boolean {
+/** An in-cluster name or a private, loopback or link-local address: never a MESH_EXTERNAL destination. */
+export function isInCluster(host: string): boolean {
   return isIpAddress(host) ? addressScope(unbracket(host)) !== 'public' : isInClusterName(host);
 }
 

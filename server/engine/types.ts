@@ -93,6 +93,8 @@ export interface ProbeWindow {
   port: number;
   fromMs: number;
   toMs: number;
+  /** IP-only addresses blocked on `port` within the window so far, first seen first (attribute.ts sightProbes). */
+  seen?: readonly string[];
 }
 
 /** Everything the attribution stage may use to name an IP-only destination. */

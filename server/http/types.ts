@@ -3,7 +3,14 @@
 import type {Logger} from 'pino';
 import type {Registry} from 'prom-client';
 
-import type {ConnectionTestKind, ConnectionTestReport, ConnectionTestResponse, ConnectionTestResult} from '../../common/connection-tests';
+import type {
+  ConnectionTestKind,
+  ConnectionTestReport,
+  ConnectionTestResponse,
+  ConnectionTestResult,
+  RehearsalReport,
+  RehearsalResponse,
+} from '../../common/connection-tests';
 import type {IntegrationsResponse, StatusReport, SuggestionFormat, SuggestionsResponse} from '../../common/api';
 import type {OutboxInput, Store, StoredFinding} from '../store/types';
 
@@ -117,12 +124,15 @@ export interface HttpDeps {
   /** The plugin's suggestion format, in which a finding's detail gives its plan. */
   suggestionFormat(): SuggestionFormat;
   /** Configured integrations against what the mesh allows, with the ServiceEntries for what it will block. */
-  integrations(format: SuggestionFormat): Promise<IntegrationsResponse>;
+  integrations(format: SuggestionFormat): Promise<Omit<IntegrationsResponse, 'tests' | 'rehearsal'>>;
   /** Mattermost's own connection tests (server/bridge/connection-tests.ts); the routes answer 404 without them. */
   connectionTests?: {
     report(): Promise<ConnectionTestReport[]>;
     run(kind: ConnectionTestKind, by: {userId: string; username: string}): Promise<ConnectionTestResponse>;
     forFinding(finding: StoredFinding): Promise<ConnectionTestResult[]>;
+    /** The latest rehearsal of REGISTRY_ONLY (server/bridge/rehearsal.ts), or its "not run yet" report. */
+    rehearsal(): Promise<RehearsalReport>;
+    rehearse(by: {userId: string; username: string}): Promise<RehearsalResponse>;
   };
   onSlashCommand(req: SlashCommandRequest): Promise<CommandResponse>;
   onAction(req: ActionRequest): Promise<ActionResponse>;

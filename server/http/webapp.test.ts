@@ -278,6 +278,17 @@ describe('status and revision', () => {
   });
 });
 
+describe('integrations and the rehearsal', () => {
+  test('GET integrations always carries a rehearsal entry, "not run" when this bridge runs no connection tests; POST rehearse is then 404', async () => {
+    const res = await get('/integrations');
+    expect(res.statusCode).toBe(200);
+    expect(res.json().rehearsal).toMatchObject({state: 'not-run', entries: [], startedAt: null, summary: expect.stringContaining('/egress rehearse')});
+    const rehearse = await post('/integrations/rehearse', {});
+    expect(rehearse.statusCode).toBe(404);
+    expect(rehearse.json()).toMatchObject({code: 'not_found', error: 'This bridge runs no connection tests.'});
+  });
+});
+
 describe('body handling', () => {
   test('JSON only: text/plain and forms are refused with 415', async () => {
     for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {

@@ -17,7 +17,8 @@ import {
   type SuggestionsResponse,
   type UnignoreRequest,
 } from '../../common/api';
-import {CONNECTION_TEST_KINDS, type ConnectionTestRequest, type ConnectionTestResponse} from '../../common/connection-tests';
+import {CONNECTION_TEST_KINDS, type ConnectionTestRequest, type ConnectionTestResponse, type RehearsalResponse} from '../../common/connection-tests';
+import {notRunReport} from '../engine/rehearsal';
 import {SUGGESTION_FORMATS, type SuggestionFormat} from '../../common/types';
 import {errorHandler, findingNotFound, HttpError, notFoundHandler} from './errors';
 import type {EventStreams} from './events';
@@ -75,6 +76,8 @@ const integrationsQuery = {
   properties: {format: {type: 'string', enum: [...SUGGESTION_FORMATS]}},
   additionalProperties: false,
 } as const;
+
+const NO_TESTS = 'This bridge runs no connection tests.';
 
 const testBody = {
   type: 'object',
@@ -201,10 +204,23 @@ export function webappApi(ctx: WebappContext) {
       '/integrations',
       {schema: {querystring: integrationsQuery}},
       async (request): Promise<IntegrationsResponse> => {
-        const [answer, tests] = await Promise.all([deps.integrations(request.query.format ?? 'bigbang'), deps.connectionTests?.report()]);
-        return {...answer, ...(tests ? {tests} : {})};
+        const [answer, tests, rehearsal] = await Promise.all([
+          deps.integrations(request.query.format ?? 'bigbang'),
+          deps.connectionTests?.report(),
+          deps.connectionTests?.rehearsal(),
+        ]);
+        // Always there, so the page can say "not run yet" rather than nothing.
+        return {...answer, ...(tests ? {tests} : {}), rehearsal: rehearsal ?? notRunReport('unknown', NO_TESTS)};
       },
     );
+
+    // "Rehearse REGISTRY_ONLY": under ALLOW_ANY, the tests run and the answer lists what hardening would break.
+    app.post('/integrations/rehearse', {bodyLimit: SMALL_BODY}, async (request): Promise<RehearsalResponse> => {
+      const tests = deps.connectionTests;
+      if (!tests) throw new HttpError(404, 'not_found', NO_TESTS);
+      const admin = callerOf(request);
+      return tests.rehearse({userId: admin.userId, username: admin.username});
+    });
 
     // "Test now": Mattermost runs its own connection test; the answer comes when it is done (or refused by the rate limit).
     app.post<{Body: ConnectionTestRequest}>(
@@ -212,7 +228,7 @@ export function webappApi(ctx: WebappContext) {
       {bodyLimit: SMALL_BODY, schema: {body: testBody}},
       async (request): Promise<ConnectionTestResponse> => {
         const tests = deps.connectionTests;
-        if (!tests) throw new HttpError(404, 'not_found', 'This bridge runs no connection tests.');
+        if (!tests) throw new HttpError(404, 'not_found', NO_TESTS);
         const admin = callerOf(request);
         return tests.run(request.body.kind, {userId: admin.userId, username: admin.username});
       },

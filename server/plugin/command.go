@@ -40,12 +40,13 @@ func egressCommand() *model.Command {
 		{Item: "s3"}, {Item: "smtp"}, {Item: "ldap"}, {Item: "elasticsearch"}, {Item: "site-url"},
 	})
 	ac.AddCommand(test)
+	ac.AddCommand(model.NewAutocompleteData("rehearse", "", "Before hardening: run the tests (not the email one) and list what REGISTRY_ONLY would break"))
 	ac.AddCommand(model.NewAutocompleteData("help", "", "What each subcommand does"))
 	return &model.Command{
 		Trigger:          commandTrigger,
 		AutoComplete:     true,
 		AutoCompleteDesc: "Blocked egress of Mattermost and the ServiceEntries that allow it (system admins)",
-		AutoCompleteHint: "[status|list|show|snippet|ignore|unignore|test|help]",
+		AutoCompleteHint: "[status|list|show|snippet|ignore|unignore|test|rehearse|help]",
 		DisplayName:      "Egress Advisor",
 		AutocompleteData: ac,
 	}

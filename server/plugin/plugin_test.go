@@ -335,7 +335,7 @@ func TestActivateRegistersEgressWithAutocomplete(t *testing.T) {
 	for _, sub := range cmd.AutocompleteData.SubCommands {
 		names = append(names, sub.Trigger)
 	}
-	assert.Equal(t, []string{"status", "list", "show", "snippet", "ignore", "unignore", "test", "help"}, names)
+	assert.Equal(t, []string{"status", "list", "show", "snippet", "ignore", "unignore", "test", "rehearse", "help"}, names)
 	assert.NoError(t, cmd.AutocompleteData.IsValid())
 }
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 
-import {MAX_REASON_CHARS, parseCommand, type EgressCommand} from './command';
+import {MAX_REASON_CHARS, parseCommand, renderHelp, type EgressCommand} from './command';
 
 const OK: Array<[string, EgressCommand]> = [
   ['', {name: 'help'}],
@@ -112,5 +112,16 @@ describe('/egress test', () => {
     expect(unknown.ok).toBe(false);
     if (!unknown.ok) expect(unknown.error).toContain('/egress test <s3|smtp|ldap|elasticsearch|site-url>');
     expect(parseCommand('test').ok).toBe(false);
+  });
+});
+
+describe('/egress rehearse', () => {
+  test('takes no arguments, and the help says what it does', () => {
+    expect(parseCommand('rehearse')).toEqual({ok: true, command: {name: 'rehearse'}});
+    expect(parseCommand('Rehearse')).toEqual({ok: true, command: {name: 'rehearse'}});
+    const extra = parseCommand('rehearse now');
+    expect(extra.ok).toBe(false);
+    if (!extra.ok) expect(extra.error).toContain('Usage: /egress rehearse');
+    expect(renderHelp()).toContain('`/egress rehearse`: before hardening (under ALLOW_ANY)');
   });
 });

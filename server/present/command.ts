@@ -24,7 +24,8 @@ export type EgressCommand =
   | {name: 'snippet'; target: string | null; format: SuggestionFormat | null}
   | {name: 'ignore'; target: string; reason: string}
   | {name: 'unignore'; target: string}
-  | {name: 'test'; kind: ConnectionTestKind};
+  | {name: 'test'; kind: ConnectionTestKind}
+  | {name: 'rehearse'};
 
 /** A refusal carries what was wrong (plain text) and the whole Markdown reply: that, then the help. */
 export type ParseResult = {ok: true; command: EgressCommand} | {ok: false; error: string; reply: string};
@@ -42,6 +43,7 @@ export const USAGE: Record<Exclude<EgressCommand['name'], 'help'>, string> = {
   ignore: '/egress ignore <host> [reason]',
   unignore: '/egress unignore <host>',
   test: `/egress test <${CONNECTION_TEST_KINDS.join('|')}>`,
+  rehearse: '/egress rehearse',
 };
 
 const SUBCOMMANDS = new Set<string>(['help', ...Object.keys(USAGE)]);
@@ -103,6 +105,7 @@ export function renderHelp(): string {
     `- \`${USAGE.ignore}\`: no more alerts for a destination`,
     `- \`${USAGE.unignore}\`: alerts for it again`,
     `- \`${USAGE.test}\`: Mattermost runs its own connection test of an integration, through its sidecar (the email test sends a real email to the bridge's user)`,
+    `- \`${USAGE.rehearse}\`: before hardening (under ALLOW_ANY), runs the connection tests except the email one and lists what REGISTRY_ONLY would break, with the ServiceEntries to add`,
     '- `/egress help`: this text',
     '',
     '`<host>` may also be an IP address or `host:port`.',
@@ -194,6 +197,8 @@ export function parseCommand(text: string): ParseResult {
       if (kind === null) return usageError('test', `Unknown integration "${args[0]}".`);
       return {ok: true, command: {name: 'test', kind}};
     }
+    case 'rehearse':
+      return args.length === 0 ? {ok: true, command: {name: 'rehearse'}} : usageError('rehearse', 'rehearse takes no arguments.');
     default:
       return refuse(`Unknown subcommand "${first.token}".`);
   }

@@ -3,7 +3,7 @@ import {suggest} from '../engine/suggest';
 import type {StoredFinding} from '../store/types';
 import {USAGE} from './command';
 import {runeLength} from './markdown';
-import {REFUSAL, renderCommandReply, renderShow, renderSnippet, type FindingView, type StatusInput} from './replies';
+import {REFUSAL, renderCommandReply, renderRehearsal, renderShow, renderSnippet, type FindingView, type StatusInput} from './replies';
 import {FINDINGS, GITHUB_FAILING, NOW, PUSH, S3, UNNAMED, YAML} from './testing';
 import {MAX_POST_RUNES} from './text';
 
@@ -261,5 +261,59 @@ describe('replies', () => {
 
   test('every reply for the sample findings stays under the limit', () => {
     for (const f of FINDINGS) expect(runeLength(renderShow(f))).toBeLessThanOrEqual(MAX_POST_RUNES);
+  });
+});
+
+describe('the rehearsal reply', () => {
+  const report = {
+    state: 'done' as const,
+    mode: 'ALLOW_ANY' as const,
+    modeSource: 'Sidecar mattermost/default',
+    startedAt: '2026-11-28T10:03:00.000Z',
+    finishedAt: '2026-11-28T10:03:08.000Z',
+    requestedBy: {userId: 'u1', username: 'alice'},
+    summary: 'REGISTRY_ONLY would break File storage (S3): add the ServiceEntries listed first.',
+    nextAllowedAt: null,
+    entries: [
+      {
+        kind: 's3' as const,
+        label: 'File storage (S3)',
+        verdict: 'will-break' as const,
+        detail: 'Its test connection left the mesh through PassthroughCluster (s3.example.com:443).',
+        test: null,
+        lines: [{key: 's3.example.com:443', destination: 's3.example.com:443', named: true}],
+        yaml: 'serviceEntries:\n  - name: s3\n',
+      },
+      {
+        kind: 'smtp' as const,
+        label: 'Email (SMTP)',
+        verdict: 'not-tested' as const,
+        detail: 'The email test sends a real email.',
+        test: null,
+        lines: [],
+        yaml: '',
+      },
+    ],
+  };
+
+  // As a person reads it: Markdown escapes and the zero-width spaces that stop auto-linking taken out.
+  const read = (s: string) => s.replace(/\\(.)/g, '$1').replace(/\u200b/g, '');
+
+  test('names what breaks, with its line and its ServiceEntry, and who asked', () => {
+    const text = read(renderRehearsal({ran: true, report}));
+    expect(text).toContain(
+      '**Rehearsal of REGISTRY_ONLY** at 2026-11-28 10:03:00 UTC (asked by @alice; outbound mode `ALLOW_ANY`, from Sidecar mattermost/default)',
+    );
+    expect(text).toContain('- **File storage (S3)**: breaks under REGISTRY_ONLY.');
+    expect(text).toContain('PassthroughCluster: `s3.example.com:443`');
+    expect(text).toContain('- **Email (SMTP)**: not tested.');
+    expect(text).toContain('ServiceEntry for File storage (S3):\n\n```yaml\nserviceEntries:');
+  });
+
+  test('refused: why, then the latest rehearsal; before any: how to run one', () => {
+    const text = read(renderRehearsal({ran: false, reason: 'A rehearsal ran less than 300 s ago.', report}));
+    expect(text.startsWith('Not rehearsed: A rehearsal ran less than 300 s ago.\n\nThe latest:')).toBe(true);
+    const none = renderRehearsal({ran: false, reason: 'The mesh already enforces REGISTRY_ONLY.', report: {...report, state: 'not-run', entries: []}});
+    expect(none).not.toContain('The latest');
   });
 });

@@ -4,7 +4,7 @@
  * Mattermost's configuration or from the person typing goes through markdown.ts.
  */
 import {INTEGRATION_STATES, MAX_REASON_CHARS, type IntegrationState} from '../../common/api';
-import type {ConnectionTestResponse, ConnectionTestResult} from '../../common/connection-tests';
+import type {ConnectionTestResponse, ConnectionTestResult, RehearsalReport, RehearsalResponse, RehearsalVerdict} from '../../common/connection-tests';
 import type {Finding, Plan, SuggestionFormat, Verdict} from '../../common/types';
 import {LIST_FILTERS, renderHelp, renderUsageError, type ListFilter} from './command';
 import {codeBlock, escapeMarkdown, fitMarkdown, inlineCode, proseWithCode, runeLength} from './markdown';
@@ -350,6 +350,43 @@ export function renderTest(t: ConnectionTestResponse): string {
   return lines.join('\n');
 }
 
+// ---- the rehearsal before hardening ----
+
+const REHEARSAL_VERDICT: Record<RehearsalVerdict, string> = {
+  'will-break': 'breaks under REGISTRY_ONLY',
+  'keeps-working': 'keeps working',
+  'already-failing': 'fails already',
+  unconfirmed: 'passed, no log line read',
+  'not-tested': 'not tested',
+  'not-configured': 'not configured',
+};
+
+export function renderRehearsalReport(r: RehearsalReport): string {
+  if (r.state === 'not-run') return proseWithCode(r.summary, 600);
+  const mode = r.mode === 'unknown' ? 'not known' : inlineCode(r.mode);
+  const who = r.requestedBy ? `asked by @${escapeMarkdown(r.requestedBy.username, {maxLength: 64})}` : 'run by the bridge';
+  const out = [
+    `**Rehearsal of REGISTRY_ONLY** at ${utcTime(r.startedAt)} (${who}; outbound mode ${mode}, from ${escapeMarkdown(r.modeSource, {maxLength: 200})})`,
+    '',
+    escapeMarkdown(r.summary, {maxLength: 600}),
+    '',
+  ];
+  for (const e of r.entries) {
+    out.push(`- **${escapeMarkdown(e.label, {maxLength: 80})}**: ${REHEARSAL_VERDICT[e.verdict]}. ${proseWithCode(e.detail, 700)}`);
+    const named = e.lines.filter((l) => l.named);
+    if (named.length > 0) out.push(`  PassthroughCluster: ${named.map((l) => inlineCode(l.destination, 300)).join(', ')}`);
+  }
+  for (const e of r.entries.filter((x) => x.yaml !== ''))
+    out.push('', `ServiceEntry for ${escapeMarkdown(e.label, {maxLength: 80})}:`, '', codeBlock(e.yaml, 'yaml'));
+  return out.join('\n');
+}
+
+export function renderRehearsal(r: RehearsalResponse): string {
+  if (r.ran) return renderRehearsalReport(r.report);
+  const latest = r.report.state === 'done' ? `\n\nThe latest:\n\n${renderRehearsalReport(r.report)}` : '';
+  return `Not rehearsed: ${proseWithCode(r.reason, 600)}${latest}`;
+}
+
 // ---- one entry point ----
 
 export type CommandReply =
@@ -364,7 +401,8 @@ export type CommandReply =
   | {kind: 'unignored'; finding: FindingView; wasIgnored: boolean}
   | {kind: 'not-found'; target: string}
   | {kind: 'ambiguous'; target: string; matches: readonly FindingView[]}
-  | {kind: 'test'; test: ConnectionTestResponse};
+  | {kind: 'test'; test: ConnectionTestResponse}
+  | {kind: 'rehearsal'; rehearsal: RehearsalResponse};
 
 export function renderCommandReply(reply: CommandReply): string {
   switch (reply.kind) {
@@ -392,6 +430,8 @@ export function renderCommandReply(reply: CommandReply): string {
       return renderAmbiguous(reply.target, reply.matches);
     case 'test':
       return fit(renderTest(reply.test));
+    case 'rehearsal':
+      return fit(renderRehearsal(reply.rehearsal));
   }
 }
 

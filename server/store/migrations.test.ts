@@ -42,7 +42,17 @@ describe('migrations', () => {
     const store = openSqliteStore(path);
     store.closeSync();
     expect(versions(path)).toEqual(ALL);
-    expect(tables(path)).toEqual(['alert_state', 'decisions', 'finding_history', 'findings', 'meta', 'outbox', 'resume_points', 'schema_migrations']);
+    expect(tables(path)).toEqual([
+      'alert_state',
+      'connection_tests',
+      'decisions',
+      'finding_history',
+      'findings',
+      'meta',
+      'outbox',
+      'resume_points',
+      'schema_migrations',
+    ]);
     const db = new Database(path, {readonly: true});
     expect(db.pragma('journal_mode', {simple: true})).toBe('wal');
     db.close();
@@ -141,6 +151,33 @@ describe('migrations', () => {
     expect(await store.getMeta('announced:tls|s3.amazonaws.com:443')).toBeNull();
     expect(await store.getMeta('resolved-announced:tcp|1.2.3.4:80')).toBeNull();
     expect(await store.getMeta('bot-user-id')).toBe('abc');
+    await store.close();
+  });
+
+  it('moves the connection test history kept as one meta value by version 2 into rows, leaving out what it cannot read', async () => {
+    const db = new Database(path);
+    migrate(db, MIGRATIONS.slice(0, 2));
+    const entry = (id: string, startedAt: unknown) => ({id, kind: 's3', label: 'File storage (S3)', startedAt, outcome: 'passed', findingKeys: []});
+    // Newest first, as the bridge wrote it.
+    const history = [entry('new', '2026-12-07T12:05:00.000Z'), entry('no-time', 42), 'not an object', entry('old', '2026-12-07T12:00:00.000Z')];
+    db.prepare('INSERT INTO meta (key, value, updated_at) VALUES (?, ?, 1)').run('connection-tests', JSON.stringify(history));
+    db.prepare('INSERT INTO meta (key, value, updated_at) VALUES (?, ?, 1)').run('bot-user-id', 'abc');
+    db.close();
+    const store = openSqliteStore(path);
+    expect(await store.listConnectionTests()).toEqual([entry('new', '2026-12-07T12:05:00.000Z'), entry('old', '2026-12-07T12:00:00.000Z')]);
+    expect(await store.getMeta('connection-tests')).toBeNull();
+    expect(await store.getMeta('bot-user-id')).toBe('abc');
+    await store.close();
+  });
+
+  it('starts an empty connection test history when the meta value was not JSON', async () => {
+    const db = new Database(path);
+    migrate(db, MIGRATIONS.slice(0, 2));
+    db.prepare('INSERT INTO meta (key, value, updated_at) VALUES (?, ?, 1)').run('connection-tests', '[{broken');
+    db.close();
+    const store = openSqliteStore(path);
+    expect(await store.listConnectionTests()).toEqual([]);
+    expect(await store.getMeta('connection-tests')).toBeNull();
     await store.close();
   });
 });

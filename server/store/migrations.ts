@@ -2,6 +2,8 @@
 // Each runs in its own write transaction together with its row in schema_migrations, so a crash leaves the
 // database at the previous version, never half-way.
 import type Database from 'better-sqlite3';
+import type {ConnectionTestResult} from '../../common/connection-tests';
+import {connectionTestRow, LEGACY_HISTORY_META} from './connection-tests';
 import {SchemaTooNewError} from './errors';
 
 export interface Migration {
@@ -150,9 +152,45 @@ CREATE TABLE alert_state (
   db.prepare('DELETE FROM meta WHERE substr(key, 1, 10) = ? OR substr(key, 1, 19) = ?').run(ANNOUNCED_META, RESOLVED_ANNOUNCED_META);
 }
 
+/**
+ * Connection test results get a row each (they were one JSON array in meta, which two replicas testing at
+ * once could overwrite). The array's readable entries are carried over; the meta value goes.
+ */
+function connectionTests(db: Database.Database): void {
+  db.exec(`
+CREATE TABLE connection_tests (
+  seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+  id         TEXT NOT NULL UNIQUE,
+  kind       TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  result     TEXT NOT NULL
+);
+CREATE INDEX connection_tests_kind ON connection_tests (kind, started_at);
+CREATE INDEX connection_tests_started ON connection_tests (started_at);`);
+  const row = db.prepare<[string], {value: string}>('SELECT value FROM meta WHERE key = ?').get(LEGACY_HISTORY_META);
+  let entries: unknown = [];
+  try {
+    entries = JSON.parse(row?.value ?? '[]');
+  } catch {
+    // Not JSON: nothing to carry over.
+  }
+  const insert = db.prepare('INSERT INTO connection_tests (id, kind, started_at, result) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING');
+  // Oldest first, so that insertion order agrees with time.
+  for (const e of (Array.isArray(entries) ? entries : []).reverse()) {
+    try {
+      const r = connectionTestRow(e as ConnectionTestResult);
+      insert.run(r.id, r.kind, r.started_at, r.result);
+    } catch {
+      // An entry this release cannot read is left out.
+    }
+  }
+  db.prepare('DELETE FROM meta WHERE key = ?').run(LEGACY_HISTORY_META);
+}
+
 export const MIGRATIONS: readonly Migration[] = [
   {version: 1, name: 'initial', up: sql(V1)},
   {version: 2, name: 'alert state', up: alertState},
+  {version: 3, name: 'connection tests', up: connectionTests},
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -122,9 +122,41 @@ INSERT INTO alert_state (key, resolved_announced_at, updated_at)
 DELETE FROM meta WHERE left(key, 10) = 'announced:' OR left(key, 19) = 'resolved-announced:';
 `;
 
+// Connection test results get a row each (see migrations.ts). The meta array's entries are carried over
+// when they have an id, a kind and an ISO start time; a value PostgreSQL cannot read as such carries nothing
+// rather than failing the migration.
+const V3 = `
+CREATE TABLE connection_tests (
+  seq        BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id         TEXT COLLATE "C" NOT NULL UNIQUE,
+  kind       TEXT COLLATE "C" NOT NULL,
+  started_at BIGINT NOT NULL,
+  result     TEXT NOT NULL
+);
+CREATE INDEX connection_tests_kind ON connection_tests (kind, started_at);
+CREATE INDEX connection_tests_started ON connection_tests (started_at);
+DO $$
+BEGIN
+  INSERT INTO connection_tests (id, kind, started_at, result)
+    SELECT e->>'id', e->>'kind', (extract(epoch FROM (e->>'startedAt')::timestamptz) * 1000)::bigint, e::text
+    FROM (SELECT value FROM meta WHERE key = 'connection-tests') AS m, LATERAL json_array_elements(m.value::json) WITH ORDINALITY AS a(e, n)
+    WHERE json_typeof(e) = 'object'
+      AND length(e->>'id') BETWEEN 1 AND 64
+      AND length(e->>'kind') BETWEEN 1 AND 64
+      AND (e->>'startedAt') ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$'
+    ORDER BY n DESC
+    ON CONFLICT (id) DO NOTHING;
+EXCEPTION WHEN OTHERS THEN
+  -- Not a JSON array, or a time PostgreSQL cannot read: nothing is carried over, and the migration goes on.
+  RAISE NOTICE 'connection test history not carried over: %', SQLERRM;
+END $$;
+DELETE FROM meta WHERE key = 'connection-tests';
+`;
+
 export const PG_MIGRATIONS: readonly PgMigration[] = [
   {version: 1, name: 'initial', sql: V1},
   {version: 2, name: 'alert state', sql: V2},
+  {version: 3, name: 'connection tests', sql: V3},
 ];
 
 export interface PgMigrationReport {

@@ -212,6 +212,27 @@ describe('migrations', () => {
     expect(await s.getMeta('bot-user-id')).toBe('abc');
   });
 
+  it('moves the connection test history kept as one meta value by version 2 into rows, leaving out what it cannot read', async () => {
+    (await store({migrations: PG_MIGRATIONS.slice(0, 2)})).close();
+    const entry = (id: string, startedAt: unknown) => ({id, kind: 's3', label: 'File storage (S3)', startedAt, outcome: 'passed', findingKeys: []});
+    const history = [entry('new', '2026-12-07T12:05:00.000Z'), entry('no-time', 42), 'not an object', entry('old', '2026-12-07T12:00:00.000Z')];
+    await sql('INSERT INTO meta (key, value, updated_at) VALUES ($1, $2, 1)', ['connection-tests', JSON.stringify(history)]);
+    await sql('INSERT INTO meta (key, value, updated_at) VALUES ($1, $2, 1)', ['bot-user-id', 'abc']);
+    const s = await store();
+    expect(await s.listConnectionTests()).toEqual([entry('new', '2026-12-07T12:05:00.000Z'), entry('old', '2026-12-07T12:00:00.000Z')]);
+    expect(await s.getMeta('connection-tests')).toBeNull();
+    expect(await s.getMeta('bot-user-id')).toBe('abc');
+  });
+
+  it('starts an empty connection test history when the meta value was not JSON, and the migration still applies', async () => {
+    (await store({migrations: PG_MIGRATIONS.slice(0, 2)})).close();
+    await sql('INSERT INTO meta (key, value, updated_at) VALUES ($1, $2, 1)', ['connection-tests', '[{broken']);
+    const s = await store();
+    expect(await s.listConnectionTests()).toEqual([]);
+    expect(await s.getMeta('connection-tests')).toBeNull();
+    expect((await sql('SELECT MAX(version) AS v FROM schema_migrations'))[0]).toEqual({v: PG_MIGRATIONS.length});
+  });
+
   it('refuses a database written by a newer release', async () => {
     await store();
     await sql("INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'future', 0)");

@@ -10,8 +10,18 @@
 //   runs again from the start (postgres-db.ts), which re-reads the resume point and so recognises a replay.
 // Strings: see postgres-db.ts for how NUL, which PostgreSQL text cannot hold, is escaped.
 import type {Pool} from 'pg';
+import type {ConnectionTestResult} from '../../common/connection-tests';
 import type {Finding} from '../../common/types';
 import type {Reattribution} from '../engine/findings';
+import {
+  CONNECTION_TEST_ORDER,
+  connectionTestOf,
+  connectionTestRow,
+  keptPerKind,
+  listLimit,
+  type ConnectionTestQuery,
+  type ConnectionTestRow,
+} from './connection-tests';
 import {FindingNotFoundError} from './errors';
 import {addTo, EVICTED_META, OVERFLOW_DESTINATIONS_META, OVERFLOW_LINES_META, ROOM_CANDIDATES, ROOM_CANDIDATES_SQL} from './capacity';
 import {createPool, Db, numbered, transaction} from './postgres-db';
@@ -463,6 +473,36 @@ export class PostgresStore implements Store {
        ON CONFLICT (key) DO UPDATE SET resolved_announced_at = EXCLUDED.resolved_announced_at, updated_at = EXCLUDED.updated_at`,
       [this.keyOf(key), this.atOf(new Date(resolvedAt)), this.clock()],
     );
+  }
+
+  async addConnectionTest(result: ConnectionTestResult, keepPerKind?: number): Promise<void> {
+    const r = connectionTestRow(result);
+    const keep = keptPerKind(keepPerKind);
+    // Two replicas adding at once each insert their own row; a trim sees at worst a few rows more than it keeps.
+    await transaction(this.pool, async (db) => {
+      await db.run('INSERT INTO connection_tests (id, kind, started_at, result) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING', [
+        r.id,
+        r.kind,
+        r.started_at,
+        r.result,
+      ]);
+      await db.run(
+        `DELETE FROM connection_tests WHERE kind = $1 AND seq NOT IN (SELECT seq FROM connection_tests WHERE kind = $1 ${CONNECTION_TEST_ORDER} LIMIT $2)`,
+        [r.kind, keep],
+      );
+    });
+  }
+
+  async listConnectionTests(query: ConnectionTestQuery = {}): Promise<ConnectionTestResult[]> {
+    const limit = listLimit(query);
+    const rows =
+      query.kind === undefined
+        ? await this.db.rows<ConnectionTestRow>(`SELECT result FROM connection_tests ${CONNECTION_TEST_ORDER} LIMIT $1`, [limit])
+        : await this.db.rows<ConnectionTestRow>(`SELECT result FROM connection_tests WHERE kind = $1 ${CONNECTION_TEST_ORDER} LIMIT $2`, [
+            requireText('test kind', query.kind, 64),
+            limit,
+          ]);
+    return rows.map(connectionTestOf);
   }
 
   async getMeta(key: string): Promise<string | null> {

@@ -3,8 +3,18 @@
 // read-modify-write sequences correct even with several connections or processes on the same file.
 import Database from 'better-sqlite3';
 import {chmodSync, closeSync, existsSync, openSync} from 'node:fs';
+import type {ConnectionTestResult} from '../../common/connection-tests';
 import type {Finding} from '../../common/types';
 import type {Reattribution} from '../engine/findings';
+import {
+  CONNECTION_TEST_ORDER,
+  connectionTestOf,
+  connectionTestRow,
+  keptPerKind,
+  listLimit,
+  type ConnectionTestQuery,
+  type ConnectionTestRow,
+} from './connection-tests';
 import {FindingNotFoundError, StoreDamagedError} from './errors';
 import {addTo, EVICTED_META, OVERFLOW_DESTINATIONS_META, OVERFLOW_LINES_META, ROOM_CANDIDATES, ROOM_CANDIDATES_SQL} from './capacity';
 import {MIGRATIONS, migrate, type Migration} from './migrations';
@@ -143,6 +153,12 @@ function statements(db: Database.Database) {
       'INSERT INTO meta (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
     ),
     deleteMeta: db.prepare('DELETE FROM meta WHERE key = ?'),
+    addTest: db.prepare('INSERT INTO connection_tests (id, kind, started_at, result) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING'),
+    trimTests: db.prepare(
+      `DELETE FROM connection_tests WHERE kind = ? AND seq NOT IN (SELECT seq FROM connection_tests WHERE kind = ? ${CONNECTION_TEST_ORDER} LIMIT ?)`,
+    ),
+    tests: db.prepare<[number], ConnectionTestRow>(`SELECT result FROM connection_tests ${CONNECTION_TEST_ORDER} LIMIT ?`),
+    testsOfKind: db.prepare<[string, number], ConnectionTestRow>(`SELECT result FROM connection_tests WHERE kind = ? ${CONNECTION_TEST_ORDER} LIMIT ?`),
     roomCandidates: db.prepare<[number], {key: string; attribution: string}>(ROOM_CANDIDATES_SQL),
     evictFinding: db.prepare('DELETE FROM findings WHERE key = ?'),
     evictHistory: db.prepare('DELETE FROM finding_history WHERE key = ?'),
@@ -427,6 +443,23 @@ export class SqliteStore implements Store {
 
   async recordResolutionAnnounced(key: string, resolvedAt: string): Promise<void> {
     this.s.setResolutionAnnounced.run(this.keyOf(key), this.atOf(new Date(resolvedAt)), this.clock());
+  }
+
+  async addConnectionTest(result: ConnectionTestResult, keepPerKind?: number): Promise<void> {
+    const r = connectionTestRow(result);
+    const keep = keptPerKind(keepPerKind);
+    this.db
+      .transaction(() => {
+        this.s.addTest.run(r.id, r.kind, r.started_at, r.result);
+        this.s.trimTests.run(r.kind, r.kind, keep);
+      })
+      .immediate();
+  }
+
+  async listConnectionTests(query: ConnectionTestQuery = {}): Promise<ConnectionTestResult[]> {
+    const limit = listLimit(query);
+    const rows = query.kind === undefined ? this.s.tests.all(limit) : this.s.testsOfKind.all(requireText('test kind', query.kind, 64), limit);
+    return rows.map(connectionTestOf);
   }
 
   async getMeta(key: string): Promise<string | null> {

@@ -5,8 +5,10 @@
 // Text contract, identical for every implementation: strings round-trip unchanged (NUL and any
 // well-formed Unicode included) except lone UTF-16 surrogates, which no UTF-8 database can hold and which
 // become U+FFFD on the way in. JSON values (outbox payloads) round-trip exactly, lone surrogates included.
+import type {ConnectionTestResult} from '../../common/connection-tests';
 import type {Attribution, Destination, FeatureRef, Finding, PortProtocol, RejectedHost, Verdict} from '../../common/types';
 import type {Reattribution} from '../engine/findings';
+import type {ConnectionTestQuery} from './connection-tests';
 
 export type FindingStatus = 'open' | 'ignored' | 'resolved';
 
@@ -191,7 +193,7 @@ export interface Decision {
 /** Alias for the decisions an administrator makes about a finding. */
 export type IgnoreDecision = Decision;
 
-export type OutboxKind = 'alert-new' | 'alert-update' | 'digest-update' | 'finding-status' | 'notice';
+export type OutboxKind = 'alert-new' | 'alert-update' | 'digest-update' | 'finding-status' | 'notice' | 'test-reply';
 
 export type OutboxState =
   | 'pending' // waiting for its time
@@ -319,6 +321,14 @@ export interface Store {
   recordAnnounced(key: string, count: number, pods: readonly string[]): Promise<void>;
   /** The thread was told about the resolution made at resolvedAt (ISO-8601). */
   recordResolutionAnnounced(key: string, resolvedAt: string): Promise<void>;
+
+  /**
+   * Keeps one of Mattermost's connection test results as a row of its own (a result with a known id is not
+   * added twice); then only the newest `keepPerKind` (default CONNECTION_TESTS_KEPT) of its integration stay.
+   */
+  addConnectionTest(result: ConnectionTestResult, keepPerKind?: number): Promise<void>;
+  /** Newest first. */
+  listConnectionTests(query?: ConnectionTestQuery): Promise<ConnectionTestResult[]>;
 
   getMeta(key: string): Promise<string | null>;
   setMeta(key: string, value: string): Promise<void>;

@@ -14,7 +14,6 @@ import type {Channel} from '@mattermost/types/channels';
 
 import {API_BASE_PATH, type FindingDetail, type IntegrationsResponse} from '../../common/api';
 import type {ConnectionTestResponse, ConnectionTestResult} from '../../common/connection-tests';
-import {HISTORY_META} from '../../server/bridge/connection-tests';
 import {allFindings} from '../../server/bridge/pages';
 import {startMattermost, type MattermostServer} from '../mattermost/harness';
 import {ensureBuiltPlugin, installPlugin} from '../mattermost/plugin';
@@ -46,9 +45,8 @@ async function slash(client: Client4, command: string): Promise<string> {
   return (res.text ?? '').replace(/\\(.)/g, '$1').replace(/\u200b/g, '');
 }
 
-async function history(): Promise<ConnectionTestResult[]> {
-  const raw = await runner.running.store.getMeta(HISTORY_META);
-  return raw === null ? [] : (JSON.parse(raw) as ConnectionTestResult[]);
+function history(): Promise<ConnectionTestResult[]> {
+  return runner.running.store.listConnectionTests({limit: 1000});
 }
 
 const context = (): string => `${runner.bridgeLogTail(40)}\nMattermost:\n${mm.logTail(20)}`;

@@ -161,10 +161,10 @@ function collectNeeds(
 
   let ip = finding.destination.ip !== null && isIpAddress(finding.destination.ip) ? finding.destination.ip : null;
   // An address shared by several configured hosts names no single host; its candidates stand in for it below.
-  // Several integrations on the same port are not a shared address: none is chosen (each is listed with its
-  // ServiceEntry among the configured integrations).
-  const firstCandidate =
-    finding.attribution.confidence === 'ambiguous' && finding.attribution.method !== 'port' ? ([...finding.attribution.candidates].sort()[0] ?? null) : null;
+  // Several integrations on the same port are not a shared address, nor are several addresses blocked in one
+  // connection test's window: none is chosen (each integration is listed with its ServiceEntry).
+  const shared = finding.attribution.confidence === 'ambiguous' && finding.attribution.method !== 'port' && finding.attribution.method !== 'connection-test';
+  const firstCandidate = shared ? ([...finding.attribution.candidates].sort()[0] ?? null) : null;
   let raw = finding.attribution.host ?? finding.destination.host ?? firstCandidate;
   if (raw !== null) {
     raw = withoutPort(raw, port);

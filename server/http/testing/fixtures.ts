@@ -183,7 +183,7 @@ export function sampleStatus(): StatusReport {
   };
 }
 
-export function sampleIntegrations(format: SuggestionFormat): IntegrationsResponse {
+export function sampleIntegrations(format: SuggestionFormat): Omit<IntegrationsResponse, 'tests' | 'rehearsal'> {
   const smtp = {id: 'email', name: 'Email (SMTP)', configPath: 'EmailSettings.SMTPServer'};
   return {
     generatedAt: '2024-05-01T10:00:00.000Z',

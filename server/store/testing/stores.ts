@@ -58,7 +58,8 @@ export async function emptyTestDatabase(url: string): Promise<void> {
   await c.connect();
   try {
     const t = await c.query<{n: number}>("SELECT COUNT(*)::int AS n FROM pg_tables WHERE tablename = 'findings'");
-    if (t.rows[0].n > 0) await c.query('TRUNCATE findings, finding_history, decisions, resume_points, outbox, meta RESTART IDENTITY');
+    if (t.rows[0].n > 0)
+      await c.query('TRUNCATE findings, finding_history, decisions, resume_points, outbox, meta, alert_state, connection_tests RESTART IDENTITY');
   } finally {
     await c.end();
   }

@@ -4,7 +4,7 @@
  * route. It records every request so tests can check paths, headers and bodies. It can also play an
  * unrouted path (Mattermost's plain 404), a proxy with the bridge down (502) or a network failure.
  */
-import type {ConnectionTestResponse} from '../../../common/connection-tests';
+import {notRunReport, type ConnectionTestResponse} from '../../../common/connection-tests';
 import type {
   ApiError,
   FindingDetail,
@@ -171,6 +171,7 @@ export function makeIntegrations(p: Partial<IntegrationsResponse> = {}): Integra
     valuesFile: false,
     items: [],
     suggestion: {format: 'bigbang', yaml: '', entries: [], skipped: [], plans: []},
+    rehearsal: notRunReport('ALLOW_ANY', "Istio's default (no Sidecar or mesh config sets a mode)"),
     ...p,
   };
 }
