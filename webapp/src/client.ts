@@ -23,7 +23,7 @@ import {
   type SuggestionsRequest,
   type SuggestionsResponse,
 } from '../../common/api';
-import type {ConnectionTestKind, ConnectionTestResponse} from '../../common/connection-tests';
+import type {ConnectionTestKind, ConnectionTestResponse, RehearsalResponse} from '../../common/connection-tests';
 
 export type FailureKind =
   /** The bridge answered with an error of its own (ApiError). */
@@ -235,6 +235,11 @@ export class BridgeClient {
   /** "Test now": Mattermost runs its own connection test of one integration; answers when it is done. */
   testIntegration(kind: ConnectionTestKind): Promise<ConnectionTestResponse> {
     return this.call('integrations/test', {method: 'POST', body: {kind}});
+  }
+
+  /** "Rehearse REGISTRY_ONLY": under ALLOW_ANY, the connection tests run and the answer lists what hardening would break. */
+  rehearse(): Promise<RehearsalResponse> {
+    return this.call('integrations/rehearse', {method: 'POST', body: {}});
   }
 
   eventsUrl(): string {

@@ -4,7 +4,7 @@
  * route. It records every request so tests can check paths, headers and bodies. It can also play an
  * unrouted path (Mattermost's plain 404), a proxy with the bridge down (502) or a network failure.
  */
-import {notRunReport, type ConnectionTestResponse} from '../../../common/connection-tests';
+import {notRunReport, type ConnectionTestResponse, type RehearsalResponse} from '../../../common/connection-tests';
 import type {
   ApiError,
   FindingDetail,
@@ -207,6 +207,8 @@ export class FakeBridge {
   integrationsReport: IntegrationsResponse = makeIntegrations();
   /** What POST integrations/test answers; the result is also put first in that kind's history. */
   testAnswer: ConnectionTestResponse | null = null;
+  /** What POST integrations/rehearse answers; a rehearsal that ran becomes the report's `rehearsal`. */
+  rehearsalAnswer: RehearsalResponse | null = null;
   mode: BridgeMode = 'ok';
   /** Answers a path (without query) with this error instead of the normal answer. */
   failures = new Map<string, {status: number; body: ApiError}>();
@@ -283,6 +285,11 @@ export class FakeBridge {
           tests: tests.map((t) => (t.kind === answer.result.kind ? {...t, history: [answer.result, ...t.history]} : t)),
         };
       }
+      return fakeResponse({status: 200, body: answer});
+    }
+    if (method === 'POST' && path === 'integrations/rehearse' && this.rehearsalAnswer !== null) {
+      const answer = this.rehearsalAnswer;
+      if (answer.ran) this.integrationsReport = {...this.integrationsReport, rehearsal: answer.report};
       return fakeResponse({status: 200, body: answer});
     }
     if (method === 'GET' && path === 'findings/revision') return fakeResponse({status: 200, body: {revision: this.revision}});

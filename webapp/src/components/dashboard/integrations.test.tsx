@@ -517,3 +517,70 @@ describe("Mattermost's connection tests on the rows", () => {
     );
   });
 });
+
+describe('the rehearsal of REGISTRY_ONLY', () => {
+  function rehearsal(): HTMLElement {
+    return within(section()).getByRole('region', {name: 'Rehearsal of REGISTRY_ONLY'});
+  }
+  const allowAny = () => makeIntegrations({mesh: mesh({outboundMode: 'ALLOW_ANY', modeSource: "Istio's default"}), items: [makeIntegration({feature: S3})]});
+
+  test('before any rehearsal the page says so, and how to run one', async () => {
+    bridge.integrationsReport = allowAny();
+    await renderDashboard();
+    expect(within(rehearsal()).getByText(/No rehearsal has run yet/)).toBeInTheDocument();
+    expect(within(rehearsal()).getByRole('button', {name: 'Rehearse REGISTRY_ONLY'})).toBeEnabled();
+  });
+
+  test('"Rehearse REGISTRY_ONLY" asks the bridge, then shows what would break with its ServiceEntry', async () => {
+    bridge.integrationsReport = allowAny();
+    bridge.rehearsalAnswer = {
+      ran: true,
+      report: {
+        state: 'done',
+        mode: 'ALLOW_ANY',
+        modeSource: "Istio's default",
+        startedAt: '2026-05-01T12:03:00.000Z',
+        finishedAt: '2026-05-01T12:03:08.000Z',
+        requestedBy: {userId: 'u1', username: 'alice'},
+        summary: 'REGISTRY_ONLY would break File storage (S3): add the ServiceEntries listed first.',
+        nextAllowedAt: '2026-05-01T12:08:00.000Z',
+        entries: [
+          {
+            kind: 's3',
+            label: 'File storage (S3)',
+            verdict: 'will-break',
+            detail: 'Its test connection left the mesh through PassthroughCluster (s3.amazonaws.com:443).',
+            test: null,
+            lines: [{key: 's3.amazonaws.com:443', destination: 's3.amazonaws.com:443', named: true}],
+            yaml: 'serviceEntries:\n  - name: s3-amazonaws-com\n',
+          },
+          {kind: 'smtp', label: 'Email (SMTP)', verdict: 'not-tested', detail: 'The email test sends a real email.', test: null, lines: [], yaml: ''},
+        ],
+      },
+    };
+    await renderDashboard();
+    const before = integrationRequests().length;
+    await userEvent.click(within(rehearsal()).getByRole('button', {name: 'Rehearse REGISTRY_ONLY'}));
+    expect(bridge.requestsTo(`${ROOT}/integrations/rehearse`, 'POST')).toHaveLength(1);
+    await waitFor(() => expect(integrationRequests().length).toBeGreaterThan(before));
+    expect(await within(rehearsal()).findByText('Breaks under REGISTRY_ONLY')).toHaveClass('ea-badge--error');
+    expect(within(rehearsal()).getByText('PassthroughCluster: s3.amazonaws.com:443')).toBeInTheDocument();
+    expect(within(rehearsal()).getByLabelText('ServiceEntry for File storage (S3)')).toHaveTextContent('name: s3-amazonaws-com');
+    expect(within(rehearsal()).getByText('Not tested')).toBeInTheDocument();
+  });
+
+  test('a refused rehearsal says why', async () => {
+    bridge.integrationsReport = allowAny();
+    bridge.rehearsalAnswer = {ran: false, reason: 'A rehearsal ran less than 300 s ago.', report: allowAny().rehearsal};
+    await renderDashboard();
+    await userEvent.click(within(rehearsal()).getByRole('button', {name: 'Rehearse REGISTRY_ONLY'}));
+    await waitFor(() => expect(within(rehearsal()).getByRole('status')).toHaveTextContent('Not rehearsed: A rehearsal ran less than 300 s ago.'));
+  });
+
+  test('under REGISTRY_ONLY the page says there is nothing to rehearse, with no button', async () => {
+    bridge.integrationsReport = {...hardenedMesh(), rehearsal: {...hardenedMesh().rehearsal, mode: 'REGISTRY_ONLY'}};
+    await renderDashboard();
+    expect(within(rehearsal()).getByText(/the mesh already enforces REGISTRY_ONLY/)).toBeInTheDocument();
+    expect(within(rehearsal()).queryByRole('button', {name: 'Rehearse REGISTRY_ONLY'})).toBeNull();
+  });
+});

@@ -10,6 +10,7 @@ import {FORMAT_LABEL, INTEGRATION_STATE_HELP, INTEGRATION_STATE_LABEL, OUTBOUND_
 import {ErrorCallout} from '../common/error_callout';
 
 import {IntegrationTest, testFor} from './connection_tests';
+import {Rehearsal} from './rehearsal';
 import {downloadName, FormatSelect, LeftOut, YamlOutput} from './yaml_output';
 
 interface Props {
@@ -254,6 +255,7 @@ export function Integrations({client, format, onFormat, refreshToken, onOpenFind
           {items.length > 0 && (
             <IntegrationsTable items={items} tests={result.tests} client={client} onTested={() => setRetry((n) => n + 1)} onOpenFinding={onOpenFinding} />
           )}
+          {result.rehearsal !== undefined && <Rehearsal client={client} report={result.rehearsal} onDone={() => setRetry((n) => n + 1)} />}
           {showYaml && <IntegrationsYaml suggestion={answer?.format === format ? result.suggestion : null} format={format} onFormat={onFormat} />}
         </>
       )}
