@@ -354,6 +354,9 @@ test('S3 switched on in the configuration names the open finding of its bucket e
   await settled([BUCKET.key], 'the bucket announced');
   expect((await finding(BUCKET.key)).features).toEqual([]);
   expect(await slash(mm.adminToken, adminChannel.id, `/egress show ${BUCKET.host}`)).toContain('no configured feature uses it');
+  const alertPostId = (await finding(BUCKET.key)).alertPostId!;
+  const alertsBefore = alertPosts(await posts()).length;
+  expect((await admin.getPost(alertPostId)).message).not.toContain('Export storage');
 
   // Mattermost's API refuses to change FileSettings.DriverName, so S3 is switched on as the dedicated export store.
   const S3_NAME = 'Export storage (Amazon S3)';
@@ -382,10 +385,21 @@ test('S3 switched on in the configuration names the open finding of its bucket e
     expect(show).not.toContain('no configured feature uses it');
     const snippet = await slash(mm.adminToken, adminChannel.id, `/egress snippet ${BUCKET.host}`);
     expect(yamlOf(snippet)).toContain(`Restores: ${S3_NAME} [FileSettings.ExportAmazonS3`);
+    // The alert that announced the bucket is edited, not followed by a new post: its card and text name the feature.
+    await waitFor('the alert post edited with the feature', async () => (await admin.getPost(alertPostId)).message.includes(S3_NAME), {context});
+    const edited = await admin.getPost(alertPostId);
+    expect(
+      alertData(edited)
+        .findings.find((f) => f.key === BUCKET.key)
+        ?.features.map((f) => f.name),
+    ).toEqual([S3_NAME]);
+    expect(edited.edit_at).toBeGreaterThan(0);
   } finally {
     await admin.patchConfig({FileSettings: fileSettings} as Parameters<Client4['patchConfig']>[0]);
   }
   await waitFor('the bucket finding without the feature again', async () => (await finding(BUCKET.key)).features.length === 0, {context});
+  await waitFor('the alert post edited without the feature', async () => !(await admin.getPost(alertPostId)).message.includes(S3_NAME), {context});
+  expect(alertPosts(await posts())).toHaveLength(alertsBefore);
 });
 
 describe('/egress through Mattermost', () => {
