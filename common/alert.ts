@@ -35,6 +35,16 @@ export interface AlertFinding {
   firstSeen: string | null;
   lastSeen: string | null;
   pods: string[];
+  /** Set once an administrator ignored it (command, button or API); the card says so. Absent: not ignored. */
+  ignored?: AlertIgnored;
+}
+
+export interface AlertIgnored {
+  /** Username of who ignored it. */
+  by: string;
+  reason: string;
+  /** ISO-8601. */
+  at: string;
 }
 
 export interface EgressAlertData {
@@ -137,7 +147,9 @@ function isAlertFinding(v: unknown): v is AlertFinding {
     isStringOrNull(v.firstSeen) &&
     isStringOrNull(v.lastSeen) &&
     Array.isArray(v.pods) &&
-    v.pods.every((p) => typeof p === 'string')
+    v.pods.every((p) => typeof p === 'string') &&
+    (v.ignored === undefined ||
+      (isRecord(v.ignored) && typeof v.ignored.by === 'string' && typeof v.ignored.reason === 'string' && typeof v.ignored.at === 'string'))
   );
 }
 

@@ -8,7 +8,7 @@ import type {Post} from '@mattermost/types/posts';
 import type {ConnectionTestResult} from '../../common/connection-tests';
 import type {SuggestionFormat} from '../../common/types';
 import type {IntegrationItem} from '../../common/api';
-import {ALERT_POST_TYPE, AT_RISK_PROPS_KEY, THREAD_UPDATE_PROPS_KEY, readAlertData} from '../../common/alert';
+import {ALERT_POST_TYPE, AT_RISK_PROPS_KEY, THREAD_UPDATE_PROPS_KEY, readAlertData, type AlertIgnored} from '../../common/alert';
 import {findingsForSuggestion} from '../engine/integrations';
 import {isMattermostError} from '../mattermost/errors';
 import {
@@ -84,6 +84,14 @@ interface UpdatePayload {
 }
 
 /** The alert post itself is rewritten (a destination it lists was named again), not answered in its thread. */
+/** Who ignored which of these findings, as an alert card says it. */
+function ignoredOf(findings: readonly StoredFinding[]): Record<string, AlertIgnored> {
+  const out: Record<string, AlertIgnored> = {};
+  for (const f of findings)
+    if (f.status === 'ignored' && f.ignored !== null) out[f.key] = {by: f.ignored.by.username, reason: f.ignored.reason, at: f.ignored.at};
+  return out;
+}
+
 interface EditPayload extends UpdatePayload {
   edit: true;
 }
@@ -203,7 +211,11 @@ export class AlertWorker {
   statusChanged(f: StoredFinding, change: 'ignore' | 'unignore'): OutboxInput[] {
     if (f.alertPostId === null) return [];
     const payload: StatusChangePayload = {postId: f.alertPostId, key: f.key, change};
-    return [{kind: 'finding-status', payload, dedupeKey: `status:${f.alertPostId}:${f.key}`}];
+    return [
+      {kind: 'finding-status', payload, dedupeKey: `status:${f.alertPostId}:${f.key}`},
+      // The alert is drawn again, so that its card (and the message a phone shows) says the destination is ignored.
+      {kind: 'alert-update', payload: {postId: f.alertPostId, edit: true} satisfies EditPayload, dedupeKey: `edit:${f.alertPostId}`},
+    ];
   }
 
   /** After a change in a destination that was already announced: a thread reply, not before the interval. */
@@ -369,12 +381,13 @@ export class AlertWorker {
       now: new Date(post.create_at),
       siteUrl: s.siteUrl,
       digestId: data.digest_id,
+      ignored: ignoredOf(findings),
     });
     const props = {...post.props, ...(rendered.props as unknown as Record<string, unknown>)};
     if (rendered.message === post.message && JSON.stringify(props) === JSON.stringify(post.props)) return null;
     await channel.patchPost(postId, {message: rendered.message, props});
     this.counters.sent('update');
-    this.log.info({postId, destinations: findings.length}, 'alert post edited: a destination it lists was named again');
+    this.log.info({postId, destinations: findings.length}, 'alert post edited: a destination it lists was named again, ignored or un-ignored');
     return postId;
   }
 

@@ -122,6 +122,22 @@ describe('renderAlert message', () => {
 });
 
 describe('renderAlert props', () => {
+  test('drawn again after an ignore: the card and the message say who ignored it, and its Ignore button is gone', () => {
+    const at = {by: 'alice', reason: 'moved to <b>SES</b> @channel', at: '2026-11-28T09:00:00.000Z'};
+    const out = renderAlert(input({ignored: {[FINDINGS[0].key]: at}}));
+    const data = readAlertData(out.props)!;
+    expect(data.findings.find((f) => f.key === FINDINGS[0].key)?.ignored).toEqual(at);
+    expect(data.findings.filter((f) => f.ignored !== undefined)).toHaveLength(1);
+    const line = out.message.split('\n').find((l) => l.startsWith('1. '));
+    expect(line).toMatch(/: ignored by alice$/);
+    const names = out.props.attachments.flatMap((a) => a.actions.map((b) => b.id));
+    expect(names).not.toContain('ignore0');
+    expect(names).toContain('show0');
+    expect(names).toContain('ignore1');
+    // Not ignored: as before, and the props read back without the field.
+    expect(readAlertData(renderAlert(input()).props)?.findings.every((f) => !('ignored' in f))).toBe(true);
+  });
+
   test('versioned data the webapp can read back', () => {
     const {props} = renderAlert(input());
     const data = readAlertData(JSON.parse(JSON.stringify(props)));

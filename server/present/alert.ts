@@ -4,7 +4,14 @@
  * destinations an alert already announced.
  */
 import {MAX_REASON_CHARS, type IntegrationItem} from '../../common/api';
-import {AT_RISK_PROPS_KEY, THREAD_UPDATE_PROPS_KEY, type AlertProps, type ThreadUpdateItem, type ThreadUpdateProps} from '../../common/alert';
+import {
+  AT_RISK_PROPS_KEY,
+  THREAD_UPDATE_PROPS_KEY,
+  type AlertIgnored,
+  type AlertProps,
+  type ThreadUpdateItem,
+  type ThreadUpdateProps,
+} from '../../common/alert';
 import type {Finding, Plan, SuggestionFormat, Verdict} from '../../common/types';
 import {codeBlock, escapeMarkdown, fitMarkdown, inlineCode, plainText, runeLength} from './markdown';
 import {renderAlertProps} from './props';
@@ -26,6 +33,8 @@ export interface AlertInput {
   digestId: string;
   /** The plan of each finding (suggest()'s `plans`), computed with the YAML. */
   plans: readonly Plan[];
+  /** Findings an administrator has ignored since the alert went out, by key: the card is redrawn to say so. */
+  ignored?: Readonly<Record<string, AlertIgnored>>;
 }
 
 export interface RenderedAlert {
@@ -56,9 +65,11 @@ function summary(findings: readonly Finding[]): string {
 }
 
 /** One destination on one line: where, what it breaks, and the plan in a few words. */
-function destinationLine(f: Finding, index: number, plan: Plan | undefined): string {
+function destinationLine(f: Finding, index: number, plan: Plan | undefined, ignored: AlertIgnored | undefined): string {
   const feature =
     f.features.length === 0 ? '' : ` (${escapeMarkdown(f.features[0].name, {maxLength: 60})}${f.features.length > 1 ? ` +${f.features.length - 1}` : ''})`;
+  if (ignored !== undefined)
+    return `${index}. ${destinationCode(f)} ${VERDICT_WORD[f.verdict]}${feature}: ignored by ${escapeMarkdown(ignored.by, {maxLength: 64})}`;
   return `${index}. ${destinationCode(f)} ${VERDICT_WORD[f.verdict]}${feature}: ${planShort(f, plan)}`;
 }
 
@@ -128,7 +139,7 @@ export function renderAlertMessage(input: AlertInput): string {
   if (findings.length === 0) return '**Egress Advisor:** no outbound destination of Mattermost needs attention.';
   const plans = new Map(input.plans.map((p) => [p.key, p]));
   const shown = findings.slice(0, MAX_ALERT_LINES);
-  const lines = shown.map((f, i) => destinationLine(f, i + 1, plans.get(f.key)));
+  const lines = shown.map((f, i) => destinationLine(f, i + 1, plans.get(f.key), input.ignored?.[f.key]));
   const more = findings.length - shown.length;
   const head = join([summary(findings), lines.join('\n'), ...(more > 0 ? [`… and ${plural(more, 'more destination')}: \`/egress list\``] : [])]);
 

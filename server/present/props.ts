@@ -13,8 +13,10 @@ import {
   type AlertAttachment,
   type AlertButton,
   type AlertFinding,
+  type AlertIgnored,
   type AlertProps,
 } from '../../common/alert';
+import {MAX_REASON_CHARS} from '../../common/api';
 import type {Finding, SuggestionFormat, Verdict} from '../../common/types';
 import {sealContext, type ContextFields} from './hmac';
 import {plainText} from './markdown';
@@ -54,15 +56,18 @@ export interface AlertPropsInput {
   digestId: string;
   /** The YAML was left out on purpose (too many destinations for one post): the card says where it is. */
   yamlOmitted?: boolean;
+  /** Findings ignored since the alert went out, by key: the card says so, and they get no Ignore button. */
+  ignored?: Readonly<Record<string, AlertIgnored>>;
 }
 
 function cut(s: string, max: number): string {
   return s.length > max ? s.slice(0, max) : s;
 }
 
-export function alertFinding(f: Finding): AlertFinding {
+export function alertFinding(f: Finding, ignored?: AlertIgnored): AlertFinding {
   const d = f.destination;
   return {
+    ...(ignored !== undefined ? {ignored: {by: cut(ignored.by, 64), reason: cut(ignored.reason, 2 * MAX_REASON_CHARS), at: cut(ignored.at, 64)}} : {}),
     key: cut(f.key, MAX_KEY_CHARS),
     host: d.host === null ? null : cut(d.host, NAME_CHARS),
     ip: d.ip === null ? null : cut(d.ip, NAME_CHARS),
@@ -88,7 +93,9 @@ function findingAttachment(f: Finding, i: number, input: AlertPropsInput): Alert
     fallback: plainText(`${VERDICT_WORD[f.verdict]}: ${label}`, 240),
     color: COLOR[f.verdict] ?? '#8A8A8A',
     actions: [
-      button(`ignore${i}`, `Ignore ${destinationPlain(f, BUTTON_NAME_CHARS - 7)}`, {action: 'ignore', key: f.key}, input),
+      ...(input.ignored?.[f.key] !== undefined
+        ? []
+        : [button(`ignore${i}`, `Ignore ${destinationPlain(f, BUTTON_NAME_CHARS - 7)}`, {action: 'ignore', key: f.key}, input)]),
       button(`show${i}`, 'Show ServiceEntry', {action: 'show-snippet', key: f.key}, input, 'primary'),
     ],
   };
@@ -150,7 +157,7 @@ export function renderAlertProps(input: AlertPropsInput): AlertProps {
   // Room for the digits of findings_omitted, whatever it ends up being.
   size += 12;
   for (const f of input.findings) {
-    const item = alertFinding(f);
+    const item = alertFinding(f, input.ignored?.[f.key]);
     const itemSize = JSON.stringify(item).length + 1;
     if (size + itemSize > MAX_PROPS_CHARS) break;
     data.findings.push(item);

@@ -503,6 +503,24 @@ describe('alert buttons', () => {
     );
     expect(told.message).toContain(`\`${GITHUB.key}\` ignored by ${escapedName()}: ignored from the alert.`);
     expect(told.message).toContain(`Undo: \`/egress unignore ${GITHUB.host}\``);
+
+    // The alert itself is drawn again: its card marks the destination ignored and offers no Ignore button
+    // for it, and the message a phone shows says so; the buttons left still work.
+    const redrawn = await waitFor(
+      'the alert card marks the ignore',
+      async () =>
+        alertPosts(await posts()).find((p) => p.id === first.id && alertData(p).findings.some((x) => x.key === GITHUB.key && x.ignored !== undefined)),
+      {context},
+    );
+    expect(alertData(redrawn).findings.find((x) => x.key === GITHUB.key)?.ignored).toMatchObject({by: mm.admin.username, reason: 'ignored from the alert'});
+    expect(alertData(redrawn).findings.find((x) => x.key === HOOKS.key)?.ignored).toBeUndefined();
+    const buttons = attachmentsOf(redrawn).flatMap((x) => x.actions.map((b) => b.name));
+    expect(buttons.filter((n) => n.startsWith('Ignore'))).toEqual([expect.stringContaining(HOOKS.host)]);
+    expect(redrawn.message).toMatch(new RegExp(`\`${GITHUB.key.replace(/[.]/g, '\\.')}\` .*: ignored by `));
+    const show = attachmentsOf(redrawn)
+      .find((x) => x.fallback.includes(HOOKS.host))
+      ?.actions.find((b) => b.name === 'Show ServiceEntry');
+    expect(await admin.doPostAction(first.id, show!.id)).toMatchObject({status: 'OK'});
   });
 
   test('a tampered or foreign context is refused by the bridge', async () => {

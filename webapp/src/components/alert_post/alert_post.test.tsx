@@ -255,3 +255,15 @@ test('headline counts the omitted findings too', () => {
     '1 outbound destination of Mattermost needs attention (1 blocked).',
   );
 });
+
+test('a destination ignored since the alert went out says who ignored it and why (the bridge draws the card again)', () => {
+  const data = alertData();
+  data.findings[0] = {...data.findings[0], ignored: {by: 'alice', reason: 'the S3 <b>bucket</b> moved', at: '2026-05-01T11:30:00.000Z'}};
+  renderWithStore(<AlertPost post={post({props: props(data) as unknown as Post['props']})} />);
+  const line = document.querySelector('[data-ignored]') as HTMLElement;
+  expect(line).toHaveTextContent(/^Ignored by @alice: the S3 <b>bucket<\/b> moved · /);
+  expect(line.closest('li')).toHaveTextContent('s3.amazonaws.com:443/TLS');
+  expect(line.querySelector('b')).toBeNull();
+  expect(line.querySelector('time')?.getAttribute('title')).toBe('2026-05-01 11:30:00 UTC');
+  expect(document.querySelectorAll('[data-ignored]')).toHaveLength(1);
+});

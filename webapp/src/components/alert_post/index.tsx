@@ -60,6 +60,12 @@ function FindingLine({f, now}: {f: AlertFinding; now: number}) {
           </span>
         )}
       </div>
+      {f.ignored !== undefined && (
+        <div className='ea-small ea-muted' data-ignored='true'>
+          {`Ignored by @${f.ignored.by}${f.ignored.reason.trim() === '' ? '' : `: ${f.ignored.reason}`} · `}
+          <RelativeTime iso={f.ignored.at} now={now} />
+        </div>
+      )}
     </li>
   );
 }
