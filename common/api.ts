@@ -357,6 +357,23 @@ export interface StatusReport {
   outboxDepth: number | null;
   /** The findings limit and what it has cost: IP-only destinations not kept, junk removed to make room. */
   store?: StoreOverflowReport;
+  /**
+   * Calls Mattermost refused itself, read from an `app:` source: the address is internal and
+   * ServiceSettings.AllowedUntrustedInternalConnections does not list it. Not the mesh: nothing was dialled.
+   */
+  mattermostRefusals?: MattermostRefusalReport[];
+}
+
+export interface MattermostRefusalReport {
+  url: string | null;
+  /** The host to list in the setting, when the line names one. */
+  host: string | null;
+  /** Lines that logged this refusal. */
+  count: number;
+  /** ISO-8601 time of the latest such line, when it carried one. */
+  lastAt: string | null;
+  /** What to change, in words. */
+  advice: string;
 }
 
 export interface StoreOverflowReport {

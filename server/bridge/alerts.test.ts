@@ -1,6 +1,6 @@
 // An alert post says what its destinations are called now: when Mattermost's configuration names one of
 // them later (an address becomes the S3 bucket, a host gains its feature), the post itself is edited, once
-// per change. The store is the real SQLite store; Mattermost is stood in for by a recording channel (its
+// per change. Calls Mattermost refused itself, read from its log, are kept and announced once per address. The store is the real SQLite store; Mattermost is stood in for by a recording channel (its
 // posts API is exercised against the real server by test/bridge/bridge.integration.test.ts).
 import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
@@ -13,7 +13,11 @@ import {buildInventory} from '../engine/inventory';
 import type {AttributionContext} from '../engine/types';
 import {openSqliteStore, type SqliteStore} from '../store';
 import {AlertWorker, type AlertChannel} from './alerts';
-import {DIGEST_DEDUPE_KEY} from './ingest';
+import {REFUSALS_PROPS_KEY} from '../present/refusals';
+import type {SourceBatch} from '../sources/types';
+import {AttributionState, DIGEST_DEDUPE_KEY, Ingest} from './ingest';
+import {MAX_STORED_REFUSALS, REFUSALS_META, refusalReports} from './refusals';
+import {refusalsSentence} from './status';
 
 const BUCKET = 'bucket.s3.example.com';
 const S3_CONFIG = {FileSettings: {DriverName: 'amazons3', AmazonS3Bucket: 'bucket', AmazonS3Endpoint: BUCKET, AmazonS3SSL: true}};
@@ -155,5 +159,91 @@ describe('alert posts follow a finding that is named again', () => {
     await worker.tick();
     expect(channel.patches).toHaveLength(1);
     expect(alertPost().message).toContain('File storage');
+  });
+});
+
+describe('calls Mattermost refused itself, read from an app: source', () => {
+  let dir: string;
+  let store: SqliteStore;
+  let channel: RecordingChannel;
+  let worker: AlertWorker;
+  let ingest: Ingest;
+  let n = 0;
+
+  const refused = (url: string) =>
+    `{"timestamp":"2026-11-28 08:00:30.000 Z","level":"error","msg":"Unable to get embed","error":"Get \\"${url}\\": address forbidden, you may need to set AllowedUntrustedInternalConnections to allow an integration access to your internal network"}`;
+  const appBatch = (lines: string[]): SourceBatch => {
+    const from = n === 0 ? null : `p${n}`;
+    n += 1;
+    return {
+      sourceId: 'app',
+      stream: {id: 'app', log: 'app', origin: 'app'},
+      data: Buffer.from(lines.join('\n') + '\n'),
+      lines: lines.length,
+      cut: [],
+      unterminated: false,
+      from,
+      position: `p${n}`,
+    };
+  };
+  const notices = () => [...channel.posts.values()].filter((p) => p.props[REFUSALS_PROPS_KEY] !== undefined);
+
+  beforeEach(() => {
+    n = 0;
+    dir = mkdtempSync(join(tmpdir(), 'egress-refusals-'));
+    store = openSqliteStore(join(dir, 'store.db'));
+    channel = new RecordingChannel();
+    worker = new AlertWorker(
+      store,
+      () => channel,
+      () => ({format: 'bigbang', showYaml: true, context: {}, actionUrl: 'http://bridge/actions', hmacKey: Buffer.alloc(32, 7), siteUrl: undefined}),
+      pino({level: 'silent'}),
+      {sent: () => undefined, failed: () => undefined},
+    );
+    ingest = new Ingest(
+      store,
+      new AttributionState(),
+      () => 0,
+      () => undefined,
+    );
+  });
+  afterEach(async () => {
+    await worker.stop();
+    await store.close();
+    rmSync(dir, {recursive: true, force: true});
+  });
+
+  it('are kept with their counts, shown in the status sentence, and announced once per address', async () => {
+    await ingest.batch(appBatch([refused('http://10.0.0.40/preview'), refused('http://10.0.0.40/preview'), 'an ordinary line']));
+    await worker.tick();
+    expect(notices()).toHaveLength(1);
+    const [notice] = notices();
+    expect(notice.message).toContain('Mattermost refused 1 call to internal addresses itself');
+    expect(notice.message).toContain('`ServiceSettings.AllowedUntrustedInternalConnections`');
+    expect(notice.message).toContain('`http://10.0.0.40/preview` (2 times): add `10.0.0.40`');
+    const reports = refusalReports(await store.getMeta(REFUSALS_META));
+    expect(reports).toEqual([expect.objectContaining({url: 'http://10.0.0.40/preview', host: '10.0.0.40', count: 2, lastAt: '2026-11-28T08:00:30.000Z'})]);
+    expect(refusalsSentence(reports)).toMatch(/^Mattermost refused a call itself \(10\.0\.0\.40\): .*ServiceSettings\.AllowedUntrustedInternalConnections/);
+
+    // The same address again: counted, not announced again.
+    await ingest.batch(appBatch([refused('http://10.0.0.40/preview')]));
+    await worker.tick();
+    expect(notices()).toHaveLength(1);
+    expect(refusalReports(await store.getMeta(REFUSALS_META))[0].count).toBe(3);
+
+    // A new address: one more notice, about it alone.
+    await ingest.batch(appBatch([refused('http://192.168.1.9:8080/hook')]));
+    await worker.tick();
+    expect(notices()).toHaveLength(2);
+    expect(notices()[1].message).toContain('192.168.1.9');
+    expect(notices()[1].message).not.toContain('10.0.0.40');
+  });
+
+  it('keep at most a bounded number of addresses, whatever the log holds', async () => {
+    const lines = Array.from({length: MAX_STORED_REFUSALS + 30}, (_, i) => refused(`http://10.1.${Math.floor(i / 250)}.${i % 250}/x`));
+    await ingest.batch(appBatch(lines));
+    expect(refusalReports(await store.getMeta(REFUSALS_META))).toHaveLength(MAX_STORED_REFUSALS);
+    await worker.tick();
+    expect(notices()).toHaveLength(1);
   });
 });

@@ -26,6 +26,8 @@ import {backoffDelayMs} from '../store/backoff';
 import type {ClaimedItem, OutboxInput, ReattributeResult, Store, StoredFinding} from '../store/types';
 import {compareFindings} from '../engine/findings';
 import {allFindings} from './pages';
+import {REFUSALS_DEDUPE_KEY, REFUSALS_META, REFUSALS_TOLD_META, untold} from './refusals';
+import {REFUSALS_PROPS_KEY, renderRefusalsNotice} from '../present/refusals';
 
 /** Default for AlertWorkerOptions.updateIntervalMs (EGRESS_ADVISOR_UPDATE_SECONDS). */
 export const UPDATE_INTERVAL_MS = 10 * 60 * 1000;
@@ -272,7 +274,9 @@ export class AlertWorker {
                 : item.kind === 'notice'
                   ? (item.payload as {type?: unknown} | null)?.type === STORE_FULL_DEDUPE_KEY
                     ? await this.deliverStoreFull(channel, item)
-                    : await this.deliverAtRisk(channel, item)
+                    : (item.payload as {type?: unknown} | null)?.type === REFUSALS_DEDUPE_KEY
+                      ? await this.deliverRefusals(channel, item)
+                      : await this.deliverAtRisk(channel, item)
                   : await this.deliverDigest(channel, item);
         await this.store.markDelivered(item.id, postId);
       } catch (err) {
@@ -491,6 +495,28 @@ export class AlertWorker {
       this.log.info({postId, integrations: fresh.length}, 'notice posted: configured integrations that will be blocked');
     }
     for (const i of fresh) await this.store.setMeta(warnedKey(i), postId);
+    return postId;
+  }
+
+  /** The refused calls the channel was not told about yet, in one post; each URL is said once. */
+  private async deliverRefusals(channel: AlertChannel, item: ClaimedItem): Promise<string | null> {
+    const {fresh, told} = untold(await this.store.getMeta(REFUSALS_META), await this.store.getMeta(REFUSALS_TOLD_META));
+    if (fresh.length === 0) return null;
+    const noticeId = `refusals-${item.id}`;
+    const existing = (await channel.postsSince(Date.parse(item.createdAt) - 60_000)).find(
+      (p) => (p.props?.[REFUSALS_PROPS_KEY] as {notice_id?: string} | undefined)?.notice_id === noticeId,
+    );
+    let postId = existing?.id;
+    if (postId === undefined) {
+      const rendered = renderRefusalsNotice(
+        fresh.map((r) => ({url: r.url, host: r.host, count: r.count, lastAt: null, advice: r.advice})),
+        noticeId,
+      );
+      postId = (await channel.createPost({message: rendered.message, props: rendered.props, type: ''})).id;
+      this.counters.sent('alert');
+      this.log.info({postId, refusals: fresh.length}, 'notice posted: calls Mattermost refused itself');
+    }
+    await this.store.setMeta(REFUSALS_TOLD_META, JSON.stringify(told));
     return postId;
   }
 

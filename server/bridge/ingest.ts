@@ -3,8 +3,9 @@
 // point — so a crash replays a batch or not at all, never half of it.
 import type {AppLogEvent, AttributionContext, InventoryEndpoint, ProbeWindow} from '../engine/types';
 import type {Verdict} from '../../common/types';
-import {AccessStream, AppLogReader, nameDestinations} from '../engine/pipeline';
+import {AccessStream, AppLogReader, RefusalTally, nameDestinations, type RefusalCount} from '../engine/pipeline';
 import {contestedByProbes, sightProbes} from '../engine/attribute';
+import {refusalsNotice, refusalsUpdate} from './refusals';
 import type {SourceBatch} from '../sources/types';
 import type {ApplyResult, OutboxInput, Store} from '../store/types';
 
@@ -80,9 +81,18 @@ export class Ingest {
   /** The SourceSink's batch(): resolves once the batch is durable, which is the source's back-pressure. */
   async batch(b: SourceBatch): Promise<void> {
     if (b.stream.log === 'app') {
-      this.appLines(b);
-      // Mattermost's log names hosts but makes no findings; its position is still remembered.
-      const result = await this.store.applyBatch({sourceId: b.stream.id, from: b.from, position: b.position, observations: []});
+      const refusals = this.appLines(b);
+      // Mattermost's log names hosts but makes no findings; its position is still remembered, with the calls
+      // Mattermost refused itself, and a new refused URL is announced (once, after the digest window).
+      const kept = refusals.length > 0 ? refusalsUpdate(refusals) : null;
+      const result = await this.store.applyBatch({
+        sourceId: b.stream.id,
+        from: b.from,
+        position: b.position,
+        observations: [],
+        meta: kept === null ? [] : [kept.update],
+        notify: () => (kept !== null && kept.added.length > 0 ? [refusalsNotice(new Date(Date.now() + this.digestSeconds() * 1000))] : []),
+      });
       this.listener(result, {});
       return;
     }
@@ -124,9 +134,12 @@ export class Ingest {
     return {kind: 'alert-new', payload: {}, dedupeKey: DIGEST_DEDUPE_KEY, availableAt: new Date(Date.now() + this.digestSeconds() * 1000)};
   }
 
-  private appLines(b: SourceBatch): void {
-    const reader = new AppLogReader({event: (e) => this.attribution.addAppEvent(e), refusal: () => undefined});
+  /** Feeds the events to attribution; returns the batch's refusals, folded per URL. */
+  private appLines(b: SourceBatch): RefusalCount[] {
+    const refusals = new RefusalTally();
+    const reader = new AppLogReader({event: (e) => this.attribution.addAppEvent(e), refusal: (r) => refusals.add(r)});
     reader.push(b.data);
     reader.end();
+    return refusals.list();
   }
 }

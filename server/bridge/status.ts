@@ -1,6 +1,8 @@
 // The bridge's state in one report: the webapp gets it whole, `/egress status` gets a reading of the same
 // report, so the two never disagree.
-import type {StatusReport, StoreOverflowReport} from '../../common/api';
+import type {MattermostRefusalReport, StatusReport, StoreOverflowReport} from '../../common/api';
+import {UNTRUSTED_SETTING} from '../engine/applog';
+import {REFUSALS_META, refusalReports} from './refusals';
 import type {Logger} from 'pino';
 import type {Verdict} from '../../common/types';
 import type {StatusInput} from '../present/replies';
@@ -105,6 +107,7 @@ export async function statusReport(d: StatusDeps): Promise<StatusReport> {
     counts: await d.store.countFindings(),
     outboxDepth: await d.store.outboxDepth(),
     store: overflowReport(await d.store.getOverflow()),
+    mattermostRefusals: refusalReports(await d.store.getMeta(REFUSALS_META)),
   };
 }
 
@@ -118,6 +121,16 @@ export function overflowSentence(o: StoreOverflowReport): string | null {
   return (
     `the store holds its maximum of ${o.maxFindings} findings: ${o.overflowDestinations} new IP-only destinations (${o.overflowLines} lines) were not kept` +
     ` and ${o.evictedFindings} unexplained IP-only findings were removed to make room. Named hosts and destinations a configured integration explains are always kept.`
+  );
+}
+
+/** One sentence on the calls Mattermost refused itself: which hosts, and the setting that decides. */
+export function refusalsSentence(refusals: readonly MattermostRefusalReport[]): string {
+  const hosts = [...new Set(refusals.map((r) => r.host ?? r.url ?? 'an integration'))];
+  const shown = hosts.slice(0, 5).join(', ') + (hosts.length > 5 ? ` and ${hosts.length - 5} more` : '');
+  return (
+    `Mattermost refused ${refusals.length === 1 ? 'a call' : `calls to ${refusals.length} addresses`} itself (${shown}): the address is internal and ` +
+    `${UNTRUSTED_SETTING} does not list it. Not the mesh: nothing was dialled. Add the host there if the integration is meant to be internal; the page lists each one.`
   );
 }
 
@@ -147,5 +160,6 @@ export function statusInput(r: StatusReport, mattermostUp: boolean): StatusInput
     integrations: {...r.integrations},
     standby: r.replica === 'follower',
     overflow: r.store ? (overflowSentence(r.store) ?? undefined) : undefined,
+    refusals: r.mattermostRefusals && r.mattermostRefusals.length > 0 ? refusalsSentence(r.mattermostRefusals) : undefined,
   };
 }

@@ -105,6 +105,16 @@ export interface MattermostRefusal {
   advice: string;
 }
 
+/** What to change about a refused call, in words: the setting, and the host to list in it. */
+export function refusalAdvice(url: string | null, host: string | null): string {
+  const what = url !== null ? `Mattermost refused to call ${url} itself` : 'Mattermost refused to call an integration itself';
+  return (
+    `${what}: the address is internal (private, loopback or link-local) and ${UNTRUSTED_SETTING} does not allow it. ` +
+    `This is not the mesh: no connection was made. If the integration is meant to be internal, add ${host !== null ? `"${host}"` : 'its host name'} to ${UNTRUSTED_SETTING} ` +
+    '(System Console > Environment > Developer > Allow untrusted internal connections to, or MM_SERVICESETTINGS_ALLOWEDUNTRUSTEDINTERNALCONNECTIONS).'
+  );
+}
+
 export function parseMattermostRefusal(line: string): MattermostRefusal | null {
   try {
     if (typeof line !== 'string' || !line.includes('AllowedUntrustedInternalConnections')) return null;
@@ -120,12 +130,7 @@ export function parseMattermostRefusal(line: string): MattermostRefusal | null {
     }
     const t = url !== null ? urlTarget(url) : null;
     const host = t === null ? null : (t.host ?? t.ip);
-    const what = url !== null ? `Mattermost refused to call ${url} itself` : 'Mattermost refused to call an integration itself';
-    const advice =
-      `${what}: the address is internal (private, loopback or link-local) and ${UNTRUSTED_SETTING} does not allow it. ` +
-      `This is not the mesh: no connection was made. If the integration is meant to be internal, add ${host !== null ? `"${host}"` : 'its host name'} to ${UNTRUSTED_SETTING} ` +
-      '(System Console > Environment > Developer > Allow untrusted internal connections to, or MM_SERVICESETTINGS_ALLOWEDUNTRUSTEDINTERNALCONNECTIONS).';
-    return {timeMs: r.timeMs, pod: r.pod, url, host, advice};
+    return {timeMs: r.timeMs, pod: r.pod, url, host, advice: refusalAdvice(url, host)};
   } catch {
     return null;
   }

@@ -42,8 +42,11 @@ export class RefusalTally {
   private readonly byKey = new Map<string, RefusalCount>();
   dropped = 0;
 
-  constructor(initial: readonly RefusalCount[] = []) {
-    for (const r of initial.slice(0, MAX_REFUSALS)) this.byKey.set(refusalKey(r), {...r});
+  constructor(
+    initial: readonly RefusalCount[] = [],
+    private readonly max = MAX_REFUSALS,
+  ) {
+    for (const r of initial.slice(0, max)) this.byKey.set(refusalKey(r), {...r});
   }
 
   /** True when the URL is new to the tally. */
@@ -55,7 +58,7 @@ export class RefusalTally {
       if (r.timeMs !== null && (prev.timeMs === null || r.timeMs >= prev.timeMs)) Object.assign(prev, {timeMs: r.timeMs, pod: r.pod ?? prev.pod});
       return false;
     }
-    if (this.byKey.size >= MAX_REFUSALS) {
+    if (this.byKey.size >= this.max) {
       this.dropped += count;
       return false;
     }

@@ -1,4 +1,5 @@
 import type {Finding, Plan} from '../../common/types';
+import {refusalsSentence} from '../bridge/status';
 import {suggest} from '../engine/suggest';
 import type {StoredFinding} from '../store/types';
 import {USAGE} from './command';
@@ -72,6 +73,19 @@ describe('replies', () => {
     expect(plain).not.toContain('Mesh:');
     expect(plain).not.toContain('standby');
     expect(plain).toContain('- Configured integrations: 0 blocked now, 0 will be blocked, 0 not known, 1 allowed, 0 in the cluster\n');
+  });
+
+  test('status: calls Mattermost refused itself, in the sentence the bridge makes of them', () => {
+    const refusals = refusalsSentence([
+      {url: 'http://10.0.0.40/preview', host: '10.0.0.40', count: 2, lastAt: null, advice: 'x'},
+      {url: 'http://[fd00::1]/hook', host: 'fd00::1', count: 1, lastAt: null, advice: 'y'},
+    ]);
+    const out = renderCommandReply({kind: 'status', status: {...STATUS, refusals}});
+    // Escaped as Markdown, as every text in the reply is.
+    expect(out).toContain(
+      '- Refused by Mattermost: Mattermost refused calls to 2 addresses itself \\(10\\.0\\.0\\.40, fd00:\u200b:1\\): the address is internal and ServiceSettings\\.AllowedUntrustedInternalConnections does not list it\\.',
+    );
+    expect(renderCommandReply({kind: 'status', status: STATUS})).not.toContain('Refused by Mattermost');
   });
 
   test('status: golden', () => {

@@ -75,6 +75,8 @@ export interface StatusInput {
   standby?: boolean;
   /** What the findings limit cost (server/bridge/status.ts overflowSentence), when it cost anything. */
   overflow?: string;
+  /** Calls Mattermost refused itself (server/bridge/status.ts refusalsSentence), when there were any. */
+  refusals?: string;
   /** The latest connection test of each integration that has one. */
   tests?: readonly ConnectionTestResult[];
 }
@@ -122,6 +124,7 @@ export function renderStatus(s: StatusInput): string {
     out.push(`- Configured integrations: ${parts.join(', ')}${toFix}${unknown}`);
   }
   if (s.overflow) out.push(`- Store full: ${escapeMarkdown(s.overflow, {maxLength: 400})}`);
+  if (s.refusals) out.push(`- Refused by Mattermost: ${escapeMarkdown(s.refusals, {maxLength: 600})}`);
   if (s.standby) out.push('- This replica is on standby: another one reads the logs and posts the alerts.');
   const mmVersion = s.mattermost.serverVersion ? ` (server ${escapeMarkdown(s.mattermost.serverVersion, {maxLength: 40})})` : '';
   out.push(`- Mattermost: ${s.mattermost.ok ? 'connected' : 'not connected'}${mmVersion}: ${escapeMarkdown(s.mattermost.detail, {maxLength: 300})}`);

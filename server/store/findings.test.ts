@@ -644,5 +644,30 @@ describe.each(STORE_KINDS)('%s store', (kind) => {
       await store.deleteMeta('bot-user-id');
       expect(await store.getMeta('bot-user-id')).toBeNull();
     });
+
+    it("follows a batch's lines in its transaction: a replay changes nothing, a failing update writes nothing", async () => {
+      const add = {key: 'lines.seen', update: (current: string | null) => String(Number(current ?? '0') + 2)};
+      await store.applyBatch({sourceId: 'app', from: null, position: '1', observations: [], meta: [add]});
+      await store.applyBatch({sourceId: 'app', from: '1', position: '2', observations: [], meta: [add]});
+      expect(await store.getMeta('lines.seen')).toBe('4');
+      // The same batch again (a replay after a crash): not counted twice.
+      const replay = await store.applyBatch({sourceId: 'app', from: '1', position: '2', observations: [], meta: [add]});
+      expect(replay.applied).toBe(false);
+      expect(await store.getMeta('lines.seen')).toBe('4');
+      const boom = {
+        key: 'lines.seen',
+        update: () => {
+          throw new Error('boom');
+        },
+      };
+      await expect(store.applyBatch({sourceId: 'app', from: '2', position: '3', observations: [obs('203.0.113.1:443', 1)], meta: [boom]})).rejects.toThrow(
+        'boom',
+      );
+      expect(await store.getResumePoint('app')).toMatchObject({position: '2'});
+      expect(await store.getFinding('203.0.113.1:443')).toBeNull();
+      await expect(
+        store.applyBatch({sourceId: 'app', from: '2', position: '3', observations: [], meta: [{key: 'x', update: () => 'y'.repeat(70_000)}]}),
+      ).rejects.toThrow(StoreInputError);
+    });
   });
 });

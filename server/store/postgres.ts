@@ -197,6 +197,10 @@ export class PostgresStore implements Store {
       const before = await db.one<{value: string}>('SELECT value FROM meta WHERE key = $1 FOR UPDATE', [c.key]);
       await this.setMetaIn(db, c.key, addTo(before?.value, c.add), now);
     }
+    for (const m of b.meta) {
+      const before = await db.one<{value: string}>('SELECT value FROM meta WHERE key = $1 FOR UPDATE', [m.key]);
+      await this.setMetaIn(db, m.key, rules.metaValue(m, before?.value ?? null), now);
+    }
     const outboxIds: number[] = [];
     for (const item of b.notify?.(plan.changes) ?? []) outboxIds.push((await this.outbox.enqueueInTx(db, item)).id);
     const resume = await db.one<ResumeRow>(

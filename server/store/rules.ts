@@ -11,7 +11,7 @@ import {ResumeConflictError, StaleDecisionError, StoreInputError} from './errors
 import {mergeFinding, renamedFinding} from './merge';
 import {contentOf, findingOf, resumeOf, sameContent, type FindingContent, type FindingRow, type ResumeRow} from './rows';
 import {normaliseObservation, requireActor, requireText, text} from './sanitize';
-import type {Actor, ApplyResult, BatchChanges, DecisionAction, ObservationBatch, StoreLimits} from './types';
+import type {Actor, ApplyResult, BatchChanges, DecisionAction, MetaUpdate, ObservationBatch, StoreLimits} from './types';
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 24 * HOUR_MS;
@@ -53,6 +53,7 @@ export interface PreparedBatch {
   position: string;
   deltas: Finding[];
   notify: ObservationBatch['notify'];
+  meta: MetaUpdate[];
 }
 
 /** Checks and normalises a batch before any transaction starts. */
@@ -66,7 +67,13 @@ export function prepareBatch(batch: ObservationBatch, limits: StoreLimits): Prep
   // Replays are recognised by the position moving; a batch with lines that does not move it could be
   // applied twice without anyone noticing.
   if (from !== undefined && from === position && lines > 0) throw new StoreInputError('a batch with lines must move the resume point');
-  return {sourceId, from, position, deltas, notify: batch.notify};
+  const meta = (batch.meta ?? []).map((m) => ({key: requireText('meta key', m.key, MAX_META_KEY), update: m.update}));
+  return {sourceId, from, position, deltas, notify: batch.notify, meta};
+}
+
+/** A batch's meta update applied to the stored value, checked as setMeta checks what it stores. */
+export function metaValue(m: MetaUpdate, current: string | null): string {
+  return requireText('meta value', m.update(current), MAX_META_VALUE, true);
 }
 
 /**

@@ -245,6 +245,7 @@ export class SqliteStore implements Store {
     }
     for (const h of plan.history) this.s.addHistory.run(h.key, h.hour, h.count);
     for (const c of plan.counters) this.s.setMeta.run(c.key, addTo(this.s.getMeta.get(c.key)?.value, c.add), now);
+    for (const m of b.meta) this.s.setMeta.run(m.key, rules.metaValue(m, this.s.getMeta.get(m.key)?.value ?? null), now);
     const outboxIds = (b.notify?.(plan.changes) ?? []).map((item) => this.outbox.enqueueInTx(item).id);
     // Written last, so that anything failing above leaves the resume point where it was.
     const resume = this.s.setResume.get(b.sourceId, b.position, now);

@@ -71,6 +71,17 @@ export interface ObservationBatch {
    * never commit a new finding without its alert. Must be synchronous and free of I/O.
    */
   notify?: (changes: BatchChanges) => OutboxInput[];
+  /**
+   * Meta values that follow from the batch's lines (the calls Mattermost refused itself), rewritten in the
+   * same transaction as the resume point, so a replayed batch never counts twice. `update` gets the stored
+   * value (null when none), must be synchronous and pure, and runs before `notify`.
+   */
+  meta?: MetaUpdate[];
+}
+
+export interface MetaUpdate {
+  key: string;
+  update: (current: string | null) => string;
 }
 
 export interface ReattributeResult {

@@ -8,6 +8,7 @@ import {join} from 'node:path';
 import {PassThrough} from 'node:stream';
 import type {Finding} from '../../common/types';
 import {AttributionState, Ingest} from '../../server/bridge/ingest';
+import {readRefusals, REFUSALS_META} from '../../server/bridge/refusals';
 import {main} from '../../server/cli/main';
 import type {ScanReport} from '../../server/cli/scan';
 import {buildDnsIndex} from '../../server/engine/attribute';
@@ -39,7 +40,8 @@ const ACCESS = [
 ];
 const APP_LOG = [
   '{"timestamp":"2026-11-28 08:00:08.100 Z","level":"error","msg":"Failed to post to webhook","error":"Post \\"https://hooks.partner.example.org/in\\": dial tcp 203.0.113.9:443: i/o timeout"}',
-  '{"timestamp":"2026-11-28 08:00:30.000 Z","level":"error","msg":"Unable to get embed","error":"address forbidden, you may need to set AllowedUntrustedInternalConnections to allow an integration access to your internal network","url":"http://10.0.0.40/preview"}',
+  '{"timestamp":"2026-11-28 08:00:30.000 Z","level":"error","msg":"Unable to get embed","error":"Get \\"http://10.0.0.40/preview\\": address forbidden, you may need to set AllowedUntrustedInternalConnections to allow an integration access to your internal network"}',
+  '{"timestamp":"2026-11-28 08:00:31.000 Z","level":"error","msg":"Unable to get embed","error":"Get \\"http://10.0.0.40/preview\\": address forbidden, you may need to set AllowedUntrustedInternalConnections to allow an integration access to your internal network"}',
 ];
 
 const CONFIG = {
@@ -170,6 +172,16 @@ describe('the same lines through scan and through the bridge', () => {
     expect(note(cli.findings)).toBe(`${S3_IP} is an address of ${S3_HOST}, which the Mattermost configuration uses for File storage (S3-compatible).`);
     expect(note(bridge)).toBe(
       `${S3_IP} was an address of ${S3_HOST} when the connection was blocked, which the Mattermost configuration uses for File storage (S3-compatible).`,
+    );
+  });
+
+  it('report the same calls Mattermost refused itself, with the setting to change', async () => {
+    expect(cli.mattermostRefusals).toHaveLength(1);
+    expect(cli.mattermostRefusals[0]).toMatchObject({url: 'http://10.0.0.40/preview', host: '10.0.0.40', count: 2});
+    expect(cli.mattermostRefusals[0].advice).toContain('ServiceSettings.AllowedUntrustedInternalConnections');
+    const kept = readRefusals(await store.getMeta(REFUSALS_META));
+    expect(kept.map(({url, host, count, advice}) => ({url, host, count, advice}))).toEqual(
+      cli.mattermostRefusals.map(({url, host, count, advice}) => ({url, host, count, advice})),
     );
   });
 

@@ -227,6 +227,18 @@ export function AtAGlance({status, open, now}: Props) {
           {`The store holds its maximum of ${status.store.maxFindings.toLocaleString('en-US')} findings: ${status.store.overflowDestinations.toLocaleString('en-US')} new IP-only destinations (${status.store.overflowLines.toLocaleString('en-US')} lines) were not kept and ${status.store.evictedFindings.toLocaleString('en-US')} unexplained IP-only findings were removed to make room. Host names and destinations a configured integration explains are always kept.`}
         </p>
       )}
+      {(status?.mattermostRefusals ?? []).length > 0 && (
+        <div className='ea-small' role='status' aria-label='Calls Mattermost refused itself'>
+          <p className='ea-error-text'>
+            {`Mattermost refused ${status!.mattermostRefusals!.length === 1 ? 'a call' : `calls to ${status!.mattermostRefusals!.length} addresses`} itself: this is not the mesh, and no ServiceEntry helps.`}
+          </p>
+          <ul>
+            {status!.mattermostRefusals!.map((r) => (
+              <li key={r.url ?? r.host ?? ''}>{`${r.advice}${r.count > 1 ? ` (${r.count.toLocaleString('en-US')} times)` : ''}`}</li>
+            ))}
+          </ul>
+        </div>
+      )}
       {status?.replica === 'follower' && (
         <p className='ea-small ea-muted'>
           {

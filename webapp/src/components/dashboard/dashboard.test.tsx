@@ -240,6 +240,21 @@ describe('at a glance: integrations, mesh and replica', () => {
     expect(screen.queryByText(/maximum of/)).toBeNull();
   });
 
+  test('calls Mattermost refused itself are listed with the setting to change; none, nothing is said', async () => {
+    const advice =
+      'Mattermost refused to call http://10.0.0.40/preview itself: the address is internal (private, loopback or link-local) and ServiceSettings.AllowedUntrustedInternalConnections does not allow it.';
+    bridge.statusReport = makeStatus({mattermostRefusals: [{url: 'http://10.0.0.40/preview', host: '10.0.0.40', count: 3, lastAt: null, advice}]});
+    const {unmount} = await renderDashboard();
+    const refused = within(screen.getByRole('status', {name: 'Calls Mattermost refused itself'}));
+    expect(refused.getByText(/Mattermost refused a call itself: this is not the mesh/)).toBeInTheDocument();
+    expect(refused.getByText(`${advice} (3 times)`)).toBeInTheDocument();
+    unmount();
+
+    bridge.statusReport = makeStatus({mattermostRefusals: []});
+    await renderDashboard();
+    expect(screen.queryByRole('status', {name: 'Calls Mattermost refused itself'})).toBeNull();
+  });
+
   test('a bridge older than the webapp (no mesh, integrations or replica in its status) still gets its page', async () => {
     const old: Partial<StatusReport> = makeStatus();
     delete old.mesh;
