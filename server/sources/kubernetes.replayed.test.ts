@@ -24,9 +24,12 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await worker.stopSource().catch(() => undefined);
-  await worker.terminate();
-  await fake.close();
+  try {
+    await worker.stopSource().catch(() => undefined);
+    await worker.terminate();
+  } finally {
+    await fake.close();
+  }
 });
 
 /** The recorded Mattermost pod (with its istio-proxy sidecar), renamed. */

@@ -62,8 +62,13 @@ export class KubeWorker {
   async terminate(): Promise<void> {
     const left = this.failure === null ? ((await this.call('close').catch(() => [])) as string[]) : [];
     this.worker.removeAllListeners('exit');
+    if (left.length > 0) {
+      // Not terminated under its open connections: it only stops keeping the test process alive, so that this
+      // failure is reported before anything else can happen to them.
+      this.worker.unref();
+      throw new Error(`the stopped Kubernetes source and mesh reader left connections open: ${left.join(', ')}`);
+    }
     await this.worker.terminate();
-    if (left.length > 0) throw new Error(`the stopped Kubernetes source and mesh reader left connections open: ${left.join(', ')}`);
   }
 
   private call(op: string, payload: Record<string, unknown> = {}): Promise<unknown> {
