@@ -18,6 +18,7 @@ import {
   renderAtRiskNotice,
   renderStatusChange,
   renderThreadUpdate,
+  type RenderedAlert,
   type ThreadUpdateEntry,
 } from '../present/alert';
 import {renderTest} from '../present/replies';
@@ -28,6 +29,7 @@ import {compareFindings} from '../engine/findings';
 import {allFindings} from './pages';
 import {REFUSALS_DEDUPE_KEY, REFUSALS_META, REFUSALS_TOLD_META, untold} from './refusals';
 import {REFUSALS_PROPS_KEY, renderRefusalsNotice} from '../present/refusals';
+import {suggestAmongOpen} from './suggestions';
 
 /** Default for AlertWorkerOptions.updateIntervalMs (EGRESS_ADVISOR_UPDATE_SECONDS). */
 export const UPDATE_INTERVAL_MS = 10 * 60 * 1000;
@@ -315,23 +317,7 @@ export class AlertWorker {
       postId = existing.id;
       announced = readAlertData(existing.props)?.findings.map((f) => f.key) ?? [];
     } else {
-      const s = this.settings();
-      // Among every open destination, as `/egress snippet all` sees them: the alert's YAML is its part of that.
-      // A long alert lists only its first lines and carries no YAML, so only those are planned.
-      const open = await allFindings(this.store, {status: 'open'});
-      const planned = findings.length <= MAX_ALERT_YAML_DESTINATIONS ? findings : findings.slice(0, MAX_ALERT_LINES);
-      const suggestion = suggest(open, {format: s.format, ...s.context, only: planned.map((f) => f.key)});
-      const rendered = renderAlert({
-        findings,
-        plans: suggestion.plans,
-        suggestionYaml: s.showYaml ? suggestion.yaml : '',
-        format: s.format,
-        actionUrl: s.actionUrl,
-        hmacKey: s.hmacKey,
-        now: new Date(),
-        siteUrl: s.siteUrl,
-        digestId,
-      });
+      const rendered = await this.renderFor(findings, digestId, new Date());
       const post = await channel.createPost({message: rendered.message, props: rendered.props as unknown as Record<string, unknown>, type: ALERT_POST_TYPE});
       postId = post.id;
       announced = findings.map((f) => f.key);
@@ -344,6 +330,29 @@ export class AlertWorker {
       if (f) await this.store.recordAnnounced(key, f.count, f.pods);
     }
     return postId;
+  }
+
+  /**
+   * An alert post for these findings, first or drawn again: among every open destination (and these), as
+   * `/egress snippet all` sees them, so that its YAML is its part of that. A long alert lists only its first
+   * lines and carries no YAML, so only those are planned. Ignored ones are said to be ignored.
+   */
+  private async renderFor(findings: StoredFinding[], digestId: string, now: Date): Promise<RenderedAlert> {
+    const s = this.settings();
+    const planned = findings.length <= MAX_ALERT_YAML_DESTINATIONS ? findings : findings.slice(0, MAX_ALERT_LINES);
+    const suggestion = await suggestAmongOpen(this.store, planned, s.format, s.context);
+    return renderAlert({
+      findings,
+      plans: suggestion.plans,
+      suggestionYaml: s.showYaml ? suggestion.yaml : '',
+      format: s.format,
+      actionUrl: s.actionUrl,
+      hmacKey: s.hmacKey,
+      now,
+      siteUrl: s.siteUrl,
+      digestId,
+      ignored: ignoredOf(findings),
+    });
   }
 
   /** The alert rendered again from what its findings say now; null when that is what it says already. */
@@ -371,22 +380,8 @@ export class AlertWorker {
     }
     if (findings.length === 0) return null;
     findings.sort(compareFindings);
-    const s = this.settings();
-    const open = await allFindings(this.store, {status: 'open'});
-    const planned = findings.length <= MAX_ALERT_YAML_DESTINATIONS ? findings : findings.slice(0, MAX_ALERT_LINES);
-    const suggestion = suggest([...open, ...findings.filter((f) => f.status !== 'open')], {format: s.format, ...s.context, only: planned.map((f) => f.key)});
-    const rendered = renderAlert({
-      findings,
-      plans: suggestion.plans,
-      suggestionYaml: s.showYaml ? suggestion.yaml : '',
-      format: s.format,
-      actionUrl: s.actionUrl,
-      hmacKey: s.hmacKey,
-      now: new Date(post.create_at),
-      siteUrl: s.siteUrl,
-      digestId: data.digest_id,
-      ignored: ignoredOf(findings),
-    });
+    // Buttons keep the expiry they were posted with.
+    const rendered = await this.renderFor(findings, data.digest_id, new Date(post.create_at));
     const props = {...post.props, ...(rendered.props as unknown as Record<string, unknown>)};
     if (rendered.message === post.message && JSON.stringify(props) === JSON.stringify(post.props)) return null;
     await channel.patchPost(postId, {message: rendered.message, props});

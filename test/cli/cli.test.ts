@@ -11,25 +11,9 @@ import {main} from '../../server/cli/main';
 import type {ScanReport} from '../../server/cli/scan';
 import {checkServiceEntrySpec} from '../../server/engine/suggest/validate';
 import {readBack} from '../../server/engine/suggest/readback';
+import {SAMPLE_ARGS, sample} from './sample';
 
 const ROOT = join(__dirname, '..', '..');
-const SAMPLE = join(ROOT, 'server', 'sample');
-const sample = (f: string): string => join(SAMPLE, f);
-const SAMPLE_ARGS = [
-  'scan',
-  sample('istio-proxy.log'),
-  '--mattermost-config',
-  sample('mattermost-config.json'),
-  '--webhooks',
-  sample('outgoing-webhooks.json'),
-  '--app-log',
-  sample('mattermost.log'),
-  '--hosts',
-  sample('hosts'),
-  '--no-dns',
-  '--values',
-  sample('values.yaml'),
-];
 
 async function cli(args: string[], terminal?: {columns: number}): Promise<{code: number; out: string; err: string}> {
   const stdout = Object.assign(new PassThrough(), terminal === undefined ? {} : {isTTY: true, columns: terminal.columns});

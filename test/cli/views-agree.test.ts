@@ -4,7 +4,6 @@
 // channel notice and the API's plan. Each destination must get the same verdict, the same route names and
 // the same plan everywhere, and no view may point at YAML that does not follow.
 import {readFileSync} from 'node:fs';
-import {join} from 'node:path';
 import {PassThrough} from 'node:stream';
 import type {IntegrationItem} from '../../common/api';
 import type {Finding, Plan} from '../../common/types';
@@ -17,25 +16,10 @@ import {renderAlert, renderAtRiskNotice} from '../../server/present/alert';
 import {proseWithCode} from '../../server/present/markdown';
 import {renderCommandReply} from '../../server/present/replies';
 import {VERDICT_WORD} from '../../server/present/text';
+import {SAMPLE_ARGS, sample} from './sample';
 
-const SAMPLE = join(__dirname, '..', '..', 'server', 'sample');
-const sample = (f: string): string => join(SAMPLE, f);
 const VALUES = readFileSync(sample('values.yaml'), 'utf8');
-const ARGS = [
-  'scan',
-  sample('istio-proxy.log'),
-  '--mattermost-config',
-  sample('mattermost-config.json'),
-  '--webhooks',
-  sample('outgoing-webhooks.json'),
-  '--app-log',
-  sample('mattermost.log'),
-  '--hosts',
-  sample('hosts'),
-  '--no-dns',
-  '--values',
-  sample('values.yaml'),
-];
+const ARGS = SAMPLE_ARGS;
 
 async function cli(args: string[]): Promise<string> {
   const stdout = new PassThrough();
