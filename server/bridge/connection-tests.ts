@@ -88,6 +88,12 @@ export class ConnectionTester {
     await Promise.all([...byKind].map(([kind, fs]) => this.confirm(kind, fs, true)));
   }
 
+  /** The mesh's resolution pass (MeshLink's onResolved) hands over the keys it resolved. */
+  async afterResolved(keys: readonly string[]): Promise<void> {
+    const found = await Promise.all(keys.map((k) => this.d.store.getFinding(k)));
+    await this.afterFix(found.filter((f): f is StoredFinding => f !== null));
+  }
+
   private async confirm(kind: ConnectionTestKind, findings: readonly StoredFinding[], mayWait: boolean): Promise<void> {
     const answer = await this.request(kind, 'after-fix', null);
     if (!answer.ran) {

@@ -46,8 +46,8 @@ export interface RehearsalDeps {
   mode(): OutboundModeReading;
   /** The configured integrations, assessed against the mesh. */
   items(): Promise<IntegrationItem[]>;
-  /** The ServiceEntry YAML for these findings, in the plugin's format, named as among every open finding. */
-  yaml(findings: Finding[]): Promise<string>;
+  /** The ServiceEntry YAML for these findings, in the plugin's format, named as among every open finding; what could not be written, and why. */
+  yaml(findings: Finding[]): Promise<{yaml: string; skipped: {host: string; reason: string}[]}>;
   /** No rehearsal starts sooner than this after the previous one (the tests' own interval). */
   intervalMs: number;
   log: Logger;
@@ -73,7 +73,8 @@ export class Rehearsal {
       this.d.log.warn('the stored rehearsal is not valid JSON; showing none');
     }
     if (stored === null) return notRunReport(now.mode, now.source);
-    const next = stored.startedAt === null ? NaN : Date.parse(stored.startedAt) + this.d.intervalMs;
+    // From its end: a rehearsal takes longer than a short interval, and the next may not follow at once.
+    const next = stored.finishedAt === null ? NaN : Date.parse(stored.finishedAt) + this.d.intervalMs;
     return {...stored, nextAllowedAt: next > Date.now() ? new Date(next).toISOString() : null};
   }
 
@@ -152,25 +153,32 @@ export class Rehearsal {
     for (const kind of CONNECTION_TEST_KINDS) {
       const plan = planEntry({kind, configured: isConfigured(kind, config), run: runs.get(kind) ?? {asked: false, reason: ''}, findings: open, items});
       let yaml = '';
+      let detail = plan.entry.detail;
       if (plan.yamlFrom !== null) {
         const from =
           'findings' in plan.yamlFrom
             ? open.filter((f) => (plan.yamlFrom as {findings: string[]}).findings.includes(f.key))
             : findingsForSuggestion(plan.yamlFrom.items, open, 'ALLOW_ANY');
-        yaml = from.length > 0 ? await this.d.yaml(from) : '';
+        const written = from.length > 0 ? await this.d.yaml(from) : {yaml: '', skipped: []};
+        yaml = written.yaml;
+        // Say what the YAML is, or why there is none: never point at a ServiceEntry that is not there.
+        if (yaml !== '') detail += ' The ServiceEntry below lets it out: add it before switching on REGISTRY_ONLY.';
+        else if (written.skipped.length > 0)
+          detail += ` No ServiceEntry can be written for it: ${written.skipped.map((x) => `${x.host}: ${x.reason}`).join('; ')}`;
       }
-      entries.push({...plan.entry, yaml});
+      entries.push({...plan.entry, detail, yaml});
     }
+    const finishedAt = new Date().toISOString();
     const report: RehearsalReport = {
       state: 'done',
       mode,
       modeSource: source,
       startedAt,
-      finishedAt: new Date().toISOString(),
+      finishedAt,
       requestedBy: by,
       entries: sortEntries(entries),
       summary: summarize(entries),
-      nextAllowedAt: new Date(Date.parse(startedAt) + this.d.intervalMs).toISOString(),
+      nextAllowedAt: new Date(Date.parse(finishedAt) + this.d.intervalMs).toISOString(),
     };
     await this.d.store.setMeta(REHEARSAL_META, JSON.stringify(report)).catch((err: Error) => this.d.log.warn({err: err.message}, 'cannot keep the rehearsal'));
     this.d.log.info({by: who, breaks: entries.filter((e) => e.verdict === 'will-break').map((e) => e.kind)}, `rehearsal done: ${report.summary}`);

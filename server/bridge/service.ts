@@ -198,9 +198,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     announce: resolvedUpdate,
     onResolved: (keys) => {
       events.emit(FINDINGS_CHANGED, {keys});
-      void Promise.all(keys.map((k) => store.getFinding(k)))
-        .then((found) => tester.afterFix(found.filter((f) => f !== null)))
-        .catch((err: Error) => log.warn({err: err.message}, 'cannot confirm the fix with a connection test'));
+      tester.afterResolved(keys).catch((err: Error) => log.warn({err: err.message}, 'cannot confirm the fix with a connection test'));
     },
     warn: async () => {
       const at = new Date(Date.now() + config.digestSeconds * 1000);
@@ -418,7 +416,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
     config: () => mattermost?.inventory?.config ?? null,
     mode: () => outboundMode(meshLink.report(), hardening.report),
     items: async () => (await meshLink.integrations(settings.format())).items,
-    yaml: async (findings) => (await suggestAmongOpen(store, findings, settings.format(), suggestContext())).yaml,
+    yaml: async (findings) => suggestAmongOpen(store, findings, settings.format(), suggestContext()),
     intervalMs: config.testIntervalSeconds * 1000,
     log: log.child({part: 'rehearsal'}),
     onDone: (r) => events.emit(FINDINGS_CHANGED, {keys: r.entries.flatMap((e) => e.lines.map((l) => l.key))}),

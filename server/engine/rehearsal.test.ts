@@ -126,7 +126,7 @@ describe('the report', () => {
       {...breaks.entry, yaml: 'x'},
     ]);
     expect(entries.map((e) => e.verdict)).toEqual(['will-break', 'keeps-working']);
-    expect(summarize(entries)).toBe('REGISTRY_ONLY would break File storage (S3): add the ServiceEntries listed first.');
+    expect(summarize(entries)).toBe('REGISTRY_ONLY would break File storage (S3): each needs a ServiceEntry before REGISTRY_ONLY is switched on.');
     expect(summarize([{...keep.entry, yaml: ''}])).toBe('Nothing the rehearsal could confirm would break under REGISTRY_ONLY.');
   });
 

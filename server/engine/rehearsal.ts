@@ -96,7 +96,7 @@ export function planEntry(input: RehearsalInput): RehearsalPlan {
     return {
       entry: entry(
         'will-break',
-        `Its test connection left the mesh through PassthroughCluster (${named.map((l) => l.destination).join(', ')}): no ServiceEntry lets it out, so REGISTRY_ONLY will block it. Add the ServiceEntry below first.${test.outcome === 'failed' ? ` The test also fails today: ${test.message}` : ''}`,
+        `Its test connection left the mesh through PassthroughCluster (${named.map((l) => l.destination).join(', ')}): no ServiceEntry lets it out, so REGISTRY_ONLY will block it.${test.outcome === 'failed' ? ` The test also fails today: ${test.message}` : ''}`,
         test,
         lines,
       ),
@@ -127,7 +127,7 @@ export function planEntry(input: RehearsalInput): RehearsalPlan {
     return {
       entry: entry(
         'will-break',
-        `The test passed, and earlier PassthroughCluster lines show its traffic leaves the mesh unregistered: REGISTRY_ONLY will block it. Add the ServiceEntry below first.${otherText}`,
+        `The test passed, and earlier PassthroughCluster lines show its traffic leaves the mesh unregistered: REGISTRY_ONLY will block it.${otherText}`,
         test,
         lines,
       ),
@@ -137,7 +137,7 @@ export function planEntry(input: RehearsalInput): RehearsalPlan {
   return {
     entry: entry(
       'unconfirmed',
-      `The test passed, but no PassthroughCluster line of it was read within its window (is the istio-proxy log of Mattermost's pods followed?).${unregistered.length > 0 ? ' No ServiceEntry covers it: the one below would.' : ''}${otherText}`,
+      `The test passed, but no PassthroughCluster line of it was read within its window (is the istio-proxy log of Mattermost's pods followed?).${unregistered.length > 0 ? ' No ServiceEntry covers it.' : ''}${otherText}`,
       test,
       lines,
     ),
@@ -158,7 +158,7 @@ export function summarize(entries: readonly RehearsalEntry[]): string {
   const breaks = of('will-break');
   const parts = [
     breaks.length > 0
-      ? `REGISTRY_ONLY would break ${breaks.join(', ')}: add the ServiceEntries listed first.`
+      ? `REGISTRY_ONLY would break ${breaks.join(', ')}: each needs a ServiceEntry before REGISTRY_ONLY is switched on.`
       : 'Nothing the rehearsal could confirm would break under REGISTRY_ONLY.',
   ];
   const failing = of('already-failing');

@@ -286,7 +286,7 @@ describe('the rehearsal reply', () => {
     startedAt: '2026-11-28T10:03:00.000Z',
     finishedAt: '2026-11-28T10:03:08.000Z',
     requestedBy: {userId: 'u1', username: 'alice'},
-    summary: 'REGISTRY_ONLY would break File storage (S3): add the ServiceEntries listed first.',
+    summary: 'REGISTRY_ONLY would break File storage (S3): each needs a ServiceEntry before REGISTRY_ONLY is switched on.',
     nextAllowedAt: null,
     entries: [
       {

@@ -19,7 +19,11 @@ import {startMattermost, type MattermostServer} from '../mattermost/harness';
 import {ensureBuiltPlugin, installPlugin} from '../mattermost/plugin';
 import {BRIDGE_URL_KEY, ourSettings} from '../../server/mattermost/plugin-settings';
 import {LoopbackS3, LoopbackSmtp, S3_ACCESS_KEY, S3_SECRET_KEY} from '../support/loopback-servers';
-import {BridgeRunner, alertPosts, blockedTls, channelPosts, repliesTo, waitFor} from './helpers';
+import pino from 'pino';
+import {resolvedUpdate} from '../../server/bridge/alerts';
+import {MeshLink} from '../../server/bridge/mesh-link';
+import {computeAllowances, type MeshAllowances, type MeshWatcher} from '../../server/mesh';
+import {BridgeRunner, alertPosts, blockedTls, channelPosts, passthroughTcp, repliesTo, waitFor} from './helpers';
 
 jest.setTimeout(240_000);
 
@@ -259,7 +263,7 @@ describe('the System Console page: "Test now", the integration row and the findi
   });
 });
 
-test("after a fix: the finding resolves, S3's test confirms it in the alert's thread (once the interval allows)", async () => {
+test("after a fix: a ServiceEntry that covers the finding resolves it, which runs S3's test and replies once in the alert's thread, through the outbox", async () => {
   const named = (await allFindings(runner.running.store)).find((f) => f.destination.ip === IP_ONLY);
   if (!named) throw new Error('the named finding is gone');
   // Its alert is posted in the admin channel (digest of 1 s).
@@ -274,26 +278,62 @@ test("after a fix: the finding resolves, S3's test confirms it in the alert's th
   );
   expect(alertPosts(await channelPosts(mm.client(), channel.id)).map((p) => p.id)).toContain(alert);
 
-  // The fix: S3 is reachable again. The mesh's resolution pass (tested in the mesh suites) is stood in
-  // for by marking the finding resolved the way it does, then handing it over as its onResolved does.
+  // The fix: S3 is reachable again, and a ServiceEntry covers its host and port. The mesh's resolution pass
+  // runs as the bridge's leader runs it (MeshLink on the bridge's store), and hands what it resolved to the
+  // tester as the bridge does. Stand-in, said here: the Kubernetes watch of ServiceEntries is a fixed picture
+  // made by the same computeAllowances from one ServiceEntry object (the mesh suites watch real ones).
   await s3.start();
-  const resolved = await runner.running.store.markResolved(named.key, new Date(), 'a ServiceEntry now allows it');
+  const entry = {
+    metadata: {name: 's3-loopback', namespace: 'mattermost'},
+    spec: {hosts: [HOST], ports: [{number: s3.port, name: 'tcp-s3', protocol: 'TCP'}], location: 'MESH_EXTERNAL', resolution: 'DNS'},
+  };
+  const picture = (): MeshAllowances => ({
+    ...computeAllowances({namespace: 'mattermost', rootNamespace: 'istio-system', workloadLabels: {app: 'mattermost'}, serviceEntries: [entry], sidecars: []}),
+    apiVersions: {serviceEntries: 'networking.istio.io/v1', sidecars: 'networking.istio.io/v1'},
+    ready: true,
+  });
+  const mesh = new MeshLink({
+    store: runner.running.store,
+    watchers: () => [{meshAllowances: picture} as unknown as MeshWatcher],
+    values: undefined,
+    inventory: () => [],
+    leading: () => true,
+    announce: resolvedUpdate,
+    onResolved: (keys) => void runner.running.tests.afterResolved(keys),
+    log: pino({level: 'silent'}),
+    timing: {propagationMs: 0, graceMs: 300},
+  });
   const before = (await history()).length;
-  await runner.running.tests.afterFix([resolved]);
-  const reply = await waitFor(
-    'the test result in the thread',
-    async () =>
-      repliesTo(await channelPosts(mm.client(), channel.id), alert).find(
-        (p) => p.message.includes('connection test') || p.message.includes('Mattermost reached'),
-      ),
-    {context, timeoutMs: 30_000},
-  );
+  try {
+    mesh.changed();
+    await waitFor(
+      'the ServiceEntry to resolve the finding',
+      async () => {
+        await mesh.resolvePass();
+        return (await runner.running.store.getFinding(named.key))?.status === 'resolved';
+      },
+      {context},
+    );
+  } finally {
+    await mesh.stop();
+  }
+  const isTestReply = (p: {message: string}) => p.message.includes('Mattermost reached') || p.message.includes('could not reach');
+  const reply = await waitFor('the test result in the thread', async () => repliesTo(await channelPosts(mm.client(), channel.id), alert).find(isTestReply), {
+    context,
+    timeoutMs: 30_000,
+  });
   const text = reply.message.replace(/\\(.)/g, '$1').replace(/\u200b/g, '');
   expect(text).toContain(`Mattermost reached File storage (S3) \`${HOST}:${s3.port}\` at`);
   expect(text).toContain('(after a fix)');
+  expect(reply.props).toMatchObject({egress_advisor_test_reply: {test_id: expect.any(String)}});
   const latest = (await history())[0];
   expect((await history()).length).toBe(before + 1);
   expect(latest).toMatchObject({kind: 's3', outcome: 'passed', trigger: 'after-fix', requestedBy: null});
+  expect(reply.props.egress_advisor_test_reply).toMatchObject({test_id: latest.id});
+  // Posted once: the worker's later passes find it delivered.
+  await runner.running.alerts.tick();
+  await new Promise((r) => setTimeout(r, 1500));
+  expect(repliesTo(await channelPosts(mm.client(), channel.id), alert).filter(isTestReply)).toHaveLength(1);
 });
 
 test('after a fix the email test is not run: nobody asked for an email', async () => {
@@ -304,4 +344,76 @@ test('after a fix the email test is not run: nobody asked for an email', async (
   expect((await history()).length).toBe(tests);
   expect(smtp.mails.length).toBe(mails);
   expect(runner.bridgeLog()).toContain('runs only when a person asks');
+});
+
+test('the rehearsal of REGISTRY_ONLY: under ALLOW_ANY the tests run (never the email one), and the reply, the log and GET integrations say what would break', async () => {
+  const api = `${mm.url}${API_BASE_PATH}/integrations`;
+  const integrations = async () => (await (await fetch(api, {headers: {authorization: `Bearer ${mm.adminToken}`}})).json()) as IntegrationsResponse;
+  // Before any rehearsal, the entry is there and says so.
+  expect((await integrations()).rehearsal).toMatchObject({state: 'not-run', entries: []});
+
+  // ALLOW_ANY, as the log shows it (no mesh is read in this suite): a PassthroughCluster line.
+  runner.append([passthroughTcp('203.0.113.90', 9443)]);
+  await waitFor('the log to show ALLOW_ANY', async () => (await runner.running.status()).hardening.state === 'allow-any', {context});
+  await waitFor(
+    'the S3 rate limit to pass',
+    async () => {
+      const last = (await history()).find((r) => r.kind === 's3');
+      return last !== undefined && Date.now() - Date.parse(last.finishedAt) > INTERVAL_SECONDS * 1000;
+    },
+    {timeoutMs: 20_000},
+  );
+  const mails = smtp.mails.length;
+  const asked = runner.logCount(`connection test of File storage (S3) asked by ${mm.admin.username} (${mm.admin.id})`);
+  const replyPromise = slash(mm.client(), '/egress rehearse');
+  // The sidecar logs the test's connection, let out unregistered, while the test runs.
+  await waitFor(
+    'the rehearsal to start the S3 test',
+    () => runner.logCount(`connection test of File storage (S3) asked by ${mm.admin.username} (${mm.admin.id})`) > asked,
+    {
+      context,
+    },
+  );
+  runner.append([passthroughTcp('203.0.113.91', s3.port)]);
+  const reply = await replyPromise;
+
+  expect(reply).toContain(`Rehearsal of REGISTRY_ONLY** at`);
+  expect(reply).toContain(`asked by @${mm.admin.username}; outbound mode \`ALLOW_ANY\``);
+  expect(reply).toContain('REGISTRY_ONLY would break File storage (S3)');
+  expect(reply).toContain('- **File storage (S3)**: breaks under REGISTRY_ONLY.');
+  expect(reply).toContain(`PassthroughCluster: \`${HOST}:${s3.port}\``);
+  // The host here is a bare machine name, which the suggester refuses as in-cluster: the reply says so instead of pointing at YAML.
+  expect(reply).toContain('No ServiceEntry can be written for it');
+  expect(reply).toContain('- **Email (SMTP)**: not tested. The Email (SMTP) test sends a real email');
+  expect(reply).toContain('- **Site URL**: keeps working.');
+  expect(reply).toContain('- **AD/LDAP**: not configured.');
+
+  // The tests ran as the rehearsal's, asked by the admin, and no email was sent.
+  const s3Test = (await history()).find((r) => r.kind === 's3');
+  expect(s3Test).toMatchObject({trigger: 'rehearsal', outcome: 'passed', requestedBy: {userId: mm.admin.id}});
+  expect((await history()).find((r) => r.kind === 'site-url')).toMatchObject({trigger: 'rehearsal'});
+  expect((await history()).find((r) => r.kind === 'smtp')?.trigger).toBe('person');
+  await new Promise((r) => setTimeout(r, 500));
+  expect(smtp.mails.length).toBe(mails);
+  expect(runner.bridgeLog()).toContain(`rehearsal of REGISTRY_ONLY asked by ${mm.admin.username} (${mm.admin.id})`);
+
+  // The page reads the same report from GET integrations.
+  const report = (await integrations()).rehearsal;
+  expect(report).toMatchObject({state: 'done', mode: 'ALLOW_ANY', requestedBy: {userId: mm.admin.id}});
+  expect(report.entries.map((e) => [e.kind, e.verdict])).toEqual([
+    ['s3', 'will-break'],
+    ['smtp', 'not-tested'],
+    // Mattermost's default configuration names an Elasticsearch URL; without a licence the server answers 501.
+    ['elasticsearch', 'not-tested'],
+    ['site-url', 'keeps-working'],
+    ['ldap', 'not-configured'],
+  ]);
+  expect(report.entries[0].lines).toContainEqual({key: `${HOST}:${s3.port}`, destination: `${HOST}:${s3.port}`, named: true});
+
+  // No rehearsal within the interval after the last one: refused, with the latest shown.
+  const again = await slash(mm.client(), '/egress rehearse');
+  expect(again).toContain(`Not rehearsed: A rehearsal ran less than ${INTERVAL_SECONDS} s ago`);
+  expect(again).toContain('The latest:');
+  // S3, Elasticsearch (not available here) and the Site URL; never the email test.
+  expect((await history()).filter((r) => r.trigger === 'rehearsal').map((r) => r.kind)).toEqual(['site-url', 'elasticsearch', 's3']);
 });

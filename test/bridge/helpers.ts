@@ -80,6 +80,13 @@ export function blockedTls(ip: string, port: number, sni: string, opts: LineOpti
   return `${head} "- - -" 0 UH - - "-" 0 0 0 - "-" "-" "-" "-" "-" BlackHoleCluster - ${ip}:${port} ${podIp}:${nextSourcePort()} ${sni} -`;
 }
 
+/** A TCP connection ALLOW_ANY let out unregistered (PassthroughCluster), as Envoy logs one without a server name. */
+export function passthroughTcp(ip: string, port: number, opts: LineOptions = {}): string {
+  const {head, podIp} = prefix(opts);
+  const src = nextSourcePort();
+  return `${head} "- - -" 0 - - - "-" 785 4676 116 - "-" "-" "-" "-" "${ip}:${port}" PassthroughCluster ${podIp}:${src} ${ip}:${port} ${podIp}:${src} - -`;
+}
+
 /** A plain-HTTP request REGISTRY_ONLY answered with 502 from the block_all route. */
 export function blockedHttp(ip: string, authority: string, opts: LineOptions & {path?: string} = {}): string {
   const {head, podIp} = prefix(opts);

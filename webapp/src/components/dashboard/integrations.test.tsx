@@ -542,7 +542,7 @@ describe('the rehearsal of REGISTRY_ONLY', () => {
         startedAt: '2026-05-01T12:03:00.000Z',
         finishedAt: '2026-05-01T12:03:08.000Z',
         requestedBy: {userId: 'u1', username: 'alice'},
-        summary: 'REGISTRY_ONLY would break File storage (S3): add the ServiceEntries listed first.',
+        summary: 'REGISTRY_ONLY would break File storage (S3): each needs a ServiceEntry before REGISTRY_ONLY is switched on.',
         nextAllowedAt: '2026-05-01T12:08:00.000Z',
         entries: [
           {
