@@ -148,7 +148,7 @@ export class ConnectionTester {
     if (client === null || config === null) {
       answer = {outcome: 'not-available', httpStatus: null, message: 'Mattermost is not reachable from the bridge right now, so it could not be asked.'};
     } else if (!isConfigured(kind, config)) {
-      answer = {outcome: 'not-configured', httpStatus: null, message: `${spec.label} is not set up in Mattermost's saved configuration.`};
+      answer = {outcome: 'not-configured', httpStatus: null, message: `${spec.label} is not set up and switched on in Mattermost's saved configuration.`};
     } else {
       const probe =
         target !== null && target.port !== null ? {testId: id, label: spec.label, host: target.host, port: target.port, fromMs: startedAt.getTime()} : null;

@@ -53,6 +53,18 @@ describe('the saved configuration', () => {
     expect(isConfigured('elasticsearch', 'not an object')).toBe(false);
   });
 
+  test('counts search and LDAP only while they are switched on, not for the URL Mattermost ships', () => {
+    // Mattermost's defaults: a ConnectionURL with every search switch off.
+    const es = (s: Record<string, unknown>): unknown => ({ElasticsearchSettings: {ConnectionURL: 'http://localhost:9200', ...s}});
+    expect(isConfigured('elasticsearch', es({EnableIndexing: false, EnableSearching: false, EnableAutocomplete: false}))).toBe(false);
+    expect(isConfigured('elasticsearch', es({EnableIndexing: true}))).toBe(true);
+    expect(isConfigured('elasticsearch', es({EnableSearching: true}))).toBe(true);
+    expect(isConfigured('elasticsearch', {ElasticsearchSettings: {ConnectionURL: '', EnableIndexing: true}})).toBe(false);
+    expect(isConfigured('ldap', {LdapSettings: {LdapServer: 'ldap.example.com', Enable: false}})).toBe(false);
+    expect(isConfigured('ldap', {LdapSettings: {LdapServer: 'ldap.example.com', Enable: true}})).toBe(true);
+    expect(isConfigured('ldap', {LdapSettings: {LdapServer: 'ldap.example.com', EnableSync: true}})).toBe(true);
+  });
+
   test('points each test at the host and port the inventory read from it', () => {
     expect(testTarget('s3', config, inventory)).toEqual({host: 's3.example.com', port: 443});
     expect(testTarget('smtp', config, inventory)).toEqual({host: 'smtp.example.com', port: 587});

@@ -9,6 +9,7 @@ export {describeConnectionTest as describeResult} from '../../common/connection-
 import type {FeatureRef} from '../../common/types';
 import type {InventoryEndpoint} from './types';
 import {urlTarget} from './urltarget';
+import {obj, on, str} from './config-values';
 
 export interface ConnectionTestSpec {
   label: string;
@@ -52,11 +53,7 @@ export function parseTestKind(word: string): ConnectionTestKind | null {
   return null;
 }
 
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
-const str = (v: unknown): string => (typeof v === 'string' ? v.trim() : '');
-
-/** Whether the saved configuration (as GET /api/v4/config returns it) uses the integration at all. */
+/** Whether the saved configuration (as GET /api/v4/config returns it) uses the integration: set and switched on. */
 export function isConfigured(kind: ConnectionTestKind, config: unknown): boolean {
   const cfg = obj(config);
   switch (kind) {
@@ -64,10 +61,16 @@ export function isConfigured(kind: ConnectionTestKind, config: unknown): boolean
       return str(obj(cfg.FileSettings).DriverName).toLowerCase() === 'amazons3';
     case 'smtp':
       return str(obj(cfg.EmailSettings).SMTPServer) !== '';
-    case 'ldap':
-      return str(obj(cfg.LdapSettings).LdapServer) !== '';
-    case 'elasticsearch':
-      return str(obj(cfg.ElasticsearchSettings).ConnectionURL) !== '';
+    case 'ldap': {
+      const ldap = obj(cfg.LdapSettings);
+      return str(ldap.LdapServer) !== '' && (on(ldap.Enable) || on(ldap.EnableSync));
+    }
+    case 'elasticsearch': {
+      // Mattermost ships a ConnectionURL (http://localhost:9200) with search switched off: the URL alone
+      // says nothing, as in the inventory (server/engine/inventory.ts).
+      const es = obj(cfg.ElasticsearchSettings);
+      return str(es.ConnectionURL) !== '' && (on(es.EnableIndexing) || on(es.EnableSearching) || on(es.EnableAutocomplete));
+    }
     case 'site-url':
       return str(obj(cfg.ServiceSettings).SiteURL) !== '';
   }

@@ -7,6 +7,7 @@ import type {FeatureRef, InventoryEndpoint} from './types';
 import {addressScope, normalizeIp} from './address';
 import {hostMatches, printable} from './hostname';
 import {hostName, splitHostPort, toPort, urlTarget} from './urltarget';
+import {list, notFalse, obj, on, str, type Obj} from './config-values';
 
 export interface InventoryExtras {
   outgoingWebhooks?: OutgoingWebhook[];
@@ -27,29 +28,6 @@ const IMDS = '169.254.169.254';
 const MAX_WARNINGS = 50;
 /** Bound on plugin-setting values visited, so a hostile document cannot make the walk expensive. */
 const MAX_PLUGIN_VALUES = 5000;
-
-type Obj = Record<string, unknown>;
-
-function obj(v: unknown): Obj {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {};
-}
-
-function str(v: unknown): string {
-  return typeof v === 'string' ? v.trim() : '';
-}
-
-function list(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : [];
-}
-
-/** Settings Mattermost ships switched on count as on unless explicitly false. */
-function notFalse(v: unknown): boolean {
-  return v !== false;
-}
-
-function on(v: unknown): boolean {
-  return v === true;
-}
 
 /** The API replaces every secret that is set with 32 asterisks (model.FakeSetting). */
 function isMasked(s: string): boolean {
