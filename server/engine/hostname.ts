@@ -148,6 +148,7 @@ export function hostMatches(pattern: string, host: string): boolean {
 // can rewrite a terminal or hide text. Markdown and HTML are the renderers' job (Markdown escaping for posts,
 // React for the webapp), not this function's. The backslash stays, so printable() is idempotent.
 const PRINTABLE_SAFE = /[\x20-\x7e]/;
+const ALL_PRINTABLE = /^[\x20-\x7e]*$/;
 
 /**
  * Makes any string safe to show in a log line or a terminal: characters outside printable ASCII become \xNN
@@ -156,6 +157,8 @@ const PRINTABLE_SAFE = /[\x20-\x7e]/;
  */
 export function printable(s: string, max: number = PRINTABLE_MAX): string {
   const limit = Math.max(max, 4);
+  // Nearly every log line is plain ASCII and short enough: one test instead of a pass per character.
+  if (typeof s === 'string' && s.length <= limit && ALL_PRINTABLE.test(s)) return s;
   const pieces: string[] = [];
   let length = 0;
   for (const ch of String(s)) {

@@ -1,10 +1,15 @@
 // Wall time and peak resident memory of a child process, without extra tools: the kernel's own high-water
 // mark (VmHWM) is sampled while the process runs.
-import {spawn} from 'node:child_process';
+import {execFileSync, spawn} from 'node:child_process';
 import {readFileSync} from 'node:fs';
 
 export interface Measured {
   seconds: number;
+  /**
+   * User and system CPU time of the process and its threads. On a loaded machine wall time depends on the
+   * neighbours; CPU time much less, so ratios of CPU times compare the work itself.
+   */
+  cpuSeconds: number;
   peakRssBytes: number;
   code: number | null;
   stdout: string;
@@ -20,8 +25,23 @@ function vmHwm(pid: number): number {
   }
 }
 
+let ticksPerSecond: number | undefined;
+
+/**
+ * CPU seconds of the children this process has waited for (cutime + cstime of /proc/self/stat): measured
+ * around one child at a time, it is that child's CPU time, all its threads included.
+ */
+function childrenCpuSeconds(): number {
+  ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], {encoding: 'utf8'}).trim()) || 100;
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  // Fields after the command name (which may hold spaces): state is field 3, cutime and cstime 16 and 17.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / ticksPerSecond;
+}
+
 export function measure(cmd: string, args: string[], opts: {keepStdout?: boolean} = {}): Promise<Measured> {
   return new Promise((resolve, reject) => {
+    const cpuBefore = childrenCpuSeconds();
     const started = process.hrtime.bigint();
     const child = spawn(cmd, args, {stdio: ['ignore', 'pipe', 'pipe']});
     let peak = 0;
@@ -42,6 +62,7 @@ export function measure(cmd: string, args: string[], opts: {keepStdout?: boolean
       clearInterval(timer);
       resolve({
         seconds: Number(process.hrtime.bigint() - started) / 1e9,
+        cpuSeconds: childrenCpuSeconds() - cpuBefore,
         peakRssBytes: peak,
         code,
         stdout: Buffer.concat(stdout).toString('utf8'),
