@@ -77,6 +77,21 @@ class RecordingChannel implements AlertChannel {
   }
 }
 
+/** A real store in a fresh folder, the recording channel, and the worker between them. */
+function setUp(): {dir: string; store: SqliteStore; channel: RecordingChannel; worker: AlertWorker} {
+  const dir = mkdtempSync(join(tmpdir(), 'egress-alerts-'));
+  const store = openSqliteStore(join(dir, 'store.db'));
+  const channel = new RecordingChannel();
+  const worker = new AlertWorker(
+    store,
+    () => channel,
+    () => ({format: 'bigbang', showYaml: true, context: {}, actionUrl: 'http://bridge/actions', hmacKey: Buffer.alloc(32, 7), siteUrl: undefined}),
+    pino({level: 'silent'}),
+    {sent: () => undefined, failed: () => undefined},
+  );
+  return {dir, store, channel, worker};
+}
+
 describe('alert posts follow a finding that is named again', () => {
   let dir: string;
   let store: SqliteStore;
@@ -90,16 +105,7 @@ describe('alert posts follow a finding that is named again', () => {
   });
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'egress-alerts-'));
-    store = openSqliteStore(join(dir, 'store.db'));
-    channel = new RecordingChannel();
-    worker = new AlertWorker(
-      store,
-      () => channel,
-      () => ({format: 'bigbang', showYaml: true, context: {}, actionUrl: 'http://bridge/actions', hmacKey: Buffer.alloc(32, 7), siteUrl: undefined}),
-      pino({level: 'silent'}),
-      {sent: () => undefined, failed: () => undefined},
-    );
+    ({dir, store, channel, worker} = setUp());
     const findings = buildFindings(
       [stats({}), stats({key: `files.example.com:443`, host: 'files.example.com', hostSource: 'sni', ip: '198.51.100.2', count: 1})],
       ctx({}),
@@ -190,16 +196,7 @@ describe('calls Mattermost refused itself, read from an app: source', () => {
 
   beforeEach(() => {
     n = 0;
-    dir = mkdtempSync(join(tmpdir(), 'egress-refusals-'));
-    store = openSqliteStore(join(dir, 'store.db'));
-    channel = new RecordingChannel();
-    worker = new AlertWorker(
-      store,
-      () => channel,
-      () => ({format: 'bigbang', showYaml: true, context: {}, actionUrl: 'http://bridge/actions', hmacKey: Buffer.alloc(32, 7), siteUrl: undefined}),
-      pino({level: 'silent'}),
-      {sent: () => undefined, failed: () => undefined},
-    );
+    ({dir, store, channel, worker} = setUp());
     ingest = new Ingest(
       store,
       new AttributionState(),

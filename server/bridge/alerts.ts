@@ -96,6 +96,16 @@ function ignoredOf(findings: readonly StoredFinding[]): Record<string, AlertIgno
   return out;
 }
 
+/**
+ * The post a delivery made before a crash left it unrecorded, recognised by the id its props carry (looked
+ * for since shortly before the item was enqueued), so that it is adopted instead of posted again.
+ */
+async function postedBefore(channel: AlertChannel, item: ClaimedItem, propsKey: string, idField: string, id: string): Promise<Post | undefined> {
+  return (await channel.postsSince(Date.parse(item.createdAt) - 60_000)).find(
+    (p) => (p.props?.[propsKey] as Record<string, unknown> | undefined)?.[idField] === id,
+  );
+}
+
 interface EditPayload extends UpdatePayload {
   edit: true;
 }
@@ -421,9 +431,7 @@ export class AlertWorker {
     const f = await this.store.getFinding(p.key);
     if (f === null) return null;
     const digestId = `status-${item.id}`;
-    const existing = (await channel.postsSince(Date.parse(item.createdAt) - 60_000)).find(
-      (x) => (x.props?.[THREAD_UPDATE_PROPS_KEY] as {digest_id?: string} | undefined)?.digest_id === digestId,
-    );
+    const existing = await postedBefore(channel, item, THREAD_UPDATE_PROPS_KEY, 'digest_id', digestId);
     if (existing) return existing.id;
     // Who and why, from the decision the change recorded.
     const decision = (await this.store.listDecisions(p.key)).filter((d) => d.action === p.change).at(-1);
@@ -447,9 +455,7 @@ export class AlertWorker {
   private async deliverTestReply(channel: AlertChannel, item: ClaimedItem): Promise<string | null> {
     const p = item.payload as TestReplyPayload;
     const replyId = `test-${item.id}`;
-    const existing = (await channel.postsSince(Date.parse(item.createdAt) - 60_000)).find(
-      (x) => (x.props?.[TEST_REPLY_PROPS_KEY] as {reply_id?: string} | undefined)?.reply_id === replyId,
-    );
+    const existing = await postedBefore(channel, item, TEST_REPLY_PROPS_KEY, 'reply_id', replyId);
     if (existing) return existing.id;
     const reply = await channel.createPost({
       message: renderTest({ran: true, result: p.result}),
@@ -469,9 +475,7 @@ export class AlertWorker {
     for (const i of items) if ((await this.store.getMeta(warnedKey(i))) === null) fresh.push(i);
     if (fresh.length === 0) return null;
     const noticeId = `notice-${item.id}`;
-    const existing = (await channel.postsSince(Date.parse(item.createdAt) - 60_000)).find(
-      (p) => (p.props?.[AT_RISK_PROPS_KEY] as {notice_id?: string} | undefined)?.notice_id === noticeId,
-    );
+    const existing = await postedBefore(channel, item, AT_RISK_PROPS_KEY, 'notice_id', noticeId);
     let postId = existing?.id;
     if (postId === undefined) {
       const s = this.settings();
@@ -498,9 +502,7 @@ export class AlertWorker {
     const {fresh, told} = untold(await this.store.getMeta(REFUSALS_META), await this.store.getMeta(REFUSALS_TOLD_META));
     if (fresh.length === 0) return null;
     const noticeId = `refusals-${item.id}`;
-    const existing = (await channel.postsSince(Date.parse(item.createdAt) - 60_000)).find(
-      (p) => (p.props?.[REFUSALS_PROPS_KEY] as {notice_id?: string} | undefined)?.notice_id === noticeId,
-    );
+    const existing = await postedBefore(channel, item, REFUSALS_PROPS_KEY, 'notice_id', noticeId);
     let postId = existing?.id;
     if (postId === undefined) {
       const rendered = renderRefusalsNotice(
@@ -518,9 +520,7 @@ export class AlertWorker {
   private async deliverStoreFull(channel: AlertChannel, item: ClaimedItem): Promise<string | null> {
     if ((await this.store.getMeta(STORE_FULL_META)) !== null) return null;
     const noticeId = `store-full-${item.id}`;
-    const existing = (await channel.postsSince(Date.parse(item.createdAt) - 60_000)).find(
-      (p) => (p.props?.egress_advisor_notice as {notice_id?: string} | undefined)?.notice_id === noticeId,
-    );
+    const existing = await postedBefore(channel, item, 'egress_advisor_notice', 'notice_id', noticeId);
     let postId = existing?.id;
     if (postId === undefined) {
       const o = await this.store.getOverflow();
@@ -548,9 +548,7 @@ export class AlertWorker {
     told: (e: ThreadUpdateEntry) => Promise<void>,
   ): Promise<string | null> {
     if (entries.length === 0) return null;
-    const existing = (await channel.postsSince(Date.parse(item.createdAt) - 60_000)).find(
-      (p) => (p.props?.[THREAD_UPDATE_PROPS_KEY] as {digest_id?: string} | undefined)?.digest_id === digestId,
-    );
+    const existing = await postedBefore(channel, item, THREAD_UPDATE_PROPS_KEY, 'digest_id', digestId);
     if (existing) return existing.id;
     const rendered = renderThreadUpdate({digestId, entries});
     const reply = await channel.createPost({message: rendered.message, props: rendered.props as unknown as Record<string, unknown>, type: '', rootId: postId});
