@@ -17,6 +17,14 @@ const EXIT_CODES: [string, string][] = [
   ['70', 'an internal error (please report it with the command line you used)'],
 ];
 
+// classify judges lines and never decides that something needs action, so it has no 1.
+const CLASSIFY_EXIT_CODES: [string, string][] = [
+  ['0', 'every line was written'],
+  ['2', 'wrong usage (unknown option)'],
+  ['3', 'the input could not be read'],
+  ['70', 'an internal error (please report it with the command line you used)'],
+];
+
 // Commands are never wrapped (they must run as pasted): each line here fits 80 columns, longer ones go on
 // with a backslash. Only the prose around them follows the terminal's width.
 const SCAN_EXAMPLES = `
@@ -52,8 +60,8 @@ Examples:
   egress-advisor classify proxy.log > verdicts.jsonl
 `;
 
-function exitCodesHelp(width: number): string {
-  return `\nExit codes:\n${formatTable(EXIT_CODES, width)}\n`;
+function exitCodesHelp(width: number, codes: [string, string][] = EXIT_CODES): string {
+  return `\nExit codes:\n${formatTable(codes, width)}\n`;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -132,7 +140,10 @@ export function buildProgram(io: CliIo, setCode: (code: number) => void): Comman
     .command('classify')
     .description('Write one JSON verdict per input line, for debugging and for other tools.')
     .argument('[file]', 'istio-proxy log file; "-" or nothing reads standard input', '-')
-    .addHelpText('after', () => `\n${CLASSIFY_FORMAT}${wrapParagraph(CLASSIFY_VERDICTS, width)}\n${CLASSIFY_EXAMPLES}${exitCodesHelp(width)}`)
+    .addHelpText(
+      'after',
+      () => `\n${CLASSIFY_FORMAT}${wrapParagraph(CLASSIFY_VERDICTS, width)}\n${CLASSIFY_EXAMPLES}${exitCodesHelp(width, CLASSIFY_EXIT_CODES)}`,
+    )
     .action(async (file: string) => {
       setCode(await runClassify(file, io.stdout));
     });

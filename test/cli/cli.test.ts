@@ -302,6 +302,20 @@ describe('help at the terminal width', () => {
   });
 });
 
+describe('each command lists the exit codes it can give, and gives them', () => {
+  const codesIn = (help: string): string[] => [...help.slice(help.indexOf('Exit codes:')).matchAll(/^ {2}(\d+) /gm)].map((m) => m[1]);
+
+  test('classify never decides that something needs action: no 1, and 0, 2 and 3 as listed', async () => {
+    expect(codesIn((await cli(['classify', '--help'])).out)).toEqual(['0', '2', '3', '70']);
+    expect((await cli(['classify', '/nonexistent/proxy.log'])).code).toBe(3);
+    expect((await cli(['classify', '--exit-code'])).code).toBe(2);
+  });
+
+  test('scan lists 1 for --exit-code', async () => {
+    expect(codesIn((await cli(['scan', '--help'])).out)).toEqual(['0', '1', '2', '3', '70']);
+  });
+});
+
 describe('the installed command', () => {
   it('finds the same with the file split across threads as in one pass', () => {
     const run = (threads: string): ScanReport => {
