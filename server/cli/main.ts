@@ -64,7 +64,8 @@ function exitCodesHelp(width: number, codes: [string, string][] = EXIT_CODES): s
   return `\nExit codes:\n${formatTable(codes, width)}\n`;
 }
 
-function collect(value: string, previous: string[]): string[] {
+// No default is given to commander for these, which would print "(default: [])" in the help.
+function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
@@ -102,8 +103,8 @@ export function buildProgram(io: CliIo, setCode: (code: number) => void): Comman
     )
     .option('--webhooks <file>', 'outgoing webhooks (GET /api/v4/hooks/outgoing) whose callback URLs Mattermost calls')
     .option('--commands <file>', 'custom slash commands (GET /api/v4/commands?custom_only=true) whose URLs Mattermost calls')
-    .option('--app-log <file>', "Mattermost's own log of the same pods: names the URL behind an IP-only blocked line (repeatable)", collect, [])
-    .option('--resolve <host:ip>', 'use these addresses for a configured host instead of DNS, as curl does (repeatable)', collect, [])
+    .option('--app-log <file>', "Mattermost's own log of the same pods: names the URL behind an IP-only blocked line (repeatable)", collect)
+    .option('--resolve <host:ip>', 'use these addresses for a configured host instead of DNS, as curl does (repeatable)', collect)
     .option('--hosts <file>', 'a hosts file (address name…) to use instead of DNS for the configured hosts, e.g. from `getent hosts` in the pod')
     .option('--no-dns', 'do not resolve the configured hosts (only --resolve entries are used)')
     .option('--namespace <ns>', 'metadata.namespace for the serviceentry format')
@@ -123,8 +124,8 @@ export function buildProgram(io: CliIo, setCode: (code: number) => void): Comman
         mattermostConfig: raw.mattermostConfig as string | undefined,
         webhooks: raw.webhooks as string | undefined,
         commands: raw.commands as string | undefined,
-        appLog: raw.appLog as string[],
-        resolve: raw.resolve as string[],
+        appLog: (raw.appLog as string[] | undefined) ?? [],
+        resolve: (raw.resolve as string[] | undefined) ?? [],
         hosts: raw.hosts as string | undefined,
         dns: raw.dns as boolean,
         exhaustive: raw.exhaustive as boolean,

@@ -314,6 +314,22 @@ describe('each command lists the exit codes it can give, and gives them', () => 
   test('scan lists 1 for --exit-code', async () => {
     expect(codesIn((await cli(['scan', '--help'])).out)).toEqual(['0', '1', '2', '3', '70']);
   });
+
+  test('repeatable options show no empty default, and repeat', async () => {
+    expect((await cli(['scan', '--help'])).out).not.toContain('(default: [])');
+    const r = await cli([
+      'scan',
+      sample('istio-proxy.log'),
+      '--no-dns',
+      '--output',
+      'json',
+      '--app-log',
+      sample('mattermost.log'),
+      '--app-log',
+      sample('mattermost.log'),
+    ]);
+    expect(r.code).toBe(0);
+  });
 });
 
 describe('the installed command', () => {
