@@ -1,4 +1,4 @@
-import type {ConnectionTestResult} from '../../common/connection-tests';
+import {connectionTestResult} from '../../test/support/connection-test-result';
 import {attribute, contestedByProbes, sightProbes} from './attribute';
 import {describeResult, findingsForTest, isConfigured, mayRun, parseTestKind, reportTests, resultsForFinding, testTarget} from './connection-tests';
 import type {InventoryEndpoint} from './types';
@@ -15,23 +15,7 @@ const config = {
   LdapSettings: {LdapServer: ''},
 };
 
-function result(over: Partial<ConnectionTestResult>): ConnectionTestResult {
-  return {
-    id: 't1',
-    kind: 's3',
-    label: 'File storage (S3)',
-    target: {host: 's3.example.com', port: 443},
-    trigger: 'person',
-    requestedBy: {userId: 'u1', username: 'alice'},
-    startedAt: '2026-12-07T12:03:00.000Z',
-    finishedAt: '2026-12-07T12:03:02.000Z',
-    outcome: 'passed',
-    message: 'Mattermost answered OK.',
-    httpStatus: 200,
-    findingKeys: [],
-    ...over,
-  };
-}
+const result = connectionTestResult;
 
 describe('which test a person means', () => {
   test('kinds and the words people use for them', () => {

@@ -1,26 +1,11 @@
 import type {IntegrationItem} from '../../common/api';
 import type {ConnectionTestResult} from '../../common/connection-tests';
+import {connectionTestResult} from '../../test/support/connection-test-result';
 import {linesOfTest, notRunReport, planEntry, sortEntries, summarize, type RehearsalFinding} from './rehearsal';
 
 const S3 = {id: 'file-storage', name: 'File storage (Amazon S3)', configPath: 'FileSettings.AmazonS3Endpoint'};
 
-function result(over: Partial<ConnectionTestResult> = {}): ConnectionTestResult {
-  return {
-    id: 'test-1',
-    kind: 's3',
-    label: 'File storage (S3)',
-    target: {host: 's3.example.com', port: 443},
-    trigger: 'rehearsal',
-    requestedBy: {userId: 'u1', username: 'alice'},
-    startedAt: '2026-12-07T12:03:00.000Z',
-    finishedAt: '2026-12-07T12:03:02.000Z',
-    outcome: 'passed',
-    message: 'Mattermost answered OK.',
-    httpStatus: 200,
-    findingKeys: [],
-    ...over,
-  };
-}
+const result = (over: Partial<ConnectionTestResult> = {}): ConnectionTestResult => connectionTestResult({id: 'test-1', trigger: 'rehearsal', ...over});
 
 function finding(key: string, over: Partial<RehearsalFinding> = {}): RehearsalFinding {
   return {

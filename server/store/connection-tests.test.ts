@@ -1,27 +1,12 @@
 import type {ConnectionTestResult} from '../../common/connection-tests';
+import {connectionTestResult} from '../../test/support/connection-test-result';
 import {StoreInputError} from './errors';
 import {MAX_TEST_RESULT_BYTES} from './connection-tests';
 import {removeDir, tempDir} from './testing/support';
 import {STORE_KINDS, TestStoreHome} from './testing/stores';
 import type {Store} from './types';
 
-function result(id: string, over: Partial<ConnectionTestResult> = {}): ConnectionTestResult {
-  return {
-    id,
-    kind: 's3',
-    label: 'File storage (S3)',
-    target: {host: 's3.example.com', port: 443},
-    trigger: 'person',
-    requestedBy: {userId: 'u1', username: 'alice'},
-    startedAt: '2026-12-07T12:03:00.000Z',
-    finishedAt: '2026-12-07T12:03:02.000Z',
-    outcome: 'passed',
-    message: 'Mattermost answered OK.',
-    httpStatus: 200,
-    findingKeys: [],
-    ...over,
-  };
-}
+const result = (id: string, over: Partial<ConnectionTestResult> = {}): ConnectionTestResult => connectionTestResult({id, ...over});
 
 const at = (minute: number) => `2026-12-07T12:${String(minute).padStart(2, '0')}:00.000Z`;
 
