@@ -54,6 +54,8 @@ export function refusalsUpdate(batch: readonly RefusalCount[]): {update: MetaUpd
   const update: MetaUpdate = {
     key: REFUSALS_META,
     update: (current) => {
+      // A transaction the store runs again runs this again: only the last run's answer counts.
+      added.length = 0;
       const tally = new RefusalTally(readRefusals(current), MAX_STORED_REFUSALS);
       for (const r of batch) {
         const url = r.url !== null && r.url.length > MAX_URL_CHARS ? r.url.slice(0, MAX_URL_CHARS) : r.url;
