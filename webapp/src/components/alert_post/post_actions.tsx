@@ -1,6 +1,7 @@
-import React, {useEffect, useRef, useState} from 'react';
+import React, {useState} from 'react';
 
 import {doPostAction} from '../../client';
+import {useMounted} from '../common/use_mounted';
 
 /** A message-attachment button as clients receive it (Mattermost strips `integration`). */
 export interface ClientAction {
@@ -62,13 +63,7 @@ interface Props {
 export function PostActions({postId, basePath, attachments}: Props) {
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const mounted = useRef(true);
-  useEffect(() => {
-    mounted.current = true;
-    return () => {
-      mounted.current = false;
-    };
-  }, []);
+  const mounted = useMounted();
 
   if (attachments.length === 0) return null;
 

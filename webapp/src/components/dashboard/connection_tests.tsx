@@ -1,11 +1,12 @@
 // Mattermost's own connection tests on the page: the latest result and its history on an integration row
 // and on a finding, and "Test now", which has Mattermost test the integration from its own pod.
-import React, {useEffect, useRef, useState} from 'react';
+import React, {useState} from 'react';
 
 import type {IntegrationItem} from '../../../../common/api';
 import {formatUtc} from '../../../../common/time';
 import {describeConnectionTest, type ConnectionTestReport, type ConnectionTestResult} from '../../../../common/connection-tests';
 import {asBridgeError, type BridgeClient} from '../../client';
+import {useMounted} from '../common/use_mounted';
 
 const OUTCOME_BADGE: Record<ConnectionTestResult['outcome'], string> = {
   passed: 'ea-badge ea-badge--ok',
@@ -55,13 +56,7 @@ export function TestResults({results, title}: {results: readonly ConnectionTestR
 export function IntegrationTest({client, test, onTested}: {client: BridgeClient; test: ConnectionTestReport; onTested: () => void}) {
   const [busy, setBusy] = useState(false);
   const [note, setNote] = useState<string | null>(null);
-  const mounted = useRef(true);
-  useEffect(() => {
-    mounted.current = true;
-    return () => {
-      mounted.current = false;
-    };
-  }, []);
+  const mounted = useMounted();
 
   const run = () => {
     setBusy(true);

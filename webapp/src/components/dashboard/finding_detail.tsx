@@ -9,6 +9,7 @@ import {TestResults} from './connection_tests';
 import {verdictBadgeClass} from './findings_table';
 import {destinationLabel} from './sort';
 import {PlanText} from '../common/plan_text';
+import {useMounted} from '../common/use_mounted';
 
 interface Props {
   client: BridgeClient;
@@ -53,13 +54,7 @@ function IgnoreForm({detail, client, now, onChanged}: {detail: Detail; client: B
   const [error, setError] = useState<string | null>(null);
   const ignored = detail.status === 'ignored';
   const label = `${destinationLabel(detail)}:${detail.destination.port}`;
-  const mounted = useRef(true);
-  useEffect(() => {
-    mounted.current = true;
-    return () => {
-      mounted.current = false;
-    };
-  }, []);
+  const mounted = useMounted();
 
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();

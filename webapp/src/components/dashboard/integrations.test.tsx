@@ -567,6 +567,8 @@ describe('the rehearsal of REGISTRY_ONLY', () => {
     expect(within(rehearsal()).getByText('PassthroughCluster: s3.amazonaws.com:443')).toBeInTheDocument();
     expect(within(rehearsal()).getByLabelText('ServiceEntry for File storage (S3)')).toHaveTextContent('name: s3-amazonaws-com');
     expect(within(rehearsal()).getByText('Not tested')).toBeInTheDocument();
+    // The page's one time format, to the second, as posts and the CLI write it.
+    expect(within(rehearsal()).getByText(/^2026-05-01 12:03:00 UTC, asked by @/)).toBeInTheDocument();
   });
 
   test('a refused rehearsal says why', async () => {

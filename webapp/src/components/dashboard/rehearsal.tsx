@@ -1,12 +1,14 @@
 // The rehearsal of REGISTRY_ONLY on the page: before hardening (the mesh still lets any destination out),
 // Mattermost runs its connection tests and the bridge lists, per integration, what REGISTRY_ONLY would break
 // and the ServiceEntry to add. The latest rehearsal is always shown, or that none has run yet.
-import React, {useEffect, useRef, useState} from 'react';
+import React, {useState} from 'react';
 
 import type {RehearsalEntry, RehearsalReport, RehearsalVerdict} from '../../../../common/connection-tests';
 import {asBridgeError, type BridgeClient} from '../../client';
 
 import {YamlOutput} from './yaml_output';
+import {useMounted} from '../common/use_mounted';
+import {formatUtc} from '../../../../common/time';
 
 const VERDICT_BADGE: Record<RehearsalVerdict, string> = {
   'will-break': 'ea-badge ea-badge--error',
@@ -41,13 +43,7 @@ function Entry({entry}: {entry: RehearsalEntry}) {
 export function Rehearsal({client, report, onDone}: {client: BridgeClient; report: RehearsalReport; onDone: () => void}) {
   const [busy, setBusy] = useState(false);
   const [note, setNote] = useState<string | null>(null);
-  const mounted = useRef(true);
-  useEffect(() => {
-    mounted.current = true;
-    return () => {
-      mounted.current = false;
-    };
-  }, []);
+  const mounted = useMounted();
 
   const run = () => {
     setBusy(true);
@@ -76,7 +72,7 @@ export function Rehearsal({client, report, onDone}: {client: BridgeClient; repor
       ) : (
         <>
           <p className='ea-small'>
-            {`${report.startedAt?.slice(0, 16).replace('T', ' ') ?? ''} UTC, ${report.requestedBy ? `asked by @${report.requestedBy.username}` : 'run by the bridge'}, outbound mode ${report.mode}: `}
+            {`${formatUtc(report.startedAt) ?? 'At an unknown time'}, ${report.requestedBy ? `asked by @${report.requestedBy.username}` : 'run by the bridge'}, outbound mode ${report.mode}: `}
             <strong>{report.summary}</strong>
           </p>
           <ul className='ea-list'>
