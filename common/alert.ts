@@ -70,6 +70,11 @@ export interface AlertActionContext {
   /** ...or several (the "all destinations" button). */
   keys?: string[];
   digest_id: string;
+  /**
+   * Ignore buttons: the id of the finding's latest ignore or un-ignore decision when the alert was drawn
+   * ('0': none), as a decimal string. A click after a newer decision is refused.
+   */
+  decided?: string;
   /** Expiry, seconds since the epoch, as a decimal string. */
   exp: string;
   /** HMAC over every other field (see server/present/hmac.ts). */

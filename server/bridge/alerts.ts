@@ -23,6 +23,7 @@ import {
 } from '../present/alert';
 import {renderTest} from '../present/replies';
 import {suggest, type SuggestContext} from '../engine/suggest';
+import {buttonFindings} from '../present/props';
 import {backoffDelayMs} from '../store/backoff';
 import type {ClaimedItem, OutboxInput, ReattributeResult, Store, StoredFinding} from '../store/types';
 import {compareFindings} from '../engine/findings';
@@ -314,6 +315,18 @@ export class AlertWorker {
     return (await allFindings(this.store, {status: 'open'})).filter((f) => f.alertPostId === null && f.verdict !== 'external-ok' && f.verdict !== 'internal');
   }
 
+  /**
+   * What each Ignore button is drawn knowing: the id of its finding's latest ignore or un-ignore. A click made
+   * after a newer decision is refused, so an older decision never overrides a newer one.
+   */
+  private async decisionsOf(findings: readonly StoredFinding[]): Promise<Map<string, number>> {
+    const decisions = new Map<string, number>();
+    for (const f of buttonFindings(findings)) {
+      decisions.set(f.key, (await this.store.listDecisions(f.key)).filter((d) => d.action === 'ignore' || d.action === 'unignore').at(-1)?.id ?? 0);
+    }
+    return decisions;
+  }
+
   private async deliverDigest(channel: AlertChannel, item: ClaimedItem): Promise<string | null> {
     const digestId = `digest-${item.id}`;
     const findings = await this.unannounced();
@@ -362,6 +375,7 @@ export class AlertWorker {
       siteUrl: s.siteUrl,
       digestId,
       ignored: ignoredOf(findings),
+      decisions: await this.decisionsOf(findings),
     });
   }
 

@@ -5,16 +5,30 @@ import type {SuggestionFormat} from '../../common/types';
 import type {SuggestContext, SuggestResult} from '../engine/suggest';
 import {verifyContext} from '../present/hmac';
 import {parseCommand, type EgressCommand} from '../present/command';
-import {BUTTON_REFUSAL, renderCommandReply, type CommandReply, type FindingView, type StatusInput} from '../present/replies';
+import {
+  BUTTON_ELSEWHERE,
+  BUTTON_REFUSAL,
+  BUTTON_TOO_OLD,
+  BUTTON_UNRECORDED,
+  renderCommandReply,
+  renderDecidedSince,
+  type CommandReply,
+  type FindingView,
+  type StatusInput,
+} from '../present/replies';
 import type {ActionRequest, ActionResponse, CommandResponse, SlashCommandRequest} from '../http/types';
-import type {OutboxInput, StatusChangeOptions, Store, StoredFinding} from '../store/types';
+import {StaleDecisionError} from '../store/errors';
+import type {Actor, OutboxInput, StatusChangeOptions, Store, StoredFinding} from '../store/types';
 import {allFindings} from './pages';
 import {suggestAmongOpen} from './suggestions';
 
 export interface CommandDeps {
   store: Store;
-  /** Looks the caller up in Mattermost; false for anyone who is not a system admin (or cannot be checked). */
-  isSystemAdmin(userId: string): Promise<boolean>;
+  /**
+   * Looks the caller up in Mattermost (caller.ts): the user as Mattermost names them when a system admin; null
+   * for anyone else, or when they cannot be checked.
+   */
+  adminCaller(userId: string): Promise<Actor | null>;
   status(): Promise<StatusInput>;
   format(): SuggestionFormat;
   suggestContext(): SuggestContext;
@@ -28,6 +42,8 @@ export interface CommandDeps {
 }
 
 const ephemeral = (text: string): CommandResponse => ({response_type: 'ephemeral', text});
+
+const IGNORED_FROM_ALERT = 'ignored from the alert';
 
 /** A finding named the way people type it: its key, its host, host:port, or its address. */
 export async function findTargets(store: Store, target: string): Promise<StoredFinding[]> {
@@ -62,10 +78,11 @@ export class CommandHandler {
   constructor(private readonly deps: CommandDeps) {}
 
   async slash(req: SlashCommandRequest): Promise<CommandResponse> {
-    if (!(await this.deps.isSystemAdmin(req.userId))) return ephemeral(renderCommandReply({kind: 'refused'}));
+    const by = await this.deps.adminCaller(req.userId);
+    if (by === null) return ephemeral(renderCommandReply({kind: 'refused'}));
     const parsed = parseCommand(req.text);
     if (!parsed.ok) return ephemeral(parsed.reply);
-    return ephemeral(renderCommandReply(await this.run(parsed.command, {userId: req.userId, username: req.username})));
+    return ephemeral(renderCommandReply(await this.run(parsed.command, by)));
   }
 
   /**
@@ -76,9 +93,9 @@ export class CommandHandler {
     return suggestAmongOpen(this.deps.store, only, format, this.deps.suggestContext());
   }
 
-  private notify(change: 'ignore' | 'unignore'): StatusChangeOptions {
+  private notify(change: 'ignore' | 'unignore', decidedUpTo?: number): StatusChangeOptions {
     const n = this.deps.notifyStatusChange;
-    return n === undefined ? {} : {notify: (f) => n(f, change)};
+    return {...(n === undefined ? {} : {notify: (f: StoredFinding) => n(f, change)}), ...(decidedUpTo === undefined ? {} : {decidedUpTo})};
   }
 
   private async one(target: string): Promise<StoredFinding | CommandReply> {
@@ -136,6 +153,11 @@ export class CommandHandler {
     }
   }
 
+  /**
+   * A button. Its context must carry the bridge's HMAC, the caller must be a system admin (looked up, see
+   * caller.ts), and the destinations it names must have been announced by the very post it was clicked on,
+   * so a context copied into another post, or sent with another post's id, changes nothing.
+   */
   async action(req: ActionRequest): Promise<ActionResponse> {
     const checked = verifyContext(this.deps.hmacKey(), req.context, new Date());
     if (!checked.ok) {
@@ -143,28 +165,34 @@ export class CommandHandler {
         ephemeral_text: checked.reason === 'expired' ? 'This alert is too old for its buttons; use `/egress list`.' : 'This button could not be verified.',
       };
     }
-    if (!(await this.deps.isSystemAdmin(req.userId))) return {ephemeral_text: BUTTON_REFUSAL};
+    const by = await this.deps.adminCaller(req.userId);
+    if (by === null) return {ephemeral_text: BUTTON_REFUSAL};
     const fields = checked.fields;
     const keys = typeof fields.key === 'string' ? [fields.key] : Array.isArray(fields.keys) ? [...fields.keys] : [];
-    const by = {userId: req.userId, username: req.username};
+    const found = (await Promise.all(keys.map((k) => this.deps.store.getFinding(k)))).filter((f): f is StoredFinding => f !== null);
+    if (found.some((f) => f.alertPostId === null)) return {ephemeral_text: BUTTON_UNRECORDED};
+    if (found.some((f) => f.alertPostId !== req.postId)) return {ephemeral_text: BUTTON_ELSEWHERE};
     if (fields.action === 'ignore') {
+      const decided = typeof fields.decided === 'string' && /^(0|[1-9][0-9]{0,14})$/.test(fields.decided) ? Number(fields.decided) : null;
+      if (decided === null) return {ephemeral_text: BUTTON_TOO_OLD};
       const replies: string[] = [];
       for (const key of keys) {
-        const f = await this.deps.store.getFinding(key);
-        if (f === null) replies.push(renderCommandReply({kind: 'not-found', target: key}));
-        else
-          replies.push(
-            renderCommandReply({
-              kind: 'ignored',
-              finding: await this.deps.store.ignore(key, by, 'ignored from the alert', this.notify('ignore')),
-              reason: 'ignored from the alert',
-            }),
-          );
+        const f = found.find((x) => x.key === key);
+        if (f === undefined) {
+          replies.push(renderCommandReply({kind: 'not-found', target: key}));
+          continue;
+        }
+        try {
+          const updated = await this.deps.store.ignore(key, by, IGNORED_FROM_ALERT, this.notify('ignore', decided));
+          replies.push(renderCommandReply({kind: 'ignored', finding: updated, reason: IGNORED_FROM_ALERT}));
+        } catch (err) {
+          if (!(err instanceof StaleDecisionError)) throw err;
+          replies.push(renderDecidedSince(f, {action: err.latest, by: err.by, at: err.at}));
+        }
       }
       return {ephemeral_text: replies.join('\n\n')};
     }
     if (fields.action === 'show-snippet') {
-      const found = (await Promise.all(keys.map((k) => this.deps.store.getFinding(k)))).filter((f): f is StoredFinding => f !== null);
       const format = this.deps.format();
       const s = await this.suggestFor(found, format);
       const target = found.length === 1 ? (found[0].destination.host ?? found[0].key) : null;

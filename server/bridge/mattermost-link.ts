@@ -11,8 +11,9 @@ import {createPost, getPost, listPostsSince, patchPost} from '../mattermost/post
 import {preflight} from '../mattermost/preflight';
 import {writeBridgeSettings} from '../mattermost/plugin-settings';
 import {setup} from '../mattermost/setup';
-import type {Store} from '../store/types';
+import type {Actor, Store} from '../store/types';
 import type {AlertChannel} from './alerts';
+import {adminActor, isMattermostId} from './caller';
 
 const BOT_TOKEN_META = 'mattermost.bot-token';
 const CHECK_INTERVAL_MS = 30_000;
@@ -53,7 +54,7 @@ export class MattermostLink {
   inventory: IntegrationInventory | null = null;
   private readonly admin: MattermostClient;
   private timer: NodeJS.Timeout | null = null;
-  private readonly adminCache = new Map<string, {admin: boolean; at: number}>();
+  private readonly adminCache = new Map<string, {admin: Actor | null; at: number}>();
   private connecting: Promise<void> | null = null;
   /** Problems already logged: each is logged once, and again only after it went away and came back. */
   private logged = new Set<string>();
@@ -226,18 +227,21 @@ export class MattermostLink {
     }
   }
 
-  /** Custom commands and buttons reach every team member: the caller's roles are looked up on each call. */
-  async isSystemAdmin(userId: string): Promise<boolean> {
+  /**
+   * The caller as Mattermost knows them, when a system admin; null for anyone else, for an id not of
+   * Mattermost's form, or when the lookup fails (see caller.ts). Looked up at most every 30 s per user.
+   */
+  async adminCaller(userId: string): Promise<Actor | null> {
+    if (!isMattermostId(userId)) return null;
     const cached = this.adminCache.get(userId);
     if (cached && Date.now() - cached.at < ADMIN_CACHE_MS) return cached.admin;
     try {
-      const user = await this.admin.call('getUser', (api) => api.getUser(userId));
-      const admin = user.roles.split(' ').includes('system_admin');
+      const admin = adminActor(userId, await this.admin.call('getUser', (api) => api.getUser(userId)));
       this.adminCache.set(userId, {admin, at: Date.now()});
       return admin;
     } catch (err) {
       if (!isMattermostError(err)) throw err;
-      return false;
+      return null;
     }
   }
 }

@@ -46,8 +46,11 @@ import {suggestAmongOpen, suggestionsFor} from './suggestions';
 const HMAC_META = 'hmac-key';
 /** The secret the plugin signs its calls with (server/http/signature.ts). */
 const PLUGIN_SECRET_META = 'plugin-secret';
-/** Alert buttons are delivered to the plugin, in-process: Mattermost routes /plugins/<id>/… URLs itself. */
-const PLUGIN_ACTION_URL = `/plugins/${PLUGIN_ID}${ACTION_PATH}`;
+/**
+ * Where the alert buttons send their clicks: the plugin's own route, delivered in-process (Mattermost routes
+ * /plugins/<id>/… URLs itself); the plugin forwards them to the bridge signed.
+ */
+export const PLUGIN_ACTION_URL = `/plugins/${PLUGIN_ID}${ACTION_PATH}`;
 /** An outbox item became due at the Date it carries: the alert worker delivers it then, not at its next poll. */
 const OUTBOX_DUE = 'outbox-due';
 const GAUGE_INTERVAL_MS = 5_000;
@@ -424,7 +427,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
 
   const commands = new CommandHandler({
     store,
-    isSystemAdmin: (userId) => (mattermost ? mattermost.isSystemAdmin(userId) : Promise.resolve(false)),
+    adminCaller: (userId) => (mattermost ? mattermost.adminCaller(userId) : Promise.resolve(null)),
     status: async () => ({...statusInput(await report(), mattermost?.up === true), tests: (await tester.report()).flatMap((t) => t.history.slice(0, 1))}),
     format: () => settings.format(),
     suggestContext,

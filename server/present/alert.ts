@@ -35,6 +35,8 @@ export interface AlertInput {
   plans: readonly Plan[];
   /** Findings an administrator has ignored since the alert went out, by key: the card is redrawn to say so. */
   ignored?: Readonly<Record<string, AlertIgnored>>;
+  /** See AlertPropsInput.decisions. */
+  decisions?: ReadonlyMap<string, number>;
 }
 
 export interface RenderedAlert {

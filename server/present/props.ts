@@ -58,6 +58,11 @@ export interface AlertPropsInput {
   yamlOmitted?: boolean;
   /** Findings ignored since the alert went out, by key: the card says so, and they get no Ignore button. */
   ignored?: Readonly<Record<string, AlertIgnored>>;
+  /**
+   * The id of each finding's latest ignore or un-ignore decision as the alert is drawn (none: 0). Its Ignore
+   * button carries it, so that a click after a newer decision is refused (the store's decidedUpTo).
+   */
+  decisions?: ReadonlyMap<string, number>;
 }
 
 function cut(s: string, max: number): string {
@@ -95,7 +100,14 @@ function findingAttachment(f: Finding, i: number, input: AlertPropsInput): Alert
     actions: [
       ...(input.ignored?.[f.key] !== undefined
         ? []
-        : [button(`ignore${i}`, `Ignore ${destinationPlain(f, BUTTON_NAME_CHARS - 7)}`, {action: 'ignore', key: f.key}, input)]),
+        : [
+            button(
+              `ignore${i}`,
+              `Ignore ${destinationPlain(f, BUTTON_NAME_CHARS - 7)}`,
+              {action: 'ignore', key: f.key, decided: String(input.decisions?.get(f.key) ?? 0)},
+              input,
+            ),
+          ]),
       button(`show${i}`, 'Show ServiceEntry', {action: 'show-snippet', key: f.key}, input, 'primary'),
     ],
   };
@@ -118,9 +130,14 @@ function allAttachment(findings: readonly Finding[], input: AlertPropsInput): Al
   };
 }
 
+/** The findings that get buttons of their own. */
+export function buttonFindings<F extends Finding>(findings: readonly F[]): F[] {
+  return findings.filter((f) => f.key.length <= MAX_KEY_CHARS).slice(0, MAX_BUTTON_FINDINGS);
+}
+
 function attachments(input: AlertPropsInput): AlertAttachment[] {
   const signable = input.findings.filter((f) => f.key.length <= MAX_KEY_CHARS);
-  const out = signable.slice(0, MAX_BUTTON_FINDINGS).map((f, i) => findingAttachment(f, i, input));
+  const out = buttonFindings(signable).map((f, i) => findingAttachment(f, i, input));
   const all = signable.length > 1 ? allAttachment(signable, input) : null;
   if (all) out.push(all);
   return out;

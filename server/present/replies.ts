@@ -298,6 +298,25 @@ export function renderUnignored(f: FindingView, wasIgnored: boolean): string {
   return `No longer ignored: ${destinationCode(f)}. New traffic to it will alert again.`;
 }
 
+/** A button's ignore refused because someone decided about the destination after the alert was drawn. */
+export function renderDecidedSince(f: FindingView, latest: {action: 'ignore' | 'unignore'; by: string; at: string}): string {
+  const what = latest.action === 'ignore' ? 'ignored' : 'un-ignored';
+  const who = latest.by === '' ? '' : ` by ${escapeMarkdown(latest.by, {maxLength: 64})}`;
+  return (
+    `Not changed: ${destinationCode(f)} was ${what}${who} at ${utcTime(latest.at)}, after this alert was posted, and an older alert's ` +
+    `button does not override that. To ignore it now: ${inlineCode(`/egress ignore ${targetText(f)}`, 300)}`
+  );
+}
+
+/** The context of a button clicked on another post than the alert it was made for (copied, or sent with another post id). */
+export const BUTTON_ELSEWHERE = 'This button does not belong to this post: only the alert that announced a destination can change it. Use `/egress list`.';
+
+/** The alert is posted, but the bridge has not yet recorded which post it is (it does so within a minute). */
+export const BUTTON_UNRECORDED = 'This alert is still being recorded by the bridge; try its buttons again in a minute.';
+
+/** An alert of an older bridge: its Ignore button carries no view of earlier decisions, so it cannot be trusted not to override one. */
+export const BUTTON_TOO_OLD = 'This alert was posted by an older version of the bridge, and its Ignore button no longer works. Use `/egress ignore <host>`.';
+
 export function renderNotFound(target: string): string {
   return `No destination matches ${inlineCode(target, 300)}. See \`/egress list all\`.`;
 }

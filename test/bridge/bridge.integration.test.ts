@@ -21,9 +21,10 @@ import {parse as parseYaml} from 'yaml';
 import {ALERT_POST_TYPE, THREAD_UPDATE_PROPS_KEY, readAlertData, type EgressAlertData, type ThreadUpdateProps} from '../../common/alert';
 import {API_BASE_PATH} from '../../common/api';
 import {signatureHeaders} from '../../server/http/signature';
+import {PLUGIN_ACTION_URL} from '../../server/bridge/service';
 import {BRIDGE_URL_KEY, ourSettings} from '../../server/mattermost/plugin-settings';
 import {sealContext} from '../../server/present/hmac';
-import {BUTTON_REFUSAL, REFUSAL} from '../../server/present/replies';
+import {BUTTON_ELSEWHERE, BUTTON_REFUSAL, REFUSAL} from '../../server/present/replies';
 import type {StoredFinding} from '../../server/store/types';
 import {startMattermost, type MattermostServer} from '../mattermost/harness';
 import {ensureBuiltPlugin, installPlugin} from '../mattermost/plugin';
@@ -479,6 +480,9 @@ describe('/egress through Mattermost', () => {
 
 describe('alert buttons', () => {
   test('"Ignore" clicked through Mattermost ignores the finding', async () => {
+    // GitHub was ignored and un-ignored by command above, after the alert went out: the alert was drawn again
+    // each time, so its Ignore button knows the latest decision and works.
+    await settled([], 'the alert drawn again after the un-ignore');
     const [first] = alertPosts(await posts());
     const attachment = attachmentsOf(first).find((a) => a.fallback.includes(GITHUB.host));
     const ignore = attachment?.actions.find((b) => b.name.startsWith('Ignore'));
@@ -491,6 +495,7 @@ describe('alert buttons', () => {
     mark('button round trip', t0);
     const f = await finding(GITHUB.key);
     expect(f.status).toBe('ignored');
+    // The user Mattermost authenticated, named as Mattermost names them.
     expect(f.ignored).toMatchObject({by: {userId: mm.admin.id, username: mm.admin.username}, reason: 'ignored from the alert'});
     // The other destination of the alert is untouched.
     expect((await finding(HOOKS.key)).status).toBe('open');
@@ -523,15 +528,40 @@ describe('alert buttons', () => {
     expect(await admin.doPostAction(first.id, show!.id)).toMatchObject({status: 'OK'});
   });
 
-  test('a tampered or foreign context is refused by the bridge', async () => {
+  test('an Ignore replayed after a newer decision changes nothing, and says why', async () => {
+    const bridge = runner.running;
+    const key = Buffer.from((await bridge.store.getMeta('hmac-key'))!, 'hex');
+    const [first] = alertPosts(await posts());
+    const secret = Buffer.from((await bridge.store.getMeta('plugin-secret'))!, 'hex').toString('base64url');
+    // The context of GitHub's Ignore as the alert first carried it (drawn before any decision), replayed as the
+    // plugin forwards a click, after an admin un-ignored GitHub.
+    const replayed = sealContext(key, {action: 'ignore', key: GITHUB.key, digest_id: alertData(first).digest_id, decided: '0'}, new Date());
+    expect(await slash(mm.adminToken, adminChannel.id, `/egress unignore ${GITHUB.host}`)).toContain('No longer ignored');
+    const body = JSON.stringify({user_id: mm.admin.id, post_id: first.id, channel_id: adminChannel.id, team_id: mm.team.id, context: replayed});
+    const sig = signatureHeaders(secret, {
+      method: 'POST',
+      target: '/mattermost/action',
+      userId: mm.admin.id,
+      username: mm.admin.username,
+      body: Buffer.from(body),
+    });
+    const res = await fetch(`${runner.publicUrl}/mattermost/action`, {method: 'POST', headers: {'content-type': 'application/json', ...sig}, body});
+    const reply = ((await res.json()) as {ephemeral_text?: string}).ephemeral_text ?? '';
+    expect(reply).toMatch(/^Not changed: .* was un-ignored by .* UTC, after this alert was posted/);
+    expect(reply).toContain(`\`${GITHUB.key}\``);
+    expect((await finding(GITHUB.key)).status).toBe('open');
+    expect((await bridge.store.listDecisions(GITHUB.key)).map((d) => d.action)).toEqual(['ignore', 'unignore', 'ignore', 'unignore']);
+  });
+
+  test('a tampered, foreign, or copied context is refused by the bridge', async () => {
     const bridge = runner.running;
     const key = Buffer.from((await bridge.store.getMeta('hmac-key'))!, 'hex');
     const [first] = alertPosts(await posts());
     const digestId = alertData(first).digest_id;
     const secret = Buffer.from((await bridge.store.getMeta('plugin-secret'))!, 'hex').toString('base64url');
     // Signed as the plugin signs a click Mattermost delivered, so that what is refused below is the context.
-    const action = async (userId: string, ctx: unknown) => {
-      const body = JSON.stringify({user_id: userId, user_name: 'x', post_id: first.id, channel_id: adminChannel.id, team_id: mm.team.id, context: ctx});
+    const action = async (userId: string, ctx: unknown, postId = first.id) => {
+      const body = JSON.stringify({user_id: userId, user_name: 'x', post_id: postId, channel_id: adminChannel.id, team_id: mm.team.id, context: ctx});
       const sig = signatureHeaders(secret, {method: 'POST', target: '/mattermost/action', userId, username: 'x', body: Buffer.from(body)});
       const res = await fetch(`${runner.publicUrl}/mattermost/action`, {method: 'POST', headers: {'content-type': 'application/json', ...sig}, body});
       expect(res.status).toBe(200);
@@ -547,10 +577,36 @@ describe('alert buttons', () => {
     expect(await action(mm.admin.id, {...genuine, action: 'ignore', key: S3.key})).toBe('This button could not be verified.');
     expect(await action(mm.admin.id, {action: 'ignore', key: S3.key, digest_id: digestId, exp: '9999999999'})).toBe('This button could not be verified.');
     // A genuine context from someone who is not an admin.
-    const ignoreS3 = sealContext(key, {action: 'ignore', key: S3.key, digest_id: digestId}, new Date());
+    const ignoreS3 = sealContext(key, {action: 'ignore', key: S3.key, digest_id: digestId, decided: '0'}, new Date());
     expect(await action(mm.user.id, ignoreS3)).toBe(BUTTON_REFUSAL);
+    // `me` is not a Mattermost id: it never resolves to the bridge's own account (here the admin's).
+    expect(await action('me', ignoreS3)).toBe(BUTTON_REFUSAL);
     expect((await finding(S3.key)).status).toBe('open');
     expect((await finding(HOOKS.key)).status).toBe('open');
+
+    // A genuine Ignore context, up to date with every decision, sent with the id of a post that did not announce it.
+    const latest = (await bridge.store.listDecisions(HOOKS.key)).at(-1)?.id ?? 0;
+    const ignoreHooks = sealContext(key, {action: 'ignore', key: HOOKS.key, digest_id: digestId, decided: String(latest)}, new Date());
+    const other = await admin.createPost({channel_id: townSquare.id, message: 'an ordinary post'} as Post);
+    expect(await action(mm.admin.id, ignoreHooks, other.id)).toBe(BUTTON_ELSEWHERE);
+    expect(await action(mm.admin.id, genuine, other.id)).toBe(BUTTON_ELSEWHERE);
+
+    // The same context copied into a post of its own, clicked through Mattermost and the plugin.
+    const copy = await admin.createPost({
+      channel_id: townSquare.id,
+      message: 'looks like an alert',
+      props: {
+        attachments: [
+          {fallback: 'copy', actions: [{id: 'copied', name: 'Ignore', type: 'button', integration: {url: PLUGIN_ACTION_URL, context: ignoreHooks}}]},
+        ],
+      },
+    } as unknown as Post);
+    expect(await admin.doPostAction(copy.id, 'copied')).toMatchObject({status: 'OK'});
+    expect((await finding(HOOKS.key)).status).toBe('open');
+    // ...while on its own post it would have worked: what refused it is the post.
+    expect(await action(mm.admin.id, ignoreHooks)).toContain('Ignored');
+    expect((await finding(HOOKS.key)).status).toBe('ignored');
+    expect(await slash(mm.adminToken, adminChannel.id, `/egress unignore ${HOOKS.host}`)).toContain('No longer ignored');
   });
 });
 
