@@ -11,6 +11,7 @@ import type {Logger} from 'pino';
 import {resumePointsOf, type LogSource, type SourceBatch, type SourceSink} from '../sources';
 import {backoffDelayMs, type BackoffPolicy} from '../store/backoff';
 import type {Store} from '../store/types';
+import {storeErrorText} from '../store/errors';
 
 /** Waits (bounded) until a source has read what is there, so the next one can use it. */
 async function settled(s: LogSource, maxMs: number): Promise<void> {
@@ -48,7 +49,7 @@ export interface SourceRunnerOptions {
 export const RESTART_BACKOFF: BackoffPolicy = {baseMs: 1_000, factor: 2, maxMs: 60_000, jitter: 0.2};
 
 function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return storeErrorText(err);
 }
 
 export class SourceRunner {

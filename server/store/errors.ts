@@ -76,3 +76,16 @@ export class StaleDecisionError extends Error {
     this.name = 'StaleDecisionError';
   }
 }
+
+/**
+ * A store error in words an operator acts on. A full disk (SQLite's SQLITE_FULL, PostgreSQL's 53100) says so
+ * and what to do; anything else is the driver's own message.
+ */
+export function storeErrorText(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as {code?: unknown} | null)?.code;
+  if (code === 'SQLITE_FULL' || code === '53100') {
+    return `the disk under the store is full (${message}): free space under the data folder or on the database's volume; nothing read is lost`;
+  }
+  return message;
+}
