@@ -157,9 +157,11 @@ export function garbageIn(message: string, yaml: string): string[] {
   if (message.length > 16_383) problems.push('longer than a Mattermost post');
   if (yaml !== '') {
     const docs = parseAllDocuments(yaml);
-    const errors = Array.isArray(docs) ? docs.flatMap((d) => d.errors) : docs.errors;
+    const all = Array.isArray(docs) ? docs : [];
+    const errors = all.flatMap((d) => d.errors);
+    if (!Array.isArray(docs)) problems.push('YAML that does not parse: an empty stream with errors');
     if (errors.length > 0) problems.push(`YAML that does not parse: ${errors[0].message}`);
-    for (const h of Array.isArray(docs) && errors.length === 0 ? docs.flatMap((d) => hostsIn(d.toJS())) : []) {
+    for (const h of errors.length === 0 ? all.flatMap((d) => hostsIn(d.toJS())) : []) {
       if (typeof h !== 'string' || !HOST_IN_YAML.test(h)) problems.push(`a host in the YAML that is not a DNS name: ${JSON.stringify(String(h).slice(0, 80))}`);
     }
   }
