@@ -1,13 +1,16 @@
 // The compiled bridge (`bin/egress-advisor.js serve`) as a child process the fault suite can kill -9, and
 // the readings the suite takes of it: what the store counted, its metrics, its peak memory.
 import {spawn, type ChildProcess} from 'node:child_process';
-import {appendFileSync, createWriteStream, readFileSync} from 'node:fs';
+import {appendFileSync, createWriteStream, existsSync, readFileSync} from 'node:fs';
 import {join, resolve} from 'node:path';
 import Database from 'better-sqlite3';
 import {Client} from 'pg';
 import {waitFor} from '../bridge/helpers';
 
-const ROOT = resolve(__dirname, '..', '..', '..');
+/** The repository: two folders up from test/faults under jest, three from lib/test/faults when compiled. */
+export const ROOT = [resolve(__dirname, '..', '..'), resolve(__dirname, '..', '..', '..')].find(
+  (d) => existsSync(join(d, 'package.json')) && existsSync(join(d, 'bin')),
+)!;
 const BIN = join(ROOT, 'bin', 'egress-advisor.js');
 
 export class BridgeProcess {

@@ -5,7 +5,7 @@
 // not a DNS name.
 import {appendFileSync, createReadStream, createWriteStream, mkdtempSync, rmSync, writeFileSync, type WriteStream} from 'node:fs';
 import {tmpdir} from 'node:os';
-import {join, resolve} from 'node:path';
+import {join} from 'node:path';
 import {parseAllDocuments} from 'yaml';
 import type {Finding} from '../../common/types';
 import {suggest} from '../../server/engine/suggest';
@@ -13,9 +13,8 @@ import {renderAlert} from '../../server/present/alert';
 import {openSqliteStore} from '../../server/store/sqlite';
 import {measure} from '../bench/measure';
 import {blockedHttp, blockedTls, outsideCode} from '../bridge/helpers';
+import {ROOT} from './bridge-process';
 import {home, mib, safeCounts, until, type Figures} from './scenarios';
-
-const ROOT = resolve(__dirname, '..', '..', '..');
 
 /** Host names an attacker can put in SNI, :authority or a URL Mattermost calls. */
 const HOSTILE_NAMES = [
