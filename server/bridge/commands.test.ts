@@ -40,6 +40,7 @@ beforeEach(async () => {
     suggestContext: () => ({}),
     hmacKey: () => KEY,
     connectionTest: () => Promise.reject(new Error('not used')),
+    rehearse: () => Promise.reject(new Error('not used')),
   });
 });
 
