@@ -718,26 +718,14 @@ test('a bridge restart re-alerts nothing, counts nothing twice, and counts what 
   const again = new Map((await bridge.store.listFindings({limit: 500})).items.map((f) => [f.key, f.count]));
   expect(again).toEqual(counts);
 
-  // /egress and the buttons of posts made before the restart still work (same signing key). S3 was ignored and
-  // un-ignored through the page after its alert, so its Ignore button is older than that and changes nothing;
-  // CI's has no decision since its alert and ignores it.
+  // /egress and the buttons of posts made before the restart still work (same command token, same signing key).
+  // S3 was ignored and un-ignored through the page after its alert; the alert was drawn again each time, so its
+  // Ignore button carries the latest decision and works.
   expect(await slash(mm.adminToken, adminChannel.id, `/egress show ${S3.host}`)).toContain('1 attempt');
-  const ignoreOf = (key: string): [Post, string] => {
-    const post = alertPosts(after).find((p) => alertData(p).findings.some((f) => f.key === key))!;
-    const host = key.replace(/:\d+$/, '');
-    return [
-      post,
-      attachmentsOf(post)
-        .find((a) => a.fallback.includes(host))!
-        .actions.find((b) => b.name.startsWith('Ignore'))!.id,
-    ];
-  };
-  const [s3Post, ignoreS3] = ignoreOf(S3.key);
-  expect(await admin.doPostAction(s3Post.id, ignoreS3)).toMatchObject({status: 'OK'});
-  expect((await finding(S3.key)).status).toBe('open');
-  const [ciPost, ignoreCi] = ignoreOf(CI.key);
-  expect(await admin.doPostAction(ciPost.id, ignoreCi)).toMatchObject({status: 'OK'});
-  expect((await finding(CI.key)).status).toBe('ignored');
+  const s3Post = alertPosts(after).find((p) => alertData(p).findings.some((f) => f.key === S3.key))!;
+  const ignoreS3 = attachmentsOf(s3Post)[0].actions.find((b) => b.name.startsWith('Ignore'))!;
+  expect(await admin.doPostAction(s3Post.id, ignoreS3.id)).toMatchObject({status: 'OK'});
+  expect((await finding(S3.key)).status).toBe('ignored');
 
   // New lines after the restart are counted, and go to the thread, not to a new alert.
   runner.append([blockedTls(HOOKS.ip, 443, HOOKS.host), blockedTls(HOOKS.ip, 443, HOOKS.host, {pod: PODS[1]})]);
