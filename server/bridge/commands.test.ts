@@ -148,3 +148,36 @@ test('an Ignore context without the decision it was drawn on (an older bridge) i
   expect(await click(buttons.ignore0, {userId: 'me'})).toBe(BUTTON_REFUSAL);
   expect((await store.getFinding(A))?.status).toBe('open');
 });
+
+test('a caller who cannot be looked up (the link to Mattermost is broken) is told why, not that they are no admin', async () => {
+  const buttons = await drawAlert();
+  const broken = new CommandHandler({
+    store,
+    adminCaller: async () => null,
+    lookupProblem: () => 'Mattermost rejected the token (HTTP 401).',
+    status: () => Promise.reject(new Error('not used')),
+    format: () => 'bigbang',
+    suggestContext: () => ({}),
+    hmacKey: () => KEY,
+    connectionTest: () => Promise.reject(new Error('not used')),
+    rehearse: () => Promise.reject(new Error('not used')),
+  });
+  const req = {
+    userId: ALICE.userId,
+    username: 'alice',
+    channelId: 'c',
+    channelName: '',
+    teamId: 't',
+    teamDomain: '',
+    postId: POST,
+    triggerId: '',
+    type: '',
+    dataSource: '',
+  };
+  const text = (await broken.action({...req, context: buttons.ignore0 as unknown as Record<string, unknown>})).ephemeral_text;
+  expect(text).toMatch(/^Egress Advisor cannot check your roles in Mattermost right now, so it did nothing: Mattermost rejected the token /);
+  expect((await broken.slash({userId: ALICE.userId, username: 'alice', text: 'status', channelId: 'c', teamId: 't'} as never)).text).toContain(
+    'rejected the token',
+  );
+  expect((await store.getFinding(A))?.status).toBe('open');
+});

@@ -12,6 +12,7 @@ import {
   BUTTON_UNRECORDED,
   renderCommandReply,
   renderDecidedSince,
+  renderUnchecked,
   type CommandReply,
   type FindingView,
   type StatusInput,
@@ -29,6 +30,11 @@ export interface CommandDeps {
    * for anyone else, or when they cannot be checked.
    */
   adminCaller(userId: string): Promise<Actor | null>;
+  /**
+   * Why callers cannot be looked up now (the link to Mattermost is broken or down), or null. A caller who
+   * could not be looked up is then told that, not that they are no admin.
+   */
+  lookupProblem?(): string | null;
   status(): Promise<StatusInput>;
   format(): SuggestionFormat;
   suggestContext(): SuggestContext;
@@ -79,7 +85,7 @@ export class CommandHandler {
 
   async slash(req: SlashCommandRequest): Promise<CommandResponse> {
     const by = await this.deps.adminCaller(req.userId);
-    if (by === null) return ephemeral(renderCommandReply({kind: 'refused'}));
+    if (by === null) return ephemeral(this.unchecked() ?? renderCommandReply({kind: 'refused'}));
     const parsed = parseCommand(req.text);
     if (!parsed.ok) return ephemeral(parsed.reply);
     return ephemeral(renderCommandReply(await this.run(parsed.command, by)));
@@ -153,6 +159,11 @@ export class CommandHandler {
     }
   }
 
+  private unchecked(): string | null {
+    const problem = this.deps.lookupProblem?.() ?? null;
+    return problem === null ? null : renderUnchecked(problem);
+  }
+
   /**
    * A button. Its context must carry the bridge's HMAC, the caller must be a system admin (looked up, see
    * caller.ts), and the destinations it names must have been announced by the very post it was clicked on,
@@ -166,7 +177,7 @@ export class CommandHandler {
       };
     }
     const by = await this.deps.adminCaller(req.userId);
-    if (by === null) return {ephemeral_text: BUTTON_REFUSAL};
+    if (by === null) return {ephemeral_text: this.unchecked() ?? BUTTON_REFUSAL};
     const fields = checked.fields;
     const keys = typeof fields.key === 'string' ? [fields.key] : Array.isArray(fields.keys) ? [...fields.keys] : [];
     const found = (await Promise.all(keys.map((k) => this.deps.store.getFinding(k)))).filter((f): f is StoredFinding => f !== null);

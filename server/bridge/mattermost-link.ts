@@ -80,6 +80,12 @@ export class MattermostLink {
     return errors.length > 0 ? errors.map((p) => p.message).join(' ') : null;
   }
 
+  /** Why callers cannot be looked up now (see adminCaller), or null while Mattermost answers. */
+  get lookupProblem(): string | null {
+    if (this.outbound.state === 'up') return null;
+    return this.problem ?? this.outbound.error ?? 'Mattermost has not answered the bridge yet.';
+  }
+
   get up(): boolean {
     return this.outbound.state === 'up' && (this.channel !== null || !this.leads);
   }

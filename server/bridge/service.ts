@@ -428,6 +428,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
   const commands = new CommandHandler({
     store,
     adminCaller: (userId) => (mattermost ? mattermost.adminCaller(userId) : Promise.resolve(null)),
+    lookupProblem: () => (mattermost === null ? 'MATTERMOST_URL is not set.' : mattermost.lookupProblem),
     status: async () => ({...statusInput(await report(), mattermost?.up === true), tests: (await tester.report()).flatMap((t) => t.history.slice(0, 1))}),
     format: () => settings.format(),
     suggestContext,

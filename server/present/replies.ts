@@ -308,6 +308,14 @@ export function renderDecidedSince(f: FindingView, latest: {action: 'ignore' | '
   );
 }
 
+/** The bridge could not look the caller up, because its own link to Mattermost does not work: nothing was done, and why. */
+export function renderUnchecked(problem: string): string {
+  return (
+    `Egress Advisor cannot check your roles in Mattermost right now, so it did nothing: ${escapeMarkdown(problem, {maxLength: 600})} ` +
+    "The page under System Console → Plugins → Egress Advisor shows the bridge's status."
+  );
+}
+
 /** The context of a button clicked on another post than the alert it was made for (copied, or sent with another post id). */
 export const BUTTON_ELSEWHERE = 'This button does not belong to this post: only the alert that announced a destination can change it. Use `/egress list`.';
 
