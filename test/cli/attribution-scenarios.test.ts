@@ -10,6 +10,7 @@ import {parse} from 'yaml';
 import type {Finding} from '../../common/types';
 import {main} from '../../server/cli/main';
 import type {ScanReport} from '../../server/cli/scan';
+import {blocked, HARDENED_CONFIG, HARDENED_WEBHOOKS, passthrough} from '../fixtures/hardened-scenario';
 
 let dir: string;
 beforeAll(() => {
@@ -33,25 +34,8 @@ async function cli(args: string[]): Promise<{code: number; out: string}> {
   return {code, out};
 }
 
-const blocked = (i: number, dst: string, sni = '-') =>
-  `[2026-11-28T08:00:${String(i).padStart(2, '0')}.000Z] "- - -" 0 UH - - "-" 0 0 0 - "-" "-" "-" "-" "-" BlackHoleCluster - ${dst} 10.42.1.17:${41000 + i} ${sni} -`;
-const passthrough = (i: number, dst: string, sni = '-') =>
-  `[2026-11-28T08:00:${String(i).padStart(2, '0')}.000Z] "- - -" 0 - - - "-" 10 20 30 - "-" "-" "-" "-" "${dst}" PassthroughCluster 10.42.1.17:${42000 + i} ${dst} 10.42.1.17:${41000 + i} ${sni} -`;
-
-const CONFIG = {
-  EmailSettings: {SMTPServer: 'email-smtp.us-gov-west-1.amazonaws.com', SMTPPort: '587', ConnectionSecurity: 'STARTTLS', SendPushNotifications: false},
-  LdapSettings: {Enable: true, LdapServer: 'ldap.corp.example.mil', LdapPort: 636, ConnectionSecurity: 'TLS'},
-  ServiceSettings: {EnableOutgoingWebhooks: true},
-  PluginSettings: {
-    Enable: true,
-    PluginStates: {'mattermost-ai': {Enable: true}},
-    Plugins: {'mattermost-ai': {config: {services: [{name: 'GPT', serviceName: 'openai', url: '', apiKey: 'x'}]}}},
-  },
-};
-const WEBHOOKS = [
-  {id: 'aaaaaaaaaaaaaaaaaaaaaaaaaa', display_name: 'Tickets', callback_urls: ['https://tickets.example.mil:8443/hook'], delete_at: 0},
-  {id: 'bbbbbbbbbbbbbbbbbbbbbbbbbb', display_name: 'Builds', callback_urls: ['https://builds.example.mil:8443/hook'], delete_at: 0},
-];
+const CONFIG = HARDENED_CONFIG;
+const WEBHOOKS = HARDENED_WEBHOOKS;
 
 async function scan(log: string[], extra: string[] = []): Promise<{report: ScanReport; text: string}> {
   const args = [

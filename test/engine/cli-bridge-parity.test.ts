@@ -18,11 +18,7 @@ import {buildInventory} from '../../server/engine/inventory';
 import type {SourceBatch} from '../../server/sources/types';
 import {openSqliteStore, type SqliteStore} from '../../server/store';
 import type {StoredFinding} from '../../server/store/types';
-
-const blocked = (i: number, dst: string, sni = '-') =>
-  `[2026-11-28T08:00:${String(i).padStart(2, '0')}.000Z] "- - -" 0 UH - - "-" 0 0 0 - "-" "-" "-" "-" "-" BlackHoleCluster - ${dst} 10.42.1.17:${41000 + i} ${sni} -`;
-const passthrough = (i: number, dst: string) =>
-  `[2026-11-28T08:00:${String(i).padStart(2, '0')}.000Z] "- - -" 0 - - - "-" 10 20 30 - "-" "-" "-" "-" "${dst}" PassthroughCluster 10.42.1.17:${42000 + i} ${dst} 10.42.1.17:${41000 + i} - -`;
+import {blocked, HARDENED_CONFIG, HARDENED_WEBHOOKS, passthrough} from '../fixtures/hardened-scenario';
 
 const ACCESS = [
   blocked(1, '52.94.8.12:587'), // the only integration on 587: likely SMTP
@@ -45,20 +41,10 @@ const APP_LOG = [
 ];
 
 const CONFIG = {
-  EmailSettings: {SMTPServer: 'email-smtp.us-gov-west-1.amazonaws.com', SMTPPort: '587', ConnectionSecurity: 'STARTTLS', SendPushNotifications: false},
-  LdapSettings: {Enable: true, LdapServer: 'ldap.corp.example.mil', LdapPort: 636, ConnectionSecurity: 'TLS'},
+  ...HARDENED_CONFIG,
   FileSettings: {DriverName: 'amazons3', AmazonS3Bucket: 'bucket', AmazonS3Endpoint: 'bucket.s3.example.com', AmazonS3SSL: true},
-  ServiceSettings: {EnableOutgoingWebhooks: true},
-  PluginSettings: {
-    Enable: true,
-    PluginStates: {'mattermost-ai': {Enable: true}},
-    Plugins: {'mattermost-ai': {config: {services: [{name: 'GPT', serviceName: 'openai', url: '', apiKey: 'x'}]}}},
-  },
 };
-const WEBHOOKS = [
-  {id: 'aaaaaaaaaaaaaaaaaaaaaaaaaa', display_name: 'Tickets', callback_urls: ['https://tickets.example.mil:8443/hook'], delete_at: 0},
-  {id: 'bbbbbbbbbbbbbbbbbbbbbbbbbb', display_name: 'Builds', callback_urls: ['https://builds.example.mil:8443/hook'], delete_at: 0},
-];
+const WEBHOOKS = HARDENED_WEBHOOKS;
 const S3_HOST = 'bucket.s3.example.com';
 const S3_IP = '198.51.100.7';
 
