@@ -18,8 +18,6 @@ module.exports = {
     {
       displayName: 'webapp',
       testEnvironment: 'jsdom',
-      // userEvent steps through real timers; under CI load a test of several steps needs more than 5 s.
-      testTimeout: 30_000,
       transform: {
         // The classic JSX runtime, as in the bundle (React.createElement, no react/jsx-runtime).
         '^.+\\.tsx?$': ['@swc/jest', {jsc: {target: 'es2022', parser: {syntax: 'typescript', tsx: true}, transform: {react: {runtime: 'classic'}}}}],

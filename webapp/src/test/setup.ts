@@ -6,3 +6,7 @@ import {configure} from '@testing-library/react';
 // through the fake bridge, a debounce and a React render can take longer than that. The assertions
 // stay the same, only the patience grows.
 configure({asyncUtilTimeout: 5000});
+
+// userEvent steps through real timers; under CI load a test of several steps needs more than jest's 5 s.
+// Set here because jest reads `testTimeout` only from the top level of its configuration, not per project.
+jest.setTimeout(30_000);
