@@ -2,9 +2,9 @@
 // code. The webapp imports this file, so it must stay free of Node and server imports (common/types.ts is
 // shared the same way).
 import type {ConnectionTestReport, ConnectionTestResult, RehearsalReport} from './connection-tests';
-import type {Attribution, Destination, FeatureRef, Plan, PortProtocol, RejectedHost, SuggestionFormat, Verdict} from './types';
+import type {Attribution, Destination, FeatureRef, Plan, PortProtocol, RejectedHost, SuggestionFormat, SuggestionSection, Verdict} from './types';
 
-export type {Plan, SuggestionFormat, Verdict} from './types';
+export type {Plan, SuggestionFormat, SuggestionSection, Verdict} from './types';
 
 /** The plugin's id (plugin.json): its route on Mattermost is /plugins/egress-advisor. */
 export const PLUGIN_ID = 'egress-advisor';
@@ -157,9 +157,15 @@ export interface UnignoreRequest {
 /** Most keys one suggestion request may name; use "all" for more. */
 export const MAX_SUGGESTION_KEYS = 5000;
 
-/** POST suggestions */
+/**
+ * POST suggestions: the one patch of everything to add (server/engine/patch.ts), or a part of it. The page,
+ * `/egress snippet all` and `egress-advisor scan` print the same patch.
+ */
 export interface SuggestionsRequest {
-  /** Finding keys, or "all" for every open finding. */
+  /**
+   * "all": every open finding and every switched-on configured integration that is or will be blocked.
+   * Finding keys: only these findings' entries, named as in the whole patch.
+   */
   keys: string[] | 'all';
   format: SuggestionFormat;
 }
@@ -189,6 +195,8 @@ export interface SuggestionsResponse {
   notes?: string[];
   /** What to do about each finding asked for (every open one for "all"), in the order asked. */
   plans: Plan[];
+  /** The headed sections of the YAML (configured integrations, then the access log), with their entries. */
+  sections: SuggestionSection[];
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -236,7 +244,7 @@ export interface MeshReport {
   notes: string[];
 }
 
-/** GET integrations?format=… */
+/** GET integrations (their YAML is part of the one patch: POST suggestions). */
 export interface IntegrationsResponse {
   generatedAt: string;
   /** The mesh as read from Kubernetes; null when no Kubernetes source runs (only the values file says what is allowed). */
@@ -245,8 +253,6 @@ export interface IntegrationsResponse {
   valuesFile: boolean;
   /** Most urgent first (INTEGRATION_STATES order), then by feature name. */
   items: IntegrationItem[];
-  /** The ServiceEntries for every enabled integration that is blocked or will be. */
-  suggestion: SuggestionsResponse;
   /** Mattermost's own connection tests, with their history; match rows by `features` (see connection-tests.ts). */
   tests?: ConnectionTestReport[];
   /** The latest rehearsal of REGISTRY_ONLY, always present: state `not-run` until one has run. */

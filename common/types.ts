@@ -110,6 +110,17 @@ export interface Finding {
 }
 
 /**
+ * One part of the suggested YAML, headed by a comment with its title: the configured integrations that are
+ * or will be blocked, then the other destinations found in the access log. An entry is in one section only.
+ */
+export interface SuggestionSection {
+  id: 'integrations' | 'log';
+  title: string;
+  /** Names of the routes or ServiceEntries under this heading, in the order of the YAML. */
+  entries: string[];
+}
+
+/**
  * What to do about one destination, decided once (server/engine/suggest/plan.ts) from the findings and from
  * what is already allowed, and shown as it is by every view: alert, thread, /egress, API, page and CLI.
  */

@@ -21,7 +21,7 @@ import type {ActionRequest, ActionResponse, CommandResponse, SlashCommandRequest
 import {StaleDecisionError} from '../store/errors';
 import type {Actor, OutboxInput, StatusChangeOptions, Store, StoredFinding} from '../store/types';
 import {allFindings} from './pages';
-import {suggestAmongOpen} from './suggestions';
+import {suggestAmongOpen, type Configured} from './suggestions';
 
 export interface CommandDeps {
   store: Store;
@@ -38,6 +38,8 @@ export interface CommandDeps {
   status(): Promise<StatusInput>;
   format(): SuggestionFormat;
   suggestContext(): SuggestContext;
+  /** The configured integrations held against the open findings (MeshLink.configured), for the one patch. */
+  configured?: Configured;
   hmacKey(): Buffer;
   /** Outbox items that tell the alert's thread about an ignore or un-ignore (AlertWorker.statusChanged). */
   notifyStatusChange?: (finding: StoredFinding, change: 'ignore' | 'unignore') => OutboxInput[];
@@ -92,11 +94,11 @@ export class CommandHandler {
   }
 
   /**
-   * The YAML for some findings (null: every open one) as their part of `snippet all`: built among every open
-   * finding, so that names and entries are the same as in the alert and in `snippet all`.
+   * The one patch (null: `snippet all`), or some findings' part of it, so that names and entries are the same
+   * as in `snippet all` and on the page.
    */
   private suggestFor(only: readonly StoredFinding[] | null, format: SuggestionFormat): Promise<SuggestResult> {
-    return suggestAmongOpen(this.deps.store, only, format, this.deps.suggestContext());
+    return suggestAmongOpen(this.deps.store, only, format, this.deps.suggestContext(), this.deps.configured);
   }
 
   private notify(change: 'ignore' | 'unignore', decidedUpTo?: number): StatusChangeOptions {

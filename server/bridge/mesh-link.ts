@@ -3,11 +3,11 @@
 // ServiceEntry now covers.
 import type {Logger} from 'pino';
 import type {IntegrationItem, IntegrationState, IntegrationsResponse, MeshReport} from '../../common/api';
-import type {SuggestionFormat} from '../../common/types';
-import {assessIntegrations, findingsForSuggestion} from '../engine/integrations';
-import {allowedByValues, suggest, type SuggestContext} from '../engine/suggest';
+import {assessIntegrations} from '../engine/integrations';
+import type {PatchInput} from '../engine/patch';
+import {allowedByValues, type SuggestContext} from '../engine/suggest';
 import type {AllowedHost} from '../engine/suggest/allowed';
-import type {InventoryEndpoint} from '../engine/types';
+import type {Finding, InventoryEndpoint} from '../engine/types';
 import {allowedHostsFromMesh, reservedNamesFromMesh, type MeshAllowances, type MeshWatcher, type OutboundMode} from '../mesh';
 import {CoverageClock, resolutions, type PendingResolution, type ResolutionTiming} from '../mesh/resolution';
 import type {OutboxInput, Store, StoredFinding} from '../store/types';
@@ -79,16 +79,9 @@ export class MeshLink {
     };
   }
 
-  async integrations(format: SuggestionFormat): Promise<Omit<IntegrationsResponse, 'tests' | 'rehearsal'>> {
-    const {items, open, mode} = await this.assess();
-    const s = suggest(findingsForSuggestion(items, open, mode), {format, ...this.suggestContext()});
-    return {
-      generatedAt: new Date().toISOString(),
-      mesh: this.report(),
-      valuesFile: this.o.values !== undefined,
-      items,
-      suggestion: {format, yaml: s.yaml, entries: s.entries, skipped: s.skipped, notes: s.notes, plans: s.plans},
-    };
+  async integrations(): Promise<Omit<IntegrationsResponse, 'tests' | 'rehearsal'>> {
+    const {items} = await this.assess();
+    return {generatedAt: new Date().toISOString(), mesh: this.report(), valuesFile: this.o.values !== undefined, items};
   }
 
   /** Enabled integrations by state, for the status report. */
@@ -100,12 +93,17 @@ export class MeshLink {
 
   private async assess(): Promise<{items: IntegrationItem[]; open: StoredFinding[]; mode: OutboundMode}> {
     const open = await allFindings(this.o.store, {status: 'open'});
+    return {...this.configured(open), open};
+  }
+
+  /** The configured integrations held against these open findings and what the mesh and values allow: the patch's first part. */
+  configured(open: readonly Finding[]): {items: IntegrationItem[]; mode: OutboundMode} & NonNullable<PatchInput['integrations']> {
     const ready = this.ready();
     const mode = ready[0]?.outboundMode ?? 'unknown';
     // A mesh that is read but not yet loaded says nothing: better "unknown" than "everything will be blocked".
     const mesh = ready.length > 0 ? {allowed: ready.flatMap((a) => allowedHostsFromMesh(a)), mode} : null;
     const values = this.reading && mesh === null ? null : this.valuesAllowed;
-    return {items: assessIntegrations({inventory: this.o.inventory(), mesh, values, findings: open}), open, mode};
+    return {items: assessIntegrations({inventory: this.o.inventory(), mesh, values, findings: open}), mode};
   }
 
   /** Call on every change of a mesh picture: a new entry's clock starts then, and it may resolve findings. */

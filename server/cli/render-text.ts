@@ -77,7 +77,8 @@ export function renderText(r: ScanReport): string {
   for (const f of r.findings) out.push(findingText(f, plans.get(f.key)), '');
   const sug = r.suggestion;
   if (sug.yaml !== '') {
-    out.push(`Suggested ServiceEntries (${sug.format} format): add this to your values.`, '', sug.yaml.trimEnd(), '');
+    const parts = sug.sections.length > 1 ? ` It has ${sug.sections.length} sections: ${sug.sections.map((x) => x.title.toLowerCase()).join('; then ')}.` : '';
+    out.push(`Suggested ServiceEntries (${sug.format} format): add this to your values.${parts}`, '', sug.yaml.trimEnd(), '');
   } else {
     out.push('No ServiceEntry to add.');
   }
@@ -116,13 +117,5 @@ function integrationsText(i: NonNullable<ScanReport['integrations']>): string[] 
     out.push(`  - ${x.feature.name} (${x.feature.configPath}): ${where} ${STATE_WORD[x.state]}${x.allowedBy !== null ? ` by ${x.allowedBy}` : ''}`);
   }
   if (enabled.some((x) => x.state === 'unknown')) out.push('Give --values (your Big Bang values) to know which of them are allowed.');
-  if (i.suggestion.yaml !== '') {
-    out.push(
-      '',
-      `ServiceEntries for the integrations that will be blocked though no traffic has failed yet (${i.suggestion.format} format):`,
-      '',
-      i.suggestion.yaml.trimEnd(),
-    );
-  }
   return out;
 }

@@ -2,14 +2,15 @@
 import {statSync} from 'node:fs';
 import type {IntegrationItem} from '../../common/api';
 import type {Finding, SuggestionFormat, Verdict} from '../../common/types';
-import type {AppLogEvent, InventoryEndpoint, SuggestionResult} from '../engine/types';
+import type {AppLogEvent, InventoryEndpoint} from '../engine/types';
 import {buildDnsIndex} from '../engine/attribute';
 import {AccessStream, AppLogReader, RefusalTally, nameDestinations, type RefusalCount} from '../engine/pipeline';
 import {parseHostsFile, tableResolver} from '../engine/hostsfile';
-import {assessIntegrations, findingsForSuggestion} from '../engine/integrations';
+import {assessIntegrations} from '../engine/integrations';
 import {buildInventory} from '../engine/inventory';
 import {systemResolver} from '../engine/resolver';
-import {allowedByValues, suggest} from '../engine/suggest';
+import {suggestPatch, type PatchInput} from '../engine/patch';
+import {allowedByValues, type SuggestResult} from '../engine/suggest';
 import {notValuesFile, VALUES_FILE_EXPECTED} from '../engine/suggest/values';
 import {InputError, UsageError, describeInput, readChunks, readText} from './input';
 import {PARALLEL_MIN_BYTES, canUseThreads, defaultThreads, scanFileInParts} from './parallel';
@@ -49,12 +50,13 @@ export interface ScanReport {
   };
   inventory: {endpoints: number; warnings: string[]};
   findings: Finding[];
-  suggestion: SuggestionResult;
   /**
-   * With --mattermost-config: every integration it names, held against what --values allows ('unknown'
-   * without it), and the ServiceEntries for the enabled ones no traffic has shown yet that will be blocked.
+   * The one patch (engine/patch.ts): the switched-on configured integrations that are or will be blocked,
+   * then the findings, each host once, under headed sections; the same YAML the page and `/egress snippet all` give.
    */
-  integrations: {items: IntegrationItem[]; suggestion: SuggestionResult} | null;
+  suggestion: SuggestResult;
+  /** With --mattermost-config: every integration it names, held against what --values allows ('unknown' without it). */
+  integrations: {items: IntegrationItem[]} | null;
   /** With --app-log: calls Mattermost refused itself (AllowedUntrustedInternalConnections), once per URL. */
   mattermostRefusals: RefusalCount[];
 }
@@ -133,13 +135,10 @@ function assessConfigured(
   findings: readonly Finding[],
   values: string | undefined,
   counts: Record<Verdict, number>,
-  opts: Pick<ScanCliOptions, 'format' | 'namespace'>,
-): NonNullable<ScanReport['integrations']> {
+): NonNullable<PatchInput['integrations']> {
   const mode = counts.blocked > 0 ? 'REGISTRY_ONLY' : counts.passthrough > 0 ? 'ALLOW_ANY' : 'unknown';
   const items = assessIntegrations({inventory, mesh: null, values: values === undefined ? null : allowedByValues(values).allowed, findings});
-  // Only what no traffic has shown: the findings' own YAML above already covers the rest.
-  const unseen = items.filter((i) => i.findings.length === 0);
-  return {items, suggestion: suggest(findingsForSuggestion(unseen, [], mode), {format: opts.format, values, namespace: opts.namespace})};
+  return {items, mode};
 }
 
 export async function runScan(files: string[], opts: ScanCliOptions, io: CliIo): Promise<{report: ScanReport; code: number}> {
@@ -192,8 +191,8 @@ export async function runScan(files: string[], opts: ScanCliOptions, io: CliIo):
   const counts = {...scan.folder.verdictCounts};
   const overflow = scan.folder.overflow;
   const findings = nameDestinations(stream.take().stats, {dnsIndex, appEvents, inventory: inventory.endpoints});
-  const suggestion = suggest(findings, {format: opts.format, values, namespace: opts.namespace});
-  const integrations = opts.mattermostConfig === undefined ? null : assessConfigured(inventory.endpoints, findings, values, counts, opts);
+  const configured = opts.mattermostConfig === undefined ? null : assessConfigured(inventory.endpoints, findings, values, counts);
+  const suggestion = suggestPatch({findings, integrations: configured}, {format: opts.format, values, namespace: opts.namespace});
   const report: ScanReport = {
     summary: {
       inputs: inputs.map(describeInput),
@@ -209,7 +208,7 @@ export async function runScan(files: string[], opts: ScanCliOptions, io: CliIo):
     inventory: {endpoints: inventory.endpoints.length, warnings: inventory.warnings},
     findings,
     suggestion,
-    integrations,
+    integrations: configured === null ? null : {items: [...configured.items]},
     mattermostRefusals: appLog.refusals,
   };
 

@@ -119,12 +119,12 @@ export interface HttpDeps {
   /** The secret the plugin signs its calls with (made by the bridge, written into the plugin's settings). */
   pluginSecret(): string;
   status(): Promise<StatusReport>;
-  /** YAML and plans for some findings, built among every open one (server/bridge/suggestions.ts). */
+  /** The one patch ("all"), or some findings' part of it, with plans (server/bridge/suggestions.ts). */
   suggest(keys: string[] | 'all', format: SuggestionFormat): Promise<SuggestionsResponse>;
   /** The plugin's suggestion format, in which a finding's detail gives its plan. */
   suggestionFormat(): SuggestionFormat;
-  /** Configured integrations against what the mesh allows, with the ServiceEntries for what it will block. */
-  integrations(format: SuggestionFormat): Promise<Omit<IntegrationsResponse, 'tests' | 'rehearsal'>>;
+  /** Configured integrations against what the mesh allows (their ServiceEntries are part of `suggest('all')`). */
+  integrations(): Promise<Omit<IntegrationsResponse, 'tests' | 'rehearsal'>>;
   /** Mattermost's own connection tests (server/bridge/connection-tests.ts); the routes answer 404 without them. */
   connectionTests?: {
     report(): Promise<ConnectionTestReport[]>;

@@ -206,6 +206,8 @@ describe('POST suggestions', () => {
     const body = res.json() as SuggestionsResponse;
     expect(body.entries.map((e) => ({name: e.name, covers: e.covers}))).toEqual([{name: 'push-mattermost-com-443', covers: [KEYS.push]}]);
     expect(body.yaml).toContain('push-mattermost-com-443:');
+    expect(body.sections).toEqual([{id: 'log', title: 'Destinations found in the access log', entries: ['push-mattermost-com-443']}]);
+    expect(body.yaml).toContain('# ==== Destinations found in the access log ====');
     expect(body.plans).toEqual([
       {
         key: KEYS.push,

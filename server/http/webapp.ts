@@ -19,7 +19,7 @@ import {
 } from '../../common/api';
 import {CONNECTION_TEST_KINDS, type ConnectionTestRequest, type ConnectionTestResponse, type RehearsalResponse} from '../../common/connection-tests';
 import {notRunReport} from '../engine/rehearsal';
-import {SUGGESTION_FORMATS, type SuggestionFormat} from '../../common/types';
+import {SUGGESTION_FORMATS} from '../../common/types';
 import {errorHandler, findingNotFound, HttpError, notFoundHandler} from './errors';
 import type {EventStreams} from './events';
 import {copyPlan, searchFindings, toDetail, toSummary} from './findings';
@@ -68,12 +68,6 @@ const suggestionsBody = {
     format: {type: 'string', enum: [...SUGGESTION_FORMATS]},
   },
   required: ['keys', 'format'],
-  additionalProperties: false,
-} as const;
-
-const integrationsQuery = {
-  type: 'object',
-  properties: {format: {type: 'string', enum: [...SUGGESTION_FORMATS]}},
   additionalProperties: false,
 } as const;
 
@@ -200,19 +194,11 @@ export function webappApi(ctx: WebappContext) {
 
     app.get('/status', async (): Promise<StatusReport> => deps.status());
 
-    app.get<{Querystring: {format?: SuggestionFormat}}>(
-      '/integrations',
-      {schema: {querystring: integrationsQuery}},
-      async (request): Promise<IntegrationsResponse> => {
-        const [answer, tests, rehearsal] = await Promise.all([
-          deps.integrations(request.query.format ?? 'bigbang'),
-          deps.connectionTests?.report(),
-          deps.connectionTests?.rehearsal(),
-        ]);
-        // Always there, so the page can say "not run yet" rather than nothing.
-        return {...answer, ...(tests ? {tests} : {}), rehearsal: rehearsal ?? notRunReport('unknown', NO_TESTS)};
-      },
-    );
+    app.get('/integrations', async (): Promise<IntegrationsResponse> => {
+      const [answer, tests, rehearsal] = await Promise.all([deps.integrations(), deps.connectionTests?.report(), deps.connectionTests?.rehearsal()]);
+      // Always there, so the page can say "not run yet" rather than nothing.
+      return {...answer, ...(tests ? {tests} : {}), rehearsal: rehearsal ?? notRunReport('unknown', NO_TESTS)};
+    });
 
     // "Rehearse REGISTRY_ONLY": under ALLOW_ANY, the tests run and the answer lists what hardening would break.
     app.post('/integrations/rehearse', {bodyLimit: SMALL_BODY}, async (request): Promise<RehearsalResponse> => {
@@ -258,6 +244,7 @@ function copySuggestions(r: SuggestionsResponse): SuggestionsResponse {
     })),
     skipped: r.skipped.map((s) => ({host: s.host, reason: s.reason})),
     plans: r.plans.map(copyPlan),
+    sections: r.sections.map((sec) => ({id: sec.id, title: sec.title, entries: [...sec.entries]})),
   };
   if (r.notes) out.notes = [...r.notes];
   return out;

@@ -101,7 +101,7 @@ export function renderHelp(): string {
     `- \`${USAGE.status}\`: log sources, connection to Mattermost, hardening state`,
     `- \`${USAGE.list}\`: destinations (default: the open ones)`,
     `- \`${USAGE.show}\`: one destination, its log lines and what to do`,
-    `- \`${USAGE.snippet}\`: the YAML to add (default: all open destinations)`,
+    `- \`${USAGE.snippet}\`: the YAML to add (default: all of it, for the configured integrations at risk and all open destinations)`,
     `- \`${USAGE.ignore}\`: no more alerts for a destination`,
     `- \`${USAGE.unignore}\`: alerts for it again`,
     `- \`${USAGE.test}\`: Mattermost runs its own connection test of an integration, through its sidecar (the email test sends a real email to the bridge's user)`,

@@ -237,10 +237,12 @@ describe('replies', () => {
   test('snippet: all, serviceentry format; nothing to add; too long', () => {
     const all = renderCommandReply({kind: 'snippet', snippet: {target: null, format: 'serviceentry', yaml: 'apiVersion: networking.istio.io/v1\n'}});
     expect(all.split('\n').slice(0, 2)).toEqual([
-      '**ServiceEntries for all open destinations** (`serviceentry` format)',
+      '**ServiceEntries for the configured integrations at risk and all open destinations** (`serviceentry` format)',
       'Apply with `kubectl apply -f -` in the Mattermost namespace:',
     ]);
-    expect(renderSnippet({target: null, format: 'bigbang', yaml: ''})).toBe('**No ServiceEntry to add** for all open destinations (`bigbang` format).');
+    expect(renderSnippet({target: null, format: 'bigbang', yaml: ''})).toBe(
+      '**No ServiceEntry to add** for the configured integrations at risk and all open destinations (`bigbang` format).',
+    );
     const long = renderSnippet({target: null, format: 'bigbang', yaml: `${YAML}${'# x\n'.repeat(5000)}`});
     expect(long).not.toContain('```');
     expect(long).toContain('too long for a reply');

@@ -246,7 +246,7 @@ function truncate(s: string, max: number): string {
 // ---- snippet ----
 
 export interface SnippetInput {
-  /** The host asked for; null for all open destinations. */
+  /** The host asked for; null for the whole patch (configured integrations at risk and all open destinations). */
   target: string | null;
   format: SuggestionFormat;
   yaml: string;
@@ -258,13 +258,15 @@ export interface SnippetInput {
   plans?: readonly Plan[];
 }
 
+const ALL_TO_ADD = 'the configured integrations at risk and all open destinations';
+
 export function renderSnippet(s: SnippetInput): string {
-  const what = s.target === null ? 'all open destinations' : inlineCode(s.target, 255);
+  const what = s.target === null ? ALL_TO_ADD : inlineCode(s.target, 255);
   const out: string[] = [];
   if (s.yaml.trim() === '') {
     out.push(`**No ServiceEntry to add** for ${what} (\`${s.format}\` format).`);
   } else {
-    out.push(`**ServiceEntries for ${s.target === null ? 'all open destinations' : 'one destination'}** (\`${s.format}\` format)`);
+    out.push(`**ServiceEntries for ${s.target === null ? ALL_TO_ADD : 'one destination'}** (\`${s.format}\` format)`);
     if (s.target !== null) out.push(`Host: ${what}`);
     out.push(`${FORMAT_PLACE[s.format]}:`, '', codeBlock(s.yaml, 'yaml'));
   }

@@ -16,7 +16,7 @@ import {join} from 'node:path';
 import type {Client4} from '@mattermost/client';
 import type {Post} from '@mattermost/types/posts';
 
-import type {FindingDetail, IntegrationItem, IntegrationsResponse, StatusReport} from '../../common/api';
+import type {FindingDetail, IntegrationItem, IntegrationsResponse, StatusReport, SuggestionFormat, SuggestionsResponse} from '../../common/api';
 import {AT_RISK_PROPS_KEY} from '../../common/alert';
 import {API_BASE_PATH} from '../../common/api';
 import {startKubeCluster, type KubeCluster} from '../kubernetes/harness';
@@ -63,6 +63,17 @@ function context(): string {
 }
 
 /** The webapp API as the page calls it: through Mattermost's route to the plugin, which forwards it to the bridge. */
+/** The one patch of everything to add (POST suggestions, keys "all"), as the page reads it. */
+async function patch(format: SuggestionFormat): Promise<SuggestionsResponse> {
+  const res = await fetch(`${mm.url}${API_BASE_PATH}/suggestions`, {
+    method: 'POST',
+    headers: {authorization: `Bearer ${mm.adminToken}`, 'content-type': 'application/json'},
+    body: JSON.stringify({keys: 'all', format}),
+  });
+  if (res.status !== 200) throw new Error(`POST /suggestions: ${res.status} ${await res.text()}`);
+  return (await res.json()) as SuggestionsResponse;
+}
+
 async function api<T>(path: string): Promise<T> {
   const res = await waitFor(
     `GET ${path} through the plugin`,
@@ -143,7 +154,7 @@ test('a blocked destination is alerted, and a configured integration no entry co
   const r = await waitFor(
     'the inventory and the mesh',
     async () => {
-      const x = await api<IntegrationsResponse>('/integrations?format=serviceentry');
+      const x = await api<IntegrationsResponse>('/integrations');
       return x.mesh?.ready && integration(x, 'smtp.example.com') ? x : null;
     },
     {timeoutMs: 60_000, context},
@@ -157,8 +168,11 @@ test('a blocked destination is alerted, and a configured integration no entry co
     findings: [],
     feature: {configPath: 'EmailSettings.SMTPServer'},
   });
-  expect(r.suggestion.yaml).toContain('smtp.example.com');
-  expect(r.suggestion.yaml).toContain('push.mattermost.com');
+  // One patch: the configured integrations at risk (push is also a finding, and is there once), then the log.
+  const all = await patch('serviceentry');
+  expect(all.sections.find((x) => x.id === 'integrations')?.entries.length).toBeGreaterThanOrEqual(2);
+  expect(all.yaml).toContain('smtp.example.com');
+  expect(all.yaml.match(/- push\.mattermost\.com\n/g)).toHaveLength(1);
 
   const status = await api<StatusReport>('/status');
   expect(status.replica).toBe('sole');
@@ -179,8 +193,7 @@ test('a blocked destination is alerted, and a configured integration no entry co
 
   const nonAdmin = await fetch(`${mm.url}${API_BASE_PATH}/integrations`, {headers: {authorization: `Bearer ${mm.userToken}`}});
   expect(nonAdmin.status).toBe(403);
-  const badFormat = await fetch(`${mm.url}${API_BASE_PATH}/integrations?format=helm`, {headers: {authorization: `Bearer ${mm.adminToken}`}});
-  expect(badFormat.status).toBe(400);
+  await expect(patch('helm' as SuggestionFormat)).rejects.toThrow(/POST \/suggestions: 400/);
 });
 
 test('the ServiceEntry is added: the finding is resolved with when and by what, and the thread is told once', async () => {
@@ -215,10 +228,11 @@ test('the ServiceEntry is added: the finding is resolved with when and by what, 
     reason: expect.stringMatching(/^allowed by ServiceEntry mattermost\/push \(in the mesh since .*\); no blocked connection since$/),
   });
 
-  const r = await api<IntegrationsResponse>('/integrations?format=bigbang');
+  const r = await api<IntegrationsResponse>('/integrations');
   expect(integration(r, 'push.mattermost.com')).toMatchObject({state: 'allowed', allowedBy: 'ServiceEntry mattermost/push', findings: []});
-  expect(r.suggestion.yaml).not.toContain('push.mattermost.com');
-  expect(r.suggestion.yaml).toContain('smtp.example.com');
+  const all = await patch('bigbang');
+  expect(all.yaml).not.toContain('push.mattermost.com');
+  expect(all.yaml).toContain('smtp.example.com');
 
   const reply = await waitFor(
     'the reply in the alert thread',
@@ -257,7 +271,7 @@ test('under ALLOW_ANY, PassthroughCluster traffic is the rehearsal of what harde
   const r = await waitFor(
     'the passthrough SMTP traffic',
     async () => {
-      const x = await api<IntegrationsResponse>('/integrations?format=serviceentry');
+      const x = await api<IntegrationsResponse>('/integrations');
       return x.mesh?.outboundMode === 'ALLOW_ANY' && integration(x, 'smtp.example.com')?.findings.length ? x : null;
     },
     {timeoutMs: 60_000, context},
@@ -265,8 +279,9 @@ test('under ALLOW_ANY, PassthroughCluster traffic is the rehearsal of what harde
   const smtp = integration(r, 'smtp.example.com');
   expect(smtp).toMatchObject({state: 'will-be-blocked', findings: [{key: 'smtp.example.com:587', verdict: 'passthrough'}]});
   expect(smtp?.detail).toMatch(/PassthroughCluster.*REGISTRY_ONLY will block it/);
-  expect(r.suggestion.yaml).toMatch(/smtp\.example\.com/);
-  expect(r.suggestion.yaml).toMatch(/needed once REGISTRY_ONLY is enforced/);
+  const all = await patch('serviceentry');
+  expect(all.yaml).toMatch(/smtp\.example\.com/);
+  expect(all.yaml).toMatch(/needed once REGISTRY_ONLY is enforced/);
   const status = await api<StatusReport>('/status');
   expect(status.mesh?.outboundMode).toBe('ALLOW_ANY');
   expect(bridge.output()).not.toContain(mm.adminToken);

@@ -19,6 +19,7 @@ import fs from 'node:fs';
 import type {Client4} from '@mattermost/client';
 import type {Post} from '@mattermost/types/posts';
 import type {Request} from 'playwright-core';
+import {parse as parseYaml} from 'yaml';
 
 import {readAlertData} from '../../common/alert';
 import {API_BASE_PATH, type IntegrationsResponse, type IntegrationState, type SuggestionsResponse} from '../../common/api';
@@ -350,7 +351,7 @@ test('the findings table keeps each port and host name on one line', async () =>
   for (const l of lines) expect({key: l.key, port: l.port, destination: l.destination}).toEqual({key: l.key, port: 1, destination: 1});
 });
 
-test("Copy YAML puts the bridge's suggestion on the clipboard", async () => {
+test("Copy YAML puts the bridge's one patch on the clipboard: the integrations at risk, then the log, each host once", async () => {
   const {page, pageErrors} = await adminDashboard({clipboard: true});
   const pre = page.locator('pre[aria-label^="Suggested YAML"]');
   await pre.waitFor({timeout: 15_000});
@@ -360,6 +361,23 @@ test("Copy YAML puts the bridge's suggestion on the clipboard", async () => {
   expect(expected.yaml).toContain(HOOKS.host);
   expect(expected.yaml).toContain(GITHUB.host);
   expect(await pre.textContent()).toBe(expected.yaml);
+  // One place for YAML on the page; its sections in order, each under its heading comment.
+  expect(await page.locator('pre').count()).toBe(1);
+  expect(await page.getByRole('button', {name: 'Copy YAML'}).count()).toBe(1);
+  expect(expected.sections.map((x) => x.id)).toEqual(['integrations', 'log']);
+  const headings = expected.sections.map((x) => expected.yaml.indexOf(`# ==== ${x.title} ====`));
+  expect(headings[0]).toBeGreaterThan(-1);
+  expect(headings[1]).toBeGreaterThan(headings[0]);
+  expect(expected.yaml.indexOf(`- ${SMTP.host}`)).toBeGreaterThan(headings[0]);
+  expect(expected.yaml.indexOf(`- ${SMTP.host}`)).toBeLessThan(headings[1]);
+  expect(expected.yaml.indexOf(`- ${GITHUB.host}`)).toBeGreaterThan(headings[1]);
+  const routes = Object.values(
+    (parseYaml(expected.yaml) as {addons: {mattermost: {values: {routes: {outbound: Record<string, {hosts: string[]}>}}}}}).addons.mattermost.values.routes
+      .outbound,
+  );
+  const hosts = routes.flatMap((r) => r.hosts);
+  expect(hosts.length).toBe(new Set(hosts).size);
+  expect(await page.getByRole('list', {name: 'Sections of the YAML'}).textContent()).toContain(expected.sections[0].title);
 
   // Nothing on the clipboard before, so what is read afterwards was put there by the button.
   await page.evaluate(() => (globalThis as unknown as Win).navigator.clipboard.writeText('(empty)'));
@@ -392,8 +410,8 @@ interface IntegrationRow {
   why: string;
 }
 
-test("Configured integrations: SMTP will be blocked, push is allowed by the values file, and Copy YAML copies the bridge's YAML for them", async () => {
-  const {page, pageErrors} = await adminDashboard({clipboard: true});
+test('Configured integrations: SMTP will be blocked, push is allowed by the values file, and their YAML is in the one patch', async () => {
+  const {page, pageErrors} = await adminDashboard();
   const section = page.locator('section[aria-labelledby="ea-integrations-title"]');
   await section.locator('table > tbody > tr').first().waitFor({timeout: 15_000});
   expect(await section.locator('#ea-integrations-title').textContent()).toBe('Configured integrations');
@@ -441,29 +459,20 @@ test("Configured integrations: SMTP will be blocked, push is allowed by the valu
   // Most urgent first.
   expect(rows.indexOf(smtp!)).toBeLessThan(rows.indexOf(push!));
 
-  const yamlPanel = section.locator('section[aria-labelledby="ea-integrations-yaml-title"]');
-  const format = await yamlPanel.locator('select').inputValue();
-  expect(format).toBe('bigbang');
-  const expected = await bridgeApi<IntegrationsResponse>(`integrations?format=${format}`);
+  const expected = await bridgeApi<IntegrationsResponse>('integrations');
   expect(expected).toMatchObject({mesh: null, valuesFile: true});
   // The page draws the bridge's list as it is, in its order, and adds no row of its own.
   expect(rows.map((r) => [r.destination, r.state, r.allowedBy])).toEqual(expected.items.map((i) => [`${i.host}:${i.port}`, STATE_LABEL[i.state], i.allowedBy]));
 
-  // The YAML is for what will be blocked: mail, not push.
-  const pre = yamlPanel.locator('pre');
-  expect(await pre.getAttribute('aria-label')).toBe('YAML for the integrations, Big Bang values (routes.outbound)');
-  const shown = (await pre.textContent()) ?? '';
-  expect(shown).toBe(expected.suggestion.yaml);
-  expect(shown).toContain(`- ${SMTP.host}`);
-  expect(shown).toContain(`- number: ${SMTP.port}`);
-  expect(shown).not.toContain(PUSH.host);
-
-  // Nothing on the clipboard before, so what is read afterwards was put there by the button.
-  await page.evaluate(() => (globalThis as unknown as Win).navigator.clipboard.writeText('(empty)'));
-  await yamlPanel.getByRole('button', {name: 'Copy YAML'}).click();
-  await yamlPanel.getByRole('button', {name: 'Copied'}).waitFor({timeout: 5_000});
-  const clipboard = await page.evaluate(() => (globalThis as unknown as Win).navigator.clipboard.readText());
-  expect(clipboard).toBe(expected.suggestion.yaml);
+  // No YAML of its own: it points at the one patch, which holds mail under the integrations, and not push.
+  expect(await section.locator('pre').count()).toBe(0);
+  expect(await section.textContent()).toMatch(
+    /The ServiceEntries for the \d+ switched-on integrations? that (is|are) or will be blocked head the suggested YAML below/,
+  );
+  const patch = await bridgeApi<SuggestionsResponse>('suggestions', {method: 'POST', body: {keys: 'all', format: 'bigbang'}});
+  const integrations = patch.sections.find((x) => x.id === 'integrations');
+  expect(integrations?.entries.some((name) => patch.entries.find((e) => e.name === name)?.hosts.includes(SMTP.host))).toBe(true);
+  expect(patch.yaml).not.toContain(PUSH.host);
 
   await section.scrollIntoViewIfNeeded();
   await rig.screenshot(page, '08-integrations');

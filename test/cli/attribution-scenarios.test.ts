@@ -103,7 +103,11 @@ describe('a hardened cluster whose IP-only blocks are on the integrations’ own
   it('puts what is likely in the patch, with a comment that says why', () => {
     const hosts = report.suggestion.entries.flatMap((e) => e.hosts);
     expect(hosts).toEqual(expect.arrayContaining(['email-smtp.us-gov-west-1.amazonaws.com', 'ldap.corp.example.mil', 'api.openai.com']));
-    expect(hosts).not.toContain('tickets.example.mil');
+    // The webhooks sharing port 8443 are in the patch from the configuration (they will be blocked), never
+    // from the address that could be either of them.
+    const ipKey = at(report, 8443)[0].key;
+    expect(report.suggestion.entries.filter((e) => e.covers.includes(ipKey))).toEqual([]);
+    expect(report.suggestion.entries.find((e) => e.hosts.includes('tickets.example.mil'))?.covers).toEqual(['tickets.example.mil:8443']);
     const smtpEntry = report.suggestion.entries.find((e) => e.hosts.includes('email-smtp.us-gov-west-1.amazonaws.com'));
     expect(smtpEntry?.comment).toMatch(/Likely, not certain: no log line names the host; it is the only integration configured on port 587/);
     expect(report.suggestion.yaml).toContain('# Likely, not certain');

@@ -94,8 +94,14 @@ describe('scan on the sample cluster', () => {
       'bigbang-mattermost-files.s3.us-gov-west-1.amazonaws.com',
       'deploybot.tools.example.mil',
       'email-smtp.us-gov-west-1.amazonaws.com',
+      // Configured, never called in this log, and not in the values: they will be blocked.
+      'hooks.ops.example.mil',
+      'plugins.releases.mattermost.com',
+      'portal.internal.prod.cloud.mattermost.com',
       'push.mattermost.com',
       's3.us-gov-west-1.amazonaws.com',
+      'sts.amazonaws.com',
+      'sts.us-gov-west-1.amazonaws.com',
     ]);
     // gitlab.example.mil is already in routes.outbound.gitlab-sso; SMTP is allowed there on 465 only.
     expect(report.suggestion.skipped.find((s) => s.host === 'gitlab.example.mil')?.reason).toMatch(/gitlab-sso/);
@@ -141,13 +147,19 @@ describe('configured integrations on the sample cluster (server/sample/README.md
     expect(es?.enabled).toBe(false);
   });
 
-  it('hands back ServiceEntries for what will be blocked and no traffic showed yet, and nothing already allowed', () => {
-    const yaml = report.integrations?.suggestion.yaml ?? '';
-    expect(yaml).toContain('hooks.ops.example.mil');
-    expect(yaml).not.toContain('push.mattermost.com');
+  it('one patch: the integrations that are or will be blocked first, then the log; each host once, nothing already allowed', () => {
+    const {yaml, sections, entries} = report.suggestion;
+    // Every blocked destination of the sample is a configured integration: the log adds no section of its own.
+    expect(sections.map((x) => x.id)).toEqual(['integrations']);
+    const hostsOf = (names: string[]) => names.flatMap((n) => entries.find((e) => e.name === n)?.hosts ?? []);
+    // The webhook never called is known from the configuration alone; push is configured and in the log, and is there once.
+    expect(hostsOf(sections[0].entries)).toEqual(expect.arrayContaining(['hooks.ops.example.mil', 'push.mattermost.com']));
+    expect(yaml.match(/- push\.mattermost\.com\n/g)).toHaveLength(1);
     expect(yaml).not.toContain('notices.mattermost.com');
     const back = readBack(yaml, 'bigbang');
     expect(back.errors).toEqual([]);
+    const hosts = back.entries.flatMap((e) => e.spec.hosts as string[]);
+    expect(hosts.length).toBe(new Set(hosts).size);
     for (const e of back.entries) expect(checkServiceEntrySpec(e.spec)).toEqual([]);
   });
 
@@ -155,7 +167,9 @@ describe('configured integrations on the sample cluster (server/sample/README.md
     const text = (await cli(SAMPLE_ARGS)).out;
     expect(text).toMatch(/Configured integrations \(switched on\):\n( {2}- .*\n)+/);
     expect(text).toMatch(/Outgoing webhook “Incident tracker” .*hooks\.ops\.example\.mil:443 will be blocked/);
-    expect(text).toContain('ServiceEntries for the integrations that will be blocked though no traffic has failed yet (bigbang format):');
+    expect(text).toContain('Suggested ServiceEntries (bigbang format): add this to your values.\n');
+    expect(text).toContain('# ==== Configured integrations that are or will be blocked ====');
+    expect(text.match(/^addons:$/gm)).toHaveLength(1);
     const bare = await cli(['scan', sample('istio-proxy.log'), '--no-dns', '--output', 'json']);
     expect((JSON.parse(bare.out) as ScanReport).integrations).toBeNull();
   });

@@ -88,26 +88,32 @@ test('ignore and un-ignore; the revision moves', async () => {
   expect(detail.decisions.map((d) => d.action)).toEqual(['ignore', 'unignore']);
 });
 
-test('suggestions for the selection and for all', async () => {
+test('suggestions for the selection and for all, with their sections; a format the bridge does not know is refused with the ones it accepts', async () => {
   const client = browser();
   const some = await client.suggestions({keys: [KEYS.push], format: 'serviceentry'});
   expect(some.format).toBe('serviceentry');
   expect(some.yaml).not.toBe('');
   const all = await client.suggestions({keys: 'all', format: 'bigbang'});
   expect(all.format).toBe('bigbang');
-});
+  // This bridge knows no Mattermost configuration: the patch has the log's section only.
+  expect(all.sections).toEqual([{id: 'log', title: 'Destinations found in the access log', entries: all.entries.map((e) => e.name)}]);
+  expect(all.entries.length).toBeGreaterThan(0);
+  expect(deps.suggestCalls).toEqual([
+    {keys: [KEYS.push], format: 'serviceentry'},
+    {keys: 'all', format: 'bigbang'},
+  ]);
 
-test('integrations in the asked format; a format the bridge does not know is refused with the ones it accepts', async () => {
-  const client = browser();
-  const answer = await client.integrations('package-legacy');
-  expect(deps.integrationsCalls).toEqual(['package-legacy']);
-  expect(answer.suggestion.format).toBe('package-legacy');
-  expect(answer.items.length).toBeGreaterThan(0);
-
-  const bad = (await client.integrations('helm' as SuggestionFormat).catch((e: unknown) => e)) as BridgeError;
+  const bad = (await client.suggestions({keys: 'all', format: 'helm' as SuggestionFormat}).catch((e: unknown) => e)) as BridgeError;
   expect([bad.kind, bad.status, bad.code, bad.unreachable]).toEqual(['api', 400, 'invalid_request', false]);
   expect(bad.allowed).toContain('serviceentry');
-  expect(deps.integrationsCalls).toEqual(['package-legacy']);
+  expect(deps.suggestCalls).toHaveLength(2);
+});
+
+test('integrations', async () => {
+  const client = browser();
+  const answer = await client.integrations();
+  expect(deps.integrationsCalls).toBe(1);
+  expect(answer.items.length).toBeGreaterThan(0);
 });
 
 test('errors of the bridge keep its code and message, and are not taken for a missing route', async () => {

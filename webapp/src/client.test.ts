@@ -1,5 +1,3 @@
-import type {SuggestionFormat} from '../../common/types';
-
 import {BridgeClient, BridgeError, basePathOf, doPostAction, readCookie} from './client';
 import {FakeBridge, fakeResponse, makeFinding, makeIntegration, makeIntegrations} from './test/fake_bridge';
 
@@ -47,36 +45,26 @@ describe('base path', () => {
 });
 
 describe('integrations', () => {
-  test('are read with a GET that carries the format in the query, under the Site URL path', async () => {
+  test('are read with a GET under the Site URL path', async () => {
     document.cookie = 'MMCSRF=csrf-int';
     const bridge = new FakeBridge('/chat/plugins/egress-advisor/api/v1');
     bridge.integrationsReport = makeIntegrations({items: [makeIntegration({host: 'push.mattermost.com'})]});
     const client = new BridgeClient({siteUrl: 'https://example.com/chat', fetch: bridge.fetch});
-    const answer = await client.integrations('bigbang-legacy');
+    const answer = await client.integrations();
     const r = bridge.requests[0];
     expect(r.method).toBe('GET');
-    expect(r.url).toBe('/chat/plugins/egress-advisor/api/v1/integrations?format=bigbang-legacy');
+    expect(r.url).toBe('/chat/plugins/egress-advisor/api/v1/integrations');
     expect(r.credentials).toBe('include');
     expect(r.headers['X-Requested-With']).toBe('XMLHttpRequest');
     expect(r.headers['X-CSRF-Token']).toBeUndefined();
     expect(answer.items.map((i) => i.host)).toEqual(['push.mattermost.com']);
-    expect(answer.suggestion).toMatchObject({format: 'bigbang-legacy', yaml: '# format: bigbang-legacy\n- push.mattermost.com:443\n'});
-  });
-
-  test("a refused format is the bridge's error, with what it would have accepted", async () => {
-    const bridge = new FakeBridge();
-    const client = new BridgeClient({fetch: bridge.fetch});
-    const err = (await client.integrations('helm' as SuggestionFormat).catch((e: unknown) => e)) as BridgeError;
-    expect(err).toBeInstanceOf(BridgeError);
-    expect([err.kind, err.status, err.code, err.unreachable]).toEqual(['api', 400, 'invalid_request', false]);
-    expect(err.allowed).toContain('serviceentry');
   });
 
   test('an unrouted path is told apart from the bridge answering', async () => {
     const bridge = new FakeBridge();
     bridge.mode = 'not-routed';
     const client = new BridgeClient({fetch: bridge.fetch});
-    const err = (await client.integrations('bigbang').catch((e: unknown) => e)) as BridgeError;
+    const err = (await client.integrations().catch((e: unknown) => e)) as BridgeError;
     expect([err.kind, err.status, err.unreachable]).toEqual(['not-routed', 404, true]);
   });
 });

@@ -19,7 +19,6 @@ import {
   type FindingSummary,
   type IntegrationsResponse,
   type StatusReport,
-  type SuggestionFormat,
   type SuggestionsRequest,
   type SuggestionsResponse,
 } from '../../common/api';
@@ -228,8 +227,8 @@ export class BridgeClient {
     return this.call('suggestions', {method: 'POST', body: req, signal});
   }
 
-  integrations(format: SuggestionFormat, signal?: AbortSignal): Promise<IntegrationsResponse> {
-    return this.call(`integrations?format=${encodeURIComponent(format)}`, {signal});
+  integrations(signal?: AbortSignal): Promise<IntegrationsResponse> {
+    return this.call('integrations', {signal});
   }
 
   /** "Test now": Mattermost runs its own connection test of one integration; answers when it is done. */

@@ -1,7 +1,8 @@
 // The suggestion stage: findings (and optionally the administrator's current values) in, the ServiceEntries
 // still missing out, in the requested format, every one of them checked against Istio's rules.
 import {printable} from '../hostname';
-import type {Finding, SuggestionFormat, SuggestionResult} from '../types';
+import type {SuggestionSection} from '../../../common/types';
+import type {Finding, ServiceEntryModel, SuggestionFormat, SuggestionResult} from '../types';
 import {buildServiceEntries, partitionValid, type Skipped} from './model';
 import {isDns1123Label} from './names';
 import {readBack} from './readback';
@@ -43,6 +44,17 @@ export interface SuggestOptions {
    * part of `/egress snippet all`.
    */
   only?: readonly string[];
+  /**
+   * Groups the entries under headings, in this order: an entry goes to the first section holding one of the
+   * finding keys it covers (entries of no section come last, without a heading).
+   */
+  sections?: readonly SectionSpec[];
+}
+
+export interface SectionSpec {
+  id: SuggestionSection['id'];
+  title: string;
+  keys: readonly string[];
 }
 
 /** What, besides the findings, decides what is already allowed: the values file and the mesh. */
@@ -51,6 +63,8 @@ export type SuggestContext = Pick<SuggestOptions, 'values' | 'allowed' | 'reserv
 export interface SuggestResult extends SuggestionResult {
   /** What a person should know about the input: values that could not be read, a namespace that was ignored. */
   notes: string[];
+  /** The sections the YAML is headed by, with their entries; only those that hold any (empty without `sections`). */
+  sections: SuggestionSection[];
 }
 
 export function suggest(findings: readonly Finding[], opts: SuggestOptions): SuggestResult {
@@ -86,9 +100,13 @@ export function suggest(findings: readonly Finding[], opts: SuggestOptions): Sug
     built.entries.filter((e) => concerns(e.covers)),
     namespace,
   );
-  const rendered = renderSuggestion(valid.entries, opts.format, {
+  const sectionOf = sectionIndex(opts.sections ?? []);
+  const sections = opts.sections ?? [];
+  const ordered = stableSortBy(valid.entries, (e) => sectionOf(e) ?? sections.length);
+  const rendered = renderSuggestion(ordered, opts.format, {
     ...(namespace !== undefined ? {namespace} : {}),
     notes: headerNotes,
+    ...(sections.length > 0 ? {sectionOf: (e: ServiceEntryModel) => sections[sectionOf(e) ?? -1]?.title} : {}),
   });
   const skipped: Skipped[] = [...built.skipped.filter((k) => concerns(k.keys)), ...valid.skipped, ...rendered.skipped];
 
@@ -100,9 +118,43 @@ export function suggest(findings: readonly Finding[], opts: SuggestOptions): Sug
         skipped.push({host, reason: `the rendered suggestion did not validate: ${problems.join('; ')}`, keys: entry.covers});
       }
     }
-    return {format: opts.format, yaml: '', entries: [], skipped, notes, plans: plansFor(shown, [], skipped)};
+    return {format: opts.format, yaml: '', entries: [], skipped, notes, plans: plansFor(shown, [], skipped), sections: []};
   }
-  return {format: opts.format, yaml: rendered.yaml, entries: rendered.entries, skipped, notes, plans: plansFor(shown, rendered.entries, skipped)};
+  const grouped = sections
+    .map((sec, i) => ({id: sec.id, title: sec.title, entries: rendered.entries.filter((e) => sectionOf(e) === i).map((e) => e.name)}))
+    .filter((sec) => sec.entries.length > 0);
+  return {
+    format: opts.format,
+    yaml: rendered.yaml,
+    entries: rendered.entries,
+    skipped,
+    notes,
+    plans: plansFor(shown, rendered.entries, skipped),
+    sections: grouped,
+  };
+}
+
+/** The index of the first section that holds a key the entry covers; undefined for none. */
+function sectionIndex(sections: readonly SectionSpec[]): (entry: ServiceEntryModel) => number | undefined {
+  const first = new Map<string, number>();
+  sections.forEach((sec, i) => {
+    for (const k of sec.keys) if (!first.has(k)) first.set(k, i);
+  });
+  return (entry) => {
+    let best: number | undefined;
+    for (const k of entry.covers) {
+      const i = first.get(k);
+      if (i !== undefined && (best === undefined || i < best)) best = i;
+    }
+    return best;
+  };
+}
+
+function stableSortBy<T>(items: readonly T[], rank: (item: T) => number): T[] {
+  return items
+    .map((item, i) => ({item, i, r: rank(item)}))
+    .sort((a, b) => a.r - b.r || a.i - b.i)
+    .map((x) => x.item);
 }
 
 function outputProblems(yaml: string, format: SuggestionFormat, entries: readonly {name: string; hosts: string[]}[], namespace: string | undefined): string[] {

@@ -14,6 +14,11 @@ export interface RenderOptions {
   namespace?: string;
   /** Extra lines for the header comment (e.g. that the values file could not be read). */
   notes?: readonly string[];
+  /**
+   * The section title of an entry. Entries come grouped by section; the first of each group gets the title as
+   * a heading comment, so that one patch says which part is which.
+   */
+  sectionOf?: (entry: ServiceEntryModel) => string | undefined;
 }
 
 export interface Rendered {
@@ -87,9 +92,10 @@ function renderRoutes(entries: readonly ServiceEntryModel[], umbrella: boolean, 
   const doc = newDocument(nest(umbrella ? [...UMBRELLA_PREFIX, 'routes', 'outbound'] : ['routes', 'outbound'], outbound));
   const map = doc.getIn(umbrella ? [...UMBRELLA_PREFIX, 'routes', 'outbound'] : ['routes', 'outbound'], true);
   if (isMap(map)) {
+    const comments = entryComments(entries, opts);
     map.items.forEach((pair, i) => {
       const key = pair.key as Node;
-      key.commentBefore = commentBlock(entries[i].comment);
+      key.commentBefore = comments[i];
       key.spaceBefore = i > 0;
     });
   }
@@ -104,9 +110,10 @@ function renderLegacy(entries: readonly ServiceEntryModel[], umbrella: boolean, 
   const doc = newDocument(nest(path, list));
   const seq = doc.getIn(path, true);
   if (isSeq(seq)) {
+    const comments = entryComments(entries, opts);
     seq.items.forEach((item, i) => {
       const node = item as Node;
-      node.commentBefore = commentBlock(entries[i].comment);
+      node.commentBefore = comments[i];
       node.spaceBefore = i > 0;
     });
   }
@@ -119,6 +126,7 @@ function renderLegacy(entries: readonly ServiceEntryModel[], umbrella: boolean, 
 }
 
 function renderManifests(entries: readonly ServiceEntryModel[], opts: RenderOptions): string {
+  const comments = entryComments(entries, opts);
   const docs = entries.map((e, i) => {
     const metadata: Record<string, unknown> = {name: e.name};
     if (opts.namespace !== undefined) {
@@ -128,7 +136,7 @@ function renderManifests(entries: readonly ServiceEntryModel[], opts: RenderOpti
     const doc = newDocument({apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata, spec: specOf(e)});
     styleExportTo(doc.contents);
     if (doc.contents !== null) {
-      (doc.contents as Node).commentBefore = commentBlock(e.comment);
+      (doc.contents as Node).commentBefore = comments[i];
     }
     if (i === 0) {
       const where = opts.namespace !== undefined ? `kubectl apply -f <file>` : `kubectl apply -n <mattermost namespace> -f <file>`;
@@ -199,6 +207,18 @@ function commentBlock(comment: string | undefined): string | undefined {
     .split(/\r\n|\r|\n/)
     .map((line) => ` ${commentText(line, Number.MAX_SAFE_INTEGER)}`)
     .join('\n');
+}
+
+/** Each entry's comment, with its section's heading in front of the first entry of a section. */
+function entryComments(entries: readonly ServiceEntryModel[], opts: RenderOptions): (string | undefined)[] {
+  let previous: string | undefined;
+  return entries.map((e, i) => {
+    const section = opts.sectionOf?.(e);
+    const starts = section !== undefined && (i === 0 || section !== previous);
+    previous = section;
+    const lines = [...(starts ? [`==== ${section} ====`] : []), ...(e.comment === undefined || e.comment === '' ? [] : [e.comment])];
+    return lines.length === 0 ? undefined : commentBlock(lines.join('\n'));
+  });
 }
 
 function header(lines: readonly string[], opts: RenderOptions): string {

@@ -9,7 +9,7 @@ import {Writable} from 'node:stream';
 import pino, {type Logger} from 'pino';
 import {Registry} from 'prom-client';
 
-import type {IntegrationsResponse, StatusReport, SuggestionFormat, SuggestionsResponse} from '../../../common/api';
+import type {IntegrationsResponse, StatusReport, SuggestionsResponse} from '../../../common/api';
 import {openSqliteStore, type Observation, type SqliteStore} from '../../store';
 import {signatureHeaders, type Caller} from '../signature';
 import type {ActionRequest, HttpDeps, PluginSettings, SlashCommandRequest} from '../types';
@@ -183,7 +183,7 @@ export function sampleStatus(): StatusReport {
   };
 }
 
-export function sampleIntegrations(format: SuggestionFormat): Omit<IntegrationsResponse, 'tests' | 'rehearsal'> {
+export function sampleIntegrations(): Omit<IntegrationsResponse, 'tests' | 'rehearsal'> {
   const smtp = {id: 'email', name: 'Email (SMTP)', configPath: 'EmailSettings.SMTPServer'};
   return {
     generatedAt: '2024-05-01T10:00:00.000Z',
@@ -211,7 +211,6 @@ export function sampleIntegrations(format: SuggestionFormat): Omit<IntegrationsR
         detail: 'ServiceEntry mattermost/push lets it out.',
       },
     ],
-    suggestion: {format, yaml: 'addons: {}\n', entries: [], skipped: [], plans: []},
   };
 }
 
@@ -220,7 +219,8 @@ export interface TestDeps extends HttpDeps {
   commands: SlashCommandRequest[];
   actions: ActionRequest[];
   suggestCalls: Array<{keys: string[] | 'all'; format: string}>;
-  integrationsCalls: string[];
+  /** How often the integrations were read. */
+  integrationsCalls: number;
   emitter: EventEmitter;
   log: CapturedLog;
   readiness: {ready: boolean; reasons: string[]; degraded: string[]};
@@ -231,7 +231,6 @@ export function testDeps(store: HttpDeps['store'], overrides: Partial<HttpDeps> 
   const commands: SlashCommandRequest[] = [];
   const actions: ActionRequest[] = [];
   const suggestCalls: TestDeps['suggestCalls'] = [];
-  const integrationsCalls: string[] = [];
   const emitter = new EventEmitter();
   const log = captureLogger();
   const readiness = {ready: true, reasons: [] as string[], degraded: [] as string[]};
@@ -242,14 +241,14 @@ export function testDeps(store: HttpDeps['store'], overrides: Partial<HttpDeps> 
     commands,
     actions,
     suggestCalls,
-    integrationsCalls,
+    integrationsCalls: 0,
     emitter,
     log,
     readiness,
     status: async () => sampleStatus(),
-    integrations: async (format) => {
-      integrationsCalls.push(format);
-      return sampleIntegrations(format);
+    integrations: async () => {
+      deps.integrationsCalls += 1;
+      return sampleIntegrations();
     },
     // The real suggestion stage over the test's store, as the bridge wires it (no values, no mesh).
     suggest: async (keys, format): Promise<SuggestionsResponse> => {

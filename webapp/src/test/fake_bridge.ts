@@ -16,7 +16,7 @@ import type {
   SuggestionsRequest,
   SuggestionsResponse,
 } from '../../../common/api';
-import {SUGGESTION_FORMATS, type SuggestionFormat, type Verdict} from '../../../common/types';
+import type {Verdict} from '../../../common/types';
 
 export interface RecordedRequest {
   method: string;
@@ -163,14 +163,13 @@ export function makeIntegration(p: Partial<IntegrationItem> = {}): IntegrationIt
   };
 }
 
-/** An integrations answer; the route writes `suggestion.yaml` in the requested format from the items. */
+/** An integrations answer; the suggestions route puts the switched-on ones at risk at the head of its patch. */
 export function makeIntegrations(p: Partial<IntegrationsResponse> = {}): IntegrationsResponse {
   return {
     generatedAt: '2026-05-01T12:00:00.000Z',
     mesh: null,
     valuesFile: false,
     items: [],
-    suggestion: {format: 'bigbang', yaml: '', entries: [], skipped: [], plans: []},
     rehearsal: notRunReport('ALLOW_ANY', "Istio's default (no Sidecar or mesh config sets a mode)"),
     ...p,
   };
@@ -205,6 +204,8 @@ export class FakeBridge {
   revision = 1;
   statusReport: StatusReport = makeStatus();
   integrationsReport: IntegrationsResponse = makeIntegrations();
+  /** What POST suggestions says it left out, and its notes. */
+  leftOut: Pick<SuggestionsResponse, 'skipped' | 'notes'> = {skipped: []};
   /** What POST integrations/test answers; the result is also put first in that kind's history. */
   testAnswer: ConnectionTestResponse | null = null;
   /** What POST integrations/rehearse answers; a rehearsal that ran becomes the report's `rehearsal`. */
@@ -266,16 +267,7 @@ export class FakeBridge {
 
   private route(method: string, path: string, query: URLSearchParams, body: unknown): Response {
     if (method === 'GET' && path === 'status') return fakeResponse({status: 200, body: {...this.statusReport, counts: this.counts()}});
-    if (method === 'GET' && path === 'integrations') {
-      const format = query.get('format') as SuggestionFormat;
-      if (!SUGGESTION_FORMATS.includes(format)) {
-        return fakeResponse({status: 400, body: {error: 'Unknown format.', code: 'invalid_request', allowed: [...SUGGESTION_FORMATS]}});
-      }
-      const report = this.integrationsReport;
-      const wanted = report.items.filter((i) => i.enabled && i.port !== null && (i.state === 'blocked' || i.state === 'will-be-blocked'));
-      const yaml = wanted.length === 0 ? '' : `# format: ${format}\n${wanted.map((i) => `- ${i.host}:${i.port}`).join('\n')}\n`;
-      return fakeResponse({status: 200, body: {...report, suggestion: {...report.suggestion, format, yaml}}});
-    }
+    if (method === 'GET' && path === 'integrations') return fakeResponse({status: 200, body: this.integrationsReport});
     if (method === 'POST' && path === 'integrations/test' && this.testAnswer !== null) {
       const answer = this.testAnswer;
       if (answer.ran) {
@@ -315,12 +307,29 @@ export class FakeBridge {
       });
     }
     if (method === 'POST' && path === 'suggestions') {
+      // As the bridge's patch, in a shape easy to assert: "all" heads the switched-on integrations at risk
+      // ("- host:port"), then the open findings no integration already holds ("- host"), each under a heading.
       const req = body as SuggestionsRequest;
+      const all = req.keys === 'all';
       const keys = req.keys === 'all' ? this.findings.filter((f) => f.status === 'open').map((f) => f.key) : req.keys;
-      const hosts = this.findings.filter((f) => keys.includes(f.key) && f.destination.host !== null).map((f) => f.destination.host as string);
-      const yaml = hosts.length === 0 ? '' : `# format: ${req.format}\n${hosts.map((h) => `- ${h}`).join('\n')}\n`;
+      const atRisk = all
+        ? this.integrationsReport.items.filter((i) => i.enabled && i.port !== null && (i.state === 'blocked' || i.state === 'will-be-blocked'))
+        : [];
+      const held = new Set(atRisk.flatMap((i) => [`${i.host}:${i.port}`, ...i.findings.map((f) => f.key)]));
+      const configured = atRisk.map((i) => `${i.host}:${i.port}`);
+      const logged = this.findings
+        .filter((f) => keys.includes(f.key) && !held.has(f.key) && f.destination.host !== null)
+        .map((f) => f.destination.host as string);
+      const sections = [
+        {id: 'integrations' as const, title: 'Configured integrations that are or will be blocked', entries: configured},
+        {id: 'log' as const, title: 'Destinations found in the access log', entries: logged},
+      ].filter((sec) => sec.entries.length > 0);
+      const yaml =
+        sections.length === 0
+          ? ''
+          : `# format: ${req.format}\n${sections.map((sec) => `# ${sec.title}\n${sec.entries.map((e) => `- ${e}\n`).join('')}`).join('')}`;
       const plans = keys.flatMap((k) => this.findings.find((f) => f.key === k)?.plan ?? []);
-      const res: SuggestionsResponse = {format: req.format, yaml, entries: [], skipped: [], plans};
+      const res: SuggestionsResponse = {format: req.format, yaml, entries: [], ...this.leftOut, plans, sections};
       return fakeResponse({status: 200, body: res});
     }
     const m = /^findings\/([^/]+)(?:\/(ignore|unignore))?$/.exec(path);

@@ -415,8 +415,8 @@ describe('suggested YAML', () => {
       await renderDashboard({suggestionformat: 'package'});
       const panel = screen.getByRole('region', {name: 'Suggested YAML'});
       const yaml = await within(panel).findByLabelText(/^Suggested YAML, Mattermost package values/);
-      expect(yaml.textContent).toBe('# format: package\n- s3.amazonaws.com\n- push.mattermost.com\n');
-      expect(within(panel).getByText(/For every open finding/)).toBeInTheDocument();
+      expect(yaml.textContent).toBe('# format: package\n# Destinations found in the access log\n- s3.amazonaws.com\n- push.mattermost.com\n');
+      expect(within(panel).getByText(/^Everything to add, in one patch/)).toBeInTheDocument();
 
       await user.selectOptions(within(panel).getByLabelText('Format'), 'serviceentry');
       await waitFor(() => expect(within(panel).getByLabelText(/^Suggested YAML, ServiceEntry manifests/).textContent).toContain('# format: serviceentry'));
@@ -425,15 +425,19 @@ describe('suggested YAML', () => {
       expect(last?.headers['X-CSRF-Token']).toBe('csrf-dash');
 
       await user.click(screen.getByRole('checkbox', {name: 'Select push.mattermost.com:443'}));
-      await waitFor(() => expect(within(panel).getByLabelText(/^Suggested YAML/).textContent).toBe('# format: serviceentry\n- push.mattermost.com\n'));
+      await waitFor(() =>
+        expect(within(panel).getByLabelText(/^Suggested YAML/).textContent).toBe(
+          '# format: serviceentry\n# Destinations found in the access log\n- push.mattermost.com\n',
+        ),
+      );
       expect(bridge.requestsTo('/plugins/egress-advisor/api/v1/suggestions', 'POST').pop()?.body).toEqual({
         keys: ['push.mattermost.com:443'],
         format: 'serviceentry',
       });
-      expect(within(panel).getByText(/For the 1 selected destination/)).toBeInTheDocument();
+      expect(within(panel).getByText(/^The part of the patch for the 1 selected destination, named as in the whole patch/)).toBeInTheDocument();
 
       await user.click(within(panel).getByRole('button', {name: 'Copy YAML'}));
-      expect(writeText).toHaveBeenCalledWith('# format: serviceentry\n- push.mattermost.com\n');
+      expect(writeText).toHaveBeenCalledWith('# format: serviceentry\n# Destinations found in the access log\n- push.mattermost.com\n');
       expect(await within(panel).findByRole('button', {name: 'Copied'})).toBeInTheDocument();
       expect(within(panel).getByText('Copied to the clipboard')).toBeInTheDocument();
 
@@ -441,6 +445,12 @@ describe('suggested YAML', () => {
       expect(downloads).toEqual(['egress-advisor-serviceentries.yaml']);
       const blob = (createObjectURL.mock.calls[0] as unknown as [Blob])[0];
       expect(blob.type).toBe('application/yaml;charset=utf-8');
+
+      // Back to the whole patch: the selection is emptied.
+      await user.click(within(panel).getByRole('button', {name: 'Show the whole patch'}));
+      expect(screen.getByRole('checkbox', {name: 'Select push.mattermost.com:443'})).not.toBeChecked();
+      await waitFor(() => expect(within(panel).getByLabelText(/^Suggested YAML/).textContent).toContain('- s3.amazonaws.com\n'));
+      expect(bridge.requestsTo('/plugins/egress-advisor/api/v1/suggestions', 'POST').pop()?.body).toEqual({keys: 'all', format: 'serviceentry'});
     } finally {
       click.mockRestore();
     }
@@ -461,7 +471,9 @@ describe('suggested YAML', () => {
     await user.click(await screen.findByRole('button', {name: 'Suggested YAML for this destination'}));
     expect(screen.getByRole('checkbox', {name: 'Select s3.amazonaws.com:443'})).toBeChecked();
     expect(screen.getByRole('heading', {name: 'Suggested YAML'})).toHaveFocus();
-    await waitFor(() => expect(screen.getByLabelText(/^Suggested YAML, /).textContent).toBe('# format: bigbang\n- s3.amazonaws.com\n'));
+    await waitFor(() =>
+      expect(screen.getByLabelText(/^Suggested YAML, /).textContent).toBe('# format: bigbang\n# Destinations found in the access log\n- s3.amazonaws.com\n'),
+    );
   });
 });
 

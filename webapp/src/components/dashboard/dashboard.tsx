@@ -247,6 +247,10 @@ export function Dashboard({client, defaultFormat}: DashboardProps) {
   }
 
   const noSource = status !== null && status.sources.every((s) => s.lastLineAt === null);
+  // A bridge older than the webapp may send no integration counts.
+  const atRisk: StatusReport['integrations'] = status?.integrations ?? {};
+  const integrationsAtRisk = (atRisk.blocked ?? 0) + (atRisk['will-be-blocked'] ?? 0);
+  const somethingToAdd = (open?.total ?? 0) + selected.size + integrationsAtRisk > 0;
 
   return (
     <div className='ea-root' aria-busy={!loaded}>
@@ -289,7 +293,7 @@ export function Dashboard({client, defaultFormat}: DashboardProps) {
       {loaded && (
         <>
           <AtAGlance status={status} open={open?.items ?? null} now={now} />
-          <Integrations client={client} format={format} onFormat={onFormat} refreshToken={tick} onOpenFinding={onOpen} />
+          <Integrations client={client} refreshToken={tick} onOpenFinding={onOpen} />
           <section className='ea-section' aria-labelledby='ea-findings-title'>
             <h3 id='ea-findings-title'>{'Findings'}</h3>
             <Filters text={text} view={view} onText={setText} onView={onView} />
@@ -336,10 +340,18 @@ export function Dashboard({client, defaultFormat}: DashboardProps) {
                 onShowYaml={onShowYaml}
               />
             )}
-            {(open?.total ?? 0) + selected.size > 0 && (
-              <Suggestions ref={yamlHeading} client={client} keys={[...selected]} format={format} onFormat={onFormat} refreshToken={tick} />
-            )}
           </section>
+          {somethingToAdd && (
+            <Suggestions
+              ref={yamlHeading}
+              client={client}
+              keys={[...selected]}
+              onShowAll={() => setSelected(new Set())}
+              format={format}
+              onFormat={onFormat}
+              refreshToken={tick}
+            />
+          )}
         </>
       )}
     </div>

@@ -68,14 +68,6 @@ function hardenedMesh(): IntegrationsResponse {
         detail: 'An in-cluster Service or private address: no MESH_EXTERNAL ServiceEntry is needed.',
       }),
     ],
-    suggestion: {
-      format: 'bigbang',
-      yaml: '',
-      entries: [],
-      skipped: [{host: 'hooks.example.net', reason: 'no port in the configuration'}],
-      plans: [],
-      notes: ['Check the port of the webhook.'],
-    },
   });
 }
 
@@ -106,9 +98,12 @@ function section(): HTMLElement {
   return screen.getByRole('region', {name: 'Configured integrations'});
 }
 
+/** The one YAML panel of the page, below the findings. */
 function yamlPanel(): HTMLElement {
-  return within(section()).getByRole('region', {name: 'YAML for what is or will be blocked'});
+  return screen.getByRole('region', {name: 'Suggested YAML'});
 }
+
+const POINTER = /head the suggested YAML below/;
 
 function rowOf(featureName: string): HTMLElement {
   return within(section()).getByText(featureName).closest('tr') as HTMLElement;
@@ -197,7 +192,7 @@ describe('the table', () => {
     expect(within(section()).getByText(/no Kubernetes source: only the values file decides, and none was given/)).toBeInTheDocument();
     expect(within(rowOf('Push notifications')).getByText('Not known')).toHaveClass('ea-badge--muted');
     // Nothing can be suggested for what is not known, and it is not "all clear" either.
-    expect(within(section()).queryByRole('region', {name: 'YAML for what is or will be blocked'})).toBeNull();
+    expect(within(section()).queryByText(POINTER)).toBeNull();
     expect(within(section()).queryByText(/Nothing configured will be blocked/)).toBeNull();
   });
 
@@ -215,7 +210,7 @@ describe('empty and loading', () => {
     expect(await screen.findByText('No integrations to show.', {exact: false})).toBeInTheDocument();
     expect(within(section()).queryByRole('table')).toBeNull();
     expect(within(section()).queryByText(/Nothing configured will be blocked/)).toBeNull();
-    expect(within(section()).queryByRole('region', {name: 'YAML for what is or will be blocked'})).toBeNull();
+    expect(within(section()).queryByText(POINTER)).toBeNull();
   });
 
   test('"Nothing configured will be blocked" when every integration is allowed or in the cluster', async () => {
@@ -224,7 +219,7 @@ describe('empty and loading', () => {
     await renderDashboard();
     expect(within(section()).getByText('Nothing configured will be blocked.', {exact: false})).toBeInTheDocument();
     expect(within(section()).getAllByRole('row')).toHaveLength(1 + 2);
-    expect(within(section()).queryByRole('region', {name: 'YAML for what is or will be blocked'})).toBeNull();
+    expect(within(section()).queryByText(POINTER)).toBeNull();
   });
 
   test('says it is reading until the answer is in', async () => {
@@ -246,8 +241,17 @@ describe('empty and loading', () => {
   });
 });
 
-describe('suggested YAML', () => {
-  test('covers what is or will be blocked, in the format of the setting, and copies and downloads', async () => {
+describe('suggested YAML: one patch', () => {
+  const PATCH =
+    '# format: package\n' +
+    '# Configured integrations that are or will be blocked\n- s3.amazonaws.com:443\n- push.mattermost.com:443\n' +
+    '# Destinations found in the access log\n- api.github.com\n';
+
+  test('the integrations at risk head it, then the findings no integration holds; it copies and downloads as shown', async () => {
+    bridge = new FakeBridge(ROOT, [...findings(), makeFinding({key: 'api.github.com:443', host: 'api.github.com'})]);
+    bridge.integrationsReport = hardenedMesh();
+    bridge.leftOut = {skipped: [{host: 'hooks.example.net', reason: 'no port in the configuration'}], notes: ['Check the port of the webhook.']};
+    window.fetch = bridge.fetch as typeof window.fetch;
     const createObjectURL = jest.fn(() => 'blob:yaml');
     Object.assign(URL, {createObjectURL, revokeObjectURL: jest.fn()});
     const downloads: string[] = [];
@@ -259,77 +263,65 @@ describe('suggested YAML', () => {
     Object.defineProperty(window.navigator, 'clipboard', {value: {writeText}, configurable: true});
     try {
       await renderDashboard({suggestionformat: 'package'});
-      expect(integrationRequests()[0].query.get('format')).toBe('package');
+      // The table points at the patch; it has no YAML of its own.
+      expect(within(section()).getByText(POINTER)).toHaveTextContent(
+        'The ServiceEntries for the 2 switched-on integrations that are or will be blocked head the suggested YAML below',
+      );
+      expect(within(section()).queryByRole('button', {name: 'Copy YAML'})).toBeNull();
+      expect(screen.getAllByRole('button', {name: 'Copy YAML'})).toHaveLength(1);
+
       const panel = yamlPanel();
-      // The switched-off integration, the one without a port and those already allowed are not in it.
-      const yaml = within(panel).getByLabelText('YAML for the integrations, Mattermost package values (routes.outbound)');
-      expect(yaml.textContent).toBe('# format: package\n- s3.amazonaws.com:443\n- push.mattermost.com:443\n');
+      // The switched-off integration, the one without a port and those already allowed are not in it;
+      // push.mattermost.com is an integration and a finding, and is listed once.
+      const yaml = await within(panel).findByLabelText('Suggested YAML, Mattermost package values (routes.outbound)');
+      expect(yaml.textContent).toBe(PATCH);
+      expect(bridge.requestsTo(`${ROOT}/suggestions`, 'POST').pop()?.body).toEqual({keys: 'all', format: 'package'});
+      expect(within(panel).getByRole('list', {name: 'Sections of the YAML'})).toHaveTextContent(
+        'Configured integrations that are or will be blocked: 2 entries' + 'Destinations found in the access log: 1 entry',
+      );
       expect(within(panel).getByText('hooks.example.net').closest('li')).toHaveTextContent('hooks.example.net: no port in the configuration');
       expect(within(panel).getByText('Check the port of the webhook.')).toBeInTheDocument();
 
       await user.click(within(panel).getByRole('button', {name: 'Copy YAML'}));
-      expect(writeText).toHaveBeenCalledWith('# format: package\n- s3.amazonaws.com:443\n- push.mattermost.com:443\n');
+      expect(writeText).toHaveBeenCalledWith(PATCH);
       expect(await within(panel).findByRole('button', {name: 'Copied'})).toBeInTheDocument();
 
       await user.click(within(panel).getByRole('button', {name: 'Download'}));
-      expect(downloads).toEqual(['egress-advisor-integrations-package-values.yaml']);
+      expect(downloads).toEqual(['egress-advisor-package-values.yaml']);
     } finally {
       click.mockRestore();
     }
   });
 
-  test('switching the format reads the integrations again in that format, once, and the findings YAML follows', async () => {
+  test('switching the format writes the patch again in that format, and does not read the integrations again', async () => {
     const user = userEvent.setup();
     const {store} = await renderDashboard();
-    expect(within(yamlPanel()).getByLabelText(/^YAML for the integrations, Big Bang values \(routes/).textContent).toContain('# format: bigbang\n');
+    await waitFor(() => expect(within(yamlPanel()).getByLabelText(/^Suggested YAML, Big Bang values \(routes/).textContent).toContain('# format: bigbang\n'));
     const before = integrationRequests().length;
 
     await user.selectOptions(within(yamlPanel()).getByLabelText('Format'), 'serviceentry');
     await waitFor(() =>
-      expect(within(yamlPanel()).getByLabelText(/^YAML for the integrations, ServiceEntry manifests/).textContent).toBe(
-        '# format: serviceentry\n- s3.amazonaws.com:443\n- push.mattermost.com:443\n',
+      expect(within(yamlPanel()).getByLabelText(/^Suggested YAML, ServiceEntry manifests/).textContent).toBe(
+        '# format: serviceentry\n# Configured integrations that are or will be blocked\n- s3.amazonaws.com:443\n- push.mattermost.com:443\n',
       ),
     );
-    expect(
-      integrationRequests()
-        .map((r) => r.query.get('format'))
-        .slice(before),
-    ).toEqual(['serviceentry']);
+    expect(bridge.requestsTo(`${ROOT}/suggestions`, 'POST').pop()?.body).toEqual({keys: 'all', format: 'serviceentry'});
+    expect(integrationRequests()).toHaveLength(before);
+    expect(integrationRequests().every((r) => r.query.toString() === '')).toBe(true);
     expect((store.getState() as Record<string, {format: string}>)['plugins-egress-advisor'].format).toBe('serviceentry');
-    // One choice of format for the page: the findings' YAML is written in it too.
-    const findingsYaml = screen.getByRole('region', {name: 'Suggested YAML'});
-    expect(within(findingsYaml).getByLabelText('Format')).toHaveValue('serviceentry');
-    await waitFor(() => expect(bridge.requestsTo(`${ROOT}/suggestions`, 'POST').pop()?.body).toEqual({keys: 'all', format: 'serviceentry'}));
-
-    Object.assign(URL, {createObjectURL: jest.fn(() => 'blob:yaml'), revokeObjectURL: jest.fn()});
-    const downloads: string[] = [];
-    const click = jest.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
-      downloads.push(this.download);
-    });
-    try {
-      await user.click(within(yamlPanel()).getByRole('button', {name: 'Download'}));
-      expect(downloads).toEqual(['egress-advisor-integrations-serviceentries.yaml']);
-    } finally {
-      click.mockRestore();
-    }
   });
-  test('while the new format is being written the table stays, and the YAML of the old format is not shown', async () => {
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    window.fetch = (async (input: string, init?: RequestInit) => {
-      if (input.includes('/integrations?format=serviceentry')) await gate;
-      return bridge.fetch(input, init);
-    }) as typeof window.fetch;
-    const user = userEvent.setup();
+
+  test('with nothing open, the configured integrations at risk alone make the patch', async () => {
+    bridge = new FakeBridge(ROOT, []);
+    bridge.integrationsReport = hardenedMesh();
+    bridge.statusReport = {...bridge.statusReport, integrations: {blocked: 1, 'will-be-blocked': 1}};
+    window.fetch = bridge.fetch as typeof window.fetch;
     await renderDashboard();
-    await user.selectOptions(within(yamlPanel()).getByLabelText('Format'), 'serviceentry');
-    expect(within(yamlPanel()).getByRole('status')).toHaveTextContent('Writing the YAML…');
-    expect(within(yamlPanel()).queryByLabelText(/^YAML for the integrations/)).toBeNull();
-    expect(within(section()).getByRole('table')).toBeInTheDocument();
-    release();
-    expect(await within(yamlPanel()).findByLabelText(/^YAML for the integrations, ServiceEntry manifests/)).toHaveTextContent('# format: serviceentry');
+    await waitFor(() =>
+      expect(within(yamlPanel()).getByLabelText(/^Suggested YAML, /).textContent).toBe(
+        '# format: bigbang\n# Configured integrations that are or will be blocked\n- s3.amazonaws.com:443\n- push.mattermost.com:443\n',
+      ),
+    );
   });
 });
 
@@ -391,7 +383,11 @@ describe('refreshing', () => {
       });
       await waitFor(() => expect(within(rowOf('File storage (Amazon S3)')).getByText('Allowed')).toBeInTheDocument());
       expect(integrationRequests()).toHaveLength(before + 1);
-      expect(within(yamlPanel()).getByLabelText(/^YAML for the integrations/).textContent).toBe('# format: bigbang\n- push.mattermost.com:443\n');
+      await waitFor(() =>
+        expect(within(yamlPanel()).getByLabelText(/^Suggested YAML, /).textContent).toBe(
+          '# format: bigbang\n# Configured integrations that are or will be blocked\n- push.mattermost.com:443\n',
+        ),
+      );
     } finally {
       jest.useRealTimers();
     }

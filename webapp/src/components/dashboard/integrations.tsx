@@ -4,19 +4,15 @@
 import React, {useEffect, useState} from 'react';
 
 import {INTEGRATION_STATES, type IntegrationItem, type IntegrationsResponse, type IntegrationState, type MeshReport} from '../../../../common/api';
-import type {SuggestionFormat} from '../../../../common/types';
 import {asBridgeError, type BridgeClient, type BridgeError} from '../../client';
-import {FORMAT_LABEL, INTEGRATION_STATE_HELP, INTEGRATION_STATE_LABEL, OUTBOUND_MODE_LABEL, plural, VERDICT_LABEL} from '../../utils/words';
+import {INTEGRATION_STATE_HELP, INTEGRATION_STATE_LABEL, OUTBOUND_MODE_LABEL, plural, VERDICT_LABEL} from '../../utils/words';
 import {ErrorCallout} from '../common/error_callout';
 
 import {IntegrationTest, testFor} from './connection_tests';
 import {Rehearsal} from './rehearsal';
-import {downloadName, FormatSelect, LeftOut, YamlOutput} from './yaml_output';
 
 interface Props {
   client: BridgeClient;
-  format: SuggestionFormat;
-  onFormat: (format: SuggestionFormat) => void;
   /** Changes when the findings changed on the bridge: an integration's state follows its findings. */
   refreshToken: number;
   /** Opens a finding in the detail view the findings table uses. */
@@ -163,49 +159,18 @@ function byState(items: IntegrationItem[]): string {
     .join(' · ');
 }
 
-interface YamlProps {
-  /** Null while the YAML in the chosen format is being written. */
-  suggestion: IntegrationsResponse['suggestion'] | null;
-  format: SuggestionFormat;
-  onFormat: (format: SuggestionFormat) => void;
-}
-
-function IntegrationsYaml({suggestion, format, onFormat}: YamlProps) {
-  const yaml = suggestion?.yaml ?? '';
-  return (
-    <section className='ea-panel' aria-labelledby='ea-integrations-yaml-title'>
-      <div className='ea-spread'>
-        <h4 id='ea-integrations-yaml-title'>{'YAML for what is or will be blocked'}</h4>
-        <FormatSelect format={format} onFormat={onFormat} />
-      </div>
-      <p className='ea-small ea-muted'>
-        {'For every switched-on integration above that is blocked or will be; switched-off ones are left out until they are switched on.'}
-      </p>
-      <div aria-live='polite'>
-        {suggestion === null && <p role='status'>{'Writing the YAML…'}</p>}
-        {suggestion !== null && yaml === '' && <p>{'Nothing to add: no switched-on integration needs a ServiceEntry that can be written (see below).'}</p>}
-      </div>
-      {suggestion !== null && yaml !== '' && (
-        <YamlOutput yaml={yaml} label={`YAML for the integrations, ${FORMAT_LABEL[format]}`} filename={downloadName(format, 'egress-advisor-integrations')} />
-      )}
-      {suggestion !== null && <LeftOut result={suggestion} />}
-    </section>
-  );
-}
-
-export function Integrations({client, format, onFormat, refreshToken, onOpenFinding}: Props) {
-  // The last answer is kept while a refresh or another format is read, so the table does not flicker;
-  // its YAML is only shown while it is in the chosen format.
-  const [answer, setAnswer] = useState<{format: SuggestionFormat; result: IntegrationsResponse} | null>(null);
+export function Integrations({client, refreshToken, onOpenFinding}: Props) {
+  // The last answer is kept while a refresh is read, so the table does not flicker.
+  const [result, setResult] = useState<IntegrationsResponse | null>(null);
   const [error, setError] = useState<BridgeError | null>(null);
   const [retry, setRetry] = useState(0);
 
   useEffect(() => {
     const abort = new AbortController();
-    client.integrations(format, abort.signal).then(
-      (result) => {
+    client.integrations(abort.signal).then(
+      (answer) => {
         if (abort.signal.aborted) return;
-        setAnswer({format, result});
+        setResult(answer);
         setError(null);
       },
       (err: unknown) => {
@@ -213,14 +178,14 @@ export function Integrations({client, format, onFormat, refreshToken, onOpenFind
       },
     );
     return () => abort.abort();
-  }, [client, format, refreshToken, retry]);
+  }, [client, refreshToken, retry]);
 
-  const result = answer?.result ?? null;
   // A bridge from before this list answers with its own 404: nothing is wrong, there is just nothing to show.
   const unsupported = error !== null && error.kind === 'api' && error.code === 'not_found';
   const items = result?.items ?? [];
   const clear = items.length > 0 && items.every((i) => i.state === 'allowed' || i.state === 'in-cluster');
-  const showYaml = result !== null && (items.some((i) => i.enabled && atRisk(i)) || result.suggestion.yaml !== '');
+  // One without a port cannot have an entry: its row says why.
+  const atRiskCount = items.filter((i) => i.enabled && atRisk(i) && i.port !== null).length;
 
   return (
     <section className='ea-section' aria-labelledby='ea-integrations-title'>
@@ -256,7 +221,11 @@ export function Integrations({client, format, onFormat, refreshToken, onOpenFind
             <IntegrationsTable items={items} tests={result.tests} client={client} onTested={() => setRetry((n) => n + 1)} onOpenFinding={onOpenFinding} />
           )}
           {result.rehearsal !== undefined && <Rehearsal client={client} report={result.rehearsal} onDone={() => setRetry((n) => n + 1)} />}
-          {showYaml && <IntegrationsYaml suggestion={answer?.format === format ? result.suggestion : null} format={format} onFormat={onFormat} />}
+          {atRiskCount > 0 && (
+            <p className='ea-small'>
+              {`The ServiceEntries for the ${plural(atRiskCount, 'switched-on integration')} that ${atRiskCount === 1 ? 'is' : 'are'} or will be blocked head the suggested YAML below; switched-off ones are left out until they are switched on.`}
+            </p>
+          )}
         </>
       )}
     </section>

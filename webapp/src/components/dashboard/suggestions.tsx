@@ -9,8 +9,10 @@ import {downloadName, FormatSelect, LeftOut, YamlOutput} from './yaml_output';
 
 interface Props {
   client: BridgeClient;
-  /** The selected finding keys; empty for every open finding. */
+  /** The selected finding keys; empty for the whole patch. */
   keys: string[];
+  /** Empties the selection, so that the whole patch is shown again. */
+  onShowAll: () => void;
   format: SuggestionFormat;
   onFormat: (format: SuggestionFormat) => void;
   /** Changes when the findings changed on the bridge. */
@@ -19,8 +21,12 @@ interface Props {
 
 type Outcome = {id: string; result: SuggestionsResponse} | {id: string; error: string};
 
-/** The YAML that allows the selected destinations (or every open one), in the chosen format. */
-export const Suggestions = forwardRef<HTMLHeadingElement, Props>(function Suggestions({client, keys, format, onFormat, refreshToken}, headingRef) {
+/**
+ * The one place for YAML: the bridge's whole patch (configured integrations that are or will be blocked, then
+ * the destinations found in the access log, each under its heading comment), or the selected destinations'
+ * part of it, in the chosen format.
+ */
+export const Suggestions = forwardRef<HTMLHeadingElement, Props>(function Suggestions({client, keys, onShowAll, format, onFormat, refreshToken}, headingRef) {
   // What was asked (format and keys): an outcome for another question is not shown, while a
   // refresh of the same question keeps showing the previous answer until the new one is in.
   const id = `${format}\n${keys.join('\n')}`;
@@ -43,22 +49,40 @@ export const Suggestions = forwardRef<HTMLHeadingElement, Props>(function Sugges
   const result = current !== null && 'result' in current ? current.result : null;
   const error = current !== null && 'error' in current ? current.error : null;
   const yaml = result?.yaml ?? '';
-  const scope = keys.length === 0 ? 'every open finding' : `the ${plural(keys.length, 'selected destination')}`;
+  const sections = result?.sections ?? [];
   return (
-    <section className='ea-panel' aria-labelledby='ea-yaml-title'>
+    <section className='ea-section ea-panel' aria-labelledby='ea-yaml-title'>
       <div className='ea-spread'>
         <h3 id='ea-yaml-title' ref={headingRef} tabIndex={-1}>
           {'Suggested YAML'}
         </h3>
         <FormatSelect format={format} onFormat={onFormat} />
       </div>
-      <p className='ea-small ea-muted'>{`For ${scope}. Only what is not allowed yet is listed; select rows in the table to narrow it.`}</p>
+      {keys.length === 0 ? (
+        <p className='ea-small ea-muted'>
+          {
+            'Everything to add, in one patch: the switched-on configured integrations that are or will be blocked, then the open findings of the access log. Each host is listed once. Select rows in the findings table to narrow it.'
+          }
+        </p>
+      ) : (
+        <p className='ea-small ea-muted'>
+          {`The part of the patch for the ${plural(keys.length, 'selected destination')}, named as in the whole patch. `}
+          <button type='button' className='ea-link' onClick={onShowAll}>
+            {'Show the whole patch'}
+          </button>
+        </p>
+      )}
+      {sections.length > 0 && (
+        <ul className='ea-list ea-small' aria-label='Sections of the YAML'>
+          {sections.map((sec) => (
+            <li key={sec.id}>{`${sec.title}: ${plural(sec.entries.length, 'entry', 'entries')}`}</li>
+          ))}
+        </ul>
+      )}
       <div aria-live='polite'>
         {current === null && <p role='status'>{'Writing the YAML…'}</p>}
         {error !== null && <p className='ea-error-text'>{error}</p>}
-        {result !== null && yaml === '' && (
-          <p>{'Nothing to add: every destination here is already allowed, or cannot be allowed by a ServiceEntry (see below).'}</p>
-        )}
+        {result !== null && yaml === '' && <p>{'Nothing to add: everything here is already allowed, or cannot be allowed by a ServiceEntry (see below).'}</p>}
       </div>
       {result !== null && yaml !== '' && <YamlOutput yaml={yaml} label={`Suggested YAML, ${FORMAT_LABEL[format]}`} filename={downloadName(format)} />}
       {result !== null && <LeftOut result={result} />}
