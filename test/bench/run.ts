@@ -6,6 +6,7 @@ import {join, resolve} from 'node:path';
 import {generateLog, type LogProfile} from './genlog';
 import {benchRender5000} from '../browser/bench';
 import {benchAlertLatency, benchBridgeIngest} from './bridge';
+import {benchPluginHop} from './hop';
 import {mb, measure, median} from './measure';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
@@ -100,6 +101,7 @@ async function main(): Promise<void> {
     ['bridge', () => benchBridgeIngest()],
     ['alert', () => benchAlertLatency()],
     ['browser', () => benchRender5000().then(() => undefined)],
+    ['hop', () => benchPluginHop()],
   ];
   for (const [name, fn] of sections) {
     if (only.length === 0 || only.includes(name)) await fn();

@@ -8,7 +8,20 @@ import {PLUGIN_ID} from '../../common/api';
 import {waitFor} from '../bridge/helpers';
 import type {MattermostServer} from './harness';
 
-const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+// From test/mattermost/ under jest, or from lib/test/mattermost/ when compiled (npm run bench).
+const PROJECT_ROOT = fs.existsSync(path.resolve(__dirname, '..', '..', 'plugin.json'))
+  ? path.resolve(__dirname, '..', '..')
+  : path.resolve(__dirname, '..', '..', '..');
+
+function manifest(): {id: string; version: string} {
+  return JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'plugin.json'), 'utf8')) as {id: string; version: string};
+}
+
+/** Where `npm run dist` writes the tarball. */
+export function builtTarballPath(): string {
+  const m = manifest();
+  return path.join(PROJECT_ROOT, 'dist', `${m.id}-${m.version}.tar.gz`);
+}
 
 function newestMtime(dir: string, skip?: string): number {
   let newest = 0;
@@ -33,11 +46,11 @@ export interface BuiltPlugin {
  * or the two disagree, `npm run dist` is run first.
  */
 export function ensureBuiltPlugin(): BuiltPlugin {
-  const manifest = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'plugin.json'), 'utf8')) as {id: string; version: string};
-  const tarball = path.join(PROJECT_ROOT, 'dist', `${manifest.id}-${manifest.version}.tar.gz`);
+  const {id, version} = manifest();
+  const tarball = builtTarballPath();
   const mainJsPath = path.join(PROJECT_ROOT, 'webapp', 'dist', 'main.js');
   const inTarball = (): Buffer | null => {
-    const r = spawnSync('tar', ['-xzOf', tarball, `${manifest.id}/webapp/dist/main.js`], {maxBuffer: 64 * 1024 * 1024});
+    const r = spawnSync('tar', ['-xzOf', tarball, `${id}/webapp/dist/main.js`], {maxBuffer: 64 * 1024 * 1024});
     return r.status === 0 ? r.stdout : null;
   };
   const problem = (checkAge: boolean): string | null => {
@@ -65,7 +78,7 @@ export function ensureBuiltPlugin(): BuiltPlugin {
     const after = problem(false);
     if (after !== null) throw new Error(`after npm run dist, ${after}`);
   }
-  return {tarball, mainJs: fs.readFileSync(mainJsPath), version: manifest.version};
+  return {tarball, mainJs: fs.readFileSync(mainJsPath), version};
 }
 
 /** Uploads the tarball and enables the plugin through Mattermost's REST API, as an administrator does. */
