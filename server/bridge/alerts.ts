@@ -30,7 +30,7 @@ import {compareFindings} from '../engine/findings';
 import {allFindings} from './pages';
 import {REFUSALS_DEDUPE_KEY, REFUSALS_META, REFUSALS_TOLD_META, untold} from './refusals';
 import {REFUSALS_PROPS_KEY, renderRefusalsNotice} from '../present/refusals';
-import {suggestAmongOpen} from './suggestions';
+import {suggestAmongOpen, type Configured} from './suggestions';
 
 /** Default for AlertWorkerOptions.updateIntervalMs (EGRESS_ADVISOR_UPDATE_SECONDS). */
 export const UPDATE_INTERVAL_MS = 10 * 60 * 1000;
@@ -50,6 +50,8 @@ export interface AlertSettings {
   /** The plugin's ShowAlertYaml: false leaves the YAML out of posts (the button and /egress snippet give it). */
   showYaml: boolean;
   context: SuggestContext;
+  /** The configured integrations held against the open findings: the alert's YAML is its part of the one patch. */
+  configured?: Configured;
   actionUrl: string;
   hmacKey: Buffer;
   siteUrl: string | undefined;
@@ -363,7 +365,7 @@ export class AlertWorker {
   private async renderFor(findings: StoredFinding[], digestId: string, now: Date): Promise<RenderedAlert> {
     const s = this.settings();
     const planned = findings.length <= MAX_ALERT_YAML_DESTINATIONS ? findings : findings.slice(0, MAX_ALERT_LINES);
-    const suggestion = await suggestAmongOpen(this.store, planned, s.format, s.context);
+    const suggestion = await suggestAmongOpen(this.store, planned, s.format, s.context, s.configured);
     return renderAlert({
       findings,
       plans: suggestion.plans,

@@ -284,6 +284,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, opts: Start
       format: settings.format(),
       showYaml: settings.showAlertYaml(),
       context: suggestContext(),
+      configured: (open) => meshLink.configured(open),
       actionUrl: PLUGIN_ACTION_URL,
       hmacKey: key,
       siteUrl: config.mattermost?.url ?? undefined,
