@@ -15,7 +15,7 @@ import {BUTTON_ELSEWHERE, BUTTON_REFUSAL, BUTTON_TOO_OLD, BUTTON_UNRECORDED} fro
 import {openSqliteStore, type SqliteStore} from '../store/sqlite';
 import {obs} from '../store/testing/support';
 import type {Actor} from '../store/types';
-import {CommandHandler} from './commands';
+import {CommandHandler, type CommandDeps} from './commands';
 
 const KEY = randomBytes(32);
 const ALICE: Actor = {userId: 'a1a1a1a1a1a1a1a1a1a1a1a1a1', username: 'alice'};
@@ -32,7 +32,14 @@ let handler: CommandHandler;
 beforeEach(async () => {
   store = openSqliteStore(':memory:');
   await store.applyBatch({sourceId: 's', from: null, position: '1', observations: [obs(A, 3), obs(B, 2)]});
-  handler = new CommandHandler({
+  handler = handlerWith({});
+});
+
+afterEach(() => store.closeSync());
+
+/** The handler on the test's store; Mattermost's user lookup answers for ALICE and BOB unless told otherwise. */
+function handlerWith(deps: Partial<CommandDeps>): CommandHandler {
+  return new CommandHandler({
     store,
     adminCaller: async (id) => [ALICE, BOB].find((a) => a.userId === id) ?? null,
     status: () => Promise.reject(new Error('not used')),
@@ -41,10 +48,9 @@ beforeEach(async () => {
     hmacKey: () => KEY,
     connectionTest: () => Promise.reject(new Error('not used')),
     rehearse: () => Promise.reject(new Error('not used')),
+    ...deps,
   });
-});
-
-afterEach(() => store.closeSync());
+}
 
 /** The alert as the bridge draws it, then posted as POST: the contexts of its buttons by button id. */
 async function drawAlert(): Promise<Record<string, AlertActionContext>> {
@@ -151,17 +157,7 @@ test('an Ignore context without the decision it was drawn on (an older bridge) i
 
 test('a caller who cannot be looked up (the link to Mattermost is broken) is told why, not that they are no admin', async () => {
   const buttons = await drawAlert();
-  const broken = new CommandHandler({
-    store,
-    adminCaller: async () => null,
-    lookupProblem: () => 'Mattermost rejected the token (HTTP 401).',
-    status: () => Promise.reject(new Error('not used')),
-    format: () => 'bigbang',
-    suggestContext: () => ({}),
-    hmacKey: () => KEY,
-    connectionTest: () => Promise.reject(new Error('not used')),
-    rehearse: () => Promise.reject(new Error('not used')),
-  });
+  const broken = handlerWith({adminCaller: async () => null, lookupProblem: () => 'Mattermost rejected the token (HTTP 401).'});
   const req = {
     userId: ALICE.userId,
     username: 'alice',
