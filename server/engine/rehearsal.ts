@@ -74,7 +74,8 @@ export function planEntry(input: RehearsalInput): RehearsalPlan {
     test,
     lines,
   });
-  if (!input.configured) return {entry: entry('not-configured', `${spec.label} is not set up and switched on in Mattermost's saved configuration.`, null), yamlFrom: null};
+  if (!input.configured)
+    return {entry: entry('not-configured', `${spec.label} is not set up and switched on in Mattermost's saved configuration.`, null), yamlFrom: null};
   if (!input.run.asked) return notTested(kind, input.run.reason, null);
   const answer = input.run.answer;
   if (!answer.ran) return notTested(kind, `Not tested now: ${answer.reason}`, answer.latest);
