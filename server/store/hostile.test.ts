@@ -10,6 +10,10 @@ import {obs, removeDir, tempDir} from './testing/support';
 import {STORE_KINDS, TestStoreHome, type StoreKind} from './testing/stores';
 import type {Store} from './types';
 
+// The property runs make hundreds of round trips to PostgreSQL each; on a loaded machine that outlasts jest's
+// default 5 s per test without anything being wrong.
+jest.setTimeout(60_000);
+
 describe.each(STORE_KINDS)('%s store', (kind: StoreKind) => {
   const home = new TestStoreHome(kind);
   let dir: string;
