@@ -22,7 +22,6 @@ const CHECK_INTERVAL_MS = 30_000;
  * now and then, an integration added after start-up would never name the feature its blocked traffic breaks.
  */
 const INVENTORY_MAX_AGE_MS = 5 * 60_000;
-const ADMIN_CACHE_MS = 30_000;
 const WAITING =
   "No call from the Egress Advisor plugin yet: upload and enable it in System Console > Plugins. The bridge writes its URL and secret into the plugin's settings once it has connected to Mattermost.";
 
@@ -54,7 +53,6 @@ export class MattermostLink {
   inventory: IntegrationInventory | null = null;
   private readonly admin: MattermostClient;
   private timer: NodeJS.Timeout | null = null;
-  private readonly adminCache = new Map<string, {admin: Actor | null; at: number}>();
   private connecting: Promise<void> | null = null;
   /** Problems already logged: each is logged once, and again only after it went away and came back. */
   private logged = new Set<string>();
@@ -235,16 +233,14 @@ export class MattermostLink {
 
   /**
    * The caller as Mattermost knows them, when a system admin; null for anyone else, for an id not of
-   * Mattermost's form, or when the lookup fails (see caller.ts). Looked up at most every 30 s per user.
+   * Mattermost's form, or when the lookup fails (see caller.ts). Looked up on every call, never kept: the
+   * plugin has just checked manage_system, and an answer kept here would let a demoted admin act for a while
+   * after the plugin refuses them; commands and clicks come at a person's pace, so the lookup costs little.
    */
   async adminCaller(userId: string): Promise<Actor | null> {
     if (!isMattermostId(userId)) return null;
-    const cached = this.adminCache.get(userId);
-    if (cached && Date.now() - cached.at < ADMIN_CACHE_MS) return cached.admin;
     try {
-      const admin = adminActor(userId, await this.admin.call('getUser', (api) => api.getUser(userId)));
-      this.adminCache.set(userId, {admin, at: Date.now()});
-      return admin;
+      return adminActor(userId, await this.admin.call('getUser', (api) => api.getUser(userId)));
     } catch (err) {
       if (!isMattermostError(err)) throw err;
       return null;

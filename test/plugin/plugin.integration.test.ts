@@ -140,6 +140,27 @@ test('demoting an admin takes effect on the very next request', async () => {
   expect((await viaPlugin('/findings', {token: mm.userToken})).status).toBe(403);
 });
 
+test("the bridge's own look-up of a command's caller is not kept: a demotion counts on the next call", async () => {
+  // Signed as the plugin signs it, straight to the bridge, so that the bridge's check is the one tested.
+  const mm = server();
+  const secret = await pluginSecret();
+  const command = async (): Promise<string> => {
+    const body = Buffer.from(JSON.stringify({command: '/egress status', user_id: mm.user.id, channel_id: '', team_id: mm.team.id}));
+    const headers = signatureHeaders(secret, {method: 'POST', target: '/mattermost/command', userId: mm.user.id, username: mm.user.username, body});
+    const res = await fetch(`${runner.publicUrl}/mattermost/command`, {method: 'POST', headers: {...headers, 'content-type': 'application/json'}, body});
+    expect(res.status).toBe(200);
+    return ((await res.json()) as {text: string}).text;
+  };
+  try {
+    await admin.updateUserRoles(mm.user.id, 'system_user system_admin');
+    expect(await command()).toContain('Egress Advisor status');
+    await admin.updateUserRoles(mm.user.id, 'system_user');
+    expect(await command()).toBe(REFUSAL);
+  } finally {
+    await admin.updateUserRoles(mm.user.id, 'system_user');
+  }
+});
+
 test('/egress goes through POST /api/v4/commands/execute; a non-admin is refused', async () => {
   expect(await slash(server().adminToken, '/egress status')).toContain('Egress Advisor status');
   expect(await slash(server().userToken, '/egress status')).toBe(REFUSAL);
