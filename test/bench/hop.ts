@@ -2,7 +2,7 @@
 // plugin route (session check, manage_system, signing, forwarding) on the real server with the real plugin
 // tarball, against the same request sent to the bridge directly, signed as the plugin signs it.
 import {accessSync, appendFileSync, constants, existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
-import {tmpdir} from 'node:os';
+import {availableParallelism, loadavg, tmpdir} from 'node:os';
 import {join} from 'node:path';
 import pino from 'pino';
 import {API_BASE_PATH} from '../../common/api';
@@ -110,6 +110,7 @@ export async function benchPluginHop(requests = Number(process.env.BENCH_HOP_REQ
     plugin.sort((x, y) => x - y);
     bridgeOnly.sort((x, y) => x - y);
     const [p50, p95, d50, d95] = [quantile(plugin, 0.5), quantile(plugin, 0.95), quantile(bridgeOnly, 0.5), quantile(bridgeOnly, 0.95)];
+    row('machine', `${availableParallelism()} cores, load average ${loadavg()[0].toFixed(2)} after the runs`);
     row('request', `GET ${FINDINGS_PATH} (${DESTINATIONS} open findings, ${(size / 1024).toFixed(0)} KiB of JSON)`);
     row('requests each', `${requests}, alternated, after 20 each to warm up`);
     row('through the plugin p50/p95', `${p50.toFixed(2)} ms / ${p95.toFixed(2)} ms`);
