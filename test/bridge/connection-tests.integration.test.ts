@@ -387,6 +387,7 @@ test('the rehearsal of REGISTRY_ONLY: under ALLOW_ANY the tests run (never the e
   expect(reply).toContain('- **Email (SMTP)**: not tested. The Email (SMTP) test sends a real email');
   expect(reply).toContain('- **Site URL**: keeps working.');
   expect(reply).toContain('- **AD/LDAP**: not configured.');
+  expect(reply).toContain('- **Search (Elasticsearch/OpenSearch)**: not configured.');
 
   // The tests ran as the rehearsal's, asked by the admin, and no email was sent.
   const s3Test = (await history()).find((r) => r.kind === 's3');
@@ -403,10 +404,10 @@ test('the rehearsal of REGISTRY_ONLY: under ALLOW_ANY the tests run (never the e
   expect(report.entries.map((e) => [e.kind, e.verdict])).toEqual([
     ['s3', 'will-break'],
     ['smtp', 'not-tested'],
-    // Mattermost's default configuration names an Elasticsearch URL; without a licence the server answers 501.
-    ['elasticsearch', 'not-tested'],
     ['site-url', 'keeps-working'],
     ['ldap', 'not-configured'],
+    // Mattermost's default configuration names an Elasticsearch URL with search switched off: nothing to test.
+    ['elasticsearch', 'not-configured'],
   ]);
   expect(report.entries[0].lines).toContainEqual({key: `${HOST}:${s3.port}`, destination: `${HOST}:${s3.port}`, named: true});
 
@@ -414,6 +415,6 @@ test('the rehearsal of REGISTRY_ONLY: under ALLOW_ANY the tests run (never the e
   const again = await slash(mm.client(), '/egress rehearse');
   expect(again).toContain(`Not rehearsed: A rehearsal ran less than ${INTERVAL_SECONDS} s ago`);
   expect(again).toContain('The latest:');
-  // S3, Elasticsearch (not available here) and the Site URL; never the email test.
-  expect((await history()).filter((r) => r.trigger === 'rehearsal').map((r) => r.kind)).toEqual(['site-url', 'elasticsearch', 's3']);
+  // S3 and the Site URL; never the email test, nor search, which is switched off.
+  expect((await history()).filter((r) => r.trigger === 'rehearsal').map((r) => r.kind)).toEqual(['site-url', 's3']);
 });
