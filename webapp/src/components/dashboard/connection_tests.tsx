@@ -1,12 +1,12 @@
 // Mattermost's own connection tests on the page: the latest result and its history on an integration row
 // and on a finding, and "Test now", which has Mattermost test the integration from its own pod.
-import React, {useState} from 'react';
+import React from 'react';
 
 import type {IntegrationItem} from '../../../../common/api';
 import {formatUtc} from '../../../../common/time';
-import {describeConnectionTest, type ConnectionTestReport, type ConnectionTestResult} from '../../../../common/connection-tests';
-import {asBridgeError, type BridgeClient} from '../../client';
-import {useMounted} from '../common/use_mounted';
+import {describeConnectionTest, type ConnectionTestReport, type ConnectionTestResponse, type ConnectionTestResult} from '../../../../common/connection-tests';
+import type {BridgeClient} from '../../client';
+import {useBridgeAction} from '../common/use_bridge_action';
 
 const OUTCOME_BADGE: Record<ConnectionTestResult['outcome'], string> = {
   passed: 'ea-badge ea-badge--ok',
@@ -54,27 +54,9 @@ export function TestResults({results, title}: {results: readonly ConnectionTestR
 
 /** "Test now" with the latest results of one integration. */
 export function IntegrationTest({client, test, onTested}: {client: BridgeClient; test: ConnectionTestReport; onTested: () => void}) {
-  const [busy, setBusy] = useState(false);
-  const [note, setNote] = useState<string | null>(null);
-  const mounted = useMounted();
-
-  const run = () => {
-    setBusy(true);
-    setNote(null);
-    client.testIntegration(test.kind).then(
-      (answer) => {
-        if (!mounted.current) return;
-        setBusy(false);
-        setNote(answer.ran ? describeConnectionTest(answer.result) : `Not tested: ${answer.reason}`);
-        onTested();
-      },
-      (err: unknown) => {
-        if (!mounted.current) return;
-        setBusy(false);
-        setNote(`Could not ask for the test: ${asBridgeError(err).message}`);
-      },
-    );
-  };
+  const action = useBridgeAction<ConnectionTestResponse>('the test', (a) => (a.ran ? describeConnectionTest(a.result) : `Not tested: ${a.reason}`), onTested);
+  const {busy, note} = action;
+  const run = () => action.run(() => client.testIntegration(test.kind));
 
   return (
     <div className='ea-small'>

@@ -1,14 +1,14 @@
 // The rehearsal of REGISTRY_ONLY on the page: before hardening (the mesh still lets any destination out),
 // Mattermost runs its connection tests and the bridge lists, per integration, what REGISTRY_ONLY would break
 // and the ServiceEntry to add. The latest rehearsal is always shown, or that none has run yet.
-import React, {useState} from 'react';
+import React from 'react';
 
-import type {RehearsalEntry, RehearsalReport, RehearsalVerdict} from '../../../../common/connection-tests';
-import {asBridgeError, type BridgeClient} from '../../client';
+import type {RehearsalEntry, RehearsalReport, RehearsalResponse, RehearsalVerdict} from '../../../../common/connection-tests';
+import {formatUtc} from '../../../../common/time';
+import type {BridgeClient} from '../../client';
+import {useBridgeAction} from '../common/use_bridge_action';
 
 import {YamlOutput} from './yaml_output';
-import {useMounted} from '../common/use_mounted';
-import {formatUtc} from '../../../../common/time';
 
 const VERDICT_BADGE: Record<RehearsalVerdict, string> = {
   'will-break': 'ea-badge ea-badge--error',
@@ -41,27 +41,9 @@ function Entry({entry}: {entry: RehearsalEntry}) {
 }
 
 export function Rehearsal({client, report, onDone}: {client: BridgeClient; report: RehearsalReport; onDone: () => void}) {
-  const [busy, setBusy] = useState(false);
-  const [note, setNote] = useState<string | null>(null);
-  const mounted = useMounted();
-
-  const run = () => {
-    setBusy(true);
-    setNote(null);
-    client.rehearse().then(
-      (answer) => {
-        if (!mounted.current) return;
-        setBusy(false);
-        setNote(answer.ran ? answer.report.summary : `Not rehearsed: ${answer.reason}`);
-        onDone();
-      },
-      (err: unknown) => {
-        if (!mounted.current) return;
-        setBusy(false);
-        setNote(`Could not ask for the rehearsal: ${asBridgeError(err).message}`);
-      },
-    );
-  };
+  const action = useBridgeAction<RehearsalResponse>('the rehearsal', (a) => (a.ran ? a.report.summary : `Not rehearsed: ${a.reason}`), onDone);
+  const {busy, note} = action;
+  const run = () => action.run(() => client.rehearse());
 
   const hardened = report.mode === 'REGISTRY_ONLY';
   return (
