@@ -14,6 +14,8 @@ module.exports = {
       },
       testMatch: ['<rootDir>/server/**/*.test.ts', '<rootDir>/common/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
       testPathIgnorePatterns: ['/node_modules/', '/lib/', '/dist/'],
+      // lib/ is the compiled copy the spawned commands run; jest must not see it as a second package.
+      modulePathIgnorePatterns: ['<rootDir>/lib/'],
     },
     {
       displayName: 'webapp',
@@ -24,6 +26,8 @@ module.exports = {
       },
       testMatch: ['<rootDir>/webapp/src/**/*.test.ts?(x)'],
       testPathIgnorePatterns: ['/node_modules/', '/lib/', '/dist/'],
+      // lib/ is the compiled copy the spawned commands run; jest must not see it as a second package.
+      modulePathIgnorePatterns: ['<rootDir>/lib/'],
       setupFilesAfterEnv: ['<rootDir>/webapp/src/test/setup.ts'],
     },
   ],
