@@ -6,6 +6,7 @@
 import type {MattermostRefusalReport} from '../../common/api';
 import {refusalAdvice} from '../engine/applog';
 import {RefusalTally, refusalKey, type RefusalCount} from '../engine/pipeline';
+import {metaJsonArray} from '../store/meta-json';
 import type {MetaUpdate, OutboxInput} from '../store/types';
 
 export const REFUSALS_META = 'mattermost.refusals';
@@ -27,17 +28,10 @@ interface StoredRefusal {
 }
 
 function stored(value: string | null): StoredRefusal[] {
-  if (value === null) return [];
-  try {
-    const v = JSON.parse(value) as unknown;
-    if (!Array.isArray(v)) return [];
-    return v.filter(
-      (r): r is StoredRefusal =>
-        typeof r === 'object' && r !== null && typeof (r as StoredRefusal).count === 'number' && ['string', 'object'].includes(typeof (r as StoredRefusal).url),
-    );
-  } catch {
-    return [];
-  }
+  return metaJsonArray(value).filter(
+    (r): r is StoredRefusal =>
+      typeof r === 'object' && r !== null && typeof (r as StoredRefusal).count === 'number' && ['string', 'object'].includes(typeof (r as StoredRefusal).url),
+  );
 }
 
 /** The stored refusals, advice included. */
@@ -84,13 +78,7 @@ export function refusalReports(value: string | null): MattermostRefusalReport[] 
 
 /** The refusals the admin channel has not been told about, and the updated list of those it has. */
 export function untold(value: string | null, toldValue: string | null): {fresh: RefusalCount[]; told: string[]} {
-  let told: string[] = [];
-  try {
-    const t = JSON.parse(toldValue ?? '[]') as unknown;
-    if (Array.isArray(t)) told = t.filter((x): x is string => typeof x === 'string');
-  } catch {
-    told = [];
-  }
+  const told = metaJsonArray(toldValue).filter((x): x is string => typeof x === 'string');
   const fresh = readRefusals(value).filter((r) => !told.includes(refusalKey(r)));
   return {fresh, told: [...told, ...fresh.map(refusalKey)]};
 }

@@ -12,6 +12,7 @@ import type {Finding} from '../../common/types';
 import {CONNECTION_TESTS, isConfigured} from '../engine/connection-tests';
 import {findingsForSuggestion} from '../engine/integrations';
 import {notRunReport, planEntry, sortEntries, summarize, type RehearsalRun} from '../engine/rehearsal';
+import {readMetaJson} from '../store/meta-json';
 import type {Store} from '../store/types';
 import type {ConnectionTester} from './connection-tests';
 import {allFindings} from './pages';
@@ -64,14 +65,10 @@ export class Rehearsal {
   /** The latest rehearsal, or a "not run yet" report: always an answer, never absent. */
   async latest(): Promise<RehearsalReport> {
     const now = this.d.mode();
-    let stored: RehearsalReport | null = null;
-    try {
-      const raw = await this.d.store.getMeta(REHEARSAL_META);
-      const parsed = raw === null ? null : (JSON.parse(raw) as RehearsalReport | null);
-      stored = parsed !== null && typeof parsed === 'object' && parsed.state === 'done' && Array.isArray(parsed.entries) ? parsed : null;
-    } catch {
-      this.d.log.warn('the stored rehearsal is not valid JSON; showing none');
-    }
+    const read = readMetaJson(await this.d.store.getMeta(REHEARSAL_META));
+    if (read.state === 'unreadable') this.d.log.warn('the stored rehearsal is not valid JSON; showing none');
+    const parsed = read.state === 'read' ? (read.value as RehearsalReport | null) : null;
+    const stored = parsed !== null && typeof parsed === 'object' && parsed.state === 'done' && Array.isArray(parsed.entries) ? parsed : null;
     if (stored === null) return notRunReport(now.mode, now.source);
     // From its end: a rehearsal takes longer than a short interval, and the next may not follow at once.
     const next = stored.finishedAt === null ? NaN : Date.parse(stored.finishedAt) + this.d.intervalMs;

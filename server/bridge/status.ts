@@ -7,6 +7,7 @@ import type {Logger} from 'pino';
 import type {Verdict} from '../../common/types';
 import type {StatusInput} from '../present/replies';
 import type {LogSource} from '../sources';
+import {readMetaJson} from '../store/meta-json';
 import type {Store, StoreOverflow} from '../store/types';
 import type {MattermostLink} from './mattermost-link';
 import type {MeshLink} from './mesh-link';
@@ -32,12 +33,11 @@ export class HardeningEvidence {
 
   static async load(store: Store, log: Logger): Promise<HardeningEvidence> {
     let last: Evidence | null = null;
-    try {
-      const v = JSON.parse((await store.getMeta(HARDENING_META)) ?? 'null') as Evidence | null;
-      if (v !== null && (v.state === 'registry-only' || v.state === 'allow-any') && typeof v.at === 'string') last = {state: v.state, at: v.at};
-    } catch {
-      log.warn('the stored hardening evidence is not valid JSON; starting without it');
-    }
+    const read = readMetaJson(await store.getMeta(HARDENING_META));
+    if (read.state === 'unreadable') log.warn('the stored hardening evidence is not valid JSON; starting without it');
+    const v = read.state === 'read' ? (read.value as Evidence | null) : null;
+    if (v !== null && typeof v === 'object' && (v.state === 'registry-only' || v.state === 'allow-any') && typeof v.at === 'string')
+      last = {state: v.state, at: v.at};
     return new HardeningEvidence(last, store, log);
   }
 
