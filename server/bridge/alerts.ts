@@ -276,23 +276,7 @@ export class AlertWorker {
     const items = await this.store.claimDue(new Date(), 10, {leaseMs: 60_000});
     for (const item of items) {
       try {
-        const postId = isEdit(item)
-          ? await this.deliverEdit(channel, item)
-          : item.kind === 'alert-update'
-            ? await this.deliverUpdate(channel, item)
-            : item.kind === 'finding-status'
-              ? 'change' in (item.payload as object)
-                ? await this.deliverStatusChange(channel, item)
-                : await this.deliverResolved(channel, item)
-              : item.kind === 'test-reply'
-                ? await this.deliverTestReply(channel, item)
-                : item.kind === 'notice'
-                  ? (item.payload as {type?: unknown} | null)?.type === STORE_FULL_DEDUPE_KEY
-                    ? await this.deliverStoreFull(channel, item)
-                    : (item.payload as {type?: unknown} | null)?.type === REFUSALS_DEDUPE_KEY
-                      ? await this.deliverRefusals(channel, item)
-                      : await this.deliverAtRisk(channel, item)
-                  : await this.deliverDigest(channel, item);
+        const postId = await this.deliver(channel, item);
         await this.store.markDelivered(item.id, postId);
       } catch (err) {
         this.counters.failed();
@@ -309,6 +293,26 @@ export class AlertWorker {
         this.log.warn({outboxId: item.id, kind: item.kind, attempts: item.attempts, permanent, err: message}, 'alert not delivered; will retry');
         await this.store.markFailed(item.id, message, new Date(Date.now() + (permanent ? Math.max(delay, 60_000) : delay)), item.claimToken);
       }
+    }
+  }
+
+  /** Delivers one outbox item by its kind; the id of the post it made or edited, or null for none. */
+  private async deliver(channel: AlertChannel, item: ClaimedItem): Promise<string | null> {
+    switch (item.kind) {
+      case 'alert-update':
+        return isEdit(item) ? this.deliverEdit(channel, item) : this.deliverUpdate(channel, item);
+      case 'finding-status':
+        return 'change' in (item.payload as object) ? this.deliverStatusChange(channel, item) : this.deliverResolved(channel, item);
+      case 'test-reply':
+        return this.deliverTestReply(channel, item);
+      case 'notice': {
+        const type = (item.payload as {type?: unknown} | null)?.type;
+        if (type === STORE_FULL_DEDUPE_KEY) return this.deliverStoreFull(channel, item);
+        if (type === REFUSALS_DEDUPE_KEY) return this.deliverRefusals(channel, item);
+        return this.deliverAtRisk(channel, item);
+      }
+      default:
+        return this.deliverDigest(channel, item);
     }
   }
 
