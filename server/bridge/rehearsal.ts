@@ -16,6 +16,7 @@ import {readMetaJson} from '../store/meta-json';
 import type {Store} from '../store/types';
 import type {ConnectionTester} from './connection-tests';
 import {allFindings} from './pages';
+import {formatUtc} from '../../common/time';
 
 export const REHEARSAL_META = 'rehearsal';
 /** How long after the last test the rehearsal waits for the sidecar's lines to reach the store. */
@@ -115,7 +116,7 @@ export class Rehearsal {
     if (latest.nextAllowedAt !== null) {
       return {
         ran: false,
-        reason: `A rehearsal ran less than ${Math.round(this.d.intervalMs / 1000)} s ago (no test runs more than once per interval); the next may start at ${latest.nextAllowedAt}.`,
+        reason: `A rehearsal ran less than ${Math.round(this.d.intervalMs / 1000)} s ago (no test runs more than once per interval); the next may start at ${formatUtc(latest.nextAllowedAt)}.`,
         report: latest,
       };
     }

@@ -63,6 +63,8 @@ describe('when a test may run', () => {
     const history = [result({})];
     const d = mayRun('s3', 'person', history, 5 * 60_000, now);
     expect(d).toMatchObject({run: false, nextAllowedAt: new Date('2026-12-07T12:08:00.000Z')});
+    // Said in the one time format people read everywhere.
+    expect(d).toMatchObject({reason: expect.stringMatching(/the next test may run at 2026-12-07 12:08:00 UTC\.$/)});
     expect(mayRun('s3', 'person', history, 60_000, now)).toEqual({run: true});
     // Another integration is not held back by this one.
     expect(mayRun('site-url', 'person', history, 5 * 60_000, now)).toEqual({run: true});

@@ -10,6 +10,7 @@ import type {FeatureRef} from '../../common/types';
 import type {InventoryEndpoint} from './types';
 import {urlTarget} from './urltarget';
 import {obj, on, str} from './config-values';
+import {formatUtc} from '../../common/time';
 
 export interface ConnectionTestSpec {
   label: string;
@@ -130,7 +131,7 @@ export function mayRun(
   if (next !== null) {
     return {
       run: false,
-      reason: `${spec.label} was tested less than ${Math.round(intervalMs / 1000)} s ago; the next test may run at ${next.toISOString()}.`,
+      reason: `${spec.label} was tested less than ${Math.round(intervalMs / 1000)} s ago; the next test may run at ${formatUtc(next.toISOString())}.`,
       nextAllowedAt: next,
     };
   }

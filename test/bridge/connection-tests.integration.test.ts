@@ -148,6 +148,7 @@ test('the email test sends one real email to the admin, and a second within the 
   const again = await slash(mm.client(), '/egress test smtp');
   expect(again).toContain('Not tested');
   expect(again).toContain(`less than ${INTERVAL_SECONDS} s ago`);
+  expect(again).toMatch(/the next test may run at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\./);
   // Give a wrongly sent second email the time to arrive before counting.
   await new Promise((r) => setTimeout(r, 1000));
   expect(smtp.mails).toHaveLength(1);
@@ -414,6 +415,7 @@ test('the rehearsal of REGISTRY_ONLY: under ALLOW_ANY the tests run (never the e
   // No rehearsal within the interval after the last one: refused, with the latest shown.
   const again = await slash(mm.client(), '/egress rehearse');
   expect(again).toContain(`Not rehearsed: A rehearsal ran less than ${INTERVAL_SECONDS} s ago`);
+  expect(again).toMatch(/the next may start at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\./);
   expect(again).toContain('The latest:');
   // S3 and the Site URL; never the email test, nor search, which is switched off.
   expect((await history()).filter((r) => r.trigger === 'rehearsal').map((r) => r.kind)).toEqual(['site-url', 's3']);

@@ -502,7 +502,7 @@ describe("Mattermost's connection tests on the rows", () => {
     bridge.integrationsReport = {...hardenedMesh(), tests: [report({})]};
     bridge.testAnswer = {
       ran: false,
-      reason: 'File storage (S3) was tested less than 300 s ago; the next test may run at 2026-05-01T12:08:00.000Z.',
+      reason: 'File storage (S3) was tested less than 300 s ago; the next test may run at 2026-05-01 12:08:00 UTC.',
       nextAllowedAt: '2026-05-01T12:08:00.000Z',
       latest: null,
     };
